@@ -1,0 +1,5 @@
+"""`python -m ingester` runs the `ingest` command."""
+
+from ingester.cli import main
+
+main()

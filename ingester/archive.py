@@ -1,0 +1,95 @@
+"""The archive on disk: where a note goes, and writing it atomically without overwriting anything.
+
+Layout: `<archive>/YYYY/MM/YYYY-MM-DD-<slug>.md`. A write goes to a temp file in the target
+folder, is fsynced, then hard-linked to its name (`os.link` fails if the name exists, so nothing
+is ever replaced) and the folder is fsynced. A name already taken by another note gets `-2`, `-3`…;
+a name already holding this very message (a crash after the write, before the ledger commit) is
+reused, so a rerun never files the same message twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from ingester.errors import ArchiveError
+
+PRIVATE_DIR = 0o700
+
+
+def ensure_dir(path: Path) -> None:
+    """Create a folder (and parents) readable by the user only."""
+    try:
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from None
+
+
+def note_path(root: Path, date: datetime | None, slug: str) -> Path:
+    """Where a note for this date and slug belongs (undated mail goes to `undated/`)."""
+    if date is None:
+        return root / "undated" / f"{slug}.md"
+    return root / f"{date:%Y}" / f"{date:%m}" / f"{date:%Y-%m-%d}-{slug}.md"
+
+
+def write_note(path: Path, text: str, message_id_line: str) -> Path:
+    """Write `text` at `path` or the next free `-N` name; return where it went.
+
+    `message_id_line` is the note's `message_id:` front-matter line: an existing file that holds
+    it already is this note, and is returned instead of writing a second copy.
+    """
+    ensure_dir(path.parent)
+    data = text.encode("utf-8")
+    for n in range(1, 1000):
+        target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if target.exists():
+            if _holds(target, message_id_line):
+                return target
+            continue
+        if _link_new(target, data):
+            return target
+    raise ArchiveError(f"more than 999 notes named {path.name} in {path.parent}")
+
+
+def _holds(path: Path, line: str) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = f.read(64 * 1024)
+    except OSError:
+        return False
+    return f"\n{line}\n" in head.split("\n---\n", 1)[0] + "\n"
+
+
+def _link_new(target: Path, data: bytes) -> bool:
+    """Durably create `target` with `data`; False if the name was taken meanwhile."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        fsync_dir(target.parent)
+        return True
+    except OSError as exc:
+        raise ArchiveError(f"cannot write note {target}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or link in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+

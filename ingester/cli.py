@@ -1,0 +1,142 @@
+"""The `ingest` command line: parse options, call the pipeline, print results. No business logic.
+
+Exit codes: 0 done; 1 runtime error (server unreachable, TLS, login, archive); 2 usage or config
+error; 3 the run finished but some messages failed (each is recorded with its error).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ingester import __version__, config as config_mod, pipeline
+from ingester.errors import IngesterError
+
+EXIT_SOME_FAILED = 3
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done (nothing failed)
+  1  runtime error: server unreachable, TLS or login failure, archive not writable
+  2  usage or configuration error
+  3  finished, but some messages failed (recorded; retried on the next run)"""
+
+
+class IngestGroup(click.Group):
+    """Turns our errors into one `Error: …` line and the right exit code (traceback only with -v)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IngesterError as exc:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                logging.getLogger(__name__).debug("traceback", exc_info=True)
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    if verbose < 2:  # imapclient logs every command at DEBUG; only with -vv
+        logging.getLogger("imapclient").setLevel(max(level, logging.INFO))
+
+
+def _load_config(ctx: click.Context) -> config_mod.Config:
+    return config_mod.load(ctx.obj["config_path"])
+
+
+def _report(summary: pipeline.RunSummary, as_json: bool) -> None:
+    """Print what a run did and exit with the code that says how it went."""
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    elif summary.errors and not summary.seen:
+        pass  # nothing was read: the error lines below say it all
+    else:
+        for note in summary.notes:
+            click.echo(f"filed   {note}")
+        for failure in summary.failures:
+            click.echo(f"failed  {failure['source']}: {failure['error']}")
+        counts = (f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
+                  f"{summary.failed} failed")
+        if summary.filed == 0 and summary.failed == 0 and not summary.errors:
+            click.echo(f"Nothing new: {counts}.")
+        else:
+            click.echo(f"Done: {counts}.")
+    for error in summary.errors:
+        click.echo(f"Error: {error}", err=True)
+    if summary.errors:
+        sys.exit(1)
+    if summary.failed:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object.")
+all_option = click.option("--all", "all_messages", is_flag=True,
+                          help="File every message, not only those that look like newsletters.")
+
+
+@click.group(cls=IngestGroup, invoke_without_command=True, epilog=EXIT_CODES_HELP)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Backfill: messages received on or after this date (IMAP SINCE).")
+@json_option
+@all_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=config_mod.ENV_VAR,
+              help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).")
+@click.option("-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: IMAP commands too).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="ingest")
+@click.pass_context
+def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages: bool,
+        config_path: str | None, verbose: int, quiet: bool) -> None:
+    """Turn the newsletters in your IMAP mailbox into clean Markdown notes.
+
+    Without a subcommand, read the configured IMAP account(s) and file every newsletter not filed
+    yet: with --since, all messages received since that date; without it, what arrived since the
+    last run (everything, the first time). Nothing on the server is changed.
+
+    \b
+    Examples:
+        ingest --since 2025-01-01            # one-off backfill
+        ingest --since 2025-01-01 --json     # same, summary as JSON
+        ingest import ~/Takeout/news.mbox    # from local files instead
+    """
+    _setup_logging(verbose, quiet)
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    if ctx.invoked_subcommand is None:
+        config = _load_config(ctx)
+        summary = pipeline.run_imap(config, since.date() if since else None, all_messages)
+        _report(summary, as_json)
+
+
+@cli.command("import", epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@json_option
+@all_option
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_messages: bool) -> None:
+    """File the newsletters found in local files: mbox, Maildir, .eml, or folders of .eml.
+
+    Same pipeline and archive as an IMAP run; a message already filed (same Message-ID) is
+    never filed twice.
+
+    \b
+    Examples:
+        ingest import ~/Takeout/newsletters.mbox
+        ingest import ~/Mail/Newsletters/          # a Maildir or a folder of .eml files
+        ingest import issue.eml --json
+    """
+    summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages)
+    _report(summary, as_json)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ingest")

@@ -1,0 +1,284 @@
+"""Find, read and validate the TOML configuration into frozen dataclasses.
+
+Lookup order: `--config PATH`, else `$INGEST_CONFIG`, else `config/ingester.toml` (relative to the
+working directory). No file at the default place means the defaults: an archive in `./archive` and
+no account, which is enough for `ingest import`. Every problem in the file is collected and reported
+at once, naming section and key (`ConfigError`, exit code 2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import shlex
+import stat
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingester.errors import ConfigError, SourceError
+
+logger = logging.getLogger(__name__)
+
+ENV_VAR = "INGEST_CONFIG"
+DEFAULT_PATH = Path("config/ingester.toml")
+LANGUAGES = ("zh", "en")
+SECURITY_MODES = ("tls", "starttls", "plain")
+DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
+PASSWORD_KEYS = ("password_command", "password_env", "password")
+
+
+@dataclass(frozen=True)
+class Account:
+    """One IMAP account: where it is, how to log in, which folders to read."""
+
+    name: str
+    host: str
+    username: str
+    port: int = 993
+    security: str = "tls"
+    folders: tuple[str, ...] = ("INBOX",)
+    password_command: str | None = field(default=None, repr=False)
+    password_env: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+    allow_insecure: bool = False
+
+    def resolve_password(self) -> str:
+        """The password, from the command, the environment or the file (in that order of preference)."""
+        if self.password_command:
+            try:
+                result = subprocess.run(  # noqa: S602 - the user's own command line, like msmtp's passwordeval
+                    self.password_command, shell=True, capture_output=True, text=True, timeout=60
+                )
+            except subprocess.TimeoutExpired:
+                raise SourceError(
+                    f"account {self.name!r}: password_command took longer than 60 s; check it by running it in a shell"
+                ) from None
+            if result.returncode != 0:
+                # Never echo the command's output: it may hold the secret or part of it.
+                raise SourceError(
+                    f"account {self.name!r}: password_command exited with status {result.returncode}; "
+                    "run it in a shell to see why"
+                )
+            return result.stdout.strip("\r\n")
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SourceError(
+                    f"account {self.name!r}: environment variable {self.password_env} is not set; "
+                    "export it or use password_command"
+                )
+            return value
+        return self.password or ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    archive_path: Path = Path("archive")
+    language: str = "zh"
+    template: Path | None = None
+    accounts: tuple[Account, ...] = ()
+    allow_senders: tuple[str, ...] = ()
+    source_file: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """Machine state (ledger, lock) lives beside the notes, in `<archive>/.ingest/`."""
+        return self.archive_path / ".ingest"
+
+
+def locate(path: str | os.PathLike[str] | None) -> tuple[Path | None, bool]:
+    """The config file to read and whether the user asked for it explicitly."""
+    if path:
+        return Path(path), True
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env), True
+    return (DEFAULT_PATH, False) if DEFAULT_PATH.is_file() else (None, False)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the configuration; raise `ConfigError` listing every problem."""
+    file, explicit = locate(path)
+    if file is None:
+        return Config()
+    if not file.is_file():
+        how = f"--config {file}" if path else f"${ENV_VAR}={file}"
+        raise ConfigError(
+            f"config file {file} not found (from {how}); "
+            "copy config/ingester.example.toml there or point to an existing file"
+        )
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    config = parse(data, source_file=file)
+    if any(a.password for a in config.accounts):
+        _warn_if_readable_by_others(file)
+    return config
+
+
+def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
+    """Validate a parsed TOML document; every problem is collected before raising."""
+    problems: list[str] = []
+    _unknown(data, {"archive", "accounts", "newsletters"}, "top level", problems)
+
+    archive = _table(data, "archive", problems)
+    _unknown(archive, {"path", "language", "template"}, "[archive]", problems)
+    archive_path = _string(archive, "path", "[archive]", problems, default="archive")
+    language = _string(archive, "language", "[archive]", problems, default="zh")
+    if language not in LANGUAGES:
+        problems.append(f'[archive] language: must be one of {", ".join(map(repr, LANGUAGES))}, not {language!r}')
+    template = _string(archive, "template", "[archive]", problems, default="")
+
+    newsletters = _table(data, "newsletters", problems)
+    _unknown(newsletters, {"allow_senders"}, "[newsletters]", problems)
+    allow = _string_list(newsletters, "allow_senders", "[newsletters]", problems, default=[])
+
+    raw_accounts = data.get("accounts", [])
+    if not isinstance(raw_accounts, list):
+        problems.append("[[accounts]]: must be an array of tables ([[accounts]] sections)")
+        raw_accounts = []
+    accounts = [_account(i, raw, problems) for i, raw in enumerate(raw_accounts)]
+    names = [a.name for a in accounts if a is not None]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"[[accounts]] name: {name!r} is used by more than one account; names must be unique")
+
+    if problems:
+        where = f" in {source_file}" if source_file else ""
+        raise ConfigError(f"invalid configuration{where}:", problems)
+    return Config(
+        archive_path=Path(archive_path).expanduser(),
+        language=language,
+        template=Path(template).expanduser() if template else None,
+        accounts=tuple(a for a in accounts if a is not None),
+        allow_senders=tuple(s.lower() for s in allow),
+        source_file=source_file,
+    )
+
+
+ACCOUNT_KEYS = {
+    "name", "host", "port", "security", "username", "folders", "ca_file", "allow_insecure", *PASSWORD_KEYS,
+}
+
+
+def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
+    where = f"[[accounts]] #{index + 1}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a table")
+        return None
+    if isinstance(raw.get("name"), str):
+        where = f"[[accounts]] {raw['name']!r}"
+    before = len(problems)
+    _unknown(raw, ACCOUNT_KEYS, where, problems)
+    name = _string(raw, "name", where, problems, required=True)
+    host = _string(raw, "host", where, problems, required=True)
+    username = _string(raw, "username", where, problems, required=True)
+    security = _string(raw, "security", where, problems, default="tls")
+    if security not in SECURITY_MODES:
+        problems.append(f'{where} security: must be one of {", ".join(map(repr, SECURITY_MODES))}, not {security!r}')
+    port = raw.get("port", DEFAULT_PORTS.get(security, 993))
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        problems.append(f"{where} port: must be a number from 1 to 65535, not {port!r}")
+    folders = _string_list(raw, "folders", where, problems, default=["INBOX"])
+    if not folders:
+        problems.append(f"{where} folders: list at least one folder, e.g. folders = [\"INBOX\"]")
+    allow_insecure = raw.get("allow_insecure", False)
+    if not isinstance(allow_insecure, bool):
+        problems.append(f"{where} allow_insecure: must be true or false")
+    given = [k for k in PASSWORD_KEYS if k in raw]
+    if not given:
+        problems.append(f"{where}: set one of password_command, password_env or password")
+    elif len(given) > 1:
+        problems.append(f"{where}: set only one of {', '.join(given)}")
+    secrets = {k: _string(raw, k, where, problems) for k in given}
+    if "password_command" in secrets and secrets["password_command"]:
+        try:
+            shlex.split(secrets["password_command"])
+        except ValueError as exc:
+            problems.append(f"{where} password_command: cannot be parsed as a command line ({exc})")
+    ca_file = _string(raw, "ca_file", where, problems, default="")
+    if ca_file and not Path(ca_file).expanduser().is_file():
+        problems.append(f"{where} ca_file: no such file {ca_file!r}")
+    if security == "plain" and host and not allow_insecure and not is_loopback(host):
+        problems.append(
+            f"{where} security: \"plain\" sends the password unencrypted; it is allowed only to a loopback "
+            "host (127.0.0.1, localhost) unless you also set allow_insecure = true"
+        )
+    if len(problems) > before:
+        return None
+    return Account(
+        name=name, host=host, username=username, port=port, security=security, folders=tuple(folders),
+        password_command=secrets.get("password_command"), password_env=secrets.get("password_env"),
+        password=secrets.get("password"), ca_file=Path(ca_file).expanduser() if ca_file else None,
+        allow_insecure=allow_insecure,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (the only hosts plain IMAP may reach by default)."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_readable_by_others(file: Path) -> None:
+    mode = file.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        logger.warning(
+            "%s holds a password and is readable by other users; run `chmod 600 %s` or use password_command",
+            file, file,
+        )
+    else:
+        logger.warning("%s holds a literal password; password_command or password_env is safer", file)
+
+
+def _table(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(f"[{key}]: must be a table")
+        return {}
+    return value
+
+
+def _unknown(table: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
+    for key in table:
+        if key not in known:
+            problems.append(f"{where}: unknown key {key!r} (valid keys: {', '.join(sorted(known))})")
+
+
+def _string(
+    table: dict[str, Any], key: str, where: str, problems: list[str], default: str = "", required: bool = False
+) -> str:
+    if key not in table:
+        if required:
+            problems.append(f"{where} {key}: missing; this key is required")
+        return default
+    value = table[key]
+    if not isinstance(value, str):
+        problems.append(f"{where} {key}: must be a string, not {type(value).__name__}")
+        return default
+    if required and not value.strip():
+        problems.append(f"{where} {key}: must not be empty")
+    return value
+
+
+def _string_list(
+    table: dict[str, Any], key: str, where: str, problems: list[str], default: list[str]
+) -> list[str]:
+    value = table.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where} {key}: must be a list of strings, e.g. {key} = [\"...\"]")
+        return default
+    return value

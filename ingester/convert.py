@@ -1,0 +1,60 @@
+"""Article HTML (or plain text) → Markdown. Pure; the only module that imports html2text."""
+
+from __future__ import annotations
+
+import re
+
+import html2text
+
+from ingester.links import clean_text_urls
+
+
+def _converter() -> html2text.HTML2Text:
+    """One configured converter: no line wrapping, inline links, images kept with their alt text."""
+    h = html2text.HTML2Text()
+    h.body_width = 0  # never wrap paragraphs: the reviewer's editor does that
+    h.unicode_snob = True  # keep “quotes” and non-ASCII as they are
+    h.inline_links = True
+    h.wrap_links = False
+    h.protect_links = False
+    h.ignore_images = False
+    h.images_to_alt = False
+    h.ignore_tables = False
+    h.single_line_break = False
+    h.skip_internal_links = True
+    h.mark_code = False
+    return h
+
+
+def html_to_markdown(html: str) -> str:
+    """Markdown for cleaned article HTML, with runs of blank lines collapsed."""
+    # html2text keeps state between calls (link lists, outtext), so use a fresh, identically
+    # configured instance per document rather than sharing one.
+    markdown = _converter().handle(html)
+    return tidy(markdown)
+
+
+def text_to_markdown(text: str) -> str:
+    """Markdown for a text/plain newsletter: paragraphs kept, URLs cleaned, nothing else invented."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    # A signature delimiter ("-- ") ends the article in plain-text mail.
+    if "--" in lines:
+        lines = lines[: lines.index("--")]
+    return tidy(clean_text_urls("\n".join(lines)))
+
+
+def tidy(markdown: str) -> str:
+    """Trailing spaces off, at most one blank line in a row, no blank lines around the text.
+
+    html2text marks `<br>` with two trailing spaces; where another line follows, that hard break
+    becomes a backslash (CommonMark), which survives editors that trim trailing whitespace.
+    """
+    lines = markdown.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        follows = i + 1 < len(lines) and lines[i + 1].strip()
+        hard_break = line.endswith("  ") and line.strip() and follows
+        out.append(line.rstrip() + ("\\" if hard_break else ""))
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
+    return text.strip("\n") + "\n"

@@ -1,0 +1,267 @@
+"""Raw message bytes → `Newsletter`: decoded headers, the readable body, newsletter signals. Pure.
+
+Declared charsets lie (a body labelled gb2312 holding GBK characters, 8-bit bytes in a us-ascii
+part, unknown charset names): `decode_bytes` picks a codec that fits and never raises.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage, Message
+
+# Labels whose real-world content is a superset encoding: decode with the superset.
+CHARSET_SUPERSETS = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "euc-cn": "gb18030",
+    "csgb2312": "gb18030", "chinese": "gb18030", "cp936": "gb18030",
+    "big5": "big5hkscs", "x-big5": "big5hkscs",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "ascii",
+    "shift_jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+    "utf8": "utf-8",
+}
+# C0/C1 controls other than tab and newlines break HTML parsers and YAML; drop them.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LIST_HEADERS = ("List-Unsubscribe", "List-Id", "List-Post")
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    """One parsed message with everything later stages need, already decoded to text.
+
+    :ivar message_id: the Message-ID with angle brackets, or "" when the message has none
+    :ivar content_hash: sha256 of the raw message with line endings normalised (identity fallback)
+    :ivar date: the Date header as an aware datetime, or None when missing or unparsable
+    :ivar html: the HTML body (first non-attachment text/html part), or None
+    :ivar text: the plain text body (first non-attachment text/plain part), or None
+    """
+
+    message_id: str
+    content_hash: str
+    subject: str
+    from_name: str
+    from_addr: str
+    date: datetime | None
+    list_id: str
+    list_post: str
+    has_list_unsubscribe: bool
+    headers: tuple[tuple[str, str], ...]
+    html: str | None
+    text: str | None
+
+    @property
+    def key(self) -> str:
+        """Identity in the ledger: the Message-ID, else the content hash."""
+        return self.message_id or f"sha256:{self.content_hash}"
+
+    def header(self, name: str) -> str:
+        """First decoded value of a header kept in `headers` (case-insensitive), or ""."""
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), "")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Newsletter:
+        """Parse a whole RFC 5322 message."""
+        return parse(raw)
+
+
+def parse(raw: bytes) -> Newsletter:
+    """Parse raw message bytes into a `Newsletter`; never raises on malformed input."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    from_name, from_addr = parse_from(header(msg, "From"))
+    html, text = bodies(msg)
+    kept = tuple((name, header(msg, name)) for name in dict.fromkeys(msg.keys()))
+    return Newsletter(
+        message_id=normalise_message_id(header(msg, "Message-ID")),
+        content_hash=content_hash(raw),
+        subject=" ".join(header(msg, "Subject").split()),
+        from_name=from_name,
+        from_addr=from_addr,
+        date=parse_date(header(msg, "Date")),
+        list_id=header(msg, "List-Id"),
+        list_post=header(msg, "List-Post"),
+        has_list_unsubscribe=bool(header(msg, "List-Unsubscribe")),
+        headers=kept,
+        html=html,
+        text=text,
+    )
+
+
+def content_hash(raw: bytes) -> str:
+    """sha256 of the message with CRLF normalised, so an IMAP copy and an mbox copy hash alike."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode body or header bytes whatever the label says; undecodable bytes become U+FFFD."""
+    label = (charset or "").strip().strip("\"'").lower()
+    codec = CHARSET_SUPERSETS.get(label, label) or "utf-8"
+    for candidate in dict.fromkeys((codec, "utf-8")):
+        try:
+            return CONTROL_CHARS.sub("", data.decode(candidate))
+        except (UnicodeDecodeError, LookupError):
+            continue
+    # 8-bit bytes under an ASCII or unknown label: Western mail is mostly Windows-1252, and cp1252
+    # maps almost every byte to a character; otherwise keep the label and mark what doesn't fit.
+    fallback = "cp1252" if codec == "ascii" else codec
+    try:
+        text = data.decode(fallback, errors="replace")
+    except LookupError:
+        text = data.decode("cp1252", errors="replace")
+    return CONTROL_CHARS.sub("", text)
+
+
+def header(msg: Message, name: str) -> str:
+    """The first value of a header, RFC 2047-decoded with lying charsets handled; "" when absent."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return decode_header_value(str(value))
+    return ""
+
+
+def decode_header_value(value: str) -> str:
+    """Decode encoded-words and raw 8-bit bytes (kept as surrogate escapes by the parser)."""
+    value = re.sub(r"\r?\n[ \t]", " ", value)
+    try:
+        chunks = email.header.decode_header(value)
+    except (ValueError, LookupError, AssertionError):
+        chunks = [(value, None)]
+    parts = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        parts.append(decode_bytes(chunk, charset))
+    return "".join(parts).strip()
+
+
+def parse_from(value: str) -> tuple[str, str]:
+    """(display name, lower-cased address) of a From header; tolerant of unquoted commas."""
+    match = re.match(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$", value, re.S)
+    if match:
+        return match.group(1).strip().strip('"').strip(), match.group(2).lower()
+    for name, addr in email.utils.getaddresses([value]):
+        if "@" in addr:
+            return name.strip(), addr.lower()
+    return value.strip(), ""
+
+
+def parse_date(value: str) -> datetime | None:
+    """The Date header as an aware datetime (UTC when the zone is missing), or None."""
+    if not value:
+        return None
+    try:
+        date = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
+
+
+def normalise_message_id(value: str) -> str:
+    """`<id@host>` form, or "" for an empty or missing header."""
+    value = value.strip()
+    if not value:
+        return ""
+    match = re.search(r"<[^<>\s]+>", value)
+    if match:
+        return match.group(0)
+    token = value.split()[0].strip("<>")
+    return f"<{token}>" if token else ""
+
+
+def bodies(msg: Message) -> tuple[str | None, str | None]:
+    """(html, text): the first inline text/html and text/plain parts of the top-level message."""
+    html = text = None
+    for part in _parts(msg):
+        ctype = part.get_content_type()
+        if ctype not in ("text/html", "text/plain") or _is_attachment(part):
+            continue
+        if ctype == "text/html" and html is None:
+            html = _payload_text(part)
+        elif ctype == "text/plain" and text is None:
+            text = _payload_text(part)
+    return html, text
+
+
+def _parts(msg: Message) -> list[Message]:
+    """Leaf parts in order, not descending into attached messages (message/rfc822)."""
+    if not msg.is_multipart():
+        return [msg]
+    leaves: list[Message] = []
+    payload = msg.get_payload()
+    for sub in payload if isinstance(payload, list) else []:
+        if sub.get_content_type() == "message/rfc822":
+            continue
+        leaves.extend(_parts(sub))
+    return leaves
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = str(part.get("Content-Disposition", "")).split(";")[0].strip().lower()
+    return disposition == "attachment"
+
+
+def _payload_text(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        data = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    try:
+        charset = part.get_content_charset()
+    except (ValueError, LookupError):
+        charset = None
+    return decode_bytes(data, charset)
+
+
+def newsletter_reason(letter: Newsletter, allow_senders: tuple[str, ...] = ()) -> str | None:
+    """Why this message counts as a newsletter (list headers or an allow rule), or None if it doesn't."""
+    present = [name for name in LIST_HEADERS if letter.header(name)]
+    if present:
+        return f"{present[0]} header"
+    for pattern in allow_senders:
+        if letter.from_addr and fnmatch.fnmatchcase(letter.from_addr, pattern):
+            return f"sender matches allow rule {pattern!r}"
+    return None
+
+
+def detect_platform(letter: Newsletter) -> str:
+    """The sending platform from headers and HTML fingerprints; "newsletter" when none is recognised."""
+    headers = "\n".join(f"{k}: {v}" for k, v in letter.headers).lower()
+    html = (letter.html or "")[:200_000].lower()
+    checks = (
+        ("substack", letter.from_addr.endswith("@substack.com") or "substack.com" in letter.list_id.lower()
+         or "substackcdn.com" in html),
+        ("beehiiv", "x-beehiiv-type" in headers or "media.beehiiv.com" in html),
+        ("mailchimp", "list-id.mcsv.net" in letter.list_id.lower() or "x-mailer: mailchimp" in headers
+         or "list-manage.com" in html),
+        ("convertkit", "convertkit" in headers or "convertkit-mail" in html or "kit-mail" in html),
+        ("ghost", "ghost.org" in html or "view-online-link" in html),
+        ("buttondown", "buttondown" in letter.from_addr or "buttondown.email" in html or "buttondown.com" in html),
+    )
+    for name, hit in checks:
+        if hit:
+            return name
+    if letter.header("List-Post").lower().startswith("<mailto:") or "mailman" in headers:
+        return "mailing-list"
+    return "newsletter"
+
+
+def publication_name(letter: Newsletter) -> str:
+    """A human label for the publication: Substack's "Author from Publication", else the From name."""
+    name = letter.from_name
+    if " from " in name:
+        return name.split(" from ", 1)[1].strip()
+    list_label = re.sub(r"<[^>]*>", "", letter.list_id).strip().strip('"')
+    return name or list_label or letter.from_addr
+
+
+def author_name(letter: Newsletter) -> str:
+    """The author as the From header gives it (Substack: the part before " from ")."""
+    name = letter.from_name
+    return name.split(" from ", 1)[0].strip() if " from " in name else name

@@ -1,0 +1,226 @@
+"""The order of the stages: source → message → clean (links) → convert → render → archive → ledger.
+
+The only module that knows that order. A failure while handling one message is recorded in the
+ledger with its error and counted; it never stops the run. Errors about the whole source (cannot
+connect, wrong password) stop that account only and are reported in `RunSummary.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ingester import archive, message, render
+from ingester.clean import clean_html
+from ingester.config import Config
+from ingester.convert import html_to_markdown, text_to_markdown
+from ingester.errors import ArchiveError, ConfigError, SourceError
+from ingester.links import clean_url
+from ingester.source import ImapSession, RawMessage, local_messages
+from ingester.state import Ledger, Location
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "config"
+NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, the notes it filed, and what went wrong."""
+
+    filed: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    notes: list[str] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return self.filed + self.skipped + self.duplicates + self.failed
+
+    def as_dict(self) -> dict[str, object]:
+        return {"seen": self.seen, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A rendered note and the fields it was made from."""
+
+    fields: render.NoteFields
+    text: str
+
+
+def load_template(config: Config) -> str:
+    """The note template: `[archive] template`, else `config/note.<language>.md` of this checkout."""
+    path = config.template or TEMPLATE_DIR / f"note.{config.language}.md"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"[archive] template: cannot read {path} ({exc.strerror}); set it to an existing file") from None
+
+
+def make_note(raw: RawMessage, letter: message.Newsletter, template: str, language: str) -> Note:
+    """Turn one parsed newsletter into its note. Pure: no I/O."""
+    platform = message.detect_platform(letter)
+    if letter.html is not None:
+        cleaned = clean_html(letter.html, platform)
+        markdown = html_to_markdown(cleaned.html)
+    else:
+        cleaned = None
+        markdown = text_to_markdown(letter.text or "")
+    url, url_source = canonical_url(letter, cleaned.title_url if cleaned else "",
+                                    cleaned.view_online_url if cleaned else "")
+    title = (cleaned.title if cleaned else "") or letter.subject or "(no subject)"
+    publication = message.publication_name(letter)
+    tags = tuple(dict.fromkeys(t for t in (platform, render.slug(publication, 40)) if t and t != "note"))
+    fields = render.NoteFields(
+        title=title,
+        original_title=title,
+        url=url,
+        url_source=url_source,
+        author=(cleaned.author if cleaned else "") or message.author_name(letter),
+        publication=publication,
+        platform=platform,
+        date=letter.date or raw.internaldate,
+        message_id=letter.message_id,
+        source=raw.source,
+        tags=tags,
+        links_cleaned=cleaned.links_cleaned if cleaned else 0,
+        pixels_removed=cleaned.pixels_removed if cleaned else 0,
+    )
+    return Note(fields, render.render_note(fields, markdown, template, language))
+
+
+def canonical_url(letter: message.Newsletter, title_url: str, view_online_url: str) -> tuple[str, str]:
+    """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
+    list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
+    if list_post and not re.search(r"/post/?$", list_post.group(1)):
+        return clean_url(list_post.group(1)), "list-post"
+    x_newsletter = re.search(r"https?://\S+", letter.header("X-Newsletter"))
+    if x_newsletter:
+        return clean_url(x_newsletter.group(0).strip("<>")), "x-newsletter"
+    if title_url.startswith(("http://", "https://")):
+        return title_url, "title-link"
+    if view_online_url.startswith(("http://", "https://")):
+        return view_online_url, "view-online"
+    return "", "none"
+
+
+class Pipeline:
+    """Handles messages one by one against one archive and its ledger."""
+
+    def __init__(self, config: Config, ledger: Ledger, all_messages: bool = False) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.all_messages = all_messages
+        self.template = load_template(config)
+        self.summary = RunSummary()
+
+    def handle(self, raw: RawMessage) -> None:
+        """File, skip or record the failure of one message."""
+        location = Location(raw.account, raw.folder, raw.uidvalidity, raw.uid) if raw.uid is not None else None
+        try:
+            letter = message.parse(raw.raw)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
+            self._fail(f"sha256:{message.content_hash(raw.raw)}", "", raw, exc, location)
+            return
+        known = self.ledger.get(letter.key)
+        if known is not None and known.outcome == "filed":
+            self.summary.duplicates += 1
+            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", known.detail,
+                               known.source, location)
+            return
+        reason = message.newsletter_reason(letter, self.config.allow_senders)
+        if reason is None and not self.all_messages:
+            self.summary.skipped += 1
+            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", NOT_A_NEWSLETTER,
+                               raw.source, location)
+            return
+        try:
+            note = make_note(raw, letter, self.template, self.config.language)
+            root = self.config.archive_path
+            path = archive.note_path(root, note.fields.date, render.slug(note.fields.title))
+            written = archive.write_note(path, note.text, f"message_id: {render.yaml_value(letter.message_id)}"
+                                         if letter.message_id else f"source: {render.yaml_value(raw.source)}")
+        except ArchiveError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
+            self._fail(letter.key, letter.message_id, raw, exc, location, letter.content_hash)
+            return
+        relative = str(written.relative_to(root))
+        self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", relative, raw.source, location)
+        self.summary.filed += 1
+        self.summary.notes.append(str(written))
+        logger.info("filed %s", written)
+
+    def _fail(self, key: str, message_id: str, raw: RawMessage, exc: Exception, location: Location | None,
+              content_hash: str = "") -> None:
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        logger.debug("message %s failed", raw.source, exc_info=True)
+        self.ledger.record(key, message_id, content_hash or key.removeprefix("sha256:"), "failed", error,
+                           raw.source, location)
+        self.summary.failed += 1
+        self.summary.failures.append({"source": raw.source, "error": error})
+
+    def handle_all(self, messages: Iterable[RawMessage]) -> None:
+        for raw in messages:
+            self.handle(raw)
+
+
+def run_local(config: Config, paths: list[Path], all_messages: bool = False) -> RunSummary:
+    """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
+    with Ledger(config.state_dir) as ledger:
+        pipeline = Pipeline(config, ledger, all_messages)
+        for path in paths:
+            pipeline.handle_all(local_messages(path))
+        return pipeline.summary
+
+
+def run_imap(config: Config, since: date | None = None, all_messages: bool = False) -> RunSummary:
+    """File the newsletters in every configured account's folders (since a date, or new since last run)."""
+    if not config.accounts:
+        where = config.source_file or "config/ingester.toml"
+        raise ConfigError(f"no account is configured in {where}; add an [[accounts]] section "
+                          "(see config/ingester.example.toml) or use `ingest import PATH`")
+    with Ledger(config.state_dir) as ledger:
+        pipeline = Pipeline(config, ledger, all_messages)
+        for account in config.accounts:
+            try:
+                with ImapSession(account) as session:
+                    for folder in account.folders:
+                        _run_folder(pipeline, session, folder, since)
+            except SourceError as exc:
+                logger.debug("account %s failed", account.name, exc_info=True)
+                pipeline.summary.errors.append(str(exc))
+        return pipeline.summary
+
+
+def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: date | None) -> None:
+    ledger, summary, name = pipeline.ledger, pipeline.summary, session.account.name
+    uidvalidity = session.select(folder)
+    mark = ledger.folder_mark(name, folder)
+    if since is None and mark is not None and mark[0] == uidvalidity:
+        uids = session.search(above_uid=mark[1])
+    else:
+        uids = session.search(since=since)
+    known = ledger.known_uids(name, folder, uidvalidity, uids)
+    wanted = []
+    for uid in uids:
+        outcome = known.get(uid)
+        if outcome == "filed":
+            summary.duplicates += 1
+        elif outcome == "skipped" and not pipeline.all_messages:
+            summary.skipped += 1
+        else:
+            wanted.append(uid)
+    logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
+    pipeline.handle_all(session.fetch(folder, uidvalidity, wanted))
+    last = max([*uids, mark[1] if mark and mark[0] == uidvalidity else 0], default=0)
+    ledger.set_folder_mark(name, folder, uidvalidity, last)

@@ -1,0 +1,215 @@
+"""Note fields + article Markdown → the skeleton note: YAML front matter and the template body. Pure.
+
+The body layout is a `string.Template` file (`config/note.zh.md`, `config/note.en.md`) that a
+user can copy and change; the front matter is written here so it is always valid YAML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from string import Template
+
+LABELS = {
+    "zh": {"intro": "引言", "none": "（无）", "tag_sep": " ， ",
+           "categories": {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
+           "category": "新闻简报"},
+    "en": {"intro": "Introduction", "none": "(none)", "tag_sep": ", ",
+           "categories": {"substack": "Blog post", "ghost": "Blog post", "mailing-list": "Mailing list"},
+           "category": "Newsletter"},
+}
+# Characters YAML forbids raw (PyYAML's printable set) or reads as line breaks inside a scalar.
+YAML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+MAX_OUTLINE_ITEMS = 12
+
+
+@dataclass(frozen=True)
+class NoteFields:
+    """Everything a note says about its message, decided by the pipeline."""
+
+    title: str
+    original_title: str
+    url: str
+    url_source: str
+    author: str
+    publication: str
+    platform: str
+    date: datetime | None
+    message_id: str
+    source: str
+    tags: tuple[str, ...] = ()
+    links_cleaned: int = 0
+    pixels_removed: int = 0
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+
+def render_note(fields: NoteFields, markdown: str, template: str, language: str = "zh") -> str:
+    """The complete note text: front matter, then the template filled in."""
+    labels = LABELS[language]
+    sections = split_sections(markdown)
+    link = f"[{escape_link_text(fields.original_title or fields.title)}]({fields.url})" if fields.url else labels["none"]
+    body = Template(template).safe_substitute(
+        title=escape_line(fields.title),
+        original_title=escape_line(fields.original_title),
+        link=link,
+        url=fields.url or labels["none"],
+        category=labels["categories"].get(fields.platform, labels["category"]),
+        author=escape_line(fields.author) or labels["none"],
+        publication=escape_line(fields.publication) or labels["none"],
+        date=format_date(fields.date, language) or labels["none"],
+        outline=outline(sections, markdown),
+        tags=labels["tag_sep"].join(f"#{t}" for t in fields.tags) or labels["none"],
+        sections=render_sections(sections, labels["intro"]),
+    )
+    return front_matter(fields) + body.rstrip("\n") + "\n"
+
+
+def front_matter(fields: NoteFields) -> str:
+    """YAML front matter whose values a YAML parser reads back exactly (JSON-style quoted scalars)."""
+    values: list[tuple[str, object]] = [
+        ("title", fields.title),
+        ("original_title", fields.original_title),
+        ("url", fields.url),
+        ("url_source", fields.url_source),
+        ("author", fields.author),
+        ("publication", fields.publication),
+        ("platform", fields.platform),
+        ("date", fields.date.isoformat() if fields.date else ""),
+        ("message_id", fields.message_id),
+        ("status", "draft"),
+        ("tags", list(fields.tags)),
+        ("source", fields.source),
+        ("links_cleaned", fields.links_cleaned),
+        ("pixels_removed", fields.pixels_removed),
+        *fields.extra,
+    ]
+    lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
+    return "\n".join(lines) + "\n"
+
+
+def yaml_value(value: object) -> str:
+    """A YAML flow value: JSON is YAML, once the characters YAML treats specially are escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return YAML_UNSAFE.sub(lambda m: "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else
+                                             f"\\U{ord(c):08x}" for c in m.group(0)), text)
+
+
+def format_date(date: datetime | None, language: str) -> str:
+    """`2025年1月27日` or `January 27, 2025`, in the sender's own time zone."""
+    if date is None:
+        return ""
+    if language == "zh":
+        return f"{date.year}年{date.month}月{date.day}日"
+    return f"{date:%B} {date.day}, {date.year}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level section of the post: its heading (None for text before the first one) and Markdown."""
+
+    heading: str | None
+    level: int
+    body: str
+    subheadings: tuple[tuple[int, str], ...]
+
+
+def headings(markdown: str) -> list[tuple[int, str]]:
+    """(level, text) of every ATX heading outside code fences."""
+    found = []
+    in_fence = False
+    for line in markdown.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (m := HEADING.match(line)) and m.group(2):
+            found.append((len(m.group(1)), m.group(2)))
+    return found
+
+
+def split_sections(markdown: str) -> list[Section]:
+    """Cut the post at its top-level headings; deeper headings move under `###` (the note's section level)."""
+    found = headings(markdown)
+    top = min((level for level, _ in found), default=1)
+    sections: list[Section] = []
+    heading: str | None = None
+    body: list[str] = []
+    subs: list[tuple[int, str]] = []
+    in_fence = False
+
+    def close() -> None:
+        text = "\n".join(body).strip("\n")
+        if text or heading is not None:
+            sections.append(Section(heading, top, text, tuple(subs)))
+
+    for line in markdown.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else HEADING.match(line)
+        if match and match.group(2):
+            level = len(match.group(1))
+            if level == top:
+                close()
+                heading, body, subs = match.group(2), [], []
+                continue
+            subs.append((level, match.group(2)))
+            line = "#" * min(6, 3 + level - top) + " " + match.group(2)
+        body.append(line)
+    close()
+    return sections
+
+
+def outline(sections: list[Section], markdown: str) -> str:
+    """The post's headings as a nested list; without headings, the first sentence of each paragraph."""
+    items: list[str] = []
+    for section in sections:
+        if section.heading is not None:
+            items.append(f"- {section.heading}")
+        top = section.level
+        items.extend(f"{'  ' * (level - top)}- {text}" for level, text in section.subheadings)
+    if items:
+        return "\n".join(items)
+    sentences = [first_sentence(p) for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+    sentences = [s for s in sentences if s][:MAX_OUTLINE_ITEMS]
+    return "\n".join(f"- {s}" for s in sentences) or "-"
+
+
+def first_sentence(paragraph: str, limit: int = 80) -> str:
+    """The first sentence of a Markdown paragraph as plain text, shortened to `limit` characters."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", paragraph)  # images
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links → their text
+    text = re.sub(r"^[#>*\-+\s]+|[*_`]|\\$", "", " ".join(text.replace("\\\n", "\n").split()))
+    match = re.match(r"(.+?[.!?。！？])(?:\s|$)", text)
+    sentence = match.group(1) if match else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def render_sections(sections: list[Section], intro_label: str) -> str:
+    """One `###` block per section, holding that section's Markdown."""
+    blocks = []
+    for section in sections:
+        title = section.heading if section.heading is not None else intro_label
+        blocks.append(f"### {title}\n\n{section.body}".rstrip())
+    return "\n\n".join(blocks)
+
+
+def escape_line(text: str) -> str:
+    """A single line of text that Markdown shows as typed: no block markers at the start, no newlines."""
+    text = " ".join(text.split())
+    return re.sub(r"^([#>+\-*=]|\d+[.)])", r"\\\1", text)
+
+
+def escape_link_text(text: str) -> str:
+    """Link text with brackets (and backslashes) escaped so the link stays a link."""
+    return re.sub(r"([\\\[\]])", r"\\\1", " ".join(text.split()))
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name slug safe on every OS: letters and digits of any script, joined by `-`."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(c if c.isalnum() else "-" for c in text if unicodedata.category(c)[0] != "C")
+    text = re.sub(r"-{2,}", "-", text).strip("-")
+    return text[:limit].rstrip("-") or "note"
