@@ -8,6 +8,9 @@ import html2text
 
 from ingester.links import clean_text_urls
 
+RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
+FOOTER_TEXT = re.compile(r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|退订", re.I)
+
 
 def _converter() -> html2text.HTML2Text:
     """One configured converter: no line wrapping, inline links, images kept with their alt text."""
@@ -38,9 +41,14 @@ def text_to_markdown(text: str) -> str:
     """Markdown for a text/plain newsletter: paragraphs kept, URLs cleaned, nothing else invented."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
-    # A signature delimiter ("-- ") ends the article in plain-text mail.
+    # A signature delimiter ("-- ") ends the article in plain-text mail; so does a rule line
+    # followed by the list footer ("You are receiving this…", "Unsubscribe: …").
     if "--" in lines:
         lines = lines[: lines.index("--")]
+    for i in range(len(lines) - 1, -1, -1):
+        if RULE_LINE.fullmatch(lines[i]) and FOOTER_TEXT.search("\n".join(lines[i:])):
+            lines = lines[:i]
+            break
     return tidy(clean_text_urls("\n".join(lines)))
 
 
@@ -57,4 +65,6 @@ def tidy(markdown: str) -> str:
         hard_break = line.endswith("  ") and line.strip() and follows
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
+    # A rule left at either end once the chrome around it is gone separates nothing.
+    text = re.sub(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z", "", text.strip("\n"))
     return text.strip("\n") + "\n"

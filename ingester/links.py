@@ -23,7 +23,7 @@ SUBSTACK_TRACKING = re.compile(
     re.I,
 )
 # Per-site parameters that identify the reader: {host suffix: parameter names}.
-SITE_TRACKING = {"mailchi.mp": {"e"}}
+SITE_TRACKING = {"mailchi.mp": {"e"}, "list-manage.com": {"e"}}
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
 
 

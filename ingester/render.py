@@ -26,6 +26,7 @@ YAML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 MAX_OUTLINE_ITEMS = 12
+WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", re.I)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def first_sentence(paragraph: str, limit: int = 80) -> str:
     """The first sentence of a Markdown paragraph as plain text, shortened to `limit` characters."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", paragraph)  # images
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links → their text
-    text = re.sub(r"^[#>*\-+\s]+|[*_`]|\\$", "", " ".join(text.replace("\\\n", "\n").split()))
+    text = " ".join(text.replace("\\\n", "\n").split())
+    text = re.sub(r"^(?:[#>*\-+=\s]+|\d+[.)]\s+)+|[*_`]|\\$", "", text)
     match = re.match(r"(.+?[.!?。！？])(?:\s|$)", text)
     sentence = match.group(1) if match else text
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
@@ -211,5 +213,6 @@ def slug(text: str, limit: int = 60) -> str:
     """A file-name slug safe on every OS: letters and digits of any script, joined by `-`."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(c if c.isalnum() else "-" for c in text if unicodedata.category(c)[0] != "C")
-    text = re.sub(r"-{2,}", "-", text).strip("-")
-    return text[:limit].rstrip("-") or "note"
+    text = re.sub(r"-{2,}", "-", text).strip("-")[:limit].rstrip("-") or "note"
+    # Windows refuses these names whatever the extension (con.md included).
+    return f"{text}-note" if WINDOWS_RESERVED.fullmatch(text) else text

@@ -1,0 +1,98 @@
+"""Rendering: front matter that YAML reads back exactly, sections, outline, slugs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingester import render
+
+HOSTILE = [
+    "COP30: a guide",
+    'He said "no" \\ and left',
+    "---",
+    "line one\nline two",
+    "# not a heading",
+    "emoji 🎉 and 中文",
+    "right-to-left: \u202eשלום\u202c עולם",
+    "tab\there, NUL\x00, bell\x07, nel\x85, ls\u2028, bom\ufeff",
+    "- [ ] yes: {a: b}, &anchor *alias !tag %directive @at `tick`",
+]
+
+
+def fields(title: str) -> render.NoteFields:
+    return render.NoteFields(
+        title=title, original_title=title, url="https://example.com/p/x", url_source="list-post", author=title,
+        publication=title, platform="substack", date=datetime(2025, 1, 27, 13, 5, tzinfo=timezone.utc),
+        message_id="<a@b>", source=title, tags=(title, "plain"),
+    )
+
+
+@pytest.mark.parametrize("title", HOSTILE)
+def test_front_matter_round_trips_hostile_values(title: str) -> None:
+    head = render.front_matter(fields(title))
+    data = yaml.safe_load(head.split("---\n")[1])
+    assert data["title"] == title
+    assert data["author"] == title
+    assert data["tags"] == [title, "plain"]
+    assert head.count("\n---\n") == 1  # nothing in a value closed the front matter early
+
+
+@given(st.text())
+def test_front_matter_round_trips_any_text(title: str) -> None:
+    data = yaml.safe_load(render.front_matter(fields(title)).split("---\n")[1])
+    assert data["title"] == title
+
+
+def test_sections_split_at_top_level_headings_and_demote_the_rest() -> None:
+    markdown = "Intro text.\n\n## One\n\nA\n\n### One.a\n\nB\n\n```\n## not a heading\n```\n\n## Two\n\nC\n"
+    sections = render.split_sections(markdown)
+
+    assert [(s.heading, s.body) for s in sections] == [
+        (None, "Intro text."),
+        ("One", "A\n\n#### One.a\n\nB\n\n```\n## not a heading\n```"),
+        ("Two", "C"),
+    ]
+    assert render.outline(sections, markdown) == "- One\n  - One.a\n- Two"
+
+
+def test_outline_without_headings_uses_first_sentences() -> None:
+    markdown = "First point here. More text.\n\n1. Numbered idea! Detail.\n\n[A link](https://x.y) ends.\n"
+    assert render.outline(render.split_sections(markdown), markdown) == (
+        "- First point here.\n- Numbered idea!\n- A link ends."
+    )
+
+
+def test_link_text_brackets_are_escaped() -> None:
+    assert render.escape_link_text("[Draft] the [x] plan") == "\\[Draft\\] the \\[x\\] plan"
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("The quiet year of small models", "the-quiet-year-of-small-models"),
+    ("../../etc/passwd", "etc-passwd"),
+    ("CON", "con-note"),
+    ("lpt1", "lpt1-note"),
+    ("a/b\\c:d*e?f\"g<h>i|j\x00k", "a-b-c-d-e-f-g-h-i-jk"),  # control characters are dropped
+    ("【开源周刊 第42期】本地小模型", "开源周刊-第42期-本地小模型"),
+    ("", "note"),
+    ("!!!", "note"),
+    ("x" * 300, "x" * 60),
+])
+def test_slug_is_safe_file_name(title: str, expected: str) -> None:
+    assert render.slug(title) == expected
+
+
+@given(st.text())
+def test_slug_never_escapes_or_hides(title: str) -> None:
+    value = render.slug(title)
+    assert value and "/" not in value and "\\" not in value and "\x00" not in value
+    assert not value.startswith((".", "-")) and len(value) <= 60
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh", "2025年1月27日"), ("en", "January 27, 2025")])
+def test_date_format(language: str, expected: str) -> None:
+    assert render.format_date(datetime(2025, 1, 27, tzinfo=timezone.utc), language) == expected
