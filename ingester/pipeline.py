@@ -26,6 +26,7 @@ from ingester.state import Ledger, Location
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "config"
+NOT_A_MESSAGE = "not an email message (no header)"
 NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
 
 
@@ -137,11 +138,14 @@ class Pipeline:
             self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", known.detail,
                                known.source, location)
             return
-        reason = message.newsletter_reason(letter, self.config.allow_senders)
-        if reason is None and not self.all_messages:
+        skip = None
+        if not letter.headers:
+            skip = NOT_A_MESSAGE
+        elif not self.all_messages and message.newsletter_reason(letter, self.config.allow_senders) is None:
+            skip = NOT_A_NEWSLETTER
+        if skip:
             self.summary.skipped += 1
-            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", NOT_A_NEWSLETTER,
-                               raw.source, location)
+            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", skip, raw.source, location)
             return
         try:
             note = make_note(raw, letter, self.template, self.config.language)
