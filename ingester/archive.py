@@ -22,8 +22,10 @@ PRIVATE_DIR = 0o700
 
 def ensure_dir(path: Path) -> None:
     """Create a folder (and parents) readable by the user only."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
     try:
-        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        for folder in reversed(missing):  # top down, so each new folder gets the private mode
+            folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
     except OSError as exc:
         raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from None
 

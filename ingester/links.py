@@ -24,25 +24,33 @@ SUBSTACK_TRACKING = re.compile(
 )
 # Per-site parameters that identify the reader: {host suffix: parameter names}.
 SITE_TRACKING = {"mailchi.mp": {"e"}, "list-manage.com": {"e"}}
-URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
+# A URL in running text; sentence punctuation right after it is not part of it.
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+(?<![.,;:!?])", re.I)
 
 
 def clean_url(url: str) -> str:
-    """The URL without tracking parameters; anything that is not http(s) is returned unchanged."""
+    """The URL without tracking parameters; anything that is not http(s) is returned unchanged.
+
+    When nothing is removed the input comes back byte for byte (only surrounding blanks trimmed).
+    """
     url = url.strip()
     try:
         parts = urlsplit(url)
     except ValueError:
         return url
-    if parts.scheme.lower() not in ("http", "https") or not parts.query:
+    web = parts.scheme.lower() in ("http", "https") or (not parts.scheme and url.startswith("//"))
+    if not web or not parts.query:
         return url
     pairs = parts.query.split("&")
     host = (parts.hostname or "").lower()
     substack = _is_substack(host, pairs)
     site = next((names for suffix, names in SITE_TRACKING.items() if host == suffix or host.endswith("." + suffix)),
                 set())
-    kept = [p for p in pairs if p and not _is_tracking(p.split("=", 1)[0], substack) and p.split("=", 1)[0] not in site]
-    return urlunsplit(parts._replace(query="&".join(kept)))
+    kept = [p for p in pairs if p.strip() and not _is_tracking(p.split("=", 1)[0], substack)
+            and p.split("=", 1)[0] not in site]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query="&".join(kept))).strip()
 
 
 def clean_text_urls(text: str) -> str:

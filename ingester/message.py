@@ -28,7 +28,9 @@ CHARSET_SUPERSETS = {
     "utf8": "utf-8",
 }
 # C0/C1 controls other than tab and newlines break HTML parsers and YAML; drop them.
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What a codec may raise on hostile input or labels (idna raises UnicodeError, a NUL in a label ValueError).
+CODEC_ERRORS = (UnicodeError, LookupError, ValueError)
 LIST_HEADERS = ("List-Unsubscribe", "List-Id", "List-Post")
 
 
@@ -107,14 +109,14 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     for candidate in dict.fromkeys((codec, "utf-8")):
         try:
             return CONTROL_CHARS.sub("", data.decode(candidate))
-        except (UnicodeDecodeError, LookupError):
+        except CODEC_ERRORS:
             continue
     # 8-bit bytes under an ASCII or unknown label: Western mail is mostly Windows-1252, and cp1252
     # maps almost every byte to a character; otherwise keep the label and mark what doesn't fit.
     fallback = "cp1252" if codec == "ascii" else codec
     try:
         text = data.decode(fallback, errors="replace")
-    except LookupError:
+    except CODEC_ERRORS:
         text = data.decode("cp1252", errors="replace")
     return CONTROL_CHARS.sub("", text)
 
@@ -123,12 +125,28 @@ def header(msg: Message, name: str) -> str:
     """The first value of a header, RFC 2047-decoded with lying charsets handled; "" when absent."""
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            return decode_header_value(str(value))
+            return decode_header_value(str(value), _body_charset(msg))
     return ""
 
 
-def decode_header_value(value: str) -> str:
-    """Decode encoded-words and raw 8-bit bytes (kept as surrogate escapes by the parser)."""
+def _body_charset(msg: Message) -> str | None:
+    """The first charset a text part declares: the best guess for raw 8-bit bytes in headers."""
+    for part in msg.walk():
+        try:
+            charset = part.get_content_charset()
+        except CODEC_ERRORS:
+            continue
+        if charset and part.get_content_maintype() == "text":
+            return charset
+    return None
+
+
+def decode_header_value(value: str, raw_charset: str | None = None) -> str:
+    """Decode encoded-words and raw 8-bit bytes (kept as surrogate escapes by the parser).
+
+    Raw bytes outside encoded-words are UTF-8 when they decode as such, else in `raw_charset`
+    (the charset the message's text declares; 2003-era Chinese mail put GB2312 bytes there).
+    """
     value = re.sub(r"\r?\n[ \t]", " ", value)
     try:
         chunks = email.header.decode_header(value)
@@ -138,6 +156,12 @@ def decode_header_value(value: str) -> str:
     for chunk, charset in chunks:
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
+        if charset is None and raw_charset:
+            try:
+                parts.append(CONTROL_CHARS.sub("", chunk.decode("utf-8")))
+                continue
+            except UnicodeDecodeError:
+                charset = raw_charset
         parts.append(decode_bytes(chunk, charset))
     return "".join(parts).strip()
 
@@ -146,7 +170,10 @@ def parse_from(value: str) -> tuple[str, str]:
     """(display name, lower-cased address) of a From header; tolerant of unquoted commas."""
     match = re.match(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$", value, re.S)
     if match:
-        return match.group(1).strip().strip('"').strip(), match.group(2).lower()
+        name = match.group(1).strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = email.utils.unquote(name)
+        return name.strip(), match.group(2).lower()
     for name, addr in email.utils.getaddresses([value]):
         if "@" in addr:
             return name.strip(), addr.lower()
@@ -232,11 +259,12 @@ def newsletter_reason(letter: Newsletter, allow_senders: tuple[str, ...] = ()) -
 
 def detect_platform(letter: Newsletter) -> str:
     """The sending platform from headers and HTML fingerprints; "newsletter" when none is recognised."""
-    headers = "\n".join(f"{k}: {v}" for k, v in letter.headers).lower()
+    # Only headers that sending platforms set: a Subject mentioning "ConvertKit" says nothing.
+    headers = "\n".join(f"{k}: {v}" for k, v in letter.headers
+                        if k.lower().startswith(("x-", "list-", "feedback-id"))).lower()
     html = (letter.html or "")[:200_000].lower()
     checks = (
-        ("substack", letter.from_addr.endswith("@substack.com") or "substack.com" in letter.list_id.lower()
-         or "substackcdn.com" in html),
+        ("substack", is_substack_sender(letter) or "substackcdn.com" in html),
         ("beehiiv", "x-beehiiv-type" in headers or "media.beehiiv.com" in html),
         ("mailchimp", "list-id.mcsv.net" in letter.list_id.lower() or "x-mailer: mailchimp" in headers
          or "list-manage.com" in html),
@@ -252,10 +280,15 @@ def detect_platform(letter: Newsletter) -> str:
     return "newsletter"
 
 
+def is_substack_sender(letter: Newsletter) -> bool:
+    """Sent by Substack itself (its From names read "Author from Publication")."""
+    return letter.from_addr.endswith("@substack.com") or "substack.com" in letter.list_id.lower()
+
+
 def publication_name(letter: Newsletter) -> str:
     """A human label for the publication: Substack's "Author from Publication", else the From name."""
     name = letter.from_name
-    if " from " in name:
+    if " from " in name and is_substack_sender(letter):
         return name.split(" from ", 1)[1].strip()
     list_label = re.sub(r"<[^>]*>", "", letter.list_id).strip().strip('"')
     return name or list_label or letter.from_addr
@@ -264,4 +297,4 @@ def publication_name(letter: Newsletter) -> str:
 def author_name(letter: Newsletter) -> str:
     """The author as the From header gives it (Substack: the part before " from ")."""
     name = letter.from_name
-    return name.split(" from ", 1)[0].strip() if " from " in name else name
+    return name.split(" from ", 1)[0].strip() if " from " in name and is_substack_sender(letter) else name

@@ -135,8 +135,8 @@ class Pipeline:
         known = self.ledger.get(letter.key)
         if known is not None and known.outcome == "filed":
             self.summary.duplicates += 1
-            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", known.detail,
-                               known.source, location)
+            if location is not None:
+                self.ledger.add_location(letter.key, location)
             return
         skip = None
         if not letter.headers:

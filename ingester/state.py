@@ -149,10 +149,19 @@ class Ledger:
                 (key, message_id, content_hash, outcome, detail, source, now),
             )
             if location is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO locations VALUES (?, ?, ?, ?, ?)",
-                    (location.account, location.folder, location.uidvalidity, location.uid, key),
-                )
+                self._add_location(db, key, location)
+
+    def add_location(self, key: str, location: Location) -> None:
+        """Remember that an already recorded message was also seen here (another folder, account or UID)."""
+        with self._transaction() as db:
+            self._add_location(db, key, location)
+
+    @staticmethod
+    def _add_location(db: sqlite3.Connection, key: str, location: Location) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO locations VALUES (?, ?, ?, ?, ?)",
+            (location.account, location.folder, location.uidvalidity, location.uid, key),
+        )
 
     def known_uids(self, account: str, folder: str, uidvalidity: int, uids: Iterable[int]) -> dict[int, str]:
         """{uid: outcome} for the given UIDs already handled in this folder and UIDVALIDITY."""
