@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingester import message
+from ingester.source import local_messages
 from tests.conftest import REPO, run_ingest
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -28,6 +29,7 @@ def test_whole_corpus_is_accounted_for(tmp_path: Path) -> None:
     assert summary["filed"] + summary["skipped"] + summary["duplicates"] + summary["failed"] == len(files)
     ledger = sqlite3.connect(tmp_path / "archive" / ".ingest" / "ledger.sqlite3")
     outcomes = dict(ledger.execute("SELECT key, outcome FROM messages"))
-    for file in files:  # every file is in the ledger under its identity: nothing silently lost
-        assert message.parse(file.read_bytes()).key in outcomes, file
+    for file in files:  # every message is in the ledger under its identity: nothing silently lost
+        for raw in local_messages(file):
+            assert message.parse(raw.raw).key in outcomes, raw.source
     assert summary["filed"] == len(summary["notes"]) == sum(o == "filed" for o in outcomes.values())
