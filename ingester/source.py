@@ -195,8 +195,11 @@ def local_messages(path: Path) -> Iterator[RawMessage]:
             yield from local_messages(file)
     elif _is_mbox(path):
         box = mailbox.mbox(path, create=False)
-        for index, key in enumerate(box.iterkeys(), start=1):
-            yield RawMessage(raw=box.get_bytes(key), source=f"{path}#{index}")
+        try:
+            for index, key in enumerate(box.iterkeys(), start=1):
+                yield RawMessage(raw=box.get_bytes(key), source=f"{path}#{index}")
+        finally:
+            box.close()
     else:
         try:
             yield RawMessage(raw=path.read_bytes(), source=str(path))
