@@ -60,8 +60,9 @@ def write_config(path: Path, archive: Path, account: str = "", language: str = "
 
 
 def account_toml(server: DovecotServer, user: str, password: str, tls: bool = False, name: str = "test",
-                 ca_file: bool = True, port: int | None = None, folders: str = '["INBOX"]') -> str:
-    security = "tls" if tls else "plain"
+                 ca_file: bool = True, port: int | None = None, folders: str = '["INBOX"]',
+                 starttls: bool = False) -> str:
+    security = "tls" if tls else "starttls" if starttls else "plain"
     port = port or (server.imaps_port if tls else server.port)
     lines = [
         "[[accounts]]", f'name = "{name}"', f'host = "{server.host}"', f"port = {port}",
@@ -69,7 +70,7 @@ def account_toml(server: DovecotServer, user: str, password: str, tls: bool = Fa
         # a password command that prints a trailing newline, as `pass` does: it must be trimmed
         f"password_command = \"printf '%s\\\\n' '{password}'\"", f"folders = {folders}",
     ]
-    if tls and ca_file:
+    if (tls or starttls) and ca_file:
         lines.append(f'ca_file = "{server.ca_file}"')
     return "\n".join(lines) + "\n"
 

@@ -111,6 +111,17 @@ def test_tls_with_ca_file(mailbox: Mailbox, tmp_path: Path) -> None:
     assert len(notes_in(mailbox.archive)) == 1
 
 
+def test_starttls_with_ca_file(mailbox: Mailbox, tmp_path: Path) -> None:
+    mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
+    config = write_config(tmp_path / "starttls.toml", mailbox.archive,
+                          account_toml(mailbox.server, mailbox.user, mailbox.password, starttls=True))
+
+    result = run_ingest("--config", config, "--since", "2025-01-01")
+
+    assert result.returncode == 0, result.stderr
+    assert len(notes_in(mailbox.archive)) == 1
+
+
 def test_tls_without_trusted_ca_is_one_clear_line(mailbox: Mailbox, tmp_path: Path) -> None:
     config = write_config(tmp_path / "tls.toml", mailbox.archive,
                           account_toml(mailbox.server, mailbox.user, mailbox.password, tls=True, ca_file=False))
