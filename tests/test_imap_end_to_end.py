@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import Mailbox, account_toml, notes_in, run_ingest, write_config
@@ -100,21 +101,11 @@ def test_all_files_a_non_newsletter(mailbox: Mailbox) -> None:
     assert json.loads(result.stdout)["filed"] == 1
 
 
-def test_tls_with_ca_file(mailbox: Mailbox, tmp_path: Path) -> None:
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_encrypted_connection_trusting_ca_file(mailbox: Mailbox, tmp_path: Path, security: str) -> None:
     mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
-    config = write_config(tmp_path / "tls.toml", mailbox.archive,
-                          account_toml(mailbox.server, mailbox.user, mailbox.password, tls=True))
-
-    result = run_ingest("--config", config, "--since", "2025-01-01")
-
-    assert result.returncode == 0, result.stderr
-    assert len(notes_in(mailbox.archive)) == 1
-
-
-def test_starttls_with_ca_file(mailbox: Mailbox, tmp_path: Path) -> None:
-    mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
-    config = write_config(tmp_path / "starttls.toml", mailbox.archive,
-                          account_toml(mailbox.server, mailbox.user, mailbox.password, starttls=True))
+    config = write_config(tmp_path / f"{security}.toml", mailbox.archive, account_toml(
+        mailbox.server, mailbox.user, mailbox.password, tls=security == "tls", starttls=security == "starttls"))
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
