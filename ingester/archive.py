@@ -30,6 +30,12 @@ def ensure_dir(path: Path) -> None:
         raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from None
 
 
+def safe_folder(folder: str) -> Path:
+    """A configured sub-folder as a relative path that stays inside the archive."""
+    parts = [p for p in Path(folder).parts if p not in ("", ".", "..", "/") and not p.startswith(".")]
+    return Path(*parts) if parts else Path()
+
+
 def note_path(root: Path, date: datetime | None, slug: str) -> Path:
     """Where a note for this date and slug belongs (undated mail goes to `undated/`)."""
     if date is None:

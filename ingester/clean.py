@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
 
-from ingester.links import clean_url
+from ingester.links import CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
+
+Resolver = Callable[[str], "str | None"]
+# Links a note never shows: acting on them unsubscribes, confirms or likes on the reader's behalf.
+DROPPED_KINDS = ("unsubscribe", "preferences", "action", "confirm")
 
 DROP_TAGS = ("script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
              "form", "input", "button", "select", "textarea", "svg", "template", "base")
 # Email chrome by class name: any platform, and Substack's own (Omnivore's preParse list).
-CHROME_CLASSES = ("preheader", "footer", "email-footer")
+CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr")
 SUBSTACK_CHROME_CLASSES = ("preamble", "meta-author-wrap", "post-meta", "post-cta", "container-border",
                            "email-ufi-2-top", "email-ufi-2-bottom", "subscription-widget-wrap", "header")
 HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all", re.I
+    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
+    r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I
 )
 CHROME_TEXT = re.compile(
     r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
@@ -35,9 +41,12 @@ CHROME_TEXT = re.compile(
 VIEW_ONLINE = re.compile(
     r"(?:view|read|open).{0,40}(?:in (?:your|a|the) browser|online|on the web)|im browser|在浏览器中|网页版", re.I
 )
+BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
-TRACKER_IMAGE = re.compile(r"/track/open|/open\.php|/o/[^/]+/|/e/o/|/open/|pixel|beacon|/wf/open|\.gif\?", re.I)
-MAX_CHROME_BLOCK = 400  # characters: a block longer than this is article text, not a footer line
+MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
+MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
+MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
+MAX_TEXT_AFTER_FOOTER = 200  # characters after a block for it to count as the end of the email
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,11 @@ class CleanedHtml:
     :ivar title: the post title shown in the email (Substack `h1.post-title`), or ""
     :ivar title_url: the cleaned href of the title link, or ""
     :ivar view_online_url: the cleaned "view in browser" link, or ""
-    :ivar pixels_removed: tracking images dropped
-    :ivar links_cleaned: links whose URL changed when cleaned
+    :ivar pixels_removed: tracking images and beacons dropped
+    :ivar links_cleaned: links and image sources whose URL changed when cleaned
+    :ivar wrappers_decoded: redirect wrappers replaced by their destination, offline
+    :ivar opaque_links: opaque click-tracking wrappers kept (their destination is only on the sender's server)
+    :ivar links_dropped: unsubscribe, preference, confirm and action links removed
     """
 
     html: str
@@ -59,17 +71,53 @@ class CleanedHtml:
     view_online_url: str = ""
     pixels_removed: int = 0
     links_cleaned: int = 0
+    wrappers_decoded: int = 0
+    opaque_links: int = 0
+    links_dropped: int = 0
+    removed: tuple[str, ...] = ()
 
 
-def clean_html(html: str, platform: str = "newsletter") -> CleanedHtml:
-    """Strip the email around the article and clean every URL."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
+@dataclass
+class _Counts:
+    pixels_removed: int = 0
+    links_cleaned: int = 0
+    wrappers_decoded: int = 0
+    opaque_links: int = 0
+    links_dropped: int = 0
+    seen: dict[str, CleanedUrl] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    document_size: int = 0
+
+    def drop(self, tag: Tag, why: str) -> None:
+        """Remove a tag and say what went, for `ingest explain`."""
+        text = " ".join(tag.get_text(" ").split())
+        self.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}" if text else why)
+        tag.decompose()
+
+    def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
+        """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
+        result = self.seen.get(url) or clean(url, context)
+        self.seen[url] = result
+        self.links_cleaned += result.changed
+        self.wrappers_decoded += len(result.decoded)
+        return result
+
+
+def clean_html(html: str, platform: str = "newsletter", context: LinkContext | None = None,
+               resolve: Resolver | None = None) -> CleanedHtml:
+    """Strip the email around the article and clean every URL.
+
+    `resolve` (opt-in, see `resolve.py`) is asked for the target of opaque wrappers; it is never
+    given unsubscribe, preference, confirm or action links.
+    """
+    context = context or LinkContext()
+    counts = _Counts()
+    soup = _parse(html)
     for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
+    counts.document_size = len(soup.get_text(" ", strip=True))
     title_tag = _by_class(soup, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
     subtitle_tag = _by_class(soup, "subtitle", "h3")
@@ -77,32 +125,81 @@ def clean_html(html: str, platform: str = "newsletter") -> CleanedHtml:
     view_online = _view_online_link(soup)
     found = {
         "title": _text(title_tag),
-        "title_url": clean_url(str(title_link["href"])) if title_link else "",
+        "title_url": clean_url(str(title_link["href"]), context) if title_link else "",
         "subtitle": _text(subtitle_tag),
-        "author": _text(meta.find(["td", "a", "span"])) if meta else "",
-        "view_online_url": clean_url(view_online) if view_online else "",
+        "author": _byline(meta),
+        "view_online_url": clean_url(view_online, context) if view_online else "",
     }
     if title_tag:
         title_tag.decompose()
-    _drop_hidden(soup)
-    _drop_chrome(soup, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
-    pixels = _drop_pixels(soup)
-    changed = _clean_links(soup)
+    _drop_pixels(soup, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
+    _drop_hidden(soup, counts)
+    _drop_chrome(soup, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _clean_links(soup, counts, context, resolve)
     _flatten_layout_tables(soup)
-    root = _by_class(soup, "body markup") or soup.body or soup
-    return CleanedHtml(html=root.decode_contents() if isinstance(root, Tag) else str(root),
-                       pixels_removed=pixels, links_cleaned=changed, **found)
+    return CleanedHtml(
+        html=_article_html(soup), pixels_removed=counts.pixels_removed,
+        links_cleaned=counts.links_cleaned, wrappers_decoded=counts.wrappers_decoded,
+        opaque_links=counts.opaque_links, links_dropped=counts.links_dropped, removed=tuple(counts.removed), **found,
+    )
+
+
+# A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
+CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
+
+
+def confirm_link(html: str) -> str:
+    """The href of the first link that looks like a confirmation link, exactly as the sender wrote it."""
+    soup = _parse(html)
+    anchors = [a for a in soup.find_all("a", href=True) if str(a["href"]).lower().startswith(("http://", "https://"))]
+    for anchor in anchors:
+        if CONFIRM_HINT.search(anchor.get_text(" ")):
+            return str(anchor["href"])
+    return next((str(a["href"]) for a in anchors if CONFIRM_HINT.search(str(a["href"]))), "")
+
+
+def _parse(html: str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        return BeautifulSoup(html, "html.parser")
+
+
+DATE_LIKE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$")
+
+
+def _byline(meta: Tag | None) -> str:
+    """The author in Substack's post-meta row: its first cell that is not a date or a button."""
+    if meta is None:
+        return ""
+    for cell in meta.find_all(["td", "a", "span"]):
+        text = _text(cell)
+        if text and not DATE_LIKE.match(text) and not re.search(r"\b(?:share|like|comment|restack)\b", text, re.I):
+            return text
+    return ""
+
+
+def _article_html(soup: BeautifulSoup) -> str:
+    """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
+    blocks = [tag for tag in soup.find_all(_has_classes("body", "markup"))
+              if not tag.find_parent(_has_classes("body", "markup"))]
+    if blocks:
+        return "\n".join(block.decode_contents() for block in blocks)
+    root = soup.body or soup
+    return root.decode_contents()
+
+
+def _has_classes(*wanted: str) -> Callable[[Tag], bool]:
+    def matches(tag: Tag) -> bool:
+        have = [re.sub(r"^m_\d+", "", c) for c in tag.get("class") or ()]
+        return all(w in have for w in wanted)
+
+    return matches
 
 
 def _by_class(soup: BeautifulSoup, classes: str, name: str | None = None) -> Tag | None:
     """First tag (optionally of one name) that has all the given classes, Gmail `m_<digits>` prefixes allowed."""
-    wanted = classes.split()
-
-    def matches(tag: Tag) -> bool:
-        have = [re.sub(r"^m_\d+", "", c) for c in tag.get("class") or ()]
-        return (name is None or tag.name == name) and all(w in have for w in wanted)
-
-    return soup.find(matches)
+    has = _has_classes(*classes.split())
+    return soup.find(lambda tag: (name is None or tag.name == name) and has(tag))
 
 
 def _text(tag: Tag | None) -> str:
@@ -119,73 +216,139 @@ def _view_online_link(soup: BeautifulSoup) -> str:
     return ""
 
 
-def _drop_hidden(soup: BeautifulSoup) -> None:
-    for tag in soup.find_all(style=HIDDEN_STYLE):
+def _drop_hidden(soup: BeautifulSoup, counts: _Counts) -> None:
+    for tag in [*soup.find_all(style=HIDDEN_STYLE), *soup.find_all(attrs={"hidden": True})]:
         if not tag.decomposed:
-            tag.decompose()
-    for tag in soup.find_all(attrs={"hidden": True}):
-        if not tag.decomposed:
-            tag.decompose()
+            counts.drop(tag, "hidden text (preheader)")
 
 
-def _drop_chrome(soup: BeautifulSoup, classes: tuple[str, ...]) -> None:
+def _drop_chrome(soup: BeautifulSoup, counts: _Counts, classes: tuple[str, ...]) -> None:
     for name in classes:
         while (tag := _by_class(soup, name)) is not None:
-            tag.decompose()
+            counts.drop(tag, f"email chrome .{name}")
     for anchor in soup.find_all("a"):
         if anchor.decomposed:
             continue
-        if CHROME_TEXT.search(anchor.get_text(" ")) or re.search(r"unsubscribe|/preferences|optout|opt-out",
-                                                                  str(anchor.get("href", "")), re.I):
-            _smallest_block(anchor).decompose()
+        if CHROME_TEXT.search(anchor.get_text(" ")):
+            counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
 
 
-def _smallest_block(tag: Tag) -> Tag:
-    """The outermost ancestor block that still reads like one chrome line (short text)."""
+def _smallest_block(tag: Tag, document_size: int) -> Tag:
+    """The outermost ancestor block that still reads like one chrome line, or like the footer.
+
+    Mid-email, climbing stops at a block with much text or with a link that is not chrome itself, so
+    an unsubscribe link never takes an article paragraph with it. Near the end (little text after the
+    block), the whole footer goes: address, copyright, "why you get this", social icons.
+    """
     best = tag
     for parent in tag.parents:
         if not isinstance(parent, Tag) or parent.name in ("body", "html", "[document]"):
             break
         if parent.name in BLOCKS:
-            if len(parent.get_text(" ", strip=True)) > MAX_CHROME_BLOCK:
+            trailing = _text_after(parent) < MAX_TEXT_AFTER_FOOTER
+            size = len(parent.get_text(" ", strip=True))
+            if size > (MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK) or size > document_size * MAX_FOOTER_SHARE:
+                break
+            if _has_article(parent) or (not trailing and _has_content_link(parent)):
                 break
             best = parent
     return best
 
 
-def _drop_pixels(soup: BeautifulSoup) -> int:
-    removed = 0
+def _has_article(block: Tag) -> bool:
+    """Headings, several real paragraphs, or one long sentence run: this block is (or holds) the article."""
+    if block.find(["h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"]):
+        return True
+    paragraphs = [p for p in block.find_all("p") if not CHROME_TEXT.search(p.get_text(" "))]
+    if len(paragraphs) >= 3:
+        return True
+    return any(len(text) > 200 and not CHROME_TEXT.search(text) for text in block.find_all(string=True))
+
+
+def _text_after(block: Tag) -> int:
+    """How much text follows the block in the document (counting stops once it is clearly a lot)."""
+    last: Tag | NavigableString = block
+    while isinstance(last, Tag) and last.contents:
+        last = last.contents[-1]
+    total = 0
+    for node in last.next_elements:
+        if isinstance(node, NavigableString):
+            total += len(node.strip())
+            if total >= MAX_TEXT_AFTER_FOOTER:
+                break
+    return total
+
+
+def _has_content_link(block: Tag) -> bool:
+    for anchor in block.find_all("a"):
+        text = anchor.get_text(" ", strip=True)
+        if text and not CHROME_TEXT.search(text) and not VIEW_ONLINE.search(text):
+            return True
+    return False
+
+
+def _drop_pixels(soup: BeautifulSoup, counts: _Counts, context: LinkContext) -> None:
+    """Tracking pixels and beacons go (known tracker URL, 0-2 px, hidden); real images keep clean URLs."""
     for img in soup.find_all("img"):
-        src = str(img.get("src", ""))
-        if not src or _is_tiny(img) or TRACKER_IMAGE.search(src):
+        src = str(img.get("src", "")).strip()
+        if not src or is_tracker_image(src) or _is_tiny(img) or _is_hidden(img):
             img.decompose()
-            removed += bool(src)
-        else:
-            img["src"] = clean_url(src)
-    return removed
+            counts.pixels_removed += bool(src)
+            continue
+        img["src"] = counts.cleaned(src, context).url
+        for attr in ("srcset", "data-src", "width", "height", "style"):
+            img.attrs.pop(attr, None)
+    for tag in soup.find_all(style=BACKGROUND_URL):
+        if any(is_tracker_image(url) for url in BACKGROUND_URL.findall(str(tag["style"]))):
+            del tag["style"]
+            counts.pixels_removed += 1
+    for tag in soup.find_all(attrs={"background": True}):
+        if is_tracker_image(str(tag["background"])):
+            counts.pixels_removed += 1
+        del tag["background"]
 
 
 def _is_tiny(img: Tag) -> bool:
     sizes = [str(img.get("width", "")), str(img.get("height", ""))]
     style = str(img.get("style", ""))
-    sizes += re.findall(r"(?:^|;|\s)(?:width|height)\s*:\s*(\d+)px", style, re.I)
+    sizes += re.findall(r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)", style, re.I)
     return any(re.fullmatch(r"\s*[012](?:px)?\s*", s) for s in sizes if s)
 
 
-def _clean_links(soup: BeautifulSoup) -> int:
-    changed = 0
+def _is_hidden(img: Tag) -> bool:
+    return bool(HIDDEN_STYLE.search(str(img.get("style", "")))) or img.has_attr("hidden")
+
+
+def _clean_links(soup: BeautifulSoup, counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
     for anchor in soup.find_all("a"):
+        if anchor.decomposed:
+            continue
         href = str(anchor.get("href", "")).strip()
         if not anchor.get_text(strip=True) and not anchor.find("img"):
             anchor.decompose()  # empty links render as `[](url)`
             continue
-        if not href or href.lower().startswith(("javascript:", "data:", "vbscript:")) or href.startswith("#"):
-            anchor.unwrap()
+        if not href or href.startswith("#") or not re.match(r"(?:https?:)?//", href, re.I):
+            if href.lower().startswith("mailto:") and CHROME_TEXT.search(href):
+                counts.links_dropped += 1
+                counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe mailto link")
+            elif href.lower().startswith(("mailto:", "tel:")):
+                anchor.attrs = {"href": href}
+            else:
+                anchor.unwrap()  # javascript:, data:, cid:, relative: nothing a note can open
             continue
-        cleaned = clean_url(href)
-        changed += cleaned != href
-        anchor.attrs = {"href": cleaned}
-    return changed
+        result = counts.cleaned(href, context)
+        if result.kind in DROPPED_KINDS:
+            counts.links_dropped += 1
+            counts.drop(_smallest_block(anchor, counts.document_size), f"{result.kind} link")
+            continue
+        url = result.url
+        if result.kind == "opaque" and resolve is not None and (target := resolve(url)):
+            resolved = clean(target, context)
+            if resolved.kind not in DROPPED_KINDS and resolved.kind != "opaque":
+                url = resolved.url
+        if url == result.url and result.kind == "opaque":
+            counts.opaque_links += 1
+        anchor.attrs = {"href": url}
 
 
 def _flatten_layout_tables(soup: BeautifulSoup) -> None:

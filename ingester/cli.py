@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
-from ingester import __version__, config as config_mod, pipeline
+from ingester import __version__, config as config_mod, links, pipeline
 from ingester.errors import IngesterError
+from ingester.source import RawMessage
 
 EXIT_SOME_FAILED = 3
 EXIT_CODES_HELP = """\b
@@ -63,6 +64,9 @@ def _report(summary: pipeline.RunSummary, as_json: bool) -> None:
             click.echo(f"filed   {note}")
         for failure in summary.failures:
             click.echo(f"failed  {failure['source']}: {failure['error']}")
+        for item in summary.needs_action:
+            link = f" → {item['link']}" if item["link"] else ""
+            click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
                   f"{summary.failed} failed")
         if summary.filed == 0 and summary.failed == 0 and not summary.errors:
@@ -135,6 +139,44 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_mess
     """
     summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages)
     _report(summary, as_json)
+
+
+@cli.command("explain")
+@click.argument("message_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def explain_command(ctx: click.Context, message_file: Path) -> None:
+    """Show every decision for one message, without filing anything.
+
+    Newsletter or not and why, platform, each metadata field and where it came from, what was
+    cleaned and which email chrome was removed.
+
+    \b
+    Examples:
+        ingest explain issue.eml
+        ingest explain ~/Mail/cur/1700000000.M1P2.host:2,S
+    """
+    raw = RawMessage(raw=message_file.read_bytes(), source=str(message_file))
+    for line in pipeline.explain(_load_config(ctx), raw):
+        click.echo(line)
+
+
+@cli.command("clean-url")
+@click.argument("urls", nargs=-1)
+@click.option("--explain", is_flag=True, help="Show each step: wrappers decoded, parameters removed and by which rule.")
+def clean_url_command(urls: tuple[str, ...], explain: bool) -> None:
+    """Print each URL cleaned, one per line (reads URLs from stdin when none is given).
+
+    Offline: wrappers are decoded from the link itself, never requested.
+
+    \b
+    Examples:
+        ingest clean-url 'https://example.substack.com/p/slug?utm_source=post-email-title&r=2x'
+        ingest clean-url --explain 'https://www.google.com/url?q=https://example.com/&sa=D'
+        grep -o 'https://[^ ]*' note.md | ingest clean-url
+    """
+    source = urls or (line.strip() for line in sys.stdin if line.strip())
+    for url in source:
+        click.echo(links.explain(url) if explain else links.clean_url(url))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ at once, naming section and key (`ConfigError`, exit code 2).
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import logging
 import os
@@ -77,6 +78,24 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """Per-sender or per-publication choices: extra tags, a category, skipping, a target folder."""
+
+    sender: str = ""        # shell-style pattern on the sender address, e.g. "*@substack.com"
+    publication: str = ""   # shell-style pattern on the publication name or List-Id, case-insensitive
+    tags: tuple[str, ...] = ()
+    category: str = ""
+    skip: bool = False
+    folder: str = ""        # a sub-folder of the archive for these notes
+
+    def matches(self, sender: str, publications: tuple[str, ...]) -> bool:
+        if self.sender and not fnmatch.fnmatchcase(sender.lower(), self.sender.lower()):
+            return False
+        return not self.publication or any(fnmatch.fnmatchcase(p.lower(), self.publication.lower())
+                                           for p in publications if p)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -85,6 +104,10 @@ class Config:
     template: Path | None = None
     accounts: tuple[Account, ...] = ()
     allow_senders: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    resolve_opaque: bool = False
+    resolve_hosts: tuple[str, ...] = ()
+    resolve_timeout: float = 3.0
     source_file: Path | None = None
 
     @property
@@ -129,7 +152,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
     """Validate a parsed TOML document; every problem is collected before raising."""
     problems: list[str] = []
-    _unknown(data, {"archive", "accounts", "newsletters"}, "top level", problems)
+    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules"}, "top level", problems)
 
     archive = _table(data, "archive", problems)
     _unknown(archive, {"path", "language", "template"}, "[archive]", problems)
@@ -142,6 +165,27 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
     newsletters = _table(data, "newsletters", problems)
     _unknown(newsletters, {"allow_senders"}, "[newsletters]", problems)
     allow = _string_list(newsletters, "allow_senders", "[newsletters]", problems, default=[])
+
+    links = _table(data, "links", problems)
+    _unknown(links, {"resolve_opaque", "resolve_hosts", "resolve_timeout"}, "[links]", problems)
+    resolve_opaque = links.get("resolve_opaque", False)
+    if not isinstance(resolve_opaque, bool):
+        problems.append("[links] resolve_opaque: must be true or false")
+    resolve_hosts = _string_list(links, "resolve_hosts", "[links]", problems, default=[])
+    if resolve_opaque is True and not resolve_hosts:
+        problems.append("[links] resolve_hosts: list the wrapper hosts you allow to be asked, "
+                        'e.g. resolve_hosts = ["*.list-manage.com"]; resolve_opaque needs an allowlist')
+    resolve_timeout = links.get("resolve_timeout", 3.0)
+    if isinstance(resolve_timeout, bool) or not isinstance(resolve_timeout, (int, float)) \
+            or not 0 < resolve_timeout <= 30:
+        problems.append(f"[links] resolve_timeout: must be a number of seconds from 0 to 30, not {resolve_timeout!r}")
+        resolve_timeout = 3.0
+
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        problems.append("[[rules]]: must be an array of tables ([[rules]] sections)")
+        raw_rules = []
+    rules = [_rule(i, raw, problems) for i, raw in enumerate(raw_rules)]
 
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list):
@@ -161,8 +205,40 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
         template=Path(template).expanduser() if template else None,
         accounts=tuple(a for a in accounts if a is not None),
         allow_senders=tuple(s.lower() for s in allow),
+        rules=tuple(r for r in rules if r is not None),
+        resolve_opaque=resolve_opaque is True,
+        resolve_hosts=tuple(h.lower() for h in resolve_hosts),
+        resolve_timeout=float(resolve_timeout),
         source_file=source_file,
     )
+
+
+RULE_KEYS = {"sender", "publication", "tags", "category", "skip", "folder"}
+
+
+def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
+    where = f"[[rules]] #{index + 1}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a table")
+        return None
+    before = len(problems)
+    _unknown(raw, RULE_KEYS, where, problems)
+    sender = _string(raw, "sender", where, problems)
+    publication = _string(raw, "publication", where, problems)
+    if not sender and not publication:
+        problems.append(f"{where}: set sender or publication (or both) to say which newsletters it applies to")
+    tags = _string_list(raw, "tags", where, problems, default=[])
+    category = _string(raw, "category", where, problems)
+    skip = raw.get("skip", False)
+    if not isinstance(skip, bool):
+        problems.append(f"{where} skip: must be true or false")
+    folder = _string(raw, "folder", where, problems)
+    if folder and (Path(folder).is_absolute() or ".." in Path(folder).parts):
+        problems.append(f"{where} folder: must be a relative folder inside the archive, not {folder!r}")
+    if len(problems) > before:
+        return None
+    return Rule(sender=sender, publication=publication, tags=tuple(tags), category=category, skip=skip is True,
+                folder=folder)
 
 
 ACCOUNT_KEYS = {

@@ -6,7 +6,7 @@ import re
 
 import html2text
 
-from ingester.links import clean_text_urls
+from ingester.links import LinkContext, clean_text_urls
 
 RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
 FOOTER_TEXT = re.compile(r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|退订", re.I)
@@ -37,7 +37,7 @@ def html_to_markdown(html: str) -> str:
     return tidy(markdown)
 
 
-def text_to_markdown(text: str) -> str:
+def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
     """Markdown for a text/plain newsletter: paragraphs kept, URLs cleaned, nothing else invented."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -49,7 +49,7 @@ def text_to_markdown(text: str) -> str:
         if RULE_LINE.fullmatch(lines[i]) and FOOTER_TEXT.search("\n".join(lines[i:])):
             lines = lines[:i]
             break
-    return tidy(clean_text_urls("\n".join(lines)))
+    return tidy(clean_text_urls("\n".join(lines), context))
 
 
 def tidy(markdown: str) -> str:

@@ -1,72 +1,563 @@
-"""Pure URL cleaning: every URL that reaches a note goes through `clean_url`.
+"""Pure URL functions: every link that reaches a note goes through `clean`.
 
-This is the first cut of the link-hygiene engine: it strips tracking parameters (`utm_*`, the
-per-reader Substack parameters, common ESP click ids) and keeps everything else byte for byte:
-parameter order, case, encoding and fragments. Offline unwrapping and the ClearURLs/Brave rule data
-come later behind the same function.
+For each URL (reference/link-hygiene.md §6), without any network access:
+
+1. **Classify.** Unsubscribe, preferences, action (like, restack, share, webview) and confirm links
+   are returned unchanged with their kind: callers drop them from notes, and cleaning or resolving
+   them could act on the reader's subscription. View-online links are cleaned and flagged.
+2. **Decode** redirect wrappers offline (ClearURLs redirections, Brave debounce, then our decoders:
+   Substack, Mailgun, Kit, Buttondown, Outlook, Medium, Mandrill, Proofpoint, SendGrid, Sailthru),
+   classifying again after each step, until nothing changes. Only absolute http(s) results count.
+3. **Strip** tracking parameters: ClearURLs rules ∪ Brave clean-urls/query-filter ∪ our rules, minus
+   the keep-lists. Kept parameters, the fragment and everything else stay byte for byte: when
+   nothing is removed the input comes back as it was (only surrounding blanks trimmed).
+4. **Opaque** wrappers whose destination is not in the URL (Mailchimp track/click, SendGrid,
+   Ghost `/r/`, …) keep working, minus the parameters that identify the reader.
+
+The rule data, its indexes and the per-host plans live in `ingester.linkrules`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
-from urllib.parse import urlsplit, urlunsplit
+import string
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
 
-# Tracking parameters stripped from every http(s) URL (matched case-insensitively, whole name).
-GLOBAL_TRACKING = re.compile(
-    r"utm_[a-z_]*|mc_(?:eid|cid|tc)|fbclid|gclid|dclid|msclkid|twclid|ck_subscriber_id|_hsenc|_hsmi|"
-    r"__hs[a-z_]*|mkt_tok|_bhlid|oly_(?:anon|enc)_id|vero_(?:conv|id)|ml_subscriber(?:_hash)?|srsltid",
-    re.I,
+from ingester.linkrules import (
+    Classifier,
+    DebounceRule,
+    HostPathRule,
+    NameTable,
+    ParamRule,
+    Provider,
+    host_plan,
+    host_suffixes,
+    rules,
 )
-# Substack's per-reader and campaign parameters; `r` and `token` identify the reader.
-SUBSTACK_TRACKING = re.compile(
-    r"publication_id|post_id|isFreemail|r|triedRedirect|token|showWelcome(?:OnShare)?|s|source|utm_[a-z_]*",
-    re.I,
-)
-# Per-site parameters that identify the reader: {host suffix: parameter names}.
-SITE_TRACKING = {"mailchi.mp": {"e"}, "list-manage.com": {"e"}}
+
+DROPPED_KINDS = frozenset({"unsubscribe", "preferences", "action", "confirm"})
+MAX_ROUNDS = 5  # wrappers nest (Safe Links around Google around SES); five is more than real mail needs
 # A URL in running text; sentence punctuation right after it is not part of it.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+(?<![.,;:!?])", re.I)
+_WEB = re.compile(r"(?:(https?):)?//([^/?#]*)", re.I)  # no scheme (`//host/…`) is matched as https
+_BRACKET_HOST = re.compile(r"\[[0-9a-f:.]+\](?::\d*)?", re.I)
+_ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#]+\S*", re.I)
+_SUBSTACK_POST = re.compile(r"/p/[^/]+/?|/@[^/]+/note/c-\d+/?")
+_PROOFPOINT_V3 = re.compile(r"/v3/__(.+?)__;([A-Za-z0-9_-]*)!")
+# Proofpoint v3 writes a run of n replaced characters as `**` and the (n-2)th character of this alphabet.
+_PROOFPOINT_RUNS = {c: n + 2 for n, c in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")}
+_SENDGRID_ESCAPE = re.compile(r"-([0-9A-F]{2})")
+
+Decoded = tuple[str, "Step", str]  # (destination, step, wrapper kind)
+Remover = tuple[str, Callable[[str, str], bool]]  # (rule credited, test on a parameter's name and value)
 
 
-def clean_url(url: str) -> str:
-    """The URL without tracking parameters; anything that is not http(s) is returned unchanged.
+@dataclass(frozen=True)
+class LinkContext:
+    """What the message says about itself, for rules scoped by sender."""
 
-    When nothing is removed the input comes back byte for byte (only surrounding blanks trimmed).
+    publication_hosts: frozenset[str] = frozenset()  # hosts of the sender's own Substack publication, lower-case
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing done to a URL, for `explain` and the note's counts."""
+
+    kind: str  # "decode" | "strip" | "rewrite" | "classify"
+    rule: str  # e.g. "substack-redirect-2", "clearurls:google", "brave-debounce", "ingester:substack-post"
+    detail: str  # what changed, e.g. "removed utm_source, r" or "→ https://…"
+
+
+@dataclass(frozen=True)
+class CleanedUrl:
+    """The result of `clean`.
+
+    :ivar url: the cleaned URL; for unsubscribe/preferences/action/confirm links the input unchanged
+    :ivar kind: "link" | "opaque" | "view-online" | "unsubscribe" | "preferences" | "action" | "confirm"
+    :ivar decoded: wrapper kinds decoded, in order (e.g. ("outlook-safelinks", "google-url"))
+    :ivar removed: parameter names removed
     """
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    web = parts.scheme.lower() in ("http", "https") or (not parts.scheme and url.startswith("//"))
-    if not web or not parts.query:
-        return url
-    pairs = parts.query.split("&")
-    host = (parts.hostname or "").lower()
-    substack = _is_substack(host, pairs)
-    site = next((names for suffix, names in SITE_TRACKING.items() if host == suffix or host.endswith("." + suffix)),
-                set())
-    kept = [p for p in pairs if p.strip() and not _is_tracking(p.split("=", 1)[0], substack)
-            and p.split("=", 1)[0] not in site]
-    if len(kept) == len(pairs):
-        return url
-    return urlunsplit(parts._replace(query="&".join(kept))).strip()
+
+    original: str
+    url: str
+    kind: str
+    decoded: tuple[str, ...]
+    removed: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.url != self.original
 
 
-def clean_text_urls(text: str) -> str:
+@dataclass(frozen=True)
+class _Url:
+    """A web URL split without normalising anything, so unchanged parts are rebuilt byte for byte."""
+
+    text: str
+    match_text: str  # the URL as rule regexes expect it: with a scheme (`//host` is read as https)
+    scheme: str  # "http" | "https"
+    head: str  # scheme, authority and path as written
+    host: str  # lower-case, without user info, port or trailing dot
+    path: str
+    query: str | None  # None when there is no "?"
+    fragment: str | None
+    path_query: str
+    pairs: tuple[tuple[str, str], ...]  # (name, value) of each query parameter, as written
+    names: frozenset[str]  # the parameter names, lower-cased
+
+    def param(self, name: str) -> str | None:
+        """The percent-decoded value of the first parameter called `name`."""
+        return next((unquote(value) for key, value in self.pairs if key == name), None)
+
+    def values(self, name: str) -> list[str]:
+        """The lower-cased values of the parameters called `name` in any case."""
+        return [value.lower() for key, value in self.pairs if key.lower() == name]
+
+    def rebuild(self, pieces: list[str] | None) -> str:
+        query = "?" + "&".join(pieces) if pieces else ""
+        return self.head + query + ("" if self.fragment is None else "#" + self.fragment)
+
+
+def _split(text: str) -> _Url | None:
+    """A web (http, https or `//`) URL split in parts; None for anything else or an unparsable host."""
+    match = _WEB.match(text)
+    if match is None:
+        return None
+    host = match.group(2).rpartition("@")[2]
+    if host.startswith("[") or "]" in host:
+        if not _BRACKET_HOST.fullmatch(host):
+            return None
+        host = host[: host.index("]") + 1].lower()
+    else:
+        host = host.partition(":")[0].lower().rstrip(".")
+    rest, hash_mark, fragment = text[match.end():].partition("#")
+    path, question_mark, query = rest.partition("?")
+    pairs = tuple((n, v) for n, _, v in (p.partition("=") for p in query.split("&")) if n) if question_mark else ()
+    return _Url(text, text if match.group(1) else "https:" + text, (match.group(1) or "https").lower(),
+                text[: match.end()] + path, host, path, query if question_mark else None,
+                fragment if hash_mark else None, f"{path}?{query}" if question_mark else path, pairs,
+                frozenset(n.lower() for n, _ in pairs))
+
+
+# --- Public API ----------------------------------------------------------------------------------------------------
+
+
+def clean(url: str, context: LinkContext | None = None) -> CleanedUrl:
+    """Classify, unwrap and strip one URL (see the module docstring); never raises, never goes online."""
+    return _process(url, context or LinkContext(), classify=True)
+
+
+def clean_url(url: str, context: LinkContext | None = None) -> str:
+    """`clean(url, context).url`."""
+    return clean(url, context).url
+
+
+def clean_text_urls(text: str, context: LinkContext | None = None) -> str:
     """Clean every http(s) URL found in plain text."""
-    return URL_IN_TEXT.sub(lambda m: clean_url(m.group(0)), text)
+    return URL_IN_TEXT.sub(lambda m: clean_url(m.group(0), context), text)
 
 
-def _is_substack(host: str, pairs: list[str]) -> bool:
-    """A Substack URL: on substack.com, or carrying the publication_id+post_id signature (custom domains)."""
-    if host.lower() == "substack.com" or host.lower().endswith(".substack.com"):
+def is_tracker_image(url: str) -> bool:
+    """A known tracker or beacon URL: pixel signals 1, 4 and 6 of §7 (the caller checks size and visibility)."""
+    return _is_tracker_image(url, proxied=False)
+
+
+def _is_tracker_image(url: str, proxied: bool) -> bool:
+    u = _split(url.strip())
+    if u is None:
+        return False
+    images, where = rules().images, u.host + u.path_query
+    if not proxied and images.gmail_proxy.match(where) and u.fragment and _is_tracker_image(u.fragment, True):
+        return True  # a forwarded message: Gmail's image proxy keeps the original URL in the fragment
+    if images.patterns.search(where):
         return True
-    names = {p.split("=", 1)[0].lower() for p in pairs}
-    return {"publication_id", "post_id"} <= names
+    if images.content.search(where):
+        return False  # real images on content CDNs, whatever their path looks like
+    return (images.paths.search(u.path) is not None or images.query.search(u.query or "") is not None
+            or not images.host_labels.isdisjoint(u.host.split(".")[:-1]))
 
 
-def _is_tracking(name: str, substack: bool) -> bool:
-    if GLOBAL_TRACKING.fullmatch(name):
+def explain(url: str, context: LinkContext | None = None) -> str:
+    """A multi-line account of what `clean` does to `url`, for `ingest clean-url --explain`."""
+    result = clean(url, context)
+    lines = [result.original.strip(), *(f"  {s.kind:<9} {s.rule}: {s.detail}" for s in result.steps)]
+    if not result.steps:
+        lines.append("  nothing to do")
+    lines.append(f"= {result.url}  ({result.kind}{'' if result.changed else ', unchanged'})")
+    return "\n".join(lines)
+
+
+# --- The pipeline ---------------------------------------------------------------------------------------------------
+
+
+def _process(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
+    """`_process_once` again on its result while that changes: removing a parameter can switch a ClearURLs
+    exception off, or drop the blank that kept a decoder from accepting its result. So `clean` is idempotent."""
+    result, before = _process_once(url, context, classify), url.strip()
+    for _ in range(3):
+        if result.url == before or result.kind in DROPPED_KINDS:
+            break
+        again, before = _process_once(result.url, context, classify), result.url
+        if again.url == result.url:
+            break
+        result = CleanedUrl(url, again.url, again.kind, result.decoded + again.decoded,
+                            tuple(dict.fromkeys(result.removed + again.removed)), result.steps + again.steps)
+    return result
+
+
+def _process_once(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
+    text = url.strip()
+    u = _split(text)
+    if u is None:  # mailto:, tel:, relative…: not unwrapped, but an unsubscribe mailto: is still one
+        hit = _classify_other(text) if classify else None
+        return CleanedUrl(url, text, hit.kind if hit else "link", (), (), (_classify_step(hit),) if hit else ())
+    steps: list[Step] = []
+    decoded: list[str] = []
+    for round_ in range(MAX_ROUNDS + 1):
+        hit = _classify(u, context) if classify else None
+        if hit is not None and hit.kind in DROPPED_KINDS:
+            return CleanedUrl(url, text, hit.kind, tuple(decoded), (), (*steps, _classify_step(hit)))
+        kind = "link" if hit is None else hit.kind
+        if hit is not None and _classify_step(hit) not in steps:
+            steps.append(_classify_step(hit))
+        found = _decode_once(u) if round_ < MAX_ROUNDS else None
+        target = _split(found[0]) if found is not None else None
+        if found is None or target is None:
+            break
+        steps.append(found[1])
+        decoded.append(found[2])
+        u = target
+    opaque = next((o for o in host_plan(u.host).opaque if o.matches_path(u.path)), None)
+    if opaque is not None and kind == "link":
+        kind = "opaque"
+        steps.append(Step("classify", f"ingester:{opaque.name}",
+                          "opaque wrapper: the destination is not in the URL; kept, minus what identifies the reader"))
+    cleaned, strip_steps, removed = _strip(u, context, opaque)
+    steps += strip_steps
+    return CleanedUrl(url, cleaned.strip(), kind, tuple(decoded), tuple(dict.fromkeys(removed)), tuple(steps))
+
+
+def _classify_step(hit: Classifier) -> Step:
+    if hit.kind == "view-online":
+        return Step("classify", f"ingester:{hit.name}", "view-online link: cleaned; a canonical-URL candidate")
+    return Step("classify", f"ingester:{hit.name}", f"{hit.kind} link: left as it is, never cleaned or resolved")
+
+
+# --- Classification --------------------------------------------------------------------------------------------------
+
+
+def _classify_other(text: str) -> Classifier | None:
+    scheme = text.partition(":")[0].lower()
+    return next((c for c in rules().classifiers
+                 if c.scheme and c.scheme == scheme and c.pattern is not None and c.pattern.search(text)), None)
+
+
+def _classify(u: _Url, context: LinkContext) -> Classifier | None:
+    r, plan, segments = rules(), host_plan(u.host), _segments(u.path)
+    # Most URLs hold none of the words any classifier looks for: then only host and path can decide.
+    evidence = not r.evidence_segments.isdisjoint(segments) or not r.evidence_keys.isdisjoint(u.names)
+    for c in plan.classifiers if evidence else plan.plain_classifiers:
+        if (c.scope == "substack" and not _is_substack(u, context)) or (c.path and c.path.search(u.path) is None):
+            continue
+        if not c.has_evidence or _has_evidence(c, u, segments):
+            return c
+    return None
+
+
+def _segments(path: str) -> frozenset[str]:
+    """Path segments, lower-cased and percent-decoded, without a file extension (`unsubscribe.html`)."""
+    decoded = unquote(path) if "%" in path else path
+    return frozenset(s.rpartition(".")[0] or s for s in decoded.lower().split("/") if s)
+
+
+def _has_evidence(c: Classifier, u: _Url, segments: frozenset[str]) -> bool:
+    if not c.segments.isdisjoint(segments) or not c.keys.isdisjoint(u.names):
         return True
-    return substack and SUBSTACK_TRACKING.fullmatch(name) is not None
+    if c.pattern is not None and c.pattern.search(u.text):
+        return True
+    return c.query is not None and any(
+        _value_in(value, wanted) for key, wanted in c.query.items() if key in u.names for value in u.values(key))
+
+
+def _value_in(value: str, wanted: tuple[str, ...]) -> bool:
+    return any(value.startswith(w[:-1]) if w.endswith("*") else value == w for w in wanted)
+
+
+def _is_substack(u: _Url, context: LinkContext) -> bool:
+    """A Substack URL: on substack.com, on the sender's own publication host, or with the post-id signature."""
+    return (u.host == "substack.com" or u.host.endswith(".substack.com") or u.host in context.publication_hosts
+            or ("publication_id" in u.names and "post_id" in u.names))
+
+
+# --- Decoding -------------------------------------------------------------------------------------------------------
+
+
+def _decode_once(u: _Url) -> Decoded | None:
+    """The first wrapper that decodes offline to a new absolute http(s) URL (§6 step 2 order)."""
+    for finder in (_clearurls_redirect, _brave_debounce, _our_decoders):
+        found = finder(u)
+        if found is not None and found[0] != u.text:
+            return found
+    return None
+
+
+def _absolute_http(text: str | None) -> str | None:
+    """`text` if it is an absolute http(s) URL: the only results a decoder may return."""
+    text = text.strip() if text else None
+    return text if text and _ABSOLUTE_HTTP.fullmatch(text) else None
+
+
+def _clearurls_redirect(u: _Url) -> Decoded | None:
+    for p in host_plan(u.host).providers:
+        if not p.redirections or not p.applies(u.match_text) or p.excepted(u.match_text):
+            continue
+        for redirection in p.redirections:
+            match = redirection.search(u.match_text)
+            target = _absolute_http(unquote(match.group(1))) if match and match.group(1) else None
+            if target:
+                rule = f"clearurls:{p.name}"
+                return target, Step("decode", rule, f"→ {target}"), rules().wrapper_names.get(rule, rule)
+    return None
+
+
+def _brave_debounce(u: _Url) -> Decoded | None:
+    for rule, everywhere in host_plan(u.host).debounce:
+        target = _debounce_target(rule, u) if everywhere or rule.applies(u.scheme, u.host, u.path_query) else None
+        if target:
+            names = rules().wrapper_names
+            wrapper = next((names[k] for s in host_suffixes(u.host) if (k := f"brave-debounce:{s}") in names),
+                           "brave-debounce")
+            return target, Step("decode", "brave-debounce", f"→ {target}"), wrapper
+    return None
+
+
+def _debounce_target(rule: DebounceRule, u: _Url) -> str | None:
+    if rule.path_re is None:  # "redirect" and "base64,redirect": the destination is a query parameter
+        value = u.param(rule.param)
+        value = _b64_text(value) if value is not None and rule.action.startswith("base64") else value
+    else:
+        match = rule.path_re.search(u.path)
+        value = unquote("".join(g or "" for g in match.groups())) if match else None
+        value = rule.template.replace("$1", value) if value and rule.template else value
+    if value and rule.prepend_scheme and not value.lower().startswith(("http://", "https://")):
+        value = f"{rule.prepend_scheme}://{value}"
+    return _absolute_http(value)
+
+
+def _our_decoders(u: _Url) -> Decoded | None:
+    for where in host_plan(u.host).wrappers:
+        target = _absolute_http(_decode_safely(DECODERS[where.name], u)) if where.matches_path(u.path) else None
+        if target:
+            kind = "rewrite" if where.name in ("substack-open", "substack-app-link") else "decode"
+            return target, Step(kind, where.name, f"→ {target}"), where.name
+    return None
+
+
+def _decode_safely(decoder: Callable[[_Url], str | None], u: _Url) -> str | None:
+    """A decoder's result; garbage in a wrapper (bad base64, zlib, JSON, UTF-8) just means "not decodable"."""
+    try:
+        return decoder(u)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, zlib.error, binascii.Error):
+        return None
+
+
+def _b64(text: str) -> bytes:
+    """Standard or URL-safe base64, padding optional."""
+    text = text.strip().replace("-", "+").replace("_", "/").rstrip("=")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def _b64_text(text: str) -> str | None:
+    try:
+        return _b64(text).decode("utf-8")
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _substack_redirect_2(u: _Url) -> str | None:
+    """`/redirect/2/<base64url JSON>.<signature>`: `e` is the destination."""
+    return json.loads(_b64(u.path.removeprefix("/redirect/2/").partition("/")[0].partition(".")[0]))["e"]
+
+
+def _mailgun(u: _Url) -> str | None:
+    """`/c/eJ…`: base64url → zlib → a query string whose `l` is the destination (`r` is the recipient)."""
+    payload = zlib.decompress(_b64(u.path[3:].partition("/")[0])).decode("utf-8")
+    return next((unquote(v) for k, _, v in (p.partition("=") for p in payload.split("&")) if k == "l"), None)
+
+
+def _substack_open(u: _Url) -> str | None:
+    """`open.substack.com/pub/<pub>/<rest>` → `https://<pub>.substack.com/<rest>`, query and fragment kept."""
+    _, _, pub, rest = u.path.split("/", 3)
+    if not re.fullmatch(r"[A-Za-z0-9-]+", pub):
+        return None
+    return f"https://{pub.lower()}.substack.com/{rest}" + u.text[len(u.head):]
+
+
+def _substack_app_link(u: _Url) -> str | None:
+    """Keep only `publication_id` and `post_id`: the rest is the reader's token and UI state."""
+    kept = [f"{k}={v}" for k, v in u.pairs if k in ("publication_id", "post_id")]
+    return u.rebuild(kept) if kept else None
+
+
+def _kit(u: _Url) -> str | None:
+    """Kit/ConvertKit: the destination is base64 in the last path segment(s); standard base64 may hold `/`."""
+    segments = [s for s in u.path.split("/") if s]
+    candidates = ("/".join(segments[2:]), segments[-1] if segments else "")
+    return next((t for c in candidates if (t := _absolute_http(_b64_text(c)))), None)
+
+
+def _buttondown(u: _Url) -> str | None:
+    """`/c/<base64url>`: fields separated by `|`, the destination last."""
+    fields = (_b64_text(u.path[3:].partition("/")[0]) or "").split("|")
+    return next((f for f in reversed(fields) if _absolute_http(f)), None)
+
+
+def _url_param(u: _Url) -> str | None:
+    """Outlook Safe Links, Medium `/r/`: the `url` parameter, which Safe Links may encode twice."""
+    value = u.param("url")
+    for _ in range(2):
+        if value is None or _absolute_http(value):
+            break
+        value = unquote(value)
+    return value
+
+
+def _mandrill(u: _Url) -> str | None:
+    """`p` is base64 JSON whose `p` is a JSON string holding the `url`."""
+    return json.loads(json.loads(_b64(u.param("p") or ""))["p"])["url"]
+
+
+def _proofpoint_v2(u: _Url) -> str | None:
+    """`u=https-3A__example.com_a`: `-XX` is `%XX` and `_` is `/`."""
+    return unquote((u.param("u") or "").replace("-", "%").replace("_", "/"))
+
+
+def _proofpoint_v3(u: _Url) -> str | None:
+    """`/v3/__<url>__;<base64>!…`: each `*` (or `**` + run letter) stands for characters kept in the base64."""
+    match = _PROOFPOINT_V3.search(u.text)
+    replaced = (_b64_text(match.group(2)) if match.group(2) else "") if match else None
+    if match is None or replaced is None:
+        return None
+    encoded, out, used, i = match.group(1), [], 0, 0
+    while i < len(encoded):
+        if encoded.startswith("**", i) and encoded[i + 2:i + 3] in _PROOFPOINT_RUNS:
+            n, i = _PROOFPOINT_RUNS[encoded[i + 2]], i + 3
+        elif encoded[i] == "*":
+            n, i = 1, i + 1
+        else:
+            out.append(encoded[i])
+            i += 1
+            continue
+        out.append(replaced[used:used + n])
+        used += n
+    return "".join(out) if used <= len(replaced) else None
+
+
+def _sendgrid_upn(u: _Url) -> str | None:
+    """Legacy SendGrid `upn=`: base64 with `-XX` escapes. Current ones are encrypted and fail here."""
+    upn = _SENDGRID_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), u.param("upn") or "")
+    return _b64_text(upn.partition("_")[0])
+
+
+def _sailthru(u: _Url) -> str | None:
+    """Sailthru (`link.<domain>/click/<n>.<n>/<base64url>/<signature>`: Axios, Bloomberg)."""
+    return _b64_text(u.path.split("/")[3])
+
+
+DECODERS: dict[str, Callable[[_Url], str | None]] = {
+    "substack-redirect-2": _substack_redirect_2, "mailgun": _mailgun, "substack-open": _substack_open,
+    "substack-app-link": _substack_app_link, "kit": _kit, "buttondown": _buttondown,
+    "outlook-safelinks": _url_param, "medium-redirect": _url_param, "mandrill": _mandrill,
+    "proofpoint-v2": _proofpoint_v2, "proofpoint-v3": _proofpoint_v3, "sendgrid-upn": _sendgrid_upn,
+    "sailthru": _sailthru,
+}
+
+
+# --- Parameter stripping ---------------------------------------------------------------------------------------------
+
+
+def _strip(u: _Url, context: LinkContext, opaque: HostPathRule | None) -> tuple[str, list[Step], list[str]]:
+    """The URL without tracking parameters, the steps taken and the names removed."""
+    substack = _is_substack(u, context)
+    if substack and u.query is not None and _SUBSTACK_POST.fullmatch(u.path):
+        names = list(dict.fromkeys(name for name, _ in u.pairs))
+        detail = "removed the whole query" + (": " + ", ".join(names) if names else "")
+        return u.rebuild(None), [Step("strip", "ingester:substack-post", detail)], names
+    removed: dict[str, list[str]] = {}
+    text = u.text
+    if u.query:
+        plan = host_plan(u.host)
+        keep = [r for r in plan.keep.dynamic if r.applies(u.scheme, u.host, u.path_query)]
+        removers, kept = _removers(u, substack, opaque), []
+        for piece in u.query.split("&"):
+            name, _, value = piece.partition("=")
+            source = None if not name or _kept(plan.keep, keep, name, value) else _remover(u, removers, name, value)
+            if source is None:
+                kept.append(piece)
+            else:
+                removed.setdefault(source, []).append(name)
+        text = u.rebuild([p for p in kept if p.strip()]) if removed else text
+    steps = [Step("strip", source, "removed " + ", ".join(dict.fromkeys(names))) for source, names in removed.items()]
+    return _raw_rules(u, text, steps), steps, [name for names in removed.values() for name in names]
+
+
+def _kept(table: NameTable, dynamic: list[ParamRule], name: str, value: str) -> bool:
+    return table.lookup(name) is not None or any(r.names_param(name, value) for r in dynamic)
+
+
+def _removers(u: _Url, substack: bool, opaque: HostPathRule | None) -> list[Remover]:
+    """Tests for tracking parameters, most specific first, so each removal is credited to the rule that explains it.
+
+    Brave's and our path-independent rules are not here: `_remover` looks them up in the host's name table.
+    """
+    r, plan = rules(), host_plan(u.host)
+    found: list[Remover] = []
+    if opaque is not None and opaque.strip:
+        found.append((f"ingester:{opaque.name}", lambda name, value: name in opaque.strip))
+    if substack:  # also on the sender's custom domain, which no include pattern can name
+        found += [(rule.source, rule.names_param) for rule in r.substack_rules]
+    found += [(f"clearurls:{p.name}", _clearurls_test(p, u, r.never_global))
+              for p in plan.providers if p.rules is not None and p.applies(u.match_text)]
+    for rule in plan.strip.dynamic:
+        if rule.applies(u.scheme, u.host, u.path_query):
+            found.append((rule.source, _unless(rule.names_param, r.never_global) if rule.anywhere else rule.names_param))
+    return found
+
+
+def _remover(u: _Url, removers: list[Remover], name: str, value: str) -> str | None:
+    """The rule that removes this parameter, if any."""
+    found = next((source for source, test in removers if test(name, value)), None)
+    return found or host_plan(u.host).strip.lookup(unquote(name) if "%" in name else name)
+
+
+def _clearurls_test(p: Provider, u: _Url, never_global: frozenset[str]) -> Callable[[str, str], bool]:
+    # An exception turns the whole provider off; it is checked only once a parameter would go, as most never do.
+    def test(name: str, value: str) -> bool:
+        if p.host is None and name in never_global:
+            return False
+        names = (name, unquote(name)) if "%" in name else (name,)
+        return any(p.rules.fullmatch(n) for n in names) and not p.excepted(u.match_text)  # type: ignore[union-attr]
+
+    return test
+
+
+def _unless(test: Callable[[str, str], bool], protected: frozenset[str]) -> Callable[[str, str], bool]:
+    return lambda name, value: name not in protected and test(name, value)
+
+
+def _raw_rules(u: _Url, text: str, steps: list[Step]) -> str:
+    """ClearURLs rawRules (e.g. Amazon's `/ref=…` path segment), applied to the whole URL."""
+    for p in host_plan(u.host).providers:
+        for raw in p.raw_rules:
+            found = raw.findall(text)
+            if found and p.applies(u.match_text) and not p.excepted(u.match_text):
+                text = raw.sub("", text)
+                steps.append(Step("strip", f"clearurls:{p.name}", "removed " + ", ".join(map(str, found))))
+    return text

@@ -6,12 +6,14 @@ part, unknown charset names): `decode_bytes` picks a codec that fits and never r
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.header
 import email.policy
 import email.utils
 import fnmatch
 import hashlib
+import html as htmllib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +45,8 @@ class Newsletter:
     :ivar date: the Date header as an aware datetime, or None when missing or unparsable
     :ivar html: the HTML body (first non-attachment text/html part), or None
     :ivar text: the plain text body (first non-attachment text/plain part), or None
+    :ivar forwarded_by: the forwarder's address when the message is a forward; From, Subject and Date
+        are then the original sender's (a forwarded newsletter is credited to its author)
     """
 
     message_id: str
@@ -57,6 +61,7 @@ class Newsletter:
     headers: tuple[tuple[str, str], ...]
     html: str | None
     text: str | None
+    forwarded_by: str = ""
 
     @property
     def key(self) -> str:
@@ -81,7 +86,7 @@ def parse(raw: bytes) -> Newsletter:
     from_name, from_addr = parse_from(header(msg, "From"))
     html, text = bodies(msg)
     kept = tuple((name, header(msg, name)) for name in dict.fromkeys(msg.keys()))
-    return Newsletter(
+    letter = Newsletter(
         message_id=normalise_message_id(header(msg, "Message-ID")),
         content_hash=content_hash(raw),
         subject=" ".join(header(msg, "Subject").split()),
@@ -95,6 +100,101 @@ def parse(raw: bytes) -> Newsletter:
         html=html,
         text=text,
     )
+    return credit_original_sender(letter)
+
+
+# "---------- Forwarded message ---------" (Gmail), "Begin forwarded message:" (Apple Mail),
+# "-------- Original Message --------" (Thunderbird, Outlook), then a From:/Date:/Subject: block.
+FORWARD_MARKER = re.compile(
+    r"(?:-{3,}\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht|Message transféré|转发的邮件)\s*-{3,}"
+    r"|Begin forwarded message:)",
+    re.I,
+)
+FORWARD_FIELD = re.compile(r"^\s*(From|Date|Sent|Subject)\s*:\s*(.+?)\s*$", re.I | re.M)
+FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:fwd?|wg|tr|转发)\s*[:：]\s*)+", re.I)
+
+
+def credit_original_sender(letter: Newsletter) -> Newsletter:
+    """For a forward, the original From/Subject/Date; the forwarder goes to `forwarded_by`.
+
+    Gmail's filter forwarding keeps the original From and adds `X-Forwarded-For: <forwarder> <to>`;
+    a manual forward has an inline header block in the body.
+    """
+    auto = letter.header("X-Forwarded-For").split()
+    if auto:
+        return dataclasses.replace(letter, forwarded_by=auto[0].strip("<>").lower())
+    body = letter.text or _visible_text(letter.html or "")
+    marker = FORWARD_MARKER.search(body)
+    if marker is None:
+        return letter
+    fields: dict[str, str] = {}
+    for match in FORWARD_FIELD.finditer(body[marker.end(): marker.end() + 2000]):
+        fields.setdefault(match.group(1).lower(), match.group(2))
+    name, addr = parse_from(fields.get("from", ""))
+    if not addr:
+        return letter
+    date = parse_date(fields.get("date", "")) or _loose_date(fields.get("date") or fields.get("sent", ""))
+    text = letter.text
+    if text is not None and (marker := FORWARD_MARKER.search(text)):
+        # the article starts after the forward's header block (its first blank line)
+        block_end = re.search(r"\n\s*\n", text[marker.end():])
+        text = text[marker.end() + block_end.end():] if block_end else text
+    return dataclasses.replace(
+        letter, forwarded_by=letter.from_addr, from_name=name, from_addr=addr, text=text,
+        subject=" ".join(fields.get("subject", "").split()) or FORWARD_SUBJECT.sub("", letter.subject),
+        date=date or letter.date,
+    )
+
+
+def _visible_text(html: str) -> str:
+    """Rough text of an HTML body, enough to find a forward header block (no HTML parser here)."""
+    text = re.sub(r"<br\s*/?>|</(?:div|p|tr)>", "\n", html[:200_000], flags=re.I)
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _loose_date(value: str) -> datetime | None:
+    """Gmail's forward block says "Thu, Dec 9, 2021 at 11:27 PM" (local time, no zone)."""
+    match = re.search(r"([A-Z][a-z]{2}) (\d{1,2}), (\d{4})(?: at (\d{1,2}):(\d{2})\s*([AP]M)?)?", value)
+    if not match:
+        return None
+    month, day, year, hour, minute, ampm = match.groups()
+    try:
+        stamp = datetime.strptime(f"{month} {day} {year}", "%b %d %Y")
+    except ValueError:
+        return None
+    if hour:
+        h = int(hour) % 12 + (12 if ampm == "PM" else 0) if ampm else int(hour)
+        stamp = stamp.replace(hour=h, minute=int(minute))
+    return stamp.replace(tzinfo=timezone.utc)
+
+
+CONFIRM_SUBJECT = re.compile(
+    r"(?:confirm|verify|activate|bestätig|confirme|确认|验证).{0,40}(?:newsletter|subscription|sign\s*-?\s*up|e-?mail|"
+    r"address|abonnement|anmeldung|订阅)|gmail forwarding confirmation|please confirm",
+    re.I,
+)
+CONFIRM_BODY = re.compile(r"confirm your subscription|confirm your email|bitte bestätigen sie", re.I)
+
+
+def first_url(text: str, hint: re.Pattern[str]) -> str:
+    """The first http(s) URL in plain text that matches `hint`, else the first URL at all, else ""."""
+    urls = re.findall(r"https?://[^\s<>\"')\]]+", text)
+    return next((u for u in urls if hint.search(u)), urls[0] if urls else "")
+
+
+def needs_action(letter: Newsletter) -> str | None:
+    """Why this message asks the reader to act (confirm a subscription, verify forwarding), or None.
+
+    Such mails are not filed as notes: they are listed with their link so a person can act on them.
+    """
+    if letter.from_addr == "forwarding-noreply@google.com":
+        return "Gmail forwarding verification"
+    if CONFIRM_SUBJECT.search(letter.subject):
+        return "confirm subscription"
+    body = letter.text or _visible_text(letter.html or "")
+    if len(body) < 5000 and CONFIRM_BODY.search(body):
+        return "confirm subscription"
+    return None
 
 
 def content_hash(raw: bytes) -> str:
@@ -278,6 +378,12 @@ def detect_platform(letter: Newsletter) -> str:
     if letter.header("List-Post").lower().startswith("<mailto:") or "mailman" in headers:
         return "mailing-list"
     return "newsletter"
+
+
+def list_id_key(letter: Newsletter) -> str:
+    """The identifier inside List-Id's angle brackets, lower-cased (`fieldnotes.substack.com`), or ""."""
+    match = re.search(r"<([^<>]+)>", letter.list_id)
+    return match.group(1).strip().lower() if match else ""
 
 
 def is_substack_sender(letter: Newsletter) -> bool:

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ingester import archive, message, render
-from ingester.clean import clean_html
-from ingester.config import Config
+from ingester import archive, message, metadata, render
+from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
+from ingester.config import Config, Rule
 from ingester.convert import html_to_markdown, text_to_markdown
 from ingester.errors import ArchiveError, ConfigError, SourceError
-from ingester.links import clean_url
+from ingester.resolve import Resolver, make_resolver
 from ingester.source import ImapSession, RawMessage, local_messages
 from ingester.state import Ledger, Location
 
@@ -40,6 +40,7 @@ class RunSummary:
     failed: int = 0
     notes: list[str] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -52,10 +53,13 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class Note:
-    """A rendered note and the fields it was made from."""
+    """A rendered note, the fields it was made from, and the decisions behind them."""
 
     fields: render.NoteFields
     text: str
+    metadata: metadata.Metadata
+    cleaned: CleanedHtml
+    folder: str = ""
 
 
 def load_template(config: Config) -> str:
@@ -67,51 +71,50 @@ def load_template(config: Config) -> str:
         raise ConfigError(f"[archive] template: cannot read {path} ({exc.strerror}); set it to an existing file") from None
 
 
-def make_note(raw: RawMessage, letter: message.Newsletter, template: str, language: str) -> Note:
-    """Turn one parsed newsletter into its note. Pure: no I/O."""
+def make_note(raw: RawMessage, letter: message.Newsletter, template: str, language: str,
+              rules: tuple[Rule, ...] = (), resolve: Resolver | None = None) -> Note:
+    """Turn one parsed newsletter into its note. Pure unless the opt-in `resolve` is given."""
     platform = message.detect_platform(letter)
+    context = metadata.link_context(letter, platform)
     if letter.html is not None:
-        cleaned = clean_html(letter.html, platform)
+        cleaned = clean_html(letter.html, platform, context, resolve)
         markdown = html_to_markdown(cleaned.html)
     else:
-        cleaned = None
-        markdown = text_to_markdown(letter.text or "")
-    url, url_source = canonical_url(letter, cleaned.title_url if cleaned else "",
-                                    cleaned.view_online_url if cleaned else "")
-    title = (cleaned.title if cleaned else "") or letter.subject or "(no subject)"
-    publication = message.publication_name(letter)
-    tags = tuple(dict.fromkeys(t for t in (platform, render.slug(publication, 40)) if t and t != "note"))
+        cleaned = CleanedHtml(html="")
+        markdown = text_to_markdown(letter.text or "", context)
+    meta = metadata.decide(letter, cleaned, context, raw.internaldate)
+    matching = matching_rules(rules, letter, meta)
+    tags = (platform, render.slug(meta.publication, 40), *(t for rule in matching for t in rule.tags))
     fields = render.NoteFields(
-        title=title,
-        original_title=title,
-        url=url,
-        url_source=url_source,
-        author=(cleaned.author if cleaned else "") or message.author_name(letter),
-        publication=publication,
+        title=meta.title,
+        original_title=meta.title,
+        url=meta.url,
+        url_source=meta.url_source,
+        author=meta.author,
+        publication=meta.publication,
+        publication_id=meta.publication_id,
         platform=platform,
-        date=letter.date or raw.internaldate,
+        category=next((rule.category for rule in reversed(matching) if rule.category), ""),
+        date=meta.date,
         message_id=letter.message_id,
         source=raw.source,
-        tags=tags,
-        links_cleaned=cleaned.links_cleaned if cleaned else 0,
-        pixels_removed=cleaned.pixels_removed if cleaned else 0,
+        forwarded_by=letter.forwarded_by,
+        tags=tuple(dict.fromkeys(t for t in tags if t and t != "note")),
+        links_cleaned=cleaned.links_cleaned,
+        wrappers_decoded=cleaned.wrappers_decoded,
+        opaque_links=cleaned.opaque_links,
+        pixels_removed=cleaned.pixels_removed,
     )
-    return Note(fields, render.render_note(fields, markdown, template, language))
+    folder = next((rule.folder for rule in matching if rule.folder), "")
+    return Note(fields, render.render_note(fields, markdown, template, language), meta, cleaned, folder)
 
 
-def canonical_url(letter: message.Newsletter, title_url: str, view_online_url: str) -> tuple[str, str]:
-    """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
-    list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
-    if list_post and not re.search(r"/post/?$", list_post.group(1)):
-        return clean_url(list_post.group(1)), "list-post"
-    x_newsletter = re.search(r"https?://\S+", letter.header("X-Newsletter"))
-    if x_newsletter:
-        return clean_url(x_newsletter.group(0).strip("<>")), "x-newsletter"
-    if title_url.startswith(("http://", "https://")):
-        return title_url, "title-link"
-    if view_online_url.startswith(("http://", "https://")):
-        return view_online_url, "view-online"
-    return "", "none"
+def matching_rules(rules: tuple[Rule, ...], letter: message.Newsletter, meta: metadata.Metadata | None = None,
+                   ) -> list[Rule]:
+    """The config rules that apply to this message, in config order."""
+    publications = (message.publication_name(letter), message.list_id_key(letter), *(
+        (meta.publication, meta.publication_id) if meta else ()))
+    return [rule for rule in rules if rule.matches(letter.from_addr, publications)]
 
 
 class Pipeline:
@@ -122,6 +125,7 @@ class Pipeline:
         self.ledger = ledger
         self.all_messages = all_messages
         self.template = load_template(config)
+        self.resolve = make_resolver(config.resolve_hosts, config.resolve_timeout) if config.resolve_opaque else None
         self.summary = RunSummary()
 
     def handle(self, raw: RawMessage) -> None:
@@ -138,18 +142,14 @@ class Pipeline:
             if location is not None:
                 self.ledger.add_location(letter.key, location)
             return
-        skip = None
-        if not letter.headers:
-            skip = NOT_A_MESSAGE
-        elif not self.all_messages and message.newsletter_reason(letter, self.config.allow_senders) is None:
-            skip = NOT_A_NEWSLETTER
+        skip = self.skip_reason(raw, letter)
         if skip:
             self.summary.skipped += 1
             self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", skip, raw.source, location)
             return
         try:
-            note = make_note(raw, letter, self.template, self.config.language)
-            root = self.config.archive_path
+            note = make_note(raw, letter, self.template, self.config.language, self.config.rules, self.resolve)
+            root = self.config.archive_path / archive.safe_folder(note.folder)
             path = archive.note_path(root, note.fields.date, render.slug(note.fields.title))
             written = archive.write_note(path, note.text, f"message_id: {render.yaml_value(letter.message_id)}"
                                          if letter.message_id else f"source: {render.yaml_value(raw.source)}")
@@ -158,11 +158,27 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
             self._fail(letter.key, letter.message_id, raw, exc, location, letter.content_hash)
             return
-        relative = str(written.relative_to(root))
+        relative = str(written.relative_to(self.config.archive_path))
         self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", relative, raw.source, location)
         self.summary.filed += 1
         self.summary.notes.append(str(written))
         logger.info("filed %s", written)
+
+    def skip_reason(self, raw: RawMessage, letter: message.Newsletter) -> str | None:
+        """Why this message gets no note (recorded in the ledger), or None to file it."""
+        if not letter.headers:
+            return NOT_A_MESSAGE
+        action = message.needs_action(letter)
+        if action:
+            link = confirm_link(letter.html) if letter.html else message.first_url(letter.text or "", CONFIRM_HINT)
+            self.summary.needs_action.append({"source": raw.source, "subject": letter.subject, "reason": action,
+                                              "link": link})
+            return f"needs action:   {action}" + (f": {link}" if link else "")
+        if any(rule.skip for rule in matching_rules(self.config.rules, letter)):
+            return "skipped by a [[rules]] entry in the config"
+        if not self.all_messages and message.newsletter_reason(letter, self.config.allow_senders) is None:
+            return NOT_A_NEWSLETTER
+        return None
 
     def _fail(self, key: str, message_id: str, raw: RawMessage, exc: Exception, location: Location | None,
               content_hash: str = "") -> None:
@@ -228,3 +244,33 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
     pipeline.handle_all(session.fetch(folder, uidvalidity, wanted))
     last = max([*uids, mark[1] if mark and mark[0] == uidvalidity else 0], default=0)
     ledger.set_folder_mark(name, folder, uidvalidity, last)
+
+
+def explain(config: Config, raw: RawMessage) -> list[str]:
+    """Every decision the pipeline takes for one message, as lines for `ingest explain`. Writes nothing."""
+    letter = message.parse(raw.raw)
+    lines = [f"message:        {raw.source}",
+             f"message id:     {letter.message_id or '(none: identity is the content hash)'}"]
+    if letter.forwarded_by:
+        lines.append(f"forwarded by:   {letter.forwarded_by} (credited to the original sender)")
+    reason = message.newsletter_reason(letter, config.allow_senders)
+    lines.append(f"newsletter:     {'yes, ' + reason if reason else 'no: ' + NOT_A_NEWSLETTER}")
+    action = message.needs_action(letter)
+    if action:
+        lines.append(f"needs action:   {action} (not filed as a note)")
+    skipped_by_rule = any(rule.skip for rule in matching_rules(config.rules, letter))
+    if skipped_by_rule:
+        lines.append("rules:          skipped by a [[rules]] entry")
+    note = make_note(raw, letter, load_template(config), config.language, config.rules)
+    meta, cleaned, fields = note.metadata, note.cleaned, note.fields
+    lines.append(f"platform:       {fields.platform}")
+    for name, value in (("title", meta.title), ("author", meta.author), ("publication", meta.publication),
+                        ("publication_id", meta.publication_id),
+                        ("date", meta.date.isoformat() if meta.date else ""), ("url", meta.url)):
+        lines.append(f"{name + ':':<16}{value or '-'}  [{meta.source(name)}]")
+    lines.append(f"category:       {fields.category or '(by platform)'}; tags: {', '.join(fields.tags) or '-'}")
+    lines.append(f"links:          {cleaned.links_cleaned} cleaned, {cleaned.wrappers_decoded} wrappers decoded, "
+                 f"{cleaned.opaque_links} opaque kept, {cleaned.links_dropped} dropped; "
+                 f"{cleaned.pixels_removed} tracking pixels removed")
+    lines.extend(f"removed:        {item}" for item in cleaned.removed)
+    return lines

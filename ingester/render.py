@@ -43,8 +43,13 @@ class NoteFields:
     date: datetime | None
     message_id: str
     source: str
+    publication_id: str = ""
+    category: str = ""
+    forwarded_by: str = ""
     tags: tuple[str, ...] = ()
     links_cleaned: int = 0
+    wrappers_decoded: int = 0
+    opaque_links: int = 0
     pixels_removed: int = 0
     extra: tuple[tuple[str, str], ...] = field(default=())
 
@@ -59,7 +64,7 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         original_title=escape_line(fields.original_title),
         link=link,
         url=fields.url or labels["none"],
-        category=labels["categories"].get(fields.platform, labels["category"]),
+        category=escape_line(fields.category) or labels["categories"].get(fields.platform, labels["category"]),
         author=escape_line(fields.author) or labels["none"],
         publication=escape_line(fields.publication) or labels["none"],
         date=format_date(fields.date, language) or labels["none"],
@@ -79,13 +84,17 @@ def front_matter(fields: NoteFields) -> str:
         ("url_source", fields.url_source),
         ("author", fields.author),
         ("publication", fields.publication),
+        ("publication_id", fields.publication_id),
         ("platform", fields.platform),
         ("date", fields.date.isoformat() if fields.date else ""),
         ("message_id", fields.message_id),
         ("status", "draft"),
         ("tags", list(fields.tags)),
         ("source", fields.source),
+        *((("forwarded_by", fields.forwarded_by),) if fields.forwarded_by else ()),
         ("links_cleaned", fields.links_cleaned),
+        ("wrappers_decoded", fields.wrappers_decoded),
+        ("opaque_links", fields.opaque_links),
         ("pixels_removed", fields.pixels_removed),
         *fields.extra,
     ]

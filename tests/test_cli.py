@@ -38,7 +38,7 @@ def test_import_json_summary(tmp_path: Path) -> None:
     assert summary == {
         "seen": 1, "filed": 1, "skipped": 0, "duplicates": 0, "failed": 0,
         "notes": ["archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"],
-        "failures": [], "errors": [],
+        "failures": [], "needs_action": [], "errors": [],
     }
 
 
@@ -193,3 +193,26 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
     assert command.help, name
     assert "Examples:" in command.help, name
     assert "ingest" in command.help.split("Examples:")[1], name
+
+
+def test_clean_url_prints_each_cleaned_url() -> None:
+    example = ("https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over?utm_source=post-email-title"
+               "&publication_id=888615&post_id=155695342&utm_campaign=email-post-title&isFreemail=true&r=208yzy"
+               "&triedRedirect=true&utm_medium=email")
+    result = run_ingest("clean-url", example, "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42&si=AbC")
+
+    assert result.returncode == 0
+    assert result.stdout == ("https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over\n"
+                             "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42\n")
+
+
+def test_clean_url_reads_stdin_and_explains() -> None:
+    from click.testing import CliRunner
+
+    google = "https://www.google.com/url?q=https://example.com/page?utm_source%3Dnews&sa=D"
+    plain = CliRunner().invoke(cli, ["clean-url"], input=f"{google}\n\n")
+    explained = CliRunner().invoke(cli, ["clean-url", "--explain", google])
+
+    assert plain.output == "https://example.com/page\n"
+    assert explained.exit_code == 0
+    assert "google" in explained.output.lower() and "utm_source" in explained.output

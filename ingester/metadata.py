@@ -1,0 +1,99 @@
+"""What a note says about its post, each value with where it came from. Pure.
+
+Sources, best first (../shared/reference/newsletters.md): title from the post's own heading, else
+the Subject; author from the byline, else Substack's "Author from Publication", else the From
+name; publication identity from List-Id, else the From address (never the display name); date
+from the Date header (a forward's own block for forwards), else the server's INTERNALDATE;
+canonical URL from a post-shaped List-Post, X-Newsletter, the title link, or "view in browser".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from ingester import message
+from ingester.clean import CleanedHtml
+from ingester.links import LinkContext, clean_url
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The decided values and, for each, its source (a short tag shown by `ingest explain`)."""
+
+    title: str
+    author: str
+    publication: str
+    publication_id: str
+    date: datetime | None
+    url: str
+    sources: tuple[tuple[str, str], ...]
+
+    def source(self, name: str) -> str:
+        return dict(self.sources).get(name, "none")
+
+    @property
+    def url_source(self) -> str:
+        return self.source("url")
+
+
+def link_context(letter: message.Newsletter, platform: str) -> LinkContext:
+    """The sender's own publication host (a Substack custom domain), from List-Post."""
+    hosts = set()
+    if platform == "substack":
+        for url in re.findall(r"https?://[^>\s,]+", letter.list_post):
+            if host := urlsplit(url).hostname:
+                hosts.add(host.lower())
+    return LinkContext(publication_hosts=frozenset(hosts))
+
+
+def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContext,
+           internaldate: datetime | None = None) -> Metadata:
+    """Pick every metadata value from the best source that has it."""
+    sources: list[tuple[str, str]] = []
+
+    def pick(name: str, *candidates: tuple[str, object]) -> object:
+        for source, value in candidates:
+            if value:
+                sources.append((name, source))
+                return value
+        sources.append((name, "none"))
+        return None
+
+    forwarded = " (forwarded)" if letter.forwarded_by else ""
+    substack_split = " from " in letter.from_name and message.is_substack_sender(letter)
+    title = pick("title", ("post-title", cleaned.title), ("subject" + forwarded, letter.subject))
+    author = pick("author", ("byline", cleaned.author),
+                  ("from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
+                   message.author_name(letter)))
+    publication_id = pick("publication_id", ("list-id", message.list_id_key(letter)),
+                          ("from-address" + forwarded, letter.from_addr))
+    publication = pick("publication", ("from-name after ' from '" if substack_split else "from-name" + forwarded,
+                                       message.publication_name(letter)))
+    date = pick("date", ("date-header" if not forwarded else "forward block", letter.date),
+                ("internaldate", internaldate))
+    url, url_source = canonical_url(letter, context, cleaned.title_url, cleaned.view_online_url)
+    sources.append(("url", url_source))
+    return Metadata(
+        title=str(title or "(no subject)"), author=str(author or ""), publication=str(publication or ""),
+        publication_id=str(publication_id or ""), date=date if isinstance(date, datetime) else None,
+        url=url, sources=tuple(sources),
+    )
+
+
+def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: str,
+                  view_online_url: str) -> tuple[str, str]:
+    """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
+    list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
+    if list_post and not re.search(r"/post/?$|groups\.google\.", list_post.group(1)):
+        return clean_url(list_post.group(1), context), "list-post"
+    x_newsletter = re.search(r"https?://[^\s<>]+", letter.header("X-Newsletter"))
+    if x_newsletter:
+        return clean_url(x_newsletter.group(0), context), "x-newsletter"
+    if title_url.startswith(("http://", "https://")):
+        return title_url, "title-link"
+    if view_online_url.startswith(("http://", "https://")):
+        return view_online_url, "view-online"
+    return "", "none"

@@ -1,0 +1,64 @@
+"""HTML cleaning on real messages: pixels, hidden text, chrome, layout tables, link counts."""
+
+from __future__ import annotations
+
+from ingester import message
+from ingester.clean import clean_html, confirm_link
+from tests.conftest import email_bytes
+
+
+def cleaned(name: str, platform: str = "newsletter"):  # type: ignore[no-untyped-def]
+    html = message.parse(email_bytes(name)).html
+    assert html is not None
+    return clean_html(html, platform)
+
+
+def test_mailchimp_pixel_and_footer_go_real_images_stay() -> None:
+    result = cleaned("mailchimp-spamscope-13.eml", "mailchimp")
+
+    assert result.pixels_removed == 1
+    assert "track/open.php" not in result.html
+    assert "gallery.mailchimp.com" in result.html  # content images kept
+    assert "unsubscribe" not in result.html.lower()
+    assert "26 Buttercup" not in result.html  # the postal address in the footer
+    assert "e=042ea43672" not in result.html  # the subscriber id on click wrappers
+    assert result.opaque_links > 0
+
+
+def test_substack_chrome_and_preheader_go_article_stays() -> None:
+    result = cleaned("substack-post.eml", "substack")
+
+    assert result.title == "The quiet year of small models"
+    assert result.author == "Jane Doe"
+    assert "Most of the work people bring to these systems" in result.html
+    for chrome in ("548 Market Street", "email-ufi-2-bottom", "display:none"):
+        assert chrome not in result.html
+    assert any(item.startswith("hidden text (preheader)") for item in result.removed)
+    assert result.pixels_removed == 1
+
+
+def test_layout_tables_are_flattened() -> None:
+    result = cleaned("mailchimp-spamscope-13.eml", "mailchimp")
+
+    assert "<table" not in result.html and "<td" not in result.html
+
+
+def test_data_table_is_kept() -> None:
+    html = ("<p>Prices:</p><table><tr><th>Item</th><th>Price</th></tr>"
+            "<tr><td>Tea</td><td>3</td></tr><tr><td>Cake</td><td>4</td></tr></table>")
+    assert "<table>" in clean_html(html).html
+
+
+def test_an_unsubscribe_link_inside_an_article_paragraph_takes_only_itself() -> None:
+    html = ("<p>Read <a href='https://example.com/report'>the report</a> or "
+            "<a href='https://example.com/unsubscribe?id=1'>unsubscribe</a>.</p>"
+            + "<p>The article goes on for a while after that sentence, as articles do.</p>" * 5)
+    result = clean_html(html)
+
+    assert 'href="https://example.com/report"' in result.html
+    assert "unsubscribe" not in result.html
+
+
+def test_confirm_link_is_returned_exactly_as_sent() -> None:
+    html = message.parse(email_bytes("kit-confirm-subscription.eml")).html or ""
+    assert confirm_link(html) == "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x"

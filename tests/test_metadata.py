@@ -1,0 +1,173 @@
+"""Metadata with its sources, forwards, confirmation mails, per-sender rules, `ingest explain`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingester import message, metadata, pipeline
+from ingester.clean import CleanedHtml
+from ingester.config import Config, Rule
+from ingester.links import LinkContext
+from ingester.source import RawMessage
+from tests.conftest import EMAILS, email_bytes, notes_in, run_ingest
+
+
+def note(name: str, config: Config | None = None) -> pipeline.Note:
+    config = config or Config()
+    raw = RawMessage(email_bytes(name), source=name)
+    return pipeline.make_note(raw, message.parse(raw.raw), pipeline.load_template(config), config.language,
+                              config.rules)
+
+
+def front(text: str) -> dict[str, object]:
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_substack_metadata_and_sources() -> None:
+    made = note("substack-post.eml")
+
+    assert dict(made.metadata.sources) == {
+        "title": "post-title", "author": "byline", "publication_id": "list-id",
+        "publication": "from-name after ' from '", "date": "date-header", "url": "list-post",
+    }
+    assert (made.metadata.author, made.metadata.publication) == ("Jane Doe", "Field Notes")
+    assert made.metadata.publication_id == "fieldnotes.substack.com"
+
+
+def test_mailchimp_publication_identity_is_the_list_id_not_the_display_name() -> None:
+    made = note("mailchimp-spamscope-13.eml")
+
+    assert made.metadata.publication_id.endswith(".list-id.mcsv.net")
+    assert made.metadata.source("url") == "view-online"
+    assert "e=" not in made.metadata.url
+
+
+def test_text_only_newsletter_has_no_url_and_says_so() -> None:
+    made = note("text-only-newsletter.eml")
+
+    assert (made.metadata.url, made.metadata.url_source) == ("", "none")
+    assert front(made.text)["url_source"] == "none"
+
+
+def test_list_post_that_is_a_mailing_list_address_is_not_the_canonical_url() -> None:
+    letter = message.parse(email_bytes("mailman-wine-announce-spamassassin.eml"))
+
+    url, source = metadata.canonical_url(letter, LinkContext(), "", "")
+
+    assert (url, source) == ("", "none")  # List-Post is <mailto:wine-announce@winehq.com>
+
+
+def test_forwarded_newsletter_is_credited_to_the_original_sender() -> None:
+    letter = message.parse(email_bytes("forwarded-substack-gmail.eml"))
+
+    assert letter.forwarded_by == "reader@example.org"
+    assert (letter.from_name, letter.from_addr) == ("Mara Lindqvist from Soil & Light", "soilandlight@substack.com")
+    assert letter.subject == "Notes from a small kitchen garden"
+    assert letter.date is not None and (letter.date.year, letter.date.month, letter.date.day) == (2025, 3, 3)
+    assert letter.text is not None and letter.text.lstrip().startswith("Spring arrived early")
+
+
+def test_forwarded_note_has_no_forward_header_block_and_clean_links() -> None:
+    made = note("forwarded-substack-gmail.eml")
+    data = front(made.text)
+
+    assert (data["author"], data["publication"], data["platform"]) == ("Mara Lindqvist", "Soil & Light", "substack")
+    assert data["forwarded_by"] == "reader@example.org"
+    assert "Forwarded message" not in made.text
+    assert "548 Market Street" not in made.text and "disable_email" not in made.text
+    assert "(https://soilandlight.substack.com/p/notes-from-a-small-kitchen-garden)" in made.text
+
+
+@pytest.mark.parametrize(("name", "reason", "link"), [
+    ("kit-confirm-subscription.eml", "confirm subscription",
+     "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x"),
+    ("gmail-forwarding-verification.eml", "Gmail forwarding verification",
+     "https://mail-settings.google.com/mail/vf-%5BANGjdJ9example%5D-confirm"),
+])
+def test_confirmation_mails_are_listed_as_needing_action_not_filed(tmp_path: Path, name: str, reason: str,
+                                                                  link: str) -> None:
+    result = run_ingest("import", EMAILS / name, "--json")
+
+    summary = json.loads(result.stdout)
+    assert (summary["filed"], summary["skipped"]) == (0, 1)
+    assert summary["needs_action"] == [{"source": str(EMAILS / name), "subject": message.parse(
+        email_bytes(name)).subject, "reason": reason, "link": link}]  # the link exactly as sent, not cleaned
+    assert notes_in(tmp_path / "archive") == []
+
+
+def test_confirmation_is_shown_in_plain_output() -> None:
+    result = run_ingest("import", EMAILS / "kit-confirm-subscription.eml")
+
+    assert result.stdout.splitlines()[0] == (
+        "action  confirm subscription: 'Confirm your subscription to Harbour Notes' → "
+        "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x"
+    )
+
+
+def test_rules_add_tags_category_and_folder() -> None:
+    rules = (Rule(sender="*@substack.com", tags=("substack-reads",)),
+             Rule(publication="field notes", category="AI", tags=("ai",), folder="ai"))
+    made = note("substack-post.eml", Config(rules=rules))
+
+    assert front(made.text)["tags"] == ["substack", "field-notes", "substack-reads", "ai"]
+    assert "- **文章类别**：AI" in made.text
+    assert made.folder == "ai"
+
+
+def test_rule_skip_and_folder_through_the_cli(tmp_path: Path) -> None:
+    config = tmp_path / "rules.toml"
+    config.write_text('[[rules]]\nsender = "*@substack.com"\nfolder = "reads/substack"\n\n'
+                      '[[rules]]\npublication = "*mcsv.net"\nskip = true\n')
+
+    result = run_ingest("--config", config, "import", EMAILS / "substack-post.eml",
+                        EMAILS / "mailchimp-spamscope-13.eml", "--json")
+
+    summary = json.loads(result.stdout)
+    assert (summary["filed"], summary["skipped"]) == (1, 1)
+    assert summary["notes"] == ["archive/reads/substack/2025/01/2025-01-27-the-quiet-year-of-small-models.md"]
+
+
+def test_rule_without_a_matcher_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "rules.toml"
+    config.write_text('[[rules]]\ntags = ["x"]\nfolder = "../out"\n')
+
+    result = run_ingest("--config", config, "import", EMAILS / "substack-post.eml")
+
+    assert result.returncode == 2
+    assert "[[rules]] #1: set sender or publication" in result.stderr
+    assert "[[rules]] #1 folder: must be a relative folder inside the archive, not '../out'" in result.stderr
+
+
+def test_explain_prints_every_decision_and_files_nothing(tmp_path: Path) -> None:
+    result = run_ingest("explain", EMAILS / "substack-post.eml")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "newsletter:     yes, List-Unsubscribe header" in lines
+    assert "platform:       substack" in lines
+    assert "title:          The quiet year of small models  [post-title]" in lines
+    assert "author:         Jane Doe  [byline]" in lines
+    assert "url:            https://fieldnotes.substack.com/p/the-quiet-year-of-small-models  [list-post]" in lines
+    assert any(line.startswith("removed:        hidden text (preheader)") for line in lines)
+    assert any(line.startswith("removed:        email chrome .footer") for line in lines)
+    assert not (tmp_path / "archive").exists()
+
+
+def test_explain_of_a_non_newsletter_says_why() -> None:
+    result = run_ingest("explain", EMAILS / "personal-plain-no-ctype-flanker.eml")
+
+    assert "newsletter:     no: not a newsletter (no List-Unsubscribe/List-Id/List-Post header" in result.stdout
+
+
+def test_metadata_falls_back_to_internaldate() -> None:
+    letter = message.parse(b"From: a@example.com\nSubject: s\nList-Id: <x.example.com>\n\nbody\n")
+    from datetime import datetime, timezone
+
+    when = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    meta = metadata.decide(letter, CleanedHtml(html=""), LinkContext(), when)
+
+    assert (meta.date, meta.source("date")) == (when, "internaldate")
