@@ -10,6 +10,7 @@ reused, so a rerun never files the same message twice.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from datetime import datetime
@@ -91,6 +92,32 @@ def _link_new(target: Path, data: bytes) -> bool:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` durably: temp file in the same folder, fsync, rename, fsync the folder.
+
+    For files the program owns (raw messages) and for a person's own status changes; new notes use
+    `write_note`, which never replaces anything.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ArchiveError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def note_sha256(text: str) -> str:
+    """The hash the ledger keeps of a note as filed, to tell later whether a person changed it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def fsync_dir(path: Path) -> None:

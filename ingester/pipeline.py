@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ingester import archive, message, metadata, render
@@ -159,7 +159,9 @@ class Pipeline:
             self._fail(letter.key, letter.message_id, raw, exc, location, letter.content_hash)
             return
         relative = str(written.relative_to(self.config.archive_path))
-        self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", relative, raw.source, location)
+        self.ledger.store_raw(letter.content_hash, raw.raw)
+        self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", relative, raw.source, location,
+                           note_sha256=archive.note_sha256(written.read_text(encoding="utf-8")))
         self.summary.filed += 1
         self.summary.notes.append(str(written))
         logger.info("filed %s", written)
@@ -184,6 +186,7 @@ class Pipeline:
               content_hash: str = "") -> None:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         logger.debug("message %s failed", raw.source, exc_info=True)
+        self.ledger.store_raw(content_hash or key.removeprefix("sha256:"), raw.raw)
         self.ledger.record(key, message_id, content_hash or key.removeprefix("sha256:"), "failed", error,
                            raw.source, location)
         self.summary.failed += 1
@@ -227,7 +230,8 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
     uidvalidity = session.select(folder)
     mark = ledger.folder_mark(name, folder)
     if since is None and mark is not None and mark[0] == uidvalidity:
-        uids = session.search(above_uid=mark[1])
+        retry = ledger.failed_uids_due(name, folder, uidvalidity, datetime.now(timezone.utc))
+        uids = sorted(set(session.search(above_uid=mark[1])) | set(retry))
     else:
         uids = session.search(since=since)
     known = ledger.known_uids(name, folder, uidvalidity, uids)

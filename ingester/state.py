@@ -9,14 +9,15 @@ the note already there. One process per archive holds `<archive>/.ingest/lock`.
 from __future__ import annotations
 
 import fcntl
+import gzip
 import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ingester.archive import ensure_dir
+from ingester.archive import ensure_dir, write_atomic
 from ingester.errors import ArchiveError
 
 MIGRATIONS: list[str] = [
@@ -42,6 +43,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account, folder)
     );
     """,
+    # 2: the hash of each note as filed (a note whose file no longer hashes so was touched by a person),
+    # and when a failed message may be tried again.
+    """
+    ALTER TABLE messages ADD COLUMN note_sha256 TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN retry_after TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -55,6 +62,22 @@ class Record:
     source: str
     attempts: int
     updated_at: str
+    content_hash: str = ""
+    note_sha256: str = ""
+    retry_after: str = ""
+
+    def due(self, now: datetime) -> bool:
+        """A failed message may be tried again (its backoff has passed)."""
+        return not self.retry_after or datetime.fromisoformat(self.retry_after) <= now
+
+
+RECORD_COLUMNS = "key, outcome, detail, source, attempts, updated_at, content_hash, note_sha256, retry_after"
+MAX_RETRY_DELAY = timedelta(hours=24)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the n-th failure: 1 min, 2, 4 … capped at a day (a bug fix may come any time)."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
 
 
 @dataclass(frozen=True)
@@ -128,25 +151,57 @@ class Ledger:
         return self.db
 
     def get(self, key: str) -> Record | None:
-        row = self._db.execute(
-            "SELECT key, outcome, detail, source, attempts, updated_at FROM messages WHERE key = ?", (key,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM messages WHERE key = ?", (key,)).fetchone()
         return Record(*row) if row else None
+
+    def filed(self) -> list[Record]:
+        """Every filed message, oldest first."""
+        rows = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'filed' ORDER BY updated_at")
+        return [Record(*row) for row in rows]
+
+    def set_note(self, key: str, detail: str, note_sha256: str) -> None:
+        """A note was re-rendered or moved: its new path (relative to the archive) and hash."""
+        with self._transaction() as db:
+            db.execute("UPDATE messages SET detail = ?, note_sha256 = ? WHERE key = ?", (detail, note_sha256, key))
+
+    def store_raw(self, content_hash: str, raw: bytes) -> None:
+        """Keep the raw message (gzip) so notes can be re-rendered without the server."""
+        path = self.raw_path(content_hash)
+        if path.exists():
+            return
+        ensure_dir(path.parent)
+        write_atomic(path, gzip.compress(raw, compresslevel=6, mtime=0))
+
+    def raw_message(self, content_hash: str) -> bytes | None:
+        """The raw message kept for this content hash, or None."""
+        try:
+            return gzip.decompress(self.raw_path(content_hash).read_bytes())
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return None
+
+    def raw_path(self, content_hash: str) -> Path:
+        return self.state_dir / "raw" / content_hash[:2] / f"{content_hash}.eml.gz"
 
     def record(
         self, key: str, message_id: str, content_hash: str, outcome: str, detail: str, source: str,
-        location: Location | None = None,
+        location: Location | None = None, note_sha256: str = "",
     ) -> None:
         """Record an outcome (after the note, if any, is durably on disk) and where the message was."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(timezone.utc)
+        previous = self.get(key) if outcome == "failed" else None
+        failures = previous.attempts + 1 if previous is not None and previous.outcome == "failed" else 1
+        retry_after = (now + retry_delay(failures)).isoformat(timespec="seconds") if outcome == "failed" else ""
         with self._transaction() as db:
             db.execute(
-                """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
+                                         note_sha256, retry_after)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
                        source = excluded.source, updated_at = excluded.updated_at,
+                       note_sha256 = excluded.note_sha256, retry_after = excluded.retry_after,
                        attempts = messages.attempts + 1""",
-                (key, message_id, content_hash, outcome, detail, source, now),
+                (key, message_id, content_hash, outcome, detail, source, now.isoformat(timespec="seconds"),
+                 note_sha256, retry_after),
             )
             if location is not None:
                 self._add_location(db, key, location)
@@ -166,12 +221,19 @@ class Ledger:
     def known_uids(self, account: str, folder: str, uidvalidity: int, uids: Iterable[int]) -> dict[int, str]:
         """{uid: outcome} for the given UIDs already handled in this folder and UIDVALIDITY."""
         wanted = set(uids)
-        rows = self._db.execute(
-            """SELECT l.uid, m.outcome FROM locations l JOIN messages m ON m.key = l.key
+        return {uid: outcome for uid, outcome, _ in self._folder_rows(account, folder, uidvalidity) if uid in wanted}
+
+    def failed_uids_due(self, account: str, folder: str, uidvalidity: int, now: datetime) -> list[int]:
+        """UIDs of failed messages in this folder whose backoff has passed: an incremental run retries them."""
+        return sorted(uid for uid, outcome, retry_after in self._folder_rows(account, folder, uidvalidity)
+                      if outcome == "failed" and (not retry_after or datetime.fromisoformat(retry_after) <= now))
+
+    def _folder_rows(self, account: str, folder: str, uidvalidity: int) -> list[tuple[int, str, str]]:
+        return self._db.execute(
+            """SELECT l.uid, m.outcome, m.retry_after FROM locations l JOIN messages m ON m.key = l.key
                WHERE l.account = ? AND l.folder = ? AND l.uidvalidity = ?""",
             (account, folder, uidvalidity),
-        )
-        return {uid: outcome for uid, outcome in rows if uid in wanted}
+        ).fetchall()
 
     def folder_mark(self, account: str, folder: str) -> tuple[int, int] | None:
         """(uidvalidity, last_uid) saved for a folder, or None if it was never read."""
@@ -189,8 +251,7 @@ class Ledger:
 
     def failures(self) -> list[Record]:
         rows = self._db.execute(
-            "SELECT key, outcome, detail, source, attempts, updated_at FROM messages WHERE outcome = 'failed'"
-            " ORDER BY updated_at"
+            f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'failed' ORDER BY updated_at"
         )
         return [Record(*row) for row in rows]
 
