@@ -12,6 +12,7 @@ import fnmatch
 import ipaddress
 import logging
 import os
+import re
 import shlex
 import stat
 import subprocess
@@ -47,6 +48,7 @@ class Account:
     password: str | None = field(default=None, repr=False)
     ca_file: Path | None = None
     allow_insecure: bool = False
+    idle: bool = True
 
     def resolve_password(self) -> str:
         """The password, from the command, the environment or the file (in that order of preference)."""
@@ -108,6 +110,7 @@ class Config:
     resolve_opaque: bool = False
     resolve_hosts: tuple[str, ...] = ()
     resolve_timeout: float = 3.0
+    interval: float = 900.0
     source_file: Path | None = None
 
     @property
@@ -152,7 +155,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
     """Validate a parsed TOML document; every problem is collected before raising."""
     problems: list[str] = []
-    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules"}, "top level", problems)
+    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules", "daemon"}, "top level", problems)
 
     archive = _table(data, "archive", problems)
     _unknown(archive, {"path", "language", "template"}, "[archive]", problems)
@@ -180,6 +183,13 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
             or not 0 < resolve_timeout <= 30:
         problems.append(f"[links] resolve_timeout: must be a number of seconds from 0 to 30, not {resolve_timeout!r}")
         resolve_timeout = 3.0
+
+    daemon = _table(data, "daemon", problems)
+    _unknown(daemon, {"interval"}, "[daemon]", problems)
+    interval = parse_duration(_string(daemon, "interval", "[daemon]", problems, default="15m"))
+    if interval is None:
+        problems.append(f"[daemon] interval: must be a duration such as \"30s\", \"15m\" or \"1h\", "
+                        f"not {daemon.get('interval')!r}")
 
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
@@ -209,6 +219,7 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
         resolve_opaque=resolve_opaque is True,
         resolve_hosts=tuple(h.lower() for h in resolve_hosts),
         resolve_timeout=float(resolve_timeout),
+        interval=interval or 900.0,
         source_file=source_file,
     )
 
@@ -242,7 +253,7 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
 
 
 ACCOUNT_KEYS = {
-    "name", "host", "port", "security", "username", "folders", "ca_file", "allow_insecure", *PASSWORD_KEYS,
+    "name", "host", "port", "security", "username", "folders", "ca_file", "allow_insecure", "idle", *PASSWORD_KEYS,
 }
 
 
@@ -268,8 +279,10 @@ def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
     if not folders:
         problems.append(f"{where} folders: list at least one folder, e.g. folders = [\"INBOX\"]")
     allow_insecure = raw.get("allow_insecure", False)
-    if not isinstance(allow_insecure, bool):
-        problems.append(f"{where} allow_insecure: must be true or false")
+    idle = raw.get("idle", True)
+    for key, value in (("allow_insecure", allow_insecure), ("idle", idle)):
+        if not isinstance(value, bool):
+            problems.append(f"{where} {key}: must be true or false")
     given = [k for k in PASSWORD_KEYS if k in raw]
     if not given:
         problems.append(f"{where}: set one of password_command, password_env or password")
@@ -295,8 +308,21 @@ def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
         name=name, host=host, username=username, port=port, security=security, folders=tuple(folders),
         password_command=secrets.get("password_command"), password_env=secrets.get("password_env"),
         password=secrets.get("password"), ca_file=Path(ca_file).expanduser() if ca_file else None,
-        allow_insecure=allow_insecure,
+        allow_insecure=allow_insecure, idle=idle is True,
     )
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in "90s", "15m", "1h", "1h30m" or a bare number of seconds; None when unreadable or not positive."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        seconds = float(text)
+    elif re.fullmatch(r"(?:\d+(?:\.\d+)?[hms])+", text):
+        units = {"h": 3600, "m": 60, "s": 1}
+        seconds = sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([hms])", text))
+    else:
+        return None
+    return seconds if seconds > 0 else None
 
 
 def is_loopback(host: str) -> bool:

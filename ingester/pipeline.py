@@ -8,7 +8,7 @@ connect, wrong password) stop that account only and are reported in `RunSummary.
 from __future__ import annotations
 
 import logging
-import re
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingester import archive, message, metadata, render
 from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
-from ingester.config import Config, Rule
+from ingester.config import Account, Config, Rule
 from ingester.convert import html_to_markdown, text_to_markdown
 from ingester.errors import ArchiveError, ConfigError, SourceError
 from ingester.resolve import Resolver, make_resolver
@@ -42,6 +42,7 @@ class RunSummary:
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     @property
     def seen(self) -> int:
@@ -120,7 +121,9 @@ def matching_rules(rules: tuple[Rule, ...], letter: message.Newsletter, meta: me
 class Pipeline:
     """Handles messages one by one against one archive and its ledger."""
 
-    def __init__(self, config: Config, ledger: Ledger, all_messages: bool = False) -> None:
+    def __init__(self, config: Config, ledger: Ledger, all_messages: bool = False,
+                 stop: threading.Event | None = None) -> None:
+        self.stop = stop or threading.Event()
         self.config = config
         self.ledger = ledger
         self.all_messages = all_messages
@@ -192,46 +195,71 @@ class Pipeline:
         self.summary.failed += 1
         self.summary.failures.append({"source": raw.source, "error": error})
 
-    def handle_all(self, messages: Iterable[RawMessage]) -> None:
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+    def handle_all(self, messages: Iterable[RawMessage]) -> list[int]:
+        """Handle messages until they run out or a stop is requested; the UIDs handled (IMAP only)."""
+        handled = []
         for raw in messages:
+            if self.stopping:
+                self.summary.stopped = True
+                break
             self.handle(raw)
+            if raw.uid is not None:
+                handled.append(raw.uid)
+        return handled
 
 
-def run_local(config: Config, paths: list[Path], all_messages: bool = False) -> RunSummary:
+def run_local(config: Config, paths: list[Path], all_messages: bool = False,
+              stop: threading.Event | None = None) -> RunSummary:
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
     with Ledger(config.state_dir) as ledger:
-        pipeline = Pipeline(config, ledger, all_messages)
+        pipeline = Pipeline(config, ledger, all_messages, stop)
         for path in paths:
             pipeline.handle_all(local_messages(path))
         return pipeline.summary
 
 
-def run_imap(config: Config, since: date | None = None, all_messages: bool = False) -> RunSummary:
+def run_imap(config: Config, since: date | None = None, all_messages: bool = False,
+             stop: threading.Event | None = None) -> RunSummary:
     """File the newsletters in every configured account's folders (since a date, or new since last run)."""
     if not config.accounts:
         where = config.source_file or "config/ingester.toml"
         raise ConfigError(f"no account is configured in {where}; add an [[accounts]] section "
                           "(see config/ingester.example.toml) or use `ingest import PATH`")
     with Ledger(config.state_dir) as ledger:
-        pipeline = Pipeline(config, ledger, all_messages)
+        pipeline = Pipeline(config, ledger, all_messages, stop)
         for account in config.accounts:
-            try:
-                with ImapSession(account) as session:
-                    for folder in account.folders:
-                        _run_folder(pipeline, session, folder, since)
-            except SourceError as exc:
-                logger.debug("account %s failed", account.name, exc_info=True)
-                pipeline.summary.errors.append(str(exc))
+            run_account(pipeline, account, since)
         return pipeline.summary
+
+
+def run_account(pipeline: Pipeline, account: Account, since: date | None = None) -> None:
+    """Read every folder of one account; an account-wide failure is recorded, not raised."""
+    try:
+        with ImapSession(account) as session:
+            for folder in account.folders:
+                if pipeline.stopping:
+                    return
+                _run_folder(pipeline, session, folder, since)
+    except SourceError as exc:
+        logger.debug("account %s failed", account.name, exc_info=True)
+        pipeline.summary.errors.append(str(exc))
+        pipeline.ledger.account_result(account.name, str(exc))
+    else:
+        pipeline.ledger.account_result(account.name)
 
 
 def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: date | None) -> None:
     ledger, summary, name = pipeline.ledger, pipeline.summary, session.account.name
     uidvalidity = session.select(folder)
     mark = ledger.folder_mark(name, folder)
-    if since is None and mark is not None and mark[0] == uidvalidity:
+    previous = mark[1] if mark and mark[0] == uidvalidity else 0
+    if since is None and previous:
         retry = ledger.failed_uids_due(name, folder, uidvalidity, datetime.now(timezone.utc))
-        uids = sorted(set(session.search(above_uid=mark[1])) | set(retry))
+        uids = sorted(set(session.search(above_uid=previous)) | set(retry))
     else:
         uids = session.search(since=since)
     known = ledger.known_uids(name, folder, uidvalidity, uids)
@@ -245,8 +273,13 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
         else:
             wanted.append(uid)
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
-    pipeline.handle_all(session.fetch(folder, uidvalidity, wanted))
-    last = max([*uids, mark[1] if mark and mark[0] == uidvalidity else 0], default=0)
+    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))
+    # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.
+    last = previous
+    for uid in uids:
+        if uid in wanted and uid not in handled:
+            break
+        last = max(last, uid)
     ledger.set_folder_mark(name, folder, uidvalidity, last)
 
 

@@ -11,6 +11,8 @@ import logging
 import mailbox
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +26,8 @@ from ingester.errors import SourceError
 
 logger = logging.getLogger(__name__)
 
+IDLE_RENEW = 25 * 60.0  # seconds: renew IDLE before servers drop it (29 min, RFC 2177)
+IDLE_SLICE = 1.0  # seconds per idle_check, so a stop request is noticed quickly
 FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, bounded memory (imap-testing.md §7)
 TIMEOUT = 30.0  # seconds for connect and each command
 
@@ -107,6 +111,33 @@ class ImapSession:
                     uidvalidity=uidvalidity,
                     uid=uid,
                 )
+
+    def supports_idle(self) -> bool:
+        return self._client.has_capability("IDLE")
+
+    def wait_for_mail(self, stop: threading.Event, renew_after: float = IDLE_RENEW) -> bool:
+        """IDLE until the selected folder changes (True), `renew_after` passes or `stop` is set (False).
+
+        Servers drop an IDLE after 29 minutes (RFC 2177), so callers renew it sooner. imapclient's
+        `idle_check` returns an empty list at once, forever, when the server has gone away: an
+        early empty return means the connection is dead.
+        """
+        client = self._client
+        try:
+            client.idle()
+            deadline = time.monotonic() + renew_after
+            changed = False
+            while not changed and not stop.is_set() and time.monotonic() < deadline:
+                started = time.monotonic()
+                responses = client.idle_check(timeout=IDLE_SLICE)
+                changed = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                if not responses and time.monotonic() - started < IDLE_SLICE / 2:
+                    raise SourceError(f"account {self.account.name!r}: connection lost while waiting for new mail")
+            client.idle_done()
+            return changed
+        except (IMAPClientError, OSError) as err:
+            raise SourceError(f"account {self.account.name!r}: connection lost while waiting for new mail "
+                              f"({_text(err)})") from None
 
     @property
     def _client(self) -> imapclient.IMAPClient:

@@ -49,6 +49,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN note_sha256 TEXT NOT NULL DEFAULT '';
     ALTER TABLE messages ADD COLUMN retry_after TEXT NOT NULL DEFAULT '';
     """,
+    # 3: per account, the last successful run and the last error (for `ingest status`).
+    """
+    CREATE TABLE accounts (
+        account TEXT PRIMARY KEY,
+        last_success TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '',
+        last_error_at TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]
 
 
@@ -91,18 +100,31 @@ class Location:
 
 
 class Ledger:
-    """The archive's ledger and its lock. Use as a context manager."""
+    """The archive's ledger and its lock. Use as a context manager.
 
-    def __init__(self, state_dir: Path) -> None:
+    `readonly=True` takes no lock and writes nothing (for `ingest status` while a daemon runs; WAL
+    lets readers see committed rows while a writer works). The connection may be used from several
+    threads (the daemon's), one at a time: callers serialise.
+    """
+
+    def __init__(self, state_dir: Path, readonly: bool = False) -> None:
         self.state_dir = state_dir
+        self.readonly = readonly
         self._lock_fd: int | None = None
         self.db: sqlite3.Connection | None = None
 
     def __enter__(self) -> Ledger:
-        ensure_dir(self.state_dir)
-        self._lock()
+        path = self.state_dir / "ledger.sqlite3"
         try:
-            self.db = sqlite3.connect(self.state_dir / "ledger.sqlite3", isolation_level=None)
+            if self.readonly:
+                if not path.exists():
+                    raise ArchiveError(f"no ledger in {self.state_dir}: nothing was ingested into this archive yet")
+                self.db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                          check_same_thread=False)
+                return self
+            ensure_dir(self.state_dir)
+            self._lock()
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
@@ -248,6 +270,40 @@ class Ledger:
             db.execute(
                 "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)", (account, folder, uidvalidity, last_uid, now)
             )
+
+    def account_result(self, account: str, error: str = "") -> None:
+        """Remember how the last run of an account went: success clears the error."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO accounts (account) VALUES (?)", (account,))
+            if error:
+                db.execute("UPDATE accounts SET last_error = ?, last_error_at = ? WHERE account = ?",
+                           (error, now, account))
+            else:
+                db.execute("UPDATE accounts SET last_success = ?, last_error = '', last_error_at = '' "
+                           "WHERE account = ?", (now, account))
+
+    def status(self) -> dict[str, object]:
+        """Per account and folder: last poll, counts by outcome, high-water mark; plus failures and errors."""
+        db = self._db
+        folders = []
+        for account, folder, uidvalidity, last_uid, last_poll in db.execute(
+                "SELECT account, folder, uidvalidity, last_uid, last_poll FROM folders ORDER BY account, folder"):
+            counts = dict(db.execute(
+                """SELECT m.outcome, count(DISTINCT m.key) FROM locations l JOIN messages m ON m.key = l.key
+                   WHERE l.account = ? AND l.folder = ? GROUP BY m.outcome""", (account, folder)).fetchall())
+            folders.append({"account": account, "folder": folder, "uidvalidity": uidvalidity,
+                            "high_water_uid": last_uid, "last_poll": last_poll,
+                            **{o: counts.get(o, 0) for o in ("filed", "skipped", "failed")}})
+        accounts = [{"account": a, "last_success": s, "last_error": e, "last_error_at": at}
+                    for a, s, e, at in db.execute("SELECT * FROM accounts ORDER BY account")]
+        totals = dict(db.execute("SELECT outcome, count(*) FROM messages GROUP BY outcome").fetchall())
+        return {
+            "accounts": accounts, "folders": folders,
+            "totals": {o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
+            "failures": [{"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
+                         for r in self.failures()],
+        }
 
     def failures(self) -> list[Record]:
         rows = self._db.execute(

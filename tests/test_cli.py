@@ -38,7 +38,7 @@ def test_import_json_summary(tmp_path: Path) -> None:
     assert summary == {
         "seen": 1, "filed": 1, "skipped": 0, "duplicates": 0, "failed": 0,
         "notes": ["archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"],
-        "failures": [], "needs_action": [], "errors": [],
+        "failures": [], "needs_action": [], "errors": [], "stopped": False,
     }
 
 

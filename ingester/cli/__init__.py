@@ -6,9 +6,13 @@ error; 3 the run finished but some messages failed (each is recorded with its er
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ import click
 from ingester import __version__, config as config_mod, links, pipeline
 from ingester.errors import IngesterError
 from ingester.source import RawMessage
+from ingester.state import Ledger
 
 EXIT_SOME_FAILED = 3
 EXIT_CODES_HELP = """\b
@@ -69,7 +74,9 @@ def _report(summary: pipeline.RunSummary, as_json: bool) -> None:
             click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
                   f"{summary.failed} failed")
-        if summary.filed == 0 and summary.failed == 0 and not summary.errors:
+        if summary.stopped:
+            click.echo(f"Stopped early: {counts}. Run the same command again to continue.")
+        elif summary.filed == 0 and summary.failed == 0 and not summary.errors:
             click.echo(f"Nothing new: {counts}.")
         else:
             click.echo(f"Done: {counts}.")
@@ -79,6 +86,24 @@ def _report(summary: pipeline.RunSummary, as_json: bool) -> None:
         sys.exit(1)
     if summary.failed:
         sys.exit(EXIT_SOME_FAILED)
+
+
+@contextlib.contextmanager
+def _stop_on_signal() -> Iterator[threading.Event]:
+    """SIGTERM/SIGINT finish the message in hand and end the run cleanly (exit 0, rerun continues)."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second signal: stop now
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object.")
@@ -116,7 +141,8 @@ def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages:
     ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is None:
         config = _load_config(ctx)
-        summary = pipeline.run_imap(config, since.date() if since else None, all_messages)
+        with _stop_on_signal() as stop:
+            summary = pipeline.run_imap(config, since.date() if since else None, all_messages, stop)
         _report(summary, as_json)
 
 
@@ -137,8 +163,66 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_mess
         ingest import ~/Mail/Newsletters/          # a Maildir or a folder of .eml files
         ingest import issue.eml --json
     """
-    summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages)
+    with _stop_on_signal() as stop:
+        summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages, stop)
     _report(summary, as_json)
+
+
+@cli.command("daemon")
+@click.pass_context
+def daemon_command(ctx: click.Context) -> None:
+    """Keep running: file new newsletters as they arrive, from every configured account.
+
+    Polls each account every `[daemon] interval` (default 15m) and, where the server supports
+    it and `idle = true` (the default), holds an IMAP IDLE connection per folder so a new issue
+    is filed within seconds. Network faults are retried with backoff. SIGTERM/SIGINT stop it
+    cleanly; SIGHUP reloads the config. One ingest per archive at a time.
+
+    \b
+    Examples:
+        ingest daemon
+        ingest -v daemon --config ~/.config/ingester.toml
+        systemctl --user enable --now ingester     # config/ingester.service
+    """
+    from ingester.scheduler import run_daemon  # APScheduler is only needed here
+
+    run_daemon(_load_config(ctx), ctx.obj["config_path"])
+
+
+@cli.command("status")
+@json_option
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show what the ledger knows: per account and folder, and the messages that failed.
+
+    Reads the ledger without locking it, so it works while `ingest daemon` runs.
+
+    \b
+    Examples:
+        ingest status
+        ingest status --json | jq '.failures'
+    """
+    config = _load_config(ctx)
+    with Ledger(config.state_dir, readonly=True) as ledger:
+        status = ledger.status()
+    if as_json:
+        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+        return
+    totals = status["totals"]
+    click.echo(f"archive: {config.archive_path}  ({totals['filed']} filed, {totals['skipped']} skipped, "
+               f"{totals['failed']} failed)")
+    for account in status["accounts"]:
+        line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
+        if account["last_error"]:
+            line += f"; last error {account['last_error_at']}: {account['last_error']}"
+        click.echo(line)
+    for folder in status["folders"]:
+        click.echo(f"  {folder['account']}/{folder['folder']}: last poll {folder['last_poll']}, "
+                   f"{folder['filed']} filed, {folder['skipped']} skipped, {folder['failed']} failed, "
+                   f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})")
+    for failure in status["failures"]:
+        click.echo(f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
+                   f"next after {failure['retry_after'] or 'next run'})")
 
 
 @cli.command("explain")
@@ -182,3 +266,10 @@ def clean_url_command(urls: tuple[str, ...], explain: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="ingest")
+
+
+from ingester.cli.drafts import drafts, rerender, review  # noqa: E402 - registered last: it imports this module
+
+cli.add_command(drafts)
+cli.add_command(review)
+cli.add_command(rerender)

@@ -1,0 +1,425 @@
+"""The notes on disk, for the person reviewing them: read, list, find by id, change status, re-render.
+
+The only module that reads YAML: front matter a person may have edited by hand is parsed with
+PyYAML. Writes stay byte-exact line edits: a status change rewrites the `status:` line, adds or
+rewrites `reviewed_at:`, and keeps every other byte of the file. Reading and listing touch files
+only and never take the ledger lock, so they work while the daemon runs; anything that changes a note
+runs under the lock (`open_ledger`), so it never races an ingest.
+
+A note's id is the sha256 of its Message-ID, or of its path under its root when the message had
+none (the root is the archive, or `<archive>/.discarded/` once discarded, so discarding and reopening
+keep the id). Listings show its first 7 hex digits (more when two notes share them); any prefix of
+at least 4 digits names the note.
+
+A note is *touched* when its file no longer hashes to the `note_sha256` the ledger kept when it
+was filed (edited content, changed status): nothing automatic ever replaces a touched note.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingester import archive, message, pipeline, render
+from ingester.config import Config
+from ingester.errors import ArchiveError, ConfigError
+from ingester.source import RawMessage
+from ingester.state import Ledger, Record
+
+logger = logging.getLogger(__name__)
+
+DISCARDED = ".discarded"
+STATUSES = ("draft", "reviewed", "discarded")
+SHORT_ID = 7
+MIN_ID = 4
+LOCK_WAIT_SECONDS = 10.0  # a daemon poll is short: wait for it rather than fail the reviewer's command
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Ideographs and kana count one word each (no spaces between words); other scripts count runs of letters.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
+LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+
+
+@dataclass(frozen=True)
+class NoteFile:
+    """One note as it is on disk now.
+
+    :ivar path: the file
+    :ivar relative: its path relative to the archive, POSIX form (`.discarded/…` once discarded)
+    :ivar id: full sha256 hex of its Message-ID, or of its path under its root (see `short_ids`)
+    :ivar meta: the front matter, as parsed
+    :ivar text: the whole file
+    """
+
+    path: Path
+    relative: str
+    id: str
+    meta: dict[str, Any]
+    text: str
+
+    @property
+    def body(self) -> str:
+        return split_front_matter(self.text)[1].lstrip("\r\n")
+
+    @property
+    def status(self) -> str:
+        return self.field("status")
+
+    @property
+    def title(self) -> str:
+        return self.field("title")
+
+    @property
+    def publication(self) -> str:
+        return self.field("publication")
+
+    @property
+    def message_id(self) -> str:
+        return self.field("message_id")
+
+    @property
+    def tags(self) -> list[str]:
+        tags = self.meta.get("tags") or []
+        return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)]
+
+    @property
+    def date(self) -> datetime | None:
+        """The note's date (in the sender's time zone), whatever form a person left it in."""
+        value = self.meta.get("date")
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        try:
+            return datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+
+    @property
+    def words(self) -> int:
+        return len(WORD.findall(LINK_TARGET.sub("]", self.body)))
+
+    @property
+    def sha256(self) -> str:
+        return archive.note_sha256(self.text)
+
+    @property
+    def discarded(self) -> bool:
+        return self.relative.startswith(DISCARDED + "/")
+
+    def field(self, key: str) -> str:
+        """A front-matter value as text ("" when missing)."""
+        value = self.meta.get(key)
+        return "" if value is None else str(value)
+
+
+# --- Reading ------------------------------------------------------------------------------------------------------
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter without its `---` lines, the rest); ("", text) when the file has none."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n") != "---":
+        return "", text
+    for n, line in enumerate(lines[1:], start=1):
+        if line.rstrip("\r\n") == "---":
+            return "".join(lines[1:n]), "".join(lines[n + 1:])
+    return "", text
+
+
+def read_note(root: Path, path: Path) -> NoteFile | None:
+    """The note at `path` in the archive `root`; None for a Markdown file without front matter."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArchiveError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    front, _ = split_front_matter(text)
+    if not front:
+        return None
+    try:
+        meta = yaml.load(front, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ArchiveError(f"{path}: the front matter is not valid YAML ({' '.join(str(exc).split())})") from None
+    if not isinstance(meta, dict):
+        return None
+    relative = path.relative_to(root).as_posix()
+    under_root = relative.removeprefix(DISCARDED + "/")
+    message_id = meta.get("message_id")
+    key = f"message-id:{message_id}" if message_id else f"path:{under_root}"
+    return NoteFile(path, relative, hashlib.sha256(key.encode("utf-8")).hexdigest(), meta, text)
+
+
+def note_files(root: Path) -> Iterator[Path]:
+    """Every Markdown file of the archive and of its `.discarded/` (not the ledger, not hidden files)."""
+    for top in (root, root / DISCARDED):
+        for folder, subfolders, files in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            yield from (Path(folder) / f for f in sorted(files) if f.endswith(".md") and not f.startswith("."))
+
+
+def scan(root: Path) -> list[NoteFile]:
+    """Every note in the archive, whatever its status. A note that can't be read is logged and left out."""
+    found = []
+    for path in note_files(root):
+        try:
+            note = read_note(root, path)
+        except ArchiveError as exc:
+            logger.warning("%s", exc)
+            continue
+        if note is not None:
+            found.append(note)
+    return found
+
+
+def short_ids(notes: Iterable[NoteFile]) -> dict[str, str]:
+    """{full id: the shortest prefix (at least 7 digits) that no other note shares}."""
+    ids = sorted({note.id for note in notes})
+    shown = {}
+    for n, full in enumerate(ids):
+        neighbours = ids[max(n - 1, 0):n] + ids[n + 1:n + 2]
+        common = max((len(os.path.commonprefix([full, other])) for other in neighbours), default=0)
+        shown[full] = full[:max(SHORT_ID, common + 1)]
+    return shown
+
+
+def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
+    """The note a person named by id prefix or by path; ConfigError (exit 2) naming `ref` otherwise."""
+    if ref.endswith(".md") or "/" in ref:
+        for candidate in (Path(ref), root / ref):
+            if candidate.is_file():
+                wanted = candidate.resolve()
+                for note in notes:
+                    if note.path.resolve() == wanted:
+                        return note
+                raise ConfigError(f"{ref} is not a note of the archive {root}")
+        raise ConfigError(f"no note at {ref}")
+    prefix = ref.lower()
+    if len(prefix) < MIN_ID or not re.fullmatch(r"[0-9a-f]+", prefix):
+        raise ConfigError(f"{ref!r} is not a note id (at least {MIN_ID} hex digits, as `ingest drafts list` "
+                          "shows) or the path of a note")
+    matches = [note for note in notes if note.id.startswith(prefix)]
+    if not matches:
+        raise ConfigError(f"no note has the id {ref!r}; `ingest drafts list --status all` shows every id")
+    if len(matches) > 1:
+        raise ConfigError(f"the id {ref!r} is ambiguous; give more digits or the path of one of these notes:",
+                          problems=[note.relative for note in matches])
+    return matches[0]
+
+
+# --- Listing ------------------------------------------------------------------------------------------------------
+
+
+def select(notes: Iterable[NoteFile], status: str = "draft", publication: str = "", since: date | None = None,
+           tags: Iterable[str] = (), search: str = "") -> list[NoteFile]:
+    """The notes that pass every filter, newest first (undated last). `status="all"` keeps any status."""
+    tags = {t.lstrip("#").casefold() for t in tags}
+    wanted = []
+    for note in notes:
+        when = note.date
+        if status != "all" and note.status != status:
+            continue
+        if publication and publication.casefold() not in (
+                note.publication.casefold() + "\n" + note.field("publication_id").casefold()):
+            continue
+        if since is not None and (when is None or when.date() < since):
+            continue
+        if tags and not tags <= {t.casefold() for t in note.tags}:
+            continue
+        if search and search.casefold() not in (note.title + "\n" + note.body).casefold():
+            continue
+        wanted.append(note)
+    return sorted(wanted, key=_age)
+
+
+def oldest_first(notes: Iterable[NoteFile]) -> list[NoteFile]:
+    """Notes in the order a reviewer takes them (undated last)."""
+    dated = sorted((n for n in notes if n.date is not None), key=_age, reverse=True)
+    return dated + sorted((n for n in notes if n.date is None), key=lambda n: n.relative)
+
+
+def _age(note: NoteFile) -> tuple[int, float, str]:
+    when = note.date
+    if when is None:
+        return (1, 0.0, note.relative)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (0, -when.timestamp(), note.relative)
+
+
+# --- Changing -----------------------------------------------------------------------------------------------------
+
+
+def with_status(text: str, status: str, when: datetime) -> str:
+    """`text` with `status:` set and `reviewed_at:` set to `when`; every other byte as it was."""
+    lines = text.splitlines(keepends=True)
+    end = next((n for n, line in enumerate(lines[1:], start=1) if line.rstrip("\r\n") == "---"), None)
+    if not lines or lines[0].rstrip("\r\n") != "---" or end is None:
+        raise ArchiveError("the note has no front matter")
+    eol = lines[0][3:] or "\n"
+    new = {"status": f"status: {render.yaml_value(status)}",
+           "reviewed_at": f"reviewed_at: {render.yaml_value(when.isoformat(timespec='seconds'))}"}
+    at = {key: next((n for n in range(1, end) if re.match(rf"{key}\s*:", lines[n])), None) for key in new}
+    for key, n in at.items():
+        if n is not None:
+            lines[n] = new[key] + (lines[n][len(lines[n].rstrip("\r\n")):] or eol)
+    if at["status"] is None:
+        lines.insert(end, new["status"] + eol)
+        end += 1
+    if at["reviewed_at"] is None:
+        after = at["status"] + 1 if at["status"] is not None else end
+        lines.insert(after, new["reviewed_at"] + eol)
+    return "".join(lines)
+
+
+def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: datetime | None = None) -> str | None:
+    """Give `note` this status; a discarded note goes to `.discarded/`, any other comes back.
+
+    Returns the note's path relative to the archive afterwards, or None when it had that status
+    already. Call with the ledger open: the lock keeps an ingest from running meanwhile.
+    """
+    note = reread(root, note)
+    relative = note.relative.removeprefix(DISCARDED + "/")
+    target = f"{DISCARDED}/{relative}" if status == "discarded" else relative
+    if note.status == status and note.relative == target:
+        return None
+    destination = root / target
+    if target != note.relative and destination.exists():
+        raise ArchiveError(f"cannot move {note.relative} to {target}: a file is already there")
+    when = when or datetime.now(timezone.utc).astimezone()
+    archive.write_atomic(note.path, with_status(note.text, status, when).encode("utf-8"))
+    if target != note.relative:
+        archive.ensure_dir(destination.parent)
+        try:
+            os.rename(note.path, destination)
+        except OSError as exc:
+            raise ArchiveError(f"cannot move {note.relative} to {target}: {exc.strerror}") from None
+        archive.fsync_dir(destination.parent)
+        archive.fsync_dir(note.path.parent)
+        record = ledger_record(ledger, note)
+        if record is None:
+            logger.warning("%s is not in the ledger: a later run may file its message again", note.relative)
+        else:  # keep the hash as filed: the note stays touched
+            ledger.set_note(record.key, target, record.note_sha256)
+    return target
+
+
+GONE = "no longer a note (moved, deleted, or its front matter removed)"
+
+
+def reread(root: Path, note: NoteFile) -> NoteFile:
+    """The note as it is on disk now (a person may have saved it since it was listed)."""
+    current = read_note(root, note.path) if note.path.exists() else None
+    if current is None:
+        raise ArchiveError(f"{note.relative}: {GONE}")
+    return current
+
+
+def ledger_record(ledger: Ledger, note: NoteFile) -> Record | None:
+    """The ledger's record of the message this note was filed from."""
+    if note.message_id:
+        record = ledger.get(note.message_id)
+        return record if record is not None and record.outcome == "filed" else None
+    return next((r for r in ledger.filed() if r.detail == note.relative), None)
+
+
+@contextlib.contextmanager
+def open_ledger(state_dir: Path, wait: float | None = None) -> Iterator[Ledger]:
+    """The ledger, waiting up to `wait` seconds (default LOCK_WAIT_SECONDS) for a running ingest."""
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+    while True:
+        try:
+            ledger = Ledger(state_dir).__enter__()
+            break
+        except ArchiveError:
+            if time.monotonic() >= deadline or not _locked(state_dir / "lock"):
+                raise
+            time.sleep(0.2)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def _locked(lock: Path) -> bool:
+    """Another process holds the ledger lock (so waiting may help)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases the probe's lock
+    return False
+
+
+# --- Re-rendering -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rerendered:
+    """What `rerender` did with one note: `rerendered`, `unchanged`, `skipped` or `failed`, and why."""
+
+    note: NoteFile
+    outcome: str
+    reason: str = ""
+
+
+def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Iterator[Rerendered]:
+    """Re-render each untouched draft from its raw message; skip (saying why) every other note."""
+    template = pipeline.load_template(config)
+    for listed in notes:
+        try:
+            note = reread(config.archive_path, listed)  # under the lock: a save since the listing counts
+        except ArchiveError as exc:
+            yield Rerendered(listed, "skipped", str(exc).removeprefix(f"{listed.relative}: "))
+            continue
+        record = ledger_record(ledger, note)
+        reason = skip_reason(note, record)
+        if reason or record is None:
+            yield Rerendered(note, "skipped", reason)
+            continue
+        raw = ledger.raw_message(record.content_hash)
+        if raw is None:
+            yield Rerendered(note, "skipped", "the raw message is not kept in the ledger")
+            continue
+        try:
+            # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
+            made = pipeline.make_note(RawMessage(raw, record.source, internaldate=note.date), message.parse(raw),
+                                      template, config.language, config.rules)
+        except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
+            yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+            continue
+        if made.text == note.text:
+            yield Rerendered(note, "unchanged")
+            continue
+        archive.write_atomic(note.path, made.text.encode("utf-8"))
+        ledger.set_note(record.key, note.relative, archive.note_sha256(made.text))
+        yield Rerendered(note, "rerendered")
+
+
+def skip_reason(note: NoteFile, record: Record | None) -> str:
+    """Why `note` must not be replaced automatically, or "" when it is an untouched draft."""
+    if note.status != "draft" or note.discarded:
+        return f"its status is {note.status or '(none)'}, not draft"
+    if record is None:
+        return "its message is not in the ledger"
+    if not record.note_sha256:
+        return "the ledger has no hash of it as filed (filed by an older version)"
+    if record.note_sha256 != note.sha256:
+        return "edited since it was filed"
+    return ""

@@ -1,0 +1,196 @@
+"""`ingest daemon`: poll every account on a schedule and watch folders with IMAP IDLE.
+
+The only module that imports APScheduler. Each poll is the same `pipeline.run_account` a one-off
+run uses; the daemon adds scheduling (one job per account, `max_instances=1`, `coalesce`, a real
+misfire grace time), one IDLE watcher thread per watched folder, retries with exponential backoff
+and jitter, and signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config.
+
+The daemon holds the archive's ledger (and its lock) for its whole life; polls run one at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from ingester import config as config_mod
+from ingester.config import Account, Config
+from ingester.errors import IngesterError, SourceError
+from ingester.pipeline import Pipeline, RunSummary, run_account
+from ingester.source import ImapSession
+from ingester.state import Ledger
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_FIRST = 5.0  # seconds after the first failure
+BACKOFF_MAX = 15 * 60.0  # never wait longer than this between tries
+
+
+def backoff(failures: int, first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling, capped, with ±25 % jitter."""
+    delay = min(first * 2 ** max(failures - 1, 0), cap)
+    return delay * random.uniform(0.75, 1.25)
+
+
+@dataclass
+class _AccountState:
+    failures: int = 0
+    watchers: list[threading.Thread] = field(default_factory=list)
+
+
+class Daemon:
+    """Runs until stopped; see the module docstring."""
+
+    def __init__(self, config: Config, config_path: str | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.stop_event = threading.Event()  # the whole daemon is stopping
+        self.watch_stop = threading.Event()  # the current watchers are stopping (also on reload)
+        self.run_lock = threading.Lock()  # one poll at a time: they share the ledger connection
+        self.scheduler = BlockingScheduler(timezone=timezone.utc)
+        self.accounts: dict[str, _AccountState] = {}
+        self.ledger: Ledger | None = None
+        self.pipeline: Pipeline | None = None
+
+    def run(self) -> None:
+        """Start polling and watching; return after SIGTERM/SIGINT once everything has stopped."""
+        if not self.config.accounts:
+            raise config_mod.ConfigError("no account is configured: `ingest daemon` needs at least one [[accounts]]")
+        with Ledger(self.config.state_dir) as ledger:
+            self.ledger = ledger
+            self._install_signals()
+            self._start()
+            logger.warning("daemon started: %d account(s), polling every %s", len(self.config.accounts),
+                           timedelta(seconds=self.config.interval))
+            self.scheduler.start()  # blocks until shutdown
+            self.watch_stop.set()
+            for state in self.accounts.values():
+                for thread in state.watchers:
+                    thread.join(timeout=5)
+        logger.warning("daemon stopped")
+
+    def _start(self) -> None:
+        assert self.ledger is not None
+        self.pipeline = Pipeline(self.config, self.ledger, stop=self.stop_event)
+        self.watch_stop = threading.Event()
+        now = datetime.now(timezone.utc)
+        for account in self.config.accounts:
+            state = self.accounts.setdefault(account.name, _AccountState())
+            self.scheduler.add_job(
+                self.poll, "interval", seconds=self.config.interval, args=[account.name], id=f"poll:{account.name}",
+                max_instances=1, coalesce=True, replace_existing=True, next_run_time=now,
+                # a poll that starts late (suspend, a long backfill before it) still runs, once
+                misfire_grace_time=int(max(60, self.config.interval)),
+            )
+            if account.idle:
+                state.watchers = [self._spawn(self._watch, account, folder) for folder in account.folders]
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=f"watch:{args[0]}")
+        thread.start()
+        return thread
+
+    def poll(self, name: str) -> None:
+        """One poll of one account: new mail since the last run, failed messages whose backoff passed."""
+        account = next((a for a in self.config.accounts if a.name == name), None)
+        if account is None or self.stop_event.is_set():
+            return
+        with self.run_lock:
+            assert self.pipeline is not None
+            pipeline = self.pipeline
+            pipeline.summary = RunSummary()
+            run_account(pipeline, account)
+            summary = pipeline.summary
+        state = self.accounts[name]
+        if summary.errors:
+            state.failures += 1
+            delay = backoff(state.failures)
+            # once per backoff step, never in a tight loop
+            logger.error("%s (try %d; next in %.0f s)", summary.errors[0], state.failures, delay)
+            if delay < self.config.interval and not self.stop_event.is_set():
+                self.scheduler.add_job(self.poll, "date", run_date=datetime.now(timezone.utc) + timedelta(seconds=delay),
+                                       args=[name], id=f"retry:{name}", replace_existing=True,
+                                       misfire_grace_time=int(max(60, delay)))
+            return
+        state.failures = 0
+        if summary.filed or summary.failed:
+            logger.warning("%s: %d filed, %d skipped, %d duplicates, %d failed", name, summary.filed,
+                           summary.skipped, summary.duplicates, summary.failed)
+        for note in summary.notes:
+            logger.info("filed %s", note)
+
+    def _watch(self, account: Account, folder: str) -> None:
+        """Hold an IDLE connection on one folder; poll the account as soon as it changes."""
+        failures = 0
+        stop = self.watch_stop
+        while not stop.is_set():
+            try:
+                with ImapSession(account) as session:
+                    if not session.supports_idle():
+                        logger.warning("%s: server has no IDLE; polling only", account.name)
+                        return
+                    session.select(folder)
+                    if failures:
+                        self.poll(account.name)  # mail may have arrived while the connection was down
+                    failures = 0
+                    while not stop.is_set():
+                        if session.wait_for_mail(stop):
+                            logger.info("%s/%s: new mail", account.name, folder)
+                            self.poll(account.name)
+            except SourceError as exc:
+                failures += 1
+                delay = backoff(failures)
+                logger.error("%s (watching %s; reconnecting in %.0f s)", exc, folder, delay)
+                stop.wait(delay)
+
+    def stop(self) -> None:
+        """Finish or abandon the message in hand, stop watchers and the scheduler."""
+        self.stop_event.set()
+        self.watch_stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def reload(self) -> None:
+        """Re-read the config (SIGHUP); an invalid file is reported and the old config kept."""
+        try:
+            new = config_mod.load(self.config_path)
+        except IngesterError as exc:
+            logger.error("config not reloaded: %s", exc)
+            return
+        if new.state_dir.resolve() != self.config.state_dir.resolve():
+            logger.error("config not reloaded: [archive] path changed; restart the daemon to move archives")
+            return
+        with self.run_lock:
+            self.watch_stop.set()
+            for job in self.scheduler.get_jobs():
+                job.remove()
+            self.config = new
+            self._start()
+        logger.warning("config reloaded: %d account(s)", len(new.accounts))
+
+    def _install_signals(self) -> None:
+        # Handlers only start a thread: shutting the scheduler down inside a signal handler could
+        # deadlock on a lock the interrupted code holds.
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            threading.Thread(target=self.stop, name="stop").start()
+
+        def on_hup(signum: int, frame: FrameType | None) -> None:
+            threading.Thread(target=self.reload, name="reload").start()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
+
+
+def run_daemon(config: Config, config_path: str | Path | None) -> None:
+    """Entry point for `ingest daemon`."""
+    Daemon(config, str(config_path) if config_path else None).run()
