@@ -74,7 +74,8 @@ def _holds(path: Path, line: str) -> bool:
 
 def _link_new(target: Path, data: bytes) -> bool:
     """Durably create `target` with `data`; False if the name was taken meanwhile."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=target.parent)
+    # hidden and not *.md: a temp file left by a crash never looks like a note
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

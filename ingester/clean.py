@@ -43,6 +43,7 @@ VIEW_ONLINE = re.compile(
 )
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
+MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
 MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
@@ -117,31 +118,63 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
         node.extract()
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
+    _limit_depth(soup)
     counts.document_size = len(soup.get_text(" ", strip=True))
-    title_tag = _by_class(soup, "post-title", "h1")
+    # One walk over the tree; every later step picks from this list instead of searching again
+    # (bs4 searches are whole-tree walks, and a newsletter has thousands of tags).
+    tags = [t for t in soup.descendants if isinstance(t, Tag)]
+    title_tag = _first(tags, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
-    subtitle_tag = _by_class(soup, "subtitle", "h3")
-    meta = _by_class(soup, "post-meta")
-    view_online = _view_online_link(soup)
+    meta = _first(tags, "post-meta")
+    view_online = _view_online_link(tags)
     found = {
         "title": _text(title_tag),
         "title_url": clean_url(str(title_link["href"]), context) if title_link else "",
-        "subtitle": _text(subtitle_tag),
+        "subtitle": _text(_first(tags, "subtitle", "h3")),
         "author": _byline(meta),
         "view_online_url": clean_url(view_online, context) if view_online else "",
     }
     if title_tag:
         title_tag.decompose()
-    _drop_pixels(soup, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
-    _drop_hidden(soup, counts)
-    _drop_chrome(soup, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
-    _clean_links(soup, counts, context, resolve)
-    _flatten_layout_tables(soup)
+    _drop_pixels(tags, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
+    _drop_hidden(tags, counts)
+    _drop_chrome(tags, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _clean_links(tags, counts, context, resolve)
+    _flatten_layout_tables(tags)
     return CleanedHtml(
-        html=_article_html(soup), pixels_removed=counts.pixels_removed,
+        html=_article_html(soup, tags), pixels_removed=counts.pixels_removed,
         links_cleaned=counts.links_cleaned, wrappers_decoded=counts.wrappers_decoded,
         opaque_links=counts.opaque_links, links_dropped=counts.links_dropped, removed=tuple(counts.removed), **found,
     )
+
+
+def _gone(tag: Tag) -> bool:
+    """Removed by an earlier step. (bs4's own `decomposed` property searches the subtree of every
+    live tag — `tag.x` means `tag.find("x")` for unknown attributes — which made cleaning quadratic.)"""
+    return bool(tag.__dict__.get("_decomposed"))
+
+
+def _live(tags: list[Tag], *names: str) -> list[Tag]:
+    """The tags (of these names) not removed by an earlier step."""
+    return [t for t in tags if not _gone(t) and (not names or t.name in names)]
+
+
+def _limit_depth(soup: BeautifulSoup) -> None:
+    """Below MAX_DEPTH, keep only text: an element nested deeper is replaced by its text.
+
+    Pathological mail nests tens of thousands of elements; every later step is then bounded.
+    Each replaced subtree is walked once, so this is linear.
+    """
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        for child in list(tag.contents):
+            if not isinstance(child, Tag):
+                continue
+            if depth + 1 >= MAX_DEPTH:
+                child.replace_with(NavigableString(child.get_text(" ")))
+            else:
+                stack.append((child, depth + 1))
 
 
 # A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
@@ -178,10 +211,10 @@ def _byline(meta: Tag | None) -> str:
     return ""
 
 
-def _article_html(soup: BeautifulSoup) -> str:
+def _article_html(soup: BeautifulSoup, tags: list[Tag]) -> str:
     """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
-    blocks = [tag for tag in soup.find_all(_has_classes("body", "markup"))
-              if not tag.find_parent(_has_classes("body", "markup"))]
+    is_body = _has_classes("body", "markup")
+    blocks = [tag for tag in _live(tags) if is_body(tag) and not tag.find_parent(is_body)]
     if blocks:
         return "\n".join(block.decode_contents() for block in blocks)
     root = soup.body or soup
@@ -196,38 +229,38 @@ def _has_classes(*wanted: str) -> Callable[[Tag], bool]:
     return matches
 
 
-def _by_class(soup: BeautifulSoup, classes: str, name: str | None = None) -> Tag | None:
-    """First tag (optionally of one name) that has all the given classes, Gmail `m_<digits>` prefixes allowed."""
+def _first(tags: list[Tag], classes: str, name: str | None = None) -> Tag | None:
+    """First live tag (optionally of one name) with all the given classes, Gmail `m_<digits>` prefixes allowed."""
     has = _has_classes(*classes.split())
-    return soup.find(lambda tag: (name is None or tag.name == name) and has(tag))
+    return next((t for t in tags if not _gone(t) and (name is None or t.name == name) and has(t)), None)
 
 
 def _text(tag: Tag | None) -> str:
     return " ".join(tag.get_text(" ").split()) if tag else ""
 
 
-def _view_online_link(soup: BeautifulSoup) -> str:
-    link = soup.find("a", class_=lambda c: bool(c) and "view-online-link" in c, href=True)
-    if link:
-        return str(link["href"])
-    for anchor in soup.find_all("a", href=True):
-        if VIEW_ONLINE.search(anchor.get_text(" ")):
-            return str(anchor["href"])
-    return ""
+def _view_online_link(tags: list[Tag]) -> str:
+    anchors = [a for a in tags if a.name == "a" and a.has_attr("href")]
+    link = next((a for a in anchors if "view-online-link" in (a.get("class") or ())), None)
+    if link is None:
+        link = next((a for a in anchors if VIEW_ONLINE.search(a.get_text(" "))), None)
+    return str(link["href"]) if link is not None else ""
 
 
-def _drop_hidden(soup: BeautifulSoup, counts: _Counts) -> None:
-    for tag in [*soup.find_all(style=HIDDEN_STYLE), *soup.find_all(attrs={"hidden": True})]:
-        if not tag.decomposed:
+def _drop_hidden(tags: list[Tag], counts: _Counts) -> None:
+    for tag in tags:
+        if not _gone(tag) and (tag.has_attr("hidden") or HIDDEN_STYLE.search(str(tag.get("style", "")))):
             counts.drop(tag, "hidden text (preheader)")
 
 
-def _drop_chrome(soup: BeautifulSoup, counts: _Counts, classes: tuple[str, ...]) -> None:
+def _drop_chrome(tags: list[Tag], counts: _Counts, classes: tuple[str, ...]) -> None:
     for name in classes:
-        while (tag := _by_class(soup, name)) is not None:
-            counts.drop(tag, f"email chrome .{name}")
-    for anchor in soup.find_all("a"):
-        if anchor.decomposed:
+        has = _has_classes(name)
+        for tag in _live(tags):
+            if not _gone(tag) and has(tag):
+                counts.drop(tag, f"email chrome .{name}")
+    for anchor in _live(tags, "a"):
+        if _gone(anchor):
             continue
         if CHROME_TEXT.search(anchor.get_text(" ")):
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
@@ -287,9 +320,9 @@ def _has_content_link(block: Tag) -> bool:
     return False
 
 
-def _drop_pixels(soup: BeautifulSoup, counts: _Counts, context: LinkContext) -> None:
+def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None:
     """Tracking pixels and beacons go (known tracker URL, 0-2 px, hidden); real images keep clean URLs."""
-    for img in soup.find_all("img"):
+    for img in _live(tags, "img"):
         src = str(img.get("src", "")).strip()
         if not src or is_tracker_image(src) or _is_tiny(img) or _is_hidden(img):
             img.decompose()
@@ -298,14 +331,14 @@ def _drop_pixels(soup: BeautifulSoup, counts: _Counts, context: LinkContext) -> 
         img["src"] = counts.cleaned(src, context).url
         for attr in ("srcset", "data-src", "width", "height", "style"):
             img.attrs.pop(attr, None)
-    for tag in soup.find_all(style=BACKGROUND_URL):
-        if any(is_tracker_image(url) for url in BACKGROUND_URL.findall(str(tag["style"]))):
+    for tag in _live(tags):
+        style = str(tag.get("style", ""))
+        if "url(" in style and any(is_tracker_image(url) for url in BACKGROUND_URL.findall(style)):
             del tag["style"]
             counts.pixels_removed += 1
-    for tag in soup.find_all(attrs={"background": True}):
-        if is_tracker_image(str(tag["background"])):
-            counts.pixels_removed += 1
-        del tag["background"]
+        if tag.has_attr("background"):
+            counts.pixels_removed += is_tracker_image(str(tag["background"]))
+            del tag["background"]
 
 
 def _is_tiny(img: Tag) -> bool:
@@ -319,9 +352,9 @@ def _is_hidden(img: Tag) -> bool:
     return bool(HIDDEN_STYLE.search(str(img.get("style", "")))) or img.has_attr("hidden")
 
 
-def _clean_links(soup: BeautifulSoup, counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
-    for anchor in soup.find_all("a"):
-        if anchor.decomposed:
+def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
+    for anchor in _live(tags, "a"):
+        if _gone(anchor):
             continue
         href = str(anchor.get("href", "")).strip()
         if not anchor.get_text(strip=True) and not anchor.find("img"):
@@ -351,21 +384,37 @@ def _clean_links(soup: BeautifulSoup, counts: _Counts, context: LinkContext, res
         anchor.attrs = {"href": url}
 
 
-def _flatten_layout_tables(soup: BeautifulSoup) -> None:
+def _flatten_layout_tables(tags: list[Tag]) -> None:
     """Tables that lay out the email become plain blocks; tables that hold data stay tables."""
-    for table in reversed(soup.find_all("table")):
-        if table.decomposed or _is_data_table(table):
+    tables = _live(tags, "table")
+    owned: dict[int, list[Tag]] = {id(t): [] for t in tables}
+    not_data: set[int] = set()
+    for tag in _live(tags):
+        owner = tag.find_parent("table") if tag.name in TABLE_PARTS or tag.name in NOT_IN_DATA_TABLES else None
+        if owner is None:
             continue
-        cells = [t for t in table.find_all(["thead", "tbody", "tfoot", "tr", "td", "th"])
-                 if t.find_parent("table") is table]
+        if tag.name in TABLE_PARTS:
+            owned[id(owner)].append(tag)
+        if tag.name in NOT_IN_DATA_TABLES:
+            not_data.add(id(owner))
+    for table in reversed(tables):
+        cells = owned[id(table)]
+        if id(table) not in not_data and _is_data_table(cells):
+            continue
+        if table.find_parent("table") is not None:
+            not_data.add(id(table.find_parent("table")))
         for tag in [table, *cells]:
             tag.name = "div"
             tag.attrs = {}
 
 
-def _is_data_table(table: Tag) -> bool:
-    if table.find("table") or table.find(["img", "h1", "h2", "h3", "p", "div", "ul", "ol", "blockquote"]):
-        return False
-    rows = [r for r in table.find_all("tr") if r.find_parent("table") is table]
-    widths = {len(r.find_all(["td", "th"], recursive=False)) for r in rows}
+TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"})
+# A table holding any of these (or another table) lays out the email; it does not hold data.
+NOT_IN_DATA_TABLES = frozenset({"table", "img", "h1", "h2", "h3", "p", "div", "ul", "ol", "blockquote"})
+
+
+def _is_data_table(cells: list[Tag]) -> bool:
+    """A grid: at least two rows with the same number (two or more) of cells."""
+    rows = [c for c in cells if c.name == "tr"]
+    widths = {sum(1 for c in row.children if isinstance(c, Tag) and c.name in ("td", "th")) for row in rows}
     return len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2

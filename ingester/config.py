@@ -80,6 +80,19 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on untrusted input, so any message finishes in bounded time and memory."""
+
+    message_bytes: int = 25_000_000  # larger messages are skipped (IMAP: not even fetched)
+    html_bytes: int = 2_000_000  # HTML beyond this is cut (a note says so)
+    parts: int = 200  # MIME parts looked at per message
+    header_chars: int = 16_000  # longer header values are cut before decoding
+
+
+LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars"}
+
+
+@dataclass(frozen=True)
 class Rule:
     """Per-sender or per-publication choices: extra tags, a category, skipping, a target folder."""
 
@@ -111,6 +124,7 @@ class Config:
     resolve_hosts: tuple[str, ...] = ()
     resolve_timeout: float = 3.0
     interval: float = 900.0
+    limits: Limits = Limits()
     source_file: Path | None = None
 
     @property
@@ -155,7 +169,13 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
     """Validate a parsed TOML document; every problem is collected before raising."""
     problems: list[str] = []
-    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules", "daemon"}, "top level", problems)
+    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules", "daemon", "limits"}, "top level", problems)
+    raw_limits = _table(data, "limits", problems)
+    _unknown(raw_limits, LIMIT_KEYS, "[limits]", problems)
+    for key, value in raw_limits.items():
+        if key in LIMIT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            problems.append(f"[limits] {key}: must be a positive whole number, not {value!r}")
+    limits = Limits(**{k: v for k, v in raw_limits.items() if k in LIMIT_KEYS and isinstance(v, int)})
 
     archive = _table(data, "archive", problems)
     _unknown(archive, {"path", "language", "template"}, "[archive]", problems)
@@ -220,6 +240,7 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
         resolve_hosts=tuple(h.lower() for h in resolve_hosts),
         resolve_timeout=float(resolve_timeout),
         interval=interval or 900.0,
+        limits=limits,
         source_file=source_file,
     )
 

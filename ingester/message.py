@@ -14,6 +14,7 @@ import email.utils
 import fnmatch
 import hashlib
 import html as htmllib
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -79,13 +80,21 @@ class Newsletter:
         return parse(raw)
 
 
-def parse(raw: bytes) -> Newsletter:
-    """Parse raw message bytes into a `Newsletter`; never raises on malformed input."""
+def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> Newsletter:
+    """Parse raw message bytes into a `Newsletter`; never raises on malformed input.
+
+    At most `max_parts` MIME parts are looked at and header values are cut at `max_header_chars`
+    before decoding (hostile input: thousands of parts, megabyte headers).
+    """
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
+
+    def header(msg: Message, name: str) -> str:
+        return header_value(msg, name, max_header_chars)
+
     from_name, from_addr = parse_from(header(msg, "From"))
-    html, text = bodies(msg)
-    kept = tuple((name, header(msg, name)) for name in dict.fromkeys(msg.keys()))
+    html, text = bodies(msg, max_parts)
+    kept = tuple((name, header(msg, name)) for name in list(dict.fromkeys(msg.keys()))[:200])
     letter = Newsletter(
         message_id=normalise_message_id(header(msg, "Message-ID")),
         content_hash=content_hash(raw),
@@ -221,17 +230,17 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
-def header(msg: Message, name: str) -> str:
+def header_value(msg: Message, name: str, max_chars: int = 16_000) -> str:
     """The first value of a header, RFC 2047-decoded with lying charsets handled; "" when absent."""
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            return decode_header_value(str(value), _body_charset(msg))
+            return decode_header_value(str(value)[:max_chars], _body_charset(msg))
     return ""
 
 
 def _body_charset(msg: Message) -> str | None:
     """The first charset a text part declares: the best guess for raw 8-bit bytes in headers."""
-    for part in msg.walk():
+    for part in itertools.islice(msg.walk(), 50):
         try:
             charset = part.get_content_charset()
         except CODEC_ERRORS:
@@ -303,10 +312,10 @@ def normalise_message_id(value: str) -> str:
     return f"<{token}>" if token else ""
 
 
-def bodies(msg: Message) -> tuple[str | None, str | None]:
+def bodies(msg: Message, max_parts: int = 200) -> tuple[str | None, str | None]:
     """(html, text): the first inline text/html and text/plain parts of the top-level message."""
     html = text = None
-    for part in _parts(msg):
+    for part in _parts(msg)[:max_parts]:
         ctype = part.get_content_type()
         if ctype not in ("text/html", "text/plain") or _is_attachment(part):
             continue

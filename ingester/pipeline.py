@@ -73,12 +73,12 @@ def load_template(config: Config) -> str:
 
 
 def make_note(raw: RawMessage, letter: message.Newsletter, template: str, language: str,
-              rules: tuple[Rule, ...] = (), resolve: Resolver | None = None) -> Note:
+              rules: tuple[Rule, ...] = (), resolve: Resolver | None = None, max_html: int = 2_000_000) -> Note:
     """Turn one parsed newsletter into its note. Pure unless the opt-in `resolve` is given."""
     platform = message.detect_platform(letter)
     context = metadata.link_context(letter, platform)
     if letter.html is not None:
-        cleaned = clean_html(letter.html, platform, context, resolve)
+        cleaned = clean_html(letter.html[:max_html], platform, context, resolve)
         markdown = html_to_markdown(cleaned.html)
     else:
         cleaned = CleanedHtml(html="")
@@ -134,8 +134,12 @@ class Pipeline:
     def handle(self, raw: RawMessage) -> None:
         """File, skip or record the failure of one message."""
         location = Location(raw.account, raw.folder, raw.uidvalidity, raw.uid) if raw.uid is not None else None
+        limits = self.config.limits
+        if len(raw.raw) > limits.message_bytes:
+            self.skip_oversized(raw, len(raw.raw), location)
+            return
         try:
-            letter = message.parse(raw.raw)
+            letter = message.parse(raw.raw, limits.parts, limits.header_chars)
         except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
             self._fail(f"sha256:{message.content_hash(raw.raw)}", "", raw, exc, location)
             return
@@ -151,7 +155,8 @@ class Pipeline:
             self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", skip, raw.source, location)
             return
         try:
-            note = make_note(raw, letter, self.template, self.config.language, self.config.rules, self.resolve)
+            note = make_note(raw, letter, self.template, self.config.language, self.config.rules, self.resolve,
+                             limits.html_bytes)
             root = self.config.archive_path / archive.safe_folder(note.folder)
             path = archive.note_path(root, note.fields.date, render.slug(note.fields.title))
             written = archive.write_note(path, note.text, f"message_id: {render.yaml_value(letter.message_id)}"
@@ -168,6 +173,12 @@ class Pipeline:
         self.summary.filed += 1
         self.summary.notes.append(str(written))
         logger.info("filed %s", written)
+
+    def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:
+        """Too large to parse safely: recorded as skipped, with its size, under its source."""
+        reason = (f"too large: {size:,} bytes > [limits] message_bytes = {self.config.limits.message_bytes:,}")
+        self.summary.skipped += 1
+        self.ledger.record(f"oversized:{raw.source}", "", "", "skipped", reason, raw.source, location)
 
     def skip_reason(self, raw: RawMessage, letter: message.Newsletter) -> str | None:
         """Why this message gets no note (recorded in the ledger), or None to file it."""
@@ -272,6 +283,13 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
             summary.skipped += 1
         else:
             wanted.append(uid)
+    limit = pipeline.config.limits.message_bytes
+    for uid, size in session.sizes(wanted).items() if wanted else ():
+        if size > limit:
+            wanted.remove(uid)
+            pipeline.skip_oversized(RawMessage(b"", session.source(folder, uidvalidity, uid), account=name,
+                                                folder=folder, uidvalidity=uidvalidity, uid=uid), size,
+                                     Location(name, folder, uidvalidity, uid))
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
     handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))
     # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.

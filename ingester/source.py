@@ -89,6 +89,22 @@ class ImapSession:
         criteria: list[object] = ["SINCE", since] if since else ["ALL"]
         return sorted(client.search(criteria))
 
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each UID (cheap: no body is transferred), so huge messages are never fetched."""
+        client = self._client
+        found: dict[int, int] = {}
+        for start in range(0, len(uids), 5000):
+            try:
+                data = client.fetch(uids[start : start + 5000], [b"RFC822.SIZE"])
+            except (IMAPClientError, OSError) as err:
+                raise SourceError(f"account {self.account.name!r}: fetch of sizes failed: {_text(err)}") from None
+            found.update({uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in data.items()})
+        return found
+
+    def source(self, folder: str, uidvalidity: int, uid: int) -> str:
+        """How notes and errors name a message on this server (an IMAP URL, RFC 5092 style)."""
+        return f"imap://{self.account.name}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}"
+
     def fetch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[RawMessage]:
         """The messages with these UIDs, `FETCH_BATCH` per round trip, flags untouched."""
         client = self._client
@@ -104,7 +120,7 @@ class ImapSession:
                     continue  # expunged between SEARCH and FETCH
                 yield RawMessage(
                     raw=bytes(item[b"BODY[]"]),
-                    source=f"imap://{self.account.name}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}",
+                    source=self.source(folder, uidvalidity, uid),
                     internaldate=item.get(b"INTERNALDATE"),
                     account=self.account.name,
                     folder=folder,

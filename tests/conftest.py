@@ -95,4 +95,5 @@ def run_ingest(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
 
 def notes_in(archive: Path) -> list[Path]:
     """Every note in an archive (not the ledger)."""
-    return sorted(p for p in archive.rglob("*.md") if ".ingest" not in p.parts)
+    return sorted(p for p in archive.rglob("*.md")
+                  if not any(part.startswith(".") for part in p.relative_to(archive).parts))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Mailbox, account_toml, notes_in, run_ingest, write_config
+from tests.conftest import EMAILS, Mailbox, account_toml, notes_in, run_ingest, write_config
 
 
 def at(day: str) -> datetime:
@@ -180,3 +180,21 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])  # closed again when the socket closes
+
+
+def test_a_message_over_the_size_limit_is_skipped_without_being_fetched(mailbox: Mailbox, tmp_path: Path) -> None:
+    mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
+    mailbox.append("mailchimp-spamscope-13.eml", msg_time=at("2025-01-28"))
+    raw = (EMAILS / "substack-post.eml").read_bytes()
+    small = len(raw) + raw.count(b"\n")  # the server stores CRLF line endings
+    config = write_config(tmp_path / "limits.toml", mailbox.archive,
+                          f"[limits]\nmessage_bytes = {small + 100}\n" + account_toml(
+                              mailbox.server, mailbox.user, mailbox.password))
+
+    result = run_ingest("-v", "--config", config, "--since", "2025-01-01", "--json")
+
+    summary = json.loads(result.stdout)
+    assert (summary["filed"], summary["skipped"]) == (1, 1)
+    assert len((EMAILS / "mailchimp-spamscope-13.eml").read_bytes()) > small + 100
+    status = json.loads(run_ingest("--config", config, "status", "--json").stdout)
+    assert status["totals"]["skipped"] == 1

@@ -24,6 +24,19 @@ CASES = [
     ("gbk-in-gb2312.eml", "zh"),
     ("mailchimp-spamscope-13.eml", "en"),
     ("mailman-wine-announce-spamassassin.eml", "en"),
+    # the other permissively licensed real newsletters of ../shared/corpus (copied byte for byte)
+    ("conference-x-mac-cyrillic-issue230.eml", "en"),
+    ("emailsys-french-spamscope-5.eml", "en"),
+    ("gb2312-raw-headers-spamassassin.eml", "zh"),
+    ("ximian-announce-spamassassin-001.eml", "en"),
+    # synthetic issues, one per platform the corpus has no permissive sample of
+    ("ghost-post.eml", "en"),
+    ("beehiiv-post.eml", "zh"),
+    ("kit-post.eml", "en"),
+    ("buttondown-post.eml", "zh"),
+    ("substack-custom-domain.eml", "en"),
+    ("substack-gmail-forward.eml", "zh"),
+    ("forwarded-substack-gmail.eml", "en"),
 ]
 
 
