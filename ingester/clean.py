@@ -7,6 +7,7 @@ Gmail forwards prefix class names with `m_<digits>`, so classes are matched by s
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import warnings
 from collections.abc import Callable
@@ -23,7 +24,9 @@ DROPPED_KINDS = ("unsubscribe", "preferences", "action", "confirm")
 DROP_TAGS = ("script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
              "form", "input", "button", "select", "textarea", "svg", "template", "base")
 # Email chrome by class name: any platform, and Substack's own (Omnivore's preParse list).
-CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr")
+CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr",
+                  # Ghost: member feedback buttons (a click votes) and the "Powered by" line; Kit's footer
+                  "feedback-buttons", "footer-powered", "ck-hide-in-public-posts")
 SUBSTACK_CHROME_CLASSES = ("preamble", "meta-author-wrap", "post-meta", "post-cta", "container-border",
                            "email-ufi-2-top", "email-ufi-2-bottom", "subscription-widget-wrap", "header")
 HIDDEN_STYLE = re.compile(
@@ -35,15 +38,22 @@ CHROME_TEXT = re.compile(
     r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
     r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
     r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|forwarded this email|"
-    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版",
+    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|ne s'affiche pas correctement|lire en ligne|"
+    r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
+    r"webversion|stop getting this|change your email address",
     re.I,
 )
 VIEW_ONLINE = re.compile(
-    r"(?:view|read|open).{0,40}(?:in (?:your|a|the) browser|online|on the web)|im browser|在浏览器中|网页版", re.I
+    r"(?:view|read|open).{0,40}(?:in (?:your |a |the )?browser|online|on the web)|im browser|在浏览器中|网页版|"
+    r"lire en ligne|webversion",
+    re.I,
 )
+GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/proxy/", re.I)
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
+GENERIC_LINK_TEXT = re.compile(r"(?:click )?here|this link|hier|ici|aquí|qui|点击这里|这里|", re.I)
+MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
 MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
 MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
@@ -139,7 +149,10 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     _drop_pixels(tags, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
     _drop_hidden(tags, counts)
     _drop_chrome(tags, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _quote_tweets(tags)
     _clean_links(tags, counts, context, resolve)
+    for caption in _live(tags, "figcaption"):
+        caption.name = "p"  # its own paragraph, not glued to the image
     _flatten_layout_tables(tags)
     return CleanedHtml(
         html=_article_html(soup, tags), pixels_removed=counts.pixels_removed,
@@ -152,6 +165,29 @@ def _gone(tag: Tag) -> bool:
     """Removed by an earlier step. (bs4's own `decomposed` property searches the subtree of every
     live tag — `tag.x` means `tag.find("x")` for unknown attributes — which made cleaning quadratic.)"""
     return bool(tag.__dict__.get("_decomposed"))
+
+
+def _quote_tweets(tags: list[Tag]) -> None:
+    """An embedded tweet or post (Substack's static tweets) becomes a quote of its text with its link."""
+    for tweet in [t for t in _live(tags) if _has_classes("tweet")(t)]:
+        if _gone(tweet):
+            continue
+        outer = tweet.find_parent("a", href=True)  # Substack wraps the whole tweet in its link
+        hrefs = [clean_url(str(a["href"])) for a in ([outer] if outer else []) + tweet.find_all("a", href=True)]
+        href = next((h for h in hrefs if re.search(r"//(?:www\.)?(?:twitter|x)\.com/[^/]+/status/", h)), "")
+        if outer is not None:
+            outer.unwrap()
+        for img in tweet.find_all("img"):
+            img.decompose()  # avatars and badges
+        texts = [t for t in tweet.stripped_strings]
+        quote = tweet.wrap(BeautifulSoup("", "html.parser").new_tag("blockquote"))
+        tweet.replace_with(*[BeautifulSoup(f"<p>{htmllib.escape(t)}</p>", "html.parser").p for t in texts])
+        if href:
+            source = BeautifulSoup("", "html.parser").new_tag("a", href=href)
+            source.string = href
+            para = BeautifulSoup("", "html.parser").new_tag("p")
+            para.append(source)
+            quote.append(para)
 
 
 def _live(tags: list[Tag], *names: str) -> list[Tag]:
@@ -201,14 +237,21 @@ DATE_LIKE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z
 
 
 def _byline(meta: Tag | None) -> str:
-    """The author in Substack's post-meta row: its first cell that is not a date or a button."""
+    """The author in a post-meta row (Substack, Ghost): the first piece of text that is not a date,
+    a button or a link such as "View online"; "By X" gives X, "X • 6 Feb 2025" gives X."""
     if meta is None:
         return ""
-    for cell in meta.find_all(["td", "a", "span"]):
-        text = _text(cell)
-        if text and not DATE_LIKE.match(text) and not re.search(r"\b(?:share|like|comment|restack)\b", text, re.I):
-            return text
+    for text in meta.stripped_strings:
+        for piece in re.split(r"\s*[•·|–—]\s*", " ".join(text.split())):
+            piece = re.sub(r"^(?:by|von|par|作者[:：]?)(?:\s+|$)", "", piece, flags=re.I)
+            piece = DATE_TAIL.sub("", piece).strip(" ,")
+            if piece and not DATE_LIKE.match(piece) and not NOT_A_NAME.search(piece) and len(piece) <= 80:
+                return piece
     return ""
+
+
+DATE_TAIL = re.compile(r"\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?)$")
+NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
 
 
 def _article_html(soup: BeautifulSoup, tags: list[Tag]) -> str:
@@ -223,7 +266,7 @@ def _article_html(soup: BeautifulSoup, tags: list[Tag]) -> str:
 
 def _has_classes(*wanted: str) -> Callable[[Tag], bool]:
     def matches(tag: Tag) -> bool:
-        have = [re.sub(r"^m_\d+", "", c) for c in tag.get("class") or ()]
+        have = [re.sub(r"^m_-?\d+", "", c) for c in tag.get("class") or ()]
         return all(w in have for w in wanted)
 
     return matches
@@ -262,8 +305,20 @@ def _drop_chrome(tags: list[Tag], counts: _Counts, classes: tuple[str, ...]) -> 
     for anchor in _live(tags, "a"):
         if _gone(anchor):
             continue
-        if CHROME_TEXT.search(anchor.get_text(" ")):
+        text = " ".join(anchor.get_text(" ").split())
+        if CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
+
+
+def _in_chrome_line(anchor: Tag) -> bool:
+    """The link's own line says it: "Update your email preferences or unsubscribe [here]"."""
+    if not GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())):
+        return False
+    line = anchor.find_parent(("p", "td", "li", "div"))
+    if line is None:
+        return False
+    text = " ".join(line.get_text(" ").split())
+    return len(text) <= MAX_CHROME_LINE and bool(CHROME_TEXT.search(text))
 
 
 def _smallest_block(tag: Tag, document_size: int) -> Tag:
@@ -292,7 +347,8 @@ def _has_article(block: Tag) -> bool:
     """Headings, several real paragraphs, or one long sentence run: this block is (or holds) the article."""
     if block.find(["h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"]):
         return True
-    paragraphs = [p for p in block.find_all("p") if not CHROME_TEXT.search(p.get_text(" "))]
+    paragraphs = [p for p in block.find_all("p")
+                  if len(p.get_text(strip=True)) >= 40 and not CHROME_TEXT.search(p.get_text(" "))]
     if len(paragraphs) >= 3:
         return True
     return any(len(text) > 200 and not CHROME_TEXT.search(text) for text in block.find_all(string=True))
@@ -328,7 +384,7 @@ def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None
             img.decompose()
             counts.pixels_removed += bool(src)
             continue
-        img["src"] = counts.cleaned(src, context).url
+        img["src"] = counts.cleaned(_unproxied(src), context).url
         for attr in ("srcset", "data-src", "width", "height", "style"):
             img.attrs.pop(attr, None)
     for tag in _live(tags):
@@ -339,6 +395,15 @@ def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None
         if tag.has_attr("background"):
             counts.pixels_removed += is_tracker_image(str(tag["background"]))
             del tag["background"]
+
+
+def _unproxied(src: str) -> str:
+    """Gmail forwards rewrite images to ci<N>.googleusercontent.com/proxy/…#<original URL>: keep the original."""
+    if GMAIL_PROXY.match(src) and "#" in src:
+        original = src.split("#", 1)[1]
+        if original.startswith(("http://", "https://")):
+            return original
+    return src
 
 
 def _is_tiny(img: Tag) -> bool:
@@ -410,7 +475,7 @@ def _flatten_layout_tables(tags: list[Tag]) -> None:
 
 TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"})
 # A table holding any of these (or another table) lays out the email; it does not hold data.
-NOT_IN_DATA_TABLES = frozenset({"table", "img", "h1", "h2", "h3", "p", "div", "ul", "ol", "blockquote"})
+NOT_IN_DATA_TABLES = frozenset({"table", "img", "h1", "h2", "h3", "div", "ul", "ol", "blockquote"})
 
 
 def _is_data_table(cells: list[Tag]) -> bool:

@@ -6,10 +6,14 @@ import re
 
 import html2text
 
-from ingester.links import LinkContext, clean_text_urls
+from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 
+SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
-FOOTER_TEXT = re.compile(r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|退订", re.I)
+FOOTER_TEXT = re.compile(
+    r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|mailman/listinfo|mailing list|"
+    r"maillist|退订", re.I)
 
 
 def _converter() -> html2text.HTML2Text:
@@ -38,7 +42,12 @@ def html_to_markdown(html: str) -> str:
 
 
 def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
-    """Markdown for a text/plain newsletter: paragraphs kept, URLs cleaned, nothing else invented."""
+    """Markdown for a text/plain newsletter that shows the text as the sender wrote it.
+
+    URLs are cleaned; Markdown characters in the text are escaped (`1024*768` is no emphasis);
+    indentation is dropped (four spaces would make a code block); a short line keeps its line
+    break (lists, addresses, price lists), while hard-wrapped prose flows into paragraphs.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
     # A signature delimiter ("-- ") ends the article in plain-text mail; so does a rule line
@@ -49,7 +58,24 @@ def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
         if RULE_LINE.fullmatch(lines[i]) and FOOTER_TEXT.search("\n".join(lines[i:])):
             lines = lines[:i]
             break
-    return tidy(clean_text_urls("\n".join(lines), context))
+    lines = [_escape_plain(clean_text_urls(line.strip(), context)) for line in lines]
+    out = []
+    for i, line in enumerate(lines):
+        follows = i + 1 < len(lines) and lines[i + 1]
+        short = len(line) < SHORT_LINE
+        out.append(line + ("\\" if line and follows and short and not RULE_LINE.fullmatch(line) else ""))
+    return tidy("\n".join(out))
+
+
+def _escape_plain(line: str) -> str:
+    """Escape what Markdown would read as markup, outside URLs; keep list bullets and numbers."""
+    parts = URL_IN_TEXT.split(line)
+    urls = URL_IN_TEXT.findall(line)
+    escaped = [MARKDOWN_SPECIAL.sub(r"\\\g<0>", part) for part in parts]
+    line = "".join(p + (urls[i] if i < len(urls) else "") for i, p in enumerate(escaped))
+    if RULE_LINE.fullmatch(line):
+        return "\\" + line if line.startswith(("-", "=", "_")) else line
+    return re.sub(r"^(#{1,6}\s|>|\+\s|=+\s*$)", r"\\\1", line)
 
 
 def tidy(markdown: str) -> str:
@@ -62,7 +88,7 @@ def tidy(markdown: str) -> str:
     out = []
     for i, line in enumerate(lines):
         follows = i + 1 < len(lines) and lines[i + 1].strip()
-        hard_break = line.endswith("  ") and line.strip() and follows
+        hard_break = line.endswith("  ") and line.strip() and follows and "|" not in line  # not in table rows
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     # A rule left at either end once the chrome around it is gone separates nothing.

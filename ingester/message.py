@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import email.errors
 import email.header
 import email.policy
 import email.utils
@@ -17,7 +18,7 @@ import html as htmllib
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from email.message import EmailMessage, Message
 
 # Labels whose real-world content is a superset encoding: decode with the superset.
@@ -142,7 +143,8 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
     name, addr = parse_from(fields.get("from", ""))
     if not addr:
         return letter
-    date = parse_date(fields.get("date", "")) or _loose_date(fields.get("date") or fields.get("sent", ""))
+    date = parse_date(fields.get("date", "")) or _loose_date(fields.get("date") or fields.get("sent", ""),
+                                                             letter.date.tzinfo if letter.date else None)
     text = letter.text
     if text is not None and (marker := FORWARD_MARKER.search(text)):
         # the article starts after the forward's header block (its first blank line)
@@ -161,8 +163,9 @@ def _visible_text(html: str) -> str:
     return htmllib.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def _loose_date(value: str) -> datetime | None:
-    """Gmail's forward block says "Thu, Dec 9, 2021 at 11:27 PM" (local time, no zone)."""
+def _loose_date(value: str, zone: tzinfo | None = None) -> datetime | None:
+    """Gmail's forward block says "Thu, Dec 9, 2021 at 11:27 PM": the forwarder's local time, with no
+    zone; the forward's own Date header is in that same zone."""
     match = re.search(r"([A-Z][a-z]{2}) (\d{1,2}), (\d{4})(?: at (\d{1,2}):(\d{2})\s*([AP]M)?)?", value)
     if not match:
         return None
@@ -174,7 +177,7 @@ def _loose_date(value: str) -> datetime | None:
     if hour:
         h = int(hour) % 12 + (12 if ampm == "PM" else 0) if ampm else int(hour)
         stamp = stamp.replace(hour=h, minute=int(minute))
-    return stamp.replace(tzinfo=timezone.utc)
+    return stamp.replace(tzinfo=zone or timezone.utc)
 
 
 CONFIRM_SUBJECT = re.compile(
@@ -259,7 +262,7 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     value = re.sub(r"\r?\n[ \t]", " ", value)
     try:
         chunks = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
+    except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
         chunks = [(value, None)]
     parts = []
     for chunk, charset in chunks:
@@ -392,7 +395,9 @@ def detect_platform(letter: Newsletter) -> str:
 def list_id_key(letter: Newsletter) -> str:
     """The identifier inside List-Id's angle brackets, lower-cased (`fieldnotes.substack.com`), or ""."""
     match = re.search(r"<([^<>]+)>", letter.list_id)
-    return match.group(1).strip().lower() if match else ""
+    key = match.group(1).strip().lower() if match else ""
+    # some senders fill List-Id with nothing that identifies them ("0" <15.123.localhost>)
+    return "" if not key or key.endswith((".localhost", ".local")) or re.fullmatch(r"[\d.]+", key) else key
 
 
 def is_substack_sender(letter: Newsletter) -> bool:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ingester import message
 from ingester.clean import CleanedHtml
-from ingester.links import LinkContext, clean_url
+from ingester.links import LinkContext, clean, clean_url
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,10 @@ def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContex
     author = pick("author", ("byline", cleaned.author),
                   ("from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
                    message.author_name(letter)))
+    substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
     publication_id = pick("publication_id", ("list-id", message.list_id_key(letter)),
+                          # a forwarded copy has no List-Id: the same identity as a direct copy's
+                          ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
                           ("from-address" + forwarded, letter.from_addr))
     publication = pick("publication", ("from-name after ' from '" if substack_split else "from-name" + forwarded,
                                        message.publication_name(letter)))
@@ -92,8 +95,9 @@ def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: s
     x_newsletter = re.search(r"https?://[^\s<>]+", letter.header("X-Newsletter"))
     if x_newsletter:
         return clean_url(x_newsletter.group(0), context), "x-newsletter"
-    if title_url.startswith(("http://", "https://")):
+    # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
+    if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
         return title_url, "title-link"
-    if view_online_url.startswith(("http://", "https://")):
+    if view_online_url.startswith(("http://", "https://")) and clean(view_online_url, context).kind != "opaque":
         return view_online_url, "view-online"
     return "", "none"

@@ -18,12 +18,10 @@ was filed (edited content, changed status): nothing automatic ever replaces a to
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
 import re
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -50,6 +48,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
 LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+GONE = "no longer a note (moved, deleted, or its front matter removed)"
 
 
 @dataclass(frozen=True)
@@ -149,9 +148,12 @@ def read_note(root: Path, path: Path) -> NoteFile | None:
     if not front:
         return None
     try:
-        meta = yaml.load(front, Loader=_Loader)  # noqa: S506 - a safe loader
+        meta = yaml.load(front, Loader=_Loader)  # a safe loader (the C one when PyYAML has it)
     except yaml.YAMLError as exc:
-        raise ArchiveError(f"{path}: the front matter is not valid YAML ({' '.join(str(exc).split())})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for the `---`, +1 from 0-based
+        raise ArchiveError(f"{path}: the front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}"
+                           f"{where}") from None
     if not isinstance(meta, dict):
         return None
     relative = path.relative_to(root).as_posix()
@@ -203,7 +205,7 @@ def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
                 for note in notes:
                     if note.path.resolve() == wanted:
                         return note
-                raise ConfigError(f"{ref} is not a note of the archive {root}")
+                raise ConfigError(f"{ref} is not a note in the archive ({root})")
         raise ConfigError(f"no note at {ref}")
     prefix = ref.lower()
     if len(prefix) < MIN_ID or not re.fullmatch(r"[0-9a-f]+", prefix):
@@ -245,17 +247,16 @@ def select(notes: Iterable[NoteFile], status: str = "draft", publication: str = 
 
 def oldest_first(notes: Iterable[NoteFile]) -> list[NoteFile]:
     """Notes in the order a reviewer takes them (undated last)."""
-    dated = sorted((n for n in notes if n.date is not None), key=_age, reverse=True)
-    return dated + sorted((n for n in notes if n.date is None), key=lambda n: n.relative)
+    return sorted(notes, key=lambda note: _age(note, newest_first=False))
 
 
-def _age(note: NoteFile) -> tuple[int, float, str]:
+def _age(note: NoteFile, newest_first: bool = True) -> tuple[bool, float, str]:
+    """Sort key: dated notes by their moment (a naive date counts as UTC), then undated, then by path."""
     when = note.date
-    if when is None:
-        return (1, 0.0, note.relative)
-    if when.tzinfo is None:
+    if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return (0, -when.timestamp(), note.relative)
+    moment = when.timestamp() if when is not None else 0.0
+    return (when is None, -moment if newest_first else moment, note.relative)
 
 
 # --- Changing -----------------------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: da
     destination = root / target
     if target != note.relative and destination.exists():
         raise ArchiveError(f"cannot move {note.relative} to {target}: a file is already there")
-    when = when or datetime.now(timezone.utc).astimezone()
+    when = when or now()
     archive.write_atomic(note.path, with_status(note.text, status, when).encode("utf-8"))
     if target != note.relative:
         archive.ensure_dir(destination.parent)
@@ -315,7 +316,9 @@ def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: da
     return target
 
 
-GONE = "no longer a note (moved, deleted, or its front matter removed)"
+def now() -> datetime:
+    """The time a reviewer's decision is stamped with (local time, with its offset)."""
+    return datetime.now(timezone.utc).astimezone()
 
 
 def reread(root: Path, note: NoteFile) -> NoteFile:
@@ -336,35 +339,10 @@ def ledger_record(ledger: Ledger, note: NoteFile) -> Record | None:
 
 @contextlib.contextmanager
 def open_ledger(state_dir: Path, wait: float | None = None) -> Iterator[Ledger]:
-    """The ledger, waiting up to `wait` seconds (default LOCK_WAIT_SECONDS) for a running ingest."""
-    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
-    while True:
-        try:
-            ledger = Ledger(state_dir).__enter__()
-            break
-        except ArchiveError:
-            if time.monotonic() >= deadline or not _locked(state_dir / "lock"):
-                raise
-            time.sleep(0.2)
-    try:
+    """The ledger with its write lock, waiting up to `wait` seconds (default LOCK_WAIT_SECONDS) for a
+    run or a daemon poll in progress; a daemon that only waits for mail does not hold it."""
+    with Ledger(state_dir, exclusive=False) as ledger, ledger.writing(LOCK_WAIT_SECONDS if wait is None else wait):
         yield ledger
-    finally:
-        ledger.close()
-
-
-def _locked(lock: Path) -> bool:
-    """Another process holds the ledger lock (so waiting may help)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # also releases the probe's lock
-    return False
 
 
 # --- Re-rendering -------------------------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ def make_note(raw: RawMessage, letter: message.Newsletter, template: str, langua
         author=meta.author,
         publication=meta.publication,
         publication_id=meta.publication_id,
+        subtitle=cleaned.subtitle,
         platform=platform,
         category=next((rule.category for rule in reversed(matching) if rule.category), ""),
         date=meta.date,
@@ -226,7 +227,7 @@ class Pipeline:
 def run_local(config: Config, paths: list[Path], all_messages: bool = False,
               stop: threading.Event | None = None) -> RunSummary:
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
-    with Ledger(config.state_dir) as ledger:
+    with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop)
         for path in paths:
             pipeline.handle_all(local_messages(path))
@@ -240,7 +241,7 @@ def run_imap(config: Config, since: date | None = None, all_messages: bool = Fal
         where = config.source_file or "config/ingester.toml"
         raise ConfigError(f"no account is configured in {where}; add an [[accounts]] section "
                           "(see config/ingester.example.toml) or use `ingest import PATH`")
-    with Ledger(config.state_dir) as ledger:
+    with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop)
         for account in config.accounts:
             run_account(pipeline, account, since)

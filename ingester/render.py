@@ -44,6 +44,7 @@ class NoteFields:
     message_id: str
     source: str
     publication_id: str = ""
+    subtitle: str = ""
     category: str = ""
     forwarded_by: str = ""
     tags: tuple[str, ...] = ()
@@ -62,6 +63,7 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
     body = Template(template).safe_substitute(
         title=escape_line(fields.title),
         original_title=escape_line(fields.original_title),
+        subtitle=escape_line(fields.subtitle),
         link=link,
         url=fields.url or labels["none"],
         category=escape_line(fields.category) or labels["categories"].get(fields.platform, labels["category"]),
@@ -80,6 +82,7 @@ def front_matter(fields: NoteFields) -> str:
     values: list[tuple[str, object]] = [
         ("title", fields.title),
         ("original_title", fields.original_title),
+        *((("subtitle", fields.subtitle),) if fields.subtitle else ()),
         ("url", fields.url),
         ("url_source", fields.url_source),
         ("author", fields.author),
@@ -179,7 +182,7 @@ def outline(sections: list[Section], markdown: str) -> str:
         if section.heading is not None:
             items.append(f"- {section.heading}")
         top = section.level
-        items.extend(f"{'  ' * (level - top)}- {text}" for level, text in section.subheadings)
+        items.extend(f"{'  ' * (level - top)}- {' '.join(text.split())}" for level, text in section.subheadings)
     if items:
         return "\n".join(items)
     sentences = [first_sentence(p) for p in re.split(r"\n\s*\n", markdown) if p.strip()]
@@ -222,6 +225,10 @@ def slug(text: str, limit: int = 60) -> str:
     """A file-name slug safe on every OS: letters and digits of any script, joined by `-`."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(c if c.isalnum() else "-" for c in text if unicodedata.category(c)[0] != "C")
-    text = re.sub(r"-{2,}", "-", text).strip("-")[:limit].rstrip("-") or "note"
+    text = re.sub(r"-{2,}", "-", text).strip("-")
+    if len(text) > limit:  # cut at a word boundary when there is one in the second half
+        cut = text[:limit + 1].rfind("-")
+        text = text[:cut] if cut > limit // 2 else text[:limit]
+    text = text.rstrip("-") or "note"
     # Windows refuses these names whatever the extension (con.md included).
     return f"{text}-note" if WINDOWS_RESERVED.fullmatch(text) else text

@@ -5,7 +5,8 @@ run uses; the daemon adds scheduling (one job per account, `max_instances=1`, `c
 misfire grace time), one IDLE watcher thread per watched folder, retries with exponential backoff
 and jitter, and signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config.
 
-The daemon holds the archive's ledger (and its lock) for its whole life; polls run one at a time.
+The daemon holds the archive's run lock for its whole life (no second ingest); each poll takes the
+short write lock, so `ingest drafts accept` and friends work between polls. Polls run one at a time.
 """
 
 from __future__ import annotations
@@ -105,10 +106,14 @@ class Daemon:
         if account is None or self.stop_event.is_set():
             return
         with self.run_lock:
-            assert self.pipeline is not None
+            assert self.pipeline is not None and self.ledger is not None
             pipeline = self.pipeline
             pipeline.summary = RunSummary()
-            run_account(pipeline, account)
+            try:
+                with self.ledger.writing(wait=60):  # a review decision in progress finishes first
+                    run_account(pipeline, account)
+            except IngesterError as exc:
+                pipeline.summary.errors.append(str(exc))
             summary = pipeline.summary
         state = self.accounts[name]
         if summary.errors:

@@ -8,11 +8,13 @@ the note already there. One process per archive holds `<archive>/.ingest/lock`.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import os
+import time
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -107,9 +109,10 @@ class Ledger:
     threads (the daemon's), one at a time: callers serialise.
     """
 
-    def __init__(self, state_dir: Path, readonly: bool = False) -> None:
+    def __init__(self, state_dir: Path, readonly: bool = False, exclusive: bool = True) -> None:
         self.state_dir = state_dir
         self.readonly = readonly
+        self.exclusive = exclusive  # the run lock: one ingest (run or daemon) per archive
         self._lock_fd: int | None = None
         self.db: sqlite3.Connection | None = None
 
@@ -123,8 +126,9 @@ class Ledger:
                                           check_same_thread=False)
                 return self
             ensure_dir(self.state_dir)
-            self._lock()
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if self.exclusive:
+                self._lock()
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self._migrate()
@@ -159,6 +163,29 @@ class Ledger:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+
+    @contextlib.contextmanager
+    def writing(self, wait: float = 10.0) -> Iterator[None]:
+        """Hold the write lock while notes and ledger rows change together.
+
+        Short-lived (a run, one daemon poll, one review decision), so `ingest drafts accept` works
+        while the daemon idles, and neither can change a note under the other.
+        """
+        fd = os.open(self.state_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise ArchiveError(f"another ingest is writing to {self.state_dir.parent}; "
+                                           "try again when it has finished") from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _migrate(self) -> None:
         db = self._db

@@ -268,8 +268,8 @@ def main() -> None:
     cli(prog_name="ingest")
 
 
-from ingester.cli.drafts import drafts, rerender, review  # noqa: E402 - registered last: it imports this module
+from ingester.cli import drafts as _drafts  # registered last: it imports this module
 
-cli.add_command(drafts)
-cli.add_command(review)
-cli.add_command(rerender)
+cli.add_command(_drafts.drafts)
+cli.add_command(_drafts.review)
+cli.add_command(_drafts.rerender)

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from ingester import config as config_mod, notes
+from ingester import config as config_mod
+from ingester import notes
 from ingester.cli import EXIT_SOME_FAILED
 from ingester.config import Config
 from ingester.errors import ArchiveError
@@ -76,8 +77,8 @@ def drafts() -> None:
     \b
     Examples:
         ingest drafts                                # the drafts, newest first
-        ingest drafts show 3ba55b6
-        ingest drafts accept 3ba55b6 54ad864
+        ingest drafts show c2f51ed
+        ingest drafts accept c2f51ed 7c8e7e4
         ingest drafts discard archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md
     """
 
@@ -126,8 +127,8 @@ def show(ctx: click.Context, ref: str, raw: bool) -> None:
 
     \b
     Examples:
-        ingest drafts show 3ba55b6
-        ingest drafts show 3ba55b6 --raw > copy.md
+        ingest drafts show c2f51ed
+        ingest drafts show c2f51ed --raw > copy.md
     """
     arch = Archive.load(ctx)
     note = arch.find([ref])[0]
@@ -147,7 +148,7 @@ def edit(ctx: click.Context, ref: str) -> None:
 
     \b
     Examples:
-        ingest drafts edit 3ba55b6
+        ingest drafts edit c2f51ed
         EDITOR=nano ingest drafts edit archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md
     """
     arch = Archive.load(ctx)
@@ -155,36 +156,60 @@ def edit(ctx: click.Context, ref: str) -> None:
     click.echo(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}")
 
 
-def _status_command(status: str, summary: str, examples: str) -> click.Command:
-    verb = DONE[status]
+@drafts.command("accept")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.pass_context
+def accept(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Mark notes as reviewed (status: reviewed, reviewed_at: now).
 
-    @click.pass_context
-    def command(ctx: click.Context, refs: tuple[str, ...]) -> None:
-        arch = Archive.load(ctx)
-        chosen = arch.find(refs)
-        with notes.open_ledger(arch.config.state_dir) as ledger:
-            for note in chosen:
-                moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
-                if moved_to is None:
-                    click.echo(f"{'unchanged':<10} {arch.short(note)}  {arch.path(note)} (already {status})")
-                else:
-                    click.echo(f"{verb:<10} {arch.short(note)}  {arch.path(moved_to)}")
-
-    command.__doc__ = f"{summary}\n\n\b\nExamples:\n{examples}"
-    return click.argument("refs", nargs=-1, required=True, metavar="ID...")(command)
+    \b
+    Examples:
+        ingest drafts accept c2f51ed
+        ingest drafts accept c2f51ed 7c8e7e4 3a84b58
+    """
+    _set_status(ctx, refs, "reviewed")
 
 
-drafts.command("accept")(_status_command(
-    "reviewed", "Mark notes as reviewed (status: reviewed, reviewed_at: now).",
-    "    ingest drafts accept 3ba55b6\n    ingest drafts accept 3ba55b6 54ad864 c8ec7ff"))
-drafts.command("discard")(_status_command(
-    "discarded", "Discard notes: status discarded, moved to <archive>/.discarded/ (same sub-path).\n\n"
-    "The ledger keeps their messages as filed, so no later run files them again; "
-    "`ingest drafts list --status discarded` still lists them and `ingest drafts reopen` brings them back.",
-    "    ingest drafts discard 3ba55b6\n    ingest drafts discard archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"))
-drafts.command("reopen")(_status_command(
-    "draft", "Make notes drafts again (a discarded note moves back into the archive).",
-    "    ingest drafts reopen 3ba55b6"))
+@drafts.command("discard")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.pass_context
+def discard(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Discard notes: status discarded, moved to <archive>/.discarded/ (same sub-path).
+
+    The ledger keeps their messages as filed, so no later run files them again; `ingest drafts list
+    --status discarded` still lists them and `ingest drafts reopen` brings them back.
+
+    \b
+    Examples:
+        ingest drafts discard c2f51ed
+        ingest drafts discard archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md
+    """
+    _set_status(ctx, refs, "discarded")
+
+
+@drafts.command("reopen")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.pass_context
+def reopen(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Make notes drafts again (a discarded note moves back into the archive).
+
+    \b
+    Examples:
+        ingest drafts reopen c2f51ed
+    """
+    _set_status(ctx, refs, "draft")
+
+
+def _set_status(ctx: click.Context, refs: tuple[str, ...], status: str) -> None:
+    arch = Archive.load(ctx)
+    chosen = arch.find(refs)  # every id is checked before any note changes
+    with notes.open_ledger(arch.config.state_dir) as ledger:
+        for note in chosen:
+            moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
+            if moved_to is None:
+                click.echo(f"{'unchanged':<10} {arch.short(note)}  {arch.path(note)} (already {status})")
+            else:
+                click.echo(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to)}")
 
 
 @click.command("review")
@@ -193,8 +218,9 @@ def review(ctx: click.Context) -> None:
     """Go through the drafts, oldest first: each is shown, then one key decides.
 
     a accept, d discard, e edit (then decide), s skip, q quit (Ctrl-C and Ctrl-D quit too). Keys are
-    read straight from the terminal, so it works over SSH; the ledger is locked only for the moment
-    a decision is written, so a running daemon is not held up.
+    read straight from the terminal, so it works over SSH. The ledger is locked only while a decision
+    is written (waiting up to 10 s for a running ingest); a decision that cannot be written is
+    reported and the review goes on.
 
     \b
     Examples:
@@ -211,8 +237,9 @@ def review(ctx: click.Context) -> None:
         if _review_one(arch, note, f"[{number}/{len(queue)}]", counts) == "quit":
             break
     left = len(notes.select(notes.scan(arch.config.archive_path)))
+    failed = f", {counts['failed']} not saved" if counts["failed"] else ""
     click.echo(f"Reviewed: {counts['accepted']} accepted, {counts['discarded']} discarded, "
-               f"{counts['skipped']} skipped; {left} {'draft' if left == 1 else 'drafts'} left.")
+               f"{counts['skipped']} skipped{failed}; {left} {'draft' if left == 1 else 'drafts'} left.")
 
 
 def _review_one(arch: Archive, note: NoteFile, position: str, counts: Counter[str]) -> str:
@@ -230,13 +257,21 @@ def _review_one(arch: Archive, note: NoteFile, position: str, counts: Counter[st
         click.echo(action)
         if action in ("accept", "discard"):
             status = "reviewed" if action == "accept" else "discarded"
-            with notes.open_ledger(arch.config.state_dir) as ledger:
-                moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
+            try:
+                with notes.open_ledger(arch.config.state_dir) as ledger:
+                    moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
+            except ArchiveError as exc:  # e.g. an ingest holds the archive: say so, keep reviewing
+                click.echo(f"Error: {exc}\n", err=True)
+                counts["failed"] += 1
+                return "failed"
             counts[DONE[status]] += 1
             click.echo(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to or note)}\n")
             return action
         if action == "edit":
-            click.echo(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}\n")
+            try:
+                click.echo(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}\n")
+            except click.ClickException as exc:  # the editor failed: say so, show the note again
+                click.echo(f"Error: {exc.format_message()}\n", err=True)
             continue
         if action == "skip":
             counts["skipped"] += 1
@@ -259,6 +294,7 @@ def _read_key() -> str:
             return "quit"
         if len(key) == 1 and key.lower() in KEYS:
             return KEYS[key.lower()]
+        click.echo("\a", nl=False)  # the terminal bell: not one of the keys
 
 
 @click.command("rerender")
@@ -275,7 +311,7 @@ def rerender(ctx: click.Context, refs: tuple[str, ...], all_drafts: bool) -> Non
     \b
     Examples:
         ingest rerender --all
-        ingest rerender 3ba55b6 54ad864
+        ingest rerender c2f51ed 7c8e7e4
     """
     if bool(refs) == all_drafts:
         raise click.UsageError("give the IDs of the notes to re-render, or --all (not both)")
