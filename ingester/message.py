@@ -209,6 +209,20 @@ def needs_action(letter: Newsletter) -> str | None:
     return None
 
 
+MESSAGE_ID_LINE = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+
+
+def quick_key(raw: bytes) -> str:
+    """The ledger key (`Newsletter.key`) read cheaply from the raw header block: no MIME parse.
+
+    Used to skip already-filed messages before any work; the full parse confirms it later.
+    """
+    head = re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0]
+    match = MESSAGE_ID_LINE.search(head)
+    message_id = normalise_message_id(match.group(1).decode("ascii", "replace")) if match else ""
+    return message_id or f"sha256:{content_hash(raw)}"
+
+
 def content_hash(raw: bytes) -> str:
     """sha256 of the message with CRLF normalised, so an IMAP copy and an mbox copy hash alike."""
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()

@@ -8,7 +8,12 @@ connect, wrong password) stop that account only and are reported in `RunSummary.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import signal
 import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -18,7 +23,7 @@ from ingester import archive, message, metadata, render
 from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
 from ingester.config import Account, Config, Rule
 from ingester.convert import html_to_markdown, text_to_markdown
-from ingester.errors import ArchiveError, ConfigError, SourceError
+from ingester.errors import ConfigError, SourceError
 from ingester.resolve import Resolver, make_resolver
 from ingester.source import ImapSession, RawMessage, local_messages
 from ingester.state import Ledger, Location
@@ -119,132 +124,269 @@ def matching_rules(rules: tuple[Rule, ...], letter: message.Newsletter, meta: me
     return [rule for rule in rules if rule.matches(letter.from_addr, publications)]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the CPU-heavy part found for one message (parse, decide, clean, convert, render).
+
+    Made in a worker process when there are several; the main process files it: duplicate check,
+    note write, ledger row.
+    """
+
+    key: str
+    message_id: str = ""
+    content_hash: str = ""
+    skip: str = ""
+    action: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    date: datetime | None = None
+    title: str = ""
+    folder: str = ""
+    error: str = ""
+
+
+def prepare(raw: RawMessage, config: Config, template: str, all_messages: bool,
+            resolve: Resolver | None = None) -> Prepared:
+    """Everything about one message that needs no archive and no ledger. Never raises."""
+    limits = config.limits
+    if len(raw.raw) > limits.message_bytes:
+        return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), config))
+    try:
+        letter = message.parse(raw.raw, limits.parts, limits.header_chars)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
+        return Prepared(key=f"sha256:{message.content_hash(raw.raw)}", content_hash=message.content_hash(raw.raw),
+                        error=_error_line(exc))
+    ids = {"key": letter.key, "message_id": letter.message_id, "content_hash": letter.content_hash}
+    try:
+        skip, action = skip_reason(raw, letter, config, all_messages)
+        if skip:
+            return Prepared(**ids, skip=skip, action=action)
+        note = make_note(raw, letter, template, config.language, config.rules, resolve, limits.html_bytes)
+    except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
+        return Prepared(**ids, error=_error_line(exc))
+    return Prepared(**ids, text=note.text, date=note.fields.date, title=note.fields.title, folder=note.folder)
+
+
+def _error_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def oversized(size: int, config: Config) -> str:
+    return f"too large: {size:,} bytes > [limits] message_bytes = {config.limits.message_bytes:,}"
+
+
+def skip_reason(raw: RawMessage, letter: message.Newsletter, config: Config,
+                all_messages: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(why this message gets no note, the needs-action entry) — ("", ()) to file it."""
+    if not letter.headers:
+        return NOT_A_MESSAGE, ()
+    action = message.needs_action(letter)
+    if action:
+        link = confirm_link(letter.html) if letter.html else message.first_url(letter.text or "", CONFIRM_HINT)
+        entry = (("source", raw.source), ("subject", letter.subject), ("reason", action), ("link", link))
+        return f"needs action: {action}" + (f": {link}" if link else ""), entry
+    if any(rule.skip for rule in matching_rules(config.rules, letter)):
+        return "skipped by a [[rules]] entry in the config", ()
+    if not all_messages and message.newsletter_reason(letter, config.allow_senders) is None:
+        return NOT_A_NEWSLETTER, ()
+    return "", ()
+
+
+# Per worker process: built once, used for every message it converts.
+_WORKER: dict[str, object] = {}
+
+
+def _worker_init(config: Config, template: str, all_messages: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    resolve = make_resolver(config.resolve_hosts, config.resolve_timeout) if config.resolve_opaque else None
+    _WORKER.update(config=config, template=template, all_messages=all_messages, resolve=resolve)
+
+
+def _worker_prepare(raw: RawMessage) -> Prepared:
+    return prepare(raw, _WORKER["config"], _WORKER["template"], _WORKER["all_messages"],  # type: ignore[arg-type]
+                   _WORKER["resolve"])  # type: ignore[arg-type]
+
+
+POOL_AFTER = 8  # messages: fewer are converted in-process (starting workers costs more than it saves)
+
+
 class Pipeline:
-    """Handles messages one by one against one archive and its ledger."""
+    """Files messages against one archive and its ledger, converting in `jobs` worker processes."""
 
     def __init__(self, config: Config, ledger: Ledger, all_messages: bool = False,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, jobs: int = 1,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.stop = stop or threading.Event()
         self.config = config
         self.ledger = ledger
         self.all_messages = all_messages
+        self.jobs = max(1, jobs)
+        self.progress = progress
         self.template = load_template(config)
         self.resolve = make_resolver(config.resolve_hosts, config.resolve_timeout) if config.resolve_opaque else None
         self.summary = RunSummary()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def handle(self, raw: RawMessage) -> None:
-        """File, skip or record the failure of one message."""
+        """File, skip or record the failure of one message (in this process)."""
+        if not self._known_duplicate(raw):
+            self.commit(raw, prepare(raw, self.config, self.template, self.all_messages, self.resolve))
+
+    def handle_all(self, messages: Iterable[RawMessage]) -> list[int]:
+        """Handle messages until they run out or a stop is requested; the UIDs handled (IMAP only).
+
+        Conversion runs ahead in the pool (a bounded window, so memory does not grow with the
+        mailbox) while this process fetches the next messages and files results in order.
+        """
+        handled: list[int] = []
+        window: deque[tuple[RawMessage, Future[Prepared] | Prepared]] = deque()
+        seen = 0
+
+        def file_until(limit: int) -> None:
+            while len(window) > limit:
+                raw, result = window.popleft()
+                self.commit(raw, result.result() if isinstance(result, Future) else result)
+                if raw.uid is not None:
+                    handled.append(raw.uid)
+
+        for raw in messages:
+            if self.stopping:
+                self.summary.stopped = True
+                break
+            seen += 1
+            if self._known_duplicate(raw):
+                if raw.uid is not None and not window:
+                    handled.append(raw.uid)
+                elif raw.uid is not None:
+                    window.append((raw, Prepared(key="", skip="duplicate")))
+                continue
+            pool = self._pool_for(seen)
+            if pool is None:
+                window.append((raw, prepare(raw, self.config, self.template, self.all_messages, self.resolve)))
+                file_until(0)
+            else:
+                window.append((raw, pool.submit(_worker_prepare, raw)))
+                file_until(self.jobs * 4)
+        file_until(0)
+        return handled
+
+    def _pool_for(self, seen: int) -> ProcessPoolExecutor | None:
+        if self.jobs == 1 or seen <= POOL_AFTER:
+            return self._pool
+        if self._pool is None:
+            # forkserver: workers never inherit the daemon's threads, sockets or SQLite handle
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"),
+                                             initializer=_worker_init,
+                                             initargs=(self.config, self.template, self.all_messages))
+        return self._pool
+
+    def _known_duplicate(self, raw: RawMessage) -> bool:
+        """Already filed (by the cheap identity read from the raw headers): skip all the work."""
+        record = self.ledger.get(message.quick_key(raw.raw))
+        if record is None or record.outcome != "filed":
+            return False
+        self.summary.duplicates += 1
+        if raw.uid is not None:
+            self.ledger.add_location(record.key, Location(raw.account, raw.folder, raw.uidvalidity, raw.uid))
+        self._tick()
+        return True
+
+    def commit(self, raw: RawMessage, prepared: Prepared) -> None:
+        """File what `prepare` found: a note (unless a duplicate), a skip or a failure; record it."""
+        if prepared.skip == "duplicate" and not prepared.key:
+            return  # counted when it was seen
+        self._tick()
         location = Location(raw.account, raw.folder, raw.uidvalidity, raw.uid) if raw.uid is not None else None
-        limits = self.config.limits
-        if len(raw.raw) > limits.message_bytes:
-            self.skip_oversized(raw, len(raw.raw), location)
-            return
-        try:
-            letter = message.parse(raw.raw, limits.parts, limits.header_chars)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
-            self._fail(f"sha256:{message.content_hash(raw.raw)}", "", raw, exc, location)
-            return
-        known = self.ledger.get(letter.key)
+        ledger, summary = self.ledger, self.summary
+        known = ledger.get(prepared.key) if prepared.key else None
         if known is not None and known.outcome == "filed":
-            self.summary.duplicates += 1
+            summary.duplicates += 1
             if location is not None:
-                self.ledger.add_location(letter.key, location)
+                ledger.add_location(prepared.key, location)
             return
-        skip = self.skip_reason(raw, letter)
-        if skip:
-            self.summary.skipped += 1
-            self.ledger.record(letter.key, letter.message_id, letter.content_hash, "skipped", skip, raw.source, location)
+        if prepared.error:
+            self._fail(prepared, raw, location)
             return
-        try:
-            note = make_note(raw, letter, self.template, self.config.language, self.config.rules, self.resolve,
-                             limits.html_bytes)
-            root = self.config.archive_path / archive.safe_folder(note.folder)
-            path = archive.note_path(root, note.fields.date, render.slug(note.fields.title))
-            written = archive.write_note(path, note.text, f"message_id: {render.yaml_value(letter.message_id)}"
-                                         if letter.message_id else f"source: {render.yaml_value(raw.source)}")
-        except ArchiveError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
-            self._fail(letter.key, letter.message_id, raw, exc, location, letter.content_hash)
+        if prepared.skip:
+            summary.skipped += 1
+            if prepared.action:
+                summary.needs_action.append(dict(prepared.action))
+            ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "skipped", prepared.skip,
+                          raw.source, location)
             return
-        relative = str(written.relative_to(self.config.archive_path))
-        self.ledger.store_raw(letter.content_hash, raw.raw)
-        self.ledger.record(letter.key, letter.message_id, letter.content_hash, "filed", relative, raw.source, location,
-                           note_sha256=archive.note_sha256(written.read_text(encoding="utf-8")))
-        self.summary.filed += 1
-        self.summary.notes.append(str(written))
+        root = self.config.archive_path / archive.safe_folder(prepared.folder)
+        path = archive.note_path(root, prepared.date, render.slug(prepared.title))
+        written = archive.write_note(path, prepared.text, f"message_id: {render.yaml_value(prepared.message_id)}"
+                                     if prepared.message_id else f"source: {render.yaml_value(raw.source)}")
+        ledger.store_raw(prepared.content_hash, raw.raw)
+        ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "filed",
+                      str(written.relative_to(self.config.archive_path)), raw.source, location,
+                      note_sha256=archive.note_sha256(written.read_text(encoding="utf-8")))
+        summary.filed += 1
+        summary.notes.append(str(written))
         logger.info("filed %s", written)
 
     def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:
         """Too large to parse safely: recorded as skipped, with its size, under its source."""
-        reason = (f"too large: {size:,} bytes > [limits] message_bytes = {self.config.limits.message_bytes:,}")
         self.summary.skipped += 1
-        self.ledger.record(f"oversized:{raw.source}", "", "", "skipped", reason, raw.source, location)
+        self.ledger.record(f"oversized:{raw.source}", "", "", "skipped", oversized(size, self.config), raw.source,
+                           location)
 
-    def skip_reason(self, raw: RawMessage, letter: message.Newsletter) -> str | None:
-        """Why this message gets no note (recorded in the ledger), or None to file it."""
-        if not letter.headers:
-            return NOT_A_MESSAGE
-        action = message.needs_action(letter)
-        if action:
-            link = confirm_link(letter.html) if letter.html else message.first_url(letter.text or "", CONFIRM_HINT)
-            self.summary.needs_action.append({"source": raw.source, "subject": letter.subject, "reason": action,
-                                              "link": link})
-            return f"needs action:   {action}" + (f": {link}" if link else "")
-        if any(rule.skip for rule in matching_rules(self.config.rules, letter)):
-            return "skipped by a [[rules]] entry in the config"
-        if not self.all_messages and message.newsletter_reason(letter, self.config.allow_senders) is None:
-            return NOT_A_NEWSLETTER
-        return None
-
-    def _fail(self, key: str, message_id: str, raw: RawMessage, exc: Exception, location: Location | None,
-              content_hash: str = "") -> None:
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        logger.debug("message %s failed", raw.source, exc_info=True)
-        self.ledger.store_raw(content_hash or key.removeprefix("sha256:"), raw.raw)
-        self.ledger.record(key, message_id, content_hash or key.removeprefix("sha256:"), "failed", error,
+    def _fail(self, prepared: Prepared, raw: RawMessage, location: Location | None) -> None:
+        logger.debug("message %s failed: %s", raw.source, prepared.error)
+        self.ledger.store_raw(prepared.content_hash, raw.raw)
+        self.ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "failed", prepared.error,
                            raw.source, location)
         self.summary.failed += 1
-        self.summary.failures.append({"source": raw.source, "error": error})
+        self.summary.failures.append({"source": raw.source, "error": prepared.error})
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(1, 0)
+
+    def expect(self, count: int) -> None:
+        """Tell the progress display how many more messages are coming (IMAP knows; files don't)."""
+        if self.progress is not None:
+            self.progress(0, count)
 
     @property
     def stopping(self) -> bool:
         return self.stop.is_set()
 
-    def handle_all(self, messages: Iterable[RawMessage]) -> list[int]:
-        """Handle messages until they run out or a stop is requested; the UIDs handled (IMAP only)."""
-        handled = []
-        for raw in messages:
-            if self.stopping:
-                self.summary.stopped = True
-                break
-            self.handle(raw)
-            if raw.uid is not None:
-                handled.append(raw.uid)
-        return handled
-
 
 def run_local(config: Config, paths: list[Path], all_messages: bool = False,
-              stop: threading.Event | None = None) -> RunSummary:
+              stop: threading.Event | None = None, jobs: int = 1,
+              progress: Callable[[int, int], None] | None = None) -> RunSummary:
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
     with Ledger(config.state_dir) as ledger, ledger.writing():
-        pipeline = Pipeline(config, ledger, all_messages, stop)
-        for path in paths:
-            pipeline.handle_all(local_messages(path))
+        pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+        try:
+            for path in paths:
+                pipeline.handle_all(local_messages(path))
+        finally:
+            pipeline.close()
         return pipeline.summary
 
 
 def run_imap(config: Config, since: date | None = None, all_messages: bool = False,
-             stop: threading.Event | None = None) -> RunSummary:
+             stop: threading.Event | None = None, jobs: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> RunSummary:
     """File the newsletters in every configured account's folders (since a date, or new since last run)."""
     if not config.accounts:
         where = config.source_file or "config/ingester.toml"
         raise ConfigError(f"no account is configured in {where}; add an [[accounts]] section "
                           "(see config/ingester.example.toml) or use `ingest import PATH`")
     with Ledger(config.state_dir) as ledger, ledger.writing():
-        pipeline = Pipeline(config, ledger, all_messages, stop)
-        for account in config.accounts:
-            run_account(pipeline, account, since)
+        pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+        try:
+            for account in config.accounts:
+                run_account(pipeline, account, since)
+        finally:
+            pipeline.close()
         return pipeline.summary
 
 
@@ -292,6 +434,7 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
                                                 folder=folder, uidvalidity=uidvalidity, uid=uid), size,
                                      Location(name, folder, uidvalidity, uid))
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
+    pipeline.expect(len(wanted))
     handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))
     # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.
     last = previous

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,47 @@ def _stop_on_signal() -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr (messages done, rate, ETA) for runs longer than a few seconds.
+
+    Only on a terminal, never with --json or -q; it appears after PROGRESS_AFTER seconds so quick
+    runs print nothing but their result.
+    """
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    state = {"done": 0, "total": 0, "bar": None, "task": None}
+    started = time.monotonic()
+    bar = Progress(TextColumn("filing"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]:>6.1f} msg/s"), TimeRemainingColumn(), transient=True)
+
+    def update(advance: int, more: int) -> None:
+        state["done"] += advance
+        state["total"] += more
+        elapsed = time.monotonic() - started
+        if state["task"] is None and elapsed >= PROGRESS_AFTER:
+            bar.start()
+            state["task"] = bar.add_task("filing", total=state["total"] or None, rate=0.0)
+        if state["task"] is not None:
+            bar.update(state["task"], completed=state["done"], total=max(state["total"], state["done"]) or None,
+                       rate=state["done"] / elapsed)
+
+    try:
+        yield update
+    finally:
+        if state["task"] is not None:
+            bar.stop()
+
+
+PROGRESS_AFTER = 2.0  # seconds
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object.")
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+                           show_default="number of cores", help="Worker processes converting messages.")
 all_option = click.option("--all", "all_messages", is_flag=True,
                           help="File every message, not only those that look like newsletters.")
 
@@ -116,13 +158,14 @@ all_option = click.option("--all", "all_messages", is_flag=True,
               help="Backfill: messages received on or after this date (IMAP SINCE).")
 @json_option
 @all_option
+@jobs_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=config_mod.ENV_VAR,
               help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).")
 @click.option("-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: IMAP commands too).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.version_option(__version__, prog_name="ingest")
 @click.pass_context
-def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages: bool,
+def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages: bool, jobs: int,
         config_path: str | None, verbose: int, quiet: bool) -> None:
     """Turn the newsletters in your IMAP mailbox into clean Markdown notes.
 
@@ -139,10 +182,11 @@ def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages:
     _setup_logging(verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    ctx.obj["quiet"] = quiet
     if ctx.invoked_subcommand is None:
         config = _load_config(ctx)
-        with _stop_on_signal() as stop:
-            summary = pipeline.run_imap(config, since.date() if since else None, all_messages, stop)
+        with _stop_on_signal() as stop, _progress(not (as_json or quiet)) as progress:
+            summary = pipeline.run_imap(config, since.date() if since else None, all_messages, stop, jobs, progress)
         _report(summary, as_json)
 
 
@@ -150,8 +194,9 @@ def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @json_option
 @all_option
+@jobs_option
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_messages: bool) -> None:
+def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_messages: bool, jobs: int) -> None:
     """File the newsletters found in local files: mbox, Maildir, .eml, or folders of .eml.
 
     Same pipeline and archive as an IMAP run; a message already filed (same Message-ID) is
@@ -163,8 +208,8 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_mess
         ingest import ~/Mail/Newsletters/          # a Maildir or a folder of .eml files
         ingest import issue.eml --json
     """
-    with _stop_on_signal() as stop:
-        summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages, stop)
+    with _stop_on_signal() as stop, _progress(not (as_json or ctx.obj["quiet"])) as progress:
+        summary = pipeline.run_local(_load_config(ctx), list(paths), all_messages, stop, jobs, progress)
     _report(summary, as_json)
 
 
