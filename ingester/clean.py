@@ -48,7 +48,8 @@ VIEW_ONLINE = re.compile(
     r"lire en ligne|webversion",
     re.I,
 )
-GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/proxy/", re.I)
+TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
+GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips)/", re.I)
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
@@ -179,7 +180,7 @@ def _quote_tweets(tags: list[Tag]) -> None:
             outer.unwrap()
         for img in tweet.find_all("img"):
             img.decompose()  # avatars and badges
-        texts = [t for t in tweet.stripped_strings]
+        texts = [t for t in tweet.stripped_strings if not TWEET_COUNTS.fullmatch(t)]
         quote = tweet.wrap(BeautifulSoup("", "html.parser").new_tag("blockquote"))
         tweet.replace_with(*[BeautifulSoup(f"<p>{htmllib.escape(t)}</p>", "html.parser").p for t in texts])
         if href:
@@ -286,7 +287,7 @@ def _view_online_link(tags: list[Tag]) -> str:
     anchors = [a for a in tags if a.name == "a" and a.has_attr("href")]
     link = next((a for a in anchors if "view-online-link" in (a.get("class") or ())), None)
     if link is None:
-        link = next((a for a in anchors if VIEW_ONLINE.search(a.get_text(" "))), None)
+        link = next((a for a in anchors if VIEW_ONLINE.search(" ".join(a.get_text(" ").split()))), None)
     return str(link["href"]) if link is not None else ""
 
 
@@ -379,12 +380,15 @@ def _has_content_link(block: Tag) -> bool:
 def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None:
     """Tracking pixels and beacons go (known tracker URL, 0-2 px, hidden); real images keep clean URLs."""
     for img in _live(tags, "img"):
-        src = str(img.get("src", "")).strip()
+        src = _unproxied(str(img.get("src", "")).strip())
+        if src.lower().startswith("cid:"):
+            img.decompose()  # a part of the message itself: no viewer of the note can show it
+            continue
         if not src or is_tracker_image(src) or _is_tiny(img) or _is_hidden(img):
             img.decompose()
             counts.pixels_removed += bool(src)
             continue
-        img["src"] = counts.cleaned(_unproxied(src), context).url
+        img["src"] = counts.cleaned(src, context).url
         for attr in ("srcset", "data-src", "width", "height", "style"):
             img.attrs.pop(attr, None)
     for tag in _live(tags):

@@ -178,8 +178,6 @@ VIEW_IN_BROWSER = ("clean.VIEW_ONLINE requires 'in your/a/the browser', so a pla
                    "(or one with a line break inside the link text) is not recognised")
 OPAQUE_URL = "metadata.canonical_url takes a view-online link that is an opaque click wrapper (SendGrid) as the URL"
 KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("php-mime-mail-parser/issue230", "url"): VIEW_IN_BROWSER,
-    ("php-mime-mail-parser/issue230", "url_source"): VIEW_IN_BROWSER,
 }
 
 FIELDS = ("platform", "title", "author", "publication", "publication_id", "date", "url", "url_source")
@@ -199,7 +197,6 @@ KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of t
     "unspy/2023-01-16-norma.u1.eml": "the imprint: addresses and court register lines",
 }
 NON_WEB_LINKS: dict[str, str] = {
-    "spamscope/mail_test_5": "inline images keep their cid: source (clean._drop_pixels keeps any src)",
 }
 
 
@@ -413,8 +410,6 @@ def test_footnote_reference_is_not_glued_to_the_text() -> None:
     assert "土路1" not in fixture_note("buttondown-post.eml", "zh").text
 
 
-@XFAIL(strict=True, reason="a static tweet (div.tweet) is rendered as one link spanning the avatar, the text, "
-                           "a rule and the like counts; it should be a quote with its link, without the avatar")
 def test_static_tweet_is_a_quote_with_its_link() -> None:
     body = body_of(fixture_note("substack-custom-domain.eml").text)
     assert "> Every database team eventually reinvents the ledger." in body
@@ -465,14 +460,10 @@ def test_forward_block_time_is_in_the_forwarders_zone() -> None:
     assert date == datetime(2025, 3, 3, 7, 30, tzinfo=timezone(timedelta(hours=8)))
 
 
-@XFAIL(strict=True, reason="images of a Gmail forward keep the ci*.googleusercontent.com proxy URL; the original "
-                           "is in the fragment")
 def test_gmail_image_proxy_is_undone() -> None:
     assert "googleusercontent.com" not in fixture_note("substack-gmail-forward.eml", "zh").text
 
 
-@XFAIL(strict=True, reason="'view email in \\n browser': CHROME_TEXT and VIEW_ONLINE match the link text with "
-                           "its line break, so the line stays in the note and is not taken as the URL")
 def test_view_in_browser_with_a_line_break_is_chrome_and_the_url() -> None:
     note = fixture_note("conference-x-mac-cyrillic-issue230.eml")
     assert "view email in browser" not in note.text
@@ -484,7 +475,6 @@ def test_french_view_in_browser_line_is_gone() -> None:
     assert "ne s'affiche pas correctement" not in fixture_note("emailsys-french-spamscope-5.eml").text
 
 
-@XFAIL(strict=True, reason="cid: images (parts of the message) are written as ![](cid:…), which no viewer shows")
 def test_no_cid_image_in_note() -> None:
     assert "](cid:" not in fixture_note("emailsys-french-spamscope-5.eml").text
 
