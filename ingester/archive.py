@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +32,19 @@ def ensure_dir(path: Path) -> None:
         raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from None
 
 
+WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.I)
+
+
 def safe_folder(folder: str) -> Path:
-    """A configured sub-folder as a relative path that stays inside the archive."""
-    parts = [p for p in Path(folder).parts if p not in ("", ".", "..", "/") and not p.startswith(".")]
+    """A configured sub-folder as a relative path that stays inside the archive, portable to Windows."""
+    parts = []
+    for part in Path(folder).parts:
+        part = re.sub(r'[\x00-\x1f<>:"|?*\\]', "-", part).strip(" .")
+        if not part or part.startswith(".") or part in ("..", "/"):
+            continue
+        if WINDOWS_DEVICES.fullmatch(part):
+            part = f"{part}-folder"
+        parts.append(part.encode("utf-8")[:100].decode("utf-8", "ignore"))
     return Path(*parts) if parts else Path()
 
 

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
 
 from ingester.links import CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
 
@@ -49,6 +49,7 @@ VIEW_ONLINE = re.compile(
     re.I,
 )
 TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
+URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
 GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips)/", re.I)
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
@@ -231,7 +232,11 @@ def confirm_link(html: str) -> str:
 def _parse(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        return BeautifulSoup(html, "html.parser")
+        try:
+            return BeautifulSoup(html, "html.parser")
+        except ParserRejectedMarkup:
+            # html.parser gives up on some broken marked sections ("<![en="): show them as text
+            return BeautifulSoup(re.sub(r"<!(?!--)", "&lt;!", html), "html.parser")
 
 
 DATE_LIKE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$")
@@ -381,14 +386,14 @@ def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None
     """Tracking pixels and beacons go (known tracker URL, 0-2 px, hidden); real images keep clean URLs."""
     for img in _live(tags, "img"):
         src = _unproxied(str(img.get("src", "")).strip())
-        if src.lower().startswith("cid:"):
-            img.decompose()  # a part of the message itself: no viewer of the note can show it
+        if not re.match(r"(?:https?:)?//", src, re.I):
+            img.decompose()  # cid: (a part of the message), data:, javascript:: nothing a note may load
             continue
         if not src or is_tracker_image(src) or _is_tiny(img) or _is_hidden(img):
             img.decompose()
             counts.pixels_removed += bool(src)
             continue
-        img["src"] = counts.cleaned(src, context).url
+        img["src"] = markdown_safe_url(counts.cleaned(src, context).url)
         for attr in ("srcset", "data-src", "width", "height", "style"):
             img.attrs.pop(attr, None)
     for tag in _live(tags):
@@ -434,7 +439,7 @@ def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve
                 counts.links_dropped += 1
                 counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe mailto link")
             elif href.lower().startswith(("mailto:", "tel:")):
-                anchor.attrs = {"href": href}
+                anchor.attrs = {"href": markdown_safe_url(href)}
             else:
                 anchor.unwrap()  # javascript:, data:, cid:, relative: nothing a note can open
             continue
@@ -450,7 +455,12 @@ def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve
                 url = resolved.url
         if url == result.url and result.kind == "opaque":
             counts.opaque_links += 1
-        anchor.attrs = {"href": url}
+        anchor.attrs = {"href": markdown_safe_url(url)}
+
+
+def markdown_safe_url(url: str) -> str:
+    """The URL with the characters that could end a Markdown link destination percent-encoded."""
+    return URL_BREAKERS.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
 
 
 def _flatten_layout_tables(tags: list[Tag]) -> None:

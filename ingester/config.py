@@ -67,7 +67,8 @@ class Account:
                     f"account {self.name!r}: password_command exited with status {result.returncode}; "
                     "run it in a shell to see why"
                 )
-            return result.stdout.strip("\r\n")
+            # the trailing newline `pass` and friends print, nothing else: spaces may be part of it
+            return re.sub(r"\r?\n\Z", "", result.stdout)
         if self.password_env:
             value = os.environ.get(self.password_env)
             if value is None:
@@ -267,6 +268,8 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
     folder = _string(raw, "folder", where, problems)
     if folder and (Path(folder).is_absolute() or ".." in Path(folder).parts):
         problems.append(f"{where} folder: must be a relative folder inside the archive, not {folder!r}")
+    elif folder and ("\x00" in folder or any(len(p.encode()) > 100 for p in Path(folder).parts)):
+        problems.append(f"{where} folder: no NUL characters, and each part at most 100 bytes")
     if len(problems) > before:
         return None
     return Rule(sender=sender, publication=publication, tags=tuple(tags), category=category, skip=skip is True,

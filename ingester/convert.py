@@ -8,6 +8,9 @@ import html2text
 
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 
+FENCE = re.compile(r"^\s*(```|~~~)")
+LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
+NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
@@ -38,7 +41,29 @@ def html_to_markdown(html: str) -> str:
     # html2text keeps state between calls (link lists, outtext), so use a fresh, identically
     # configured instance per document rather than sharing one.
     markdown = _converter().handle(html)
-    return tidy(markdown)
+    return tidy(neutralise(markdown))
+
+
+def neutralise(markdown: str) -> str:
+    """No live HTML and no non-web links in a note, whatever the email's text said.
+
+    html2text turns `&lt;script&gt;` text back into `<script>` and leaves `[x](javascript:…)` text
+    as it is; a Markdown previewer would run both. Outside code, `<` before a tag-like character is
+    escaped (autolinks `<https://…>` stay), and a link whose destination is not http(s), mailto or
+    an anchor loses its link syntax.
+    """
+    out, in_fence = [], False
+    for line in markdown.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):  # even parts are outside inline code
+                parts[i] = NON_WEB_LINK.sub(lambda m: "\\[" + m.group(1) + "\\](" + m.group(2) + ")", parts[i])
+                parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out)
 
 
 def text_to_markdown(text: str, context: LinkContext | None = None) -> str:

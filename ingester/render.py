@@ -26,6 +26,7 @@ YAML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 MAX_OUTLINE_ITEMS = 12
+MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
 WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", re.I)
 
 
@@ -59,13 +60,14 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
     """The complete note text: front matter, then the template filled in."""
     labels = LABELS[language]
     sections = split_sections(markdown)
-    link = f"[{escape_link_text(fields.original_title or fields.title)}]({fields.url})" if fields.url else labels["none"]
+    url = markdown_url(fields.url)
+    link = f"[{escape_link_text(fields.original_title or fields.title)}]({url})" if url else labels["none"]
     body = Template(template).safe_substitute(
         title=escape_line(fields.title),
         original_title=escape_line(fields.original_title),
         subtitle=escape_line(fields.subtitle),
         link=link,
-        url=fields.url or labels["none"],
+        url=url or labels["none"],
         category=escape_line(fields.category) or labels["categories"].get(fields.platform, labels["category"]),
         author=escape_line(fields.author) or labels["none"],
         publication=escape_line(fields.publication) or labels["none"],
@@ -211,14 +213,22 @@ def render_sections(sections: list[Section], intro_label: str) -> str:
 
 
 def escape_line(text: str) -> str:
-    """A single line of text that Markdown shows as typed: no block markers at the start, no newlines."""
-    text = " ".join(text.split())
-    return re.sub(r"^([#>+\-*=]|\d+[.)])", r"\\\1", text)
+    """A single line of text that Markdown shows as typed: no block markers at the start, no newlines,
+    no HTML (a Subject of `<script>` stays text), no link syntax."""
+    text = re.sub(r"([\\<\[\]`*_])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"^([#>+\-=]|\d+[.)])", r"\\\1", text)
 
 
 def escape_link_text(text: str) -> str:
-    """Link text with brackets (and backslashes) escaped so the link stays a link."""
-    return re.sub(r"([\\\[\]])", r"\\\1", " ".join(text.split()))
+    """Link text with brackets, `<` and backslashes escaped so the link stays a link and holds no HTML."""
+    return re.sub(r"([\\\[\]<`])", r"\\\1", " ".join(text.split()))
+
+
+def markdown_url(url: str) -> str:
+    """A web URL fit for `[text](url)`: only http(s), and nothing in it can close the link."""
+    if not re.match(r"https?://", url, re.I):
+        return ""
+    return re.sub(r"[\s()<>\[\]\"`\\]", lambda m: f"%{ord(m.group(0)):02X}", url)
 
 
 def slug(text: str, limit: int = 60) -> str:
@@ -226,6 +236,8 @@ def slug(text: str, limit: int = 60) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(c if c.isalnum() else "-" for c in text if unicodedata.category(c)[0] != "C")
     text = re.sub(r"-{2,}", "-", text).strip("-")
+    while len(text.encode("utf-8")) > MAX_SLUG_BYTES:  # file names are limited in bytes (255)
+        text = text[:-1]
     if len(text) > limit:  # cut at a word boundary when there is one in the second half
         cut = text[:limit + 1].rfind("-")
         text = text[:cut] if cut > limit // 2 else text[:limit]

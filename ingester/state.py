@@ -122,7 +122,7 @@ class Ledger:
             if self.readonly:
                 if not path.exists():
                     raise ArchiveError(f"no ledger in {self.state_dir}: nothing was ingested into this archive yet")
-                self.db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None,
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
                                           check_same_thread=False)
                 return self
             ensure_dir(self.state_dir)

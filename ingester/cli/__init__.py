@@ -310,6 +310,7 @@ def clean_url_command(urls: tuple[str, ...], explain: bool) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    os.umask(0o077)  # notes, ledger, raw messages: readable by the user only
     cli(prog_name="ingest")
 
 
