@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -197,8 +199,16 @@ _WORKER: dict[str, object] = {}
 
 def _worker_init(config: Config, template: str, all_messages: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     resolve = make_resolver(config.resolve_hosts, config.resolve_timeout) if config.resolve_opaque else None
     _WORKER.update(config=config, template=template, all_messages=all_messages, resolve=resolve)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose ingest was killed (even by SIGKILL) exits too: the pool's queues never tell it."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _worker_prepare(raw: RawMessage) -> Prepared:
@@ -278,8 +288,9 @@ class Pipeline:
         if self.jobs == 1 or seen <= POOL_AFTER:
             return self._pool
         if self._pool is None:
-            # forkserver: workers never inherit the daemon's threads, sockets or SQLite handle
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("forkserver"),
+            # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
+            # exit when this process dies (even by SIGKILL: their task pipe closes)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init,
                                              initargs=(self.config, self.template, self.all_messages))
         return self._pool
