@@ -42,8 +42,9 @@ def safe_folder(folder: str) -> Path:
         part = re.sub(r'[\x00-\x1f<>:"|?*\\]', "-", part).strip(" .")
         if not part or part.startswith(".") or part in ("..", "/"):
             continue
-        if WINDOWS_DEVICES.fullmatch(part):
-            part = f"{part}-folder"
+        if WINDOWS_DEVICES.fullmatch(part):  # "LPT1.txt" is LPT1 to Windows: the suffix goes before the dot
+            stem, dot, rest = part.partition(".")
+            part = f"{stem}-folder{dot}{rest}"
         parts.append(part.encode("utf-8")[:100].decode("utf-8", "ignore"))
     return Path(*parts) if parts else Path()
 
