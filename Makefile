@@ -32,3 +32,27 @@ test: install dovecot
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Backfill benchmark (issue #8): N = 2,000 newsletters from ../shared/corpus in a throwaway Dovecot,
+# then the quick benches (retention, links, metadata; ~15 s). Not part of `make test`.
+# More: `$(BIN)/python bench/backfill.py --n 10000 --rss-check`; bench/daemon.py (minutes) by hand.
+.PHONY: bench
+bench: install dovecot
+	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/links.py
+	$(BIN)/python bench/metadata.py
+
+# make fuzz: the fuzz targets of tests/test_fuzz.py for much longer (random, FUZZ_EXAMPLES examples per
+# property, an example database in .hypothesis/), then the atheris (libFuzzer) harness for FUZZ_SECONDS
+# when atheris installs. A crash prints its input: save it under tests/fixtures/fuzz/ (see tests/test_fuzz.py).
+FUZZ_EXAMPLES ?= 20000
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -k test_fuzz_
+	@$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/pip install --quiet 'atheris>=2.3' \
+	  || echo "atheris did not install: skipping the libFuzzer run"
+	@if $(BIN)/python -c 'import atheris' 2>/dev/null; then \
+	  $(BIN)/python bench/fuzz_atheris.py -max_total_time=$(FUZZ_SECONDS); \
+	fi

@@ -303,11 +303,13 @@ def _drop_hidden(tags: list[Tag], counts: _Counts) -> None:
 
 
 def _drop_chrome(tags: list[Tag], counts: _Counts, classes: tuple[str, ...]) -> None:
-    for name in classes:
-        has = _has_classes(name)
-        for tag in _live(tags):
-            if not _gone(tag) and has(tag):
-                counts.drop(tag, f"email chrome .{name}")
+    wanted = set(classes)
+    for tag in tags:  # document order: an outer chrome block goes before its inner ones are looked at
+        if _gone(tag) or not tag.get("class"):
+            continue
+        hit = next((c for c in (re.sub(r"^m_-?\d+", "", c) for c in tag.get("class") or ()) if c in wanted), None)
+        if hit:
+            counts.drop(tag, f"email chrome .{hit}")
     for anchor in _live(tags, "a"):
         if _gone(anchor):
             continue

@@ -112,13 +112,19 @@ def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
 
 def _parse(raw: bytes, policy: email.policy.Policy, max_parts: int, max_header_chars: int) -> Newsletter:
     msg = email.message_from_bytes(raw, policy=policy)
+    charset = _body_charset(msg)
+    first: dict[str, str] = {}  # each header decoded once: the first value of each name
+    for key, value in msg.raw_items():
+        if key.lower() not in first and len(first) < 200:
+            first[key.lower()] = decode_header_value(str(value)[:max_header_chars], charset)
+    names = {key.lower(): key for key in reversed(list(msg.keys()))}
 
     def header(msg: Message, name: str) -> str:
-        return header_value(msg, name, max_header_chars)
+        return first.get(name.lower(), "")
 
     from_name, from_addr = parse_from(header(msg, "From"))
     html, text = bodies(msg, max_parts)
-    kept = tuple((name, header(msg, name)) for name in list(dict.fromkeys(msg.keys()))[:200])
+    kept = tuple((names[key], value) for key, value in first.items())
     letter = Newsletter(
         message_id=normalise_message_id(header(msg, "Message-ID")),
         content_hash=content_hash(raw),
