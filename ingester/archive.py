@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 from ingester.errors import ArchiveError
@@ -86,25 +87,13 @@ def _holds(path: Path, line: str) -> bool:
 
 def _link_new(target: Path, data: bytes) -> bool:
     """Durably create `target` with `data`; False if the name was taken meanwhile."""
-    # hidden and not *.md: a temp file left by a crash never looks like a note
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
+    with _durable_temp(target.parent, data, f"cannot write note {target}") as tmp:
         try:
-            os.link(tmp, target)
+            os.link(tmp, target)  # unlike a rename, never replaces an existing note
         except FileExistsError:
             return False
         fsync_dir(target.parent)
-        return True
-    except OSError as exc:
-        raise ArchiveError(f"cannot write note {target}: {exc.strerror}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -113,19 +102,30 @@ def write_atomic(path: Path, data: bytes) -> None:
     For files the program owns (raw messages) and for a person's own status changes; new notes use
     `write_note`, which never replaces anything.
     """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with _durable_temp(path.parent, data, f"cannot write {path}") as tmp:
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
+    """A user-only temp file in `folder` holding `data`, fsynced; removed afterwards if still there.
+
+    Hidden and not `*.md`: a temp file left by a crash never looks like a note.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        yield tmp
     except OSError as exc:
+        raise ArchiveError(f"{what}: {exc.strerror}") from None
+    finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise ArchiveError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def note_sha256(text: str) -> str:
