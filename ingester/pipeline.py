@@ -7,6 +7,7 @@ connect, wrong password) stop that account only and are reported in `RunSummary.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ from ingester import archive, message, metadata, render
 from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
 from ingester.config import Account, Config, Rule
 from ingester.convert import html_to_markdown, text_to_markdown
-from ingester.errors import ConfigError, SourceError
+from ingester.errors import ArchiveError, ConfigError, SourceError
 from ingester.resolve import Resolver, make_resolver
 from ingester.source import ImapSession, RawMessage, local_messages
 from ingester.state import Ledger, Location
@@ -331,8 +332,12 @@ class Pipeline:
             return
         root = self.config.archive_path / archive.safe_folder(prepared.folder)
         path = archive.note_path(root, prepared.date, render.slug(prepared.title))
-        written = archive.write_note(path, prepared.text, f"message_id: {render.yaml_value(prepared.message_id)}"
-                                     if prepared.message_id else f"source: {render.yaml_value(raw.source)}")
+        try:
+            written = archive.write_note(path, prepared.text, f"message_id: {render.yaml_value(prepared.message_id)}"
+                                         if prepared.message_id else f"source: {render.yaml_value(raw.source)}")
+        except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
+            self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
+            return
         ledger.store_raw(prepared.content_hash, raw.raw)
         ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "filed",
                       str(written.relative_to(self.config.archive_path)), raw.source, location,

@@ -161,7 +161,7 @@ all_option = click.option("--all", "all_messages", is_flag=True,
 @jobs_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=config_mod.ENV_VAR,
               help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).")
-@click.option("-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: IMAP commands too).")
+@click.option("-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: also the IMAP library's own debug log).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.version_option(__version__, prog_name="ingest")
 @click.pass_context
