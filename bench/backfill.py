@@ -26,9 +26,10 @@ One run measures, on the same mailbox, and prints one table:
   7. NAIVE PEER (bench/naive_peer.py): one FETCH per message, stdlib parse + html2text, no cleaning.
 Fetch rows are the median of `--fetch-repeats` runs after an untimed warm-up; rows 3-4 run in
 this process. Rows 5-7 each get a fresh archive/output dir and run under a small wrapper that
-makes itself child subreaper, so that orphaned descendants (the multiprocessing forkserver, which
-forks the pool workers and is never waited for, and the resource tracker) are reaped by it and
-their CPU is counted: CPU = user + system of the whole tree (RUSAGE_CHILDREN of the wrapper).
+makes itself child subreaper, so that descendants nobody waits for (multiprocessing's resource
+tracker; with the forkserver start method, the forkserver and every pool worker it forks) are
+reaped by it and their CPU is counted: CPU = user + system of the whole tree (RUSAGE_CHILDREN of
+the wrapper); plain RUSAGE_CHILDREN or /usr/bin/time of the ingest process would miss them.
 Memory: "tree PSS" is the peak of the summed PSS of every process of the run, sampled from
 /proc/<pid>/smaps_rollup every 0.2 s (PSS shares pages between forked processes fairly);
 "max proc RSS" is the largest single process's peak RSS (ru_maxrss). The memory target is judged
@@ -467,6 +468,18 @@ def naive(server: DovecotServer, user: str, size: int) -> Row:
 
 
 # --- Report -------------------------------------------------------------------------------------
+def code_version() -> str:
+    """The commit measured, "+dirty" when ingester/ differs from it (the figures belong to that code)."""
+    try:
+        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "ingester"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return rev + ("+dirty ingester/" if dirty else "")
+
+
 def machine_facts() -> dict[str, str]:
     try:
         dovecot = subprocess.run([shutil.which("dovecot") or "/usr/sbin/dovecot", "--version"],
@@ -476,7 +489,7 @@ def machine_facts() -> dict[str, str]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.machine())
     from importlib.metadata import version
-    return {"cores": str(os.cpu_count()), "usable cores": str(len(os.sched_getaffinity(0))), "cpu": model,
+    return {"code": code_version(), "cores": str(os.cpu_count()), "usable cores": str(len(os.sched_getaffinity(0))), "cpu": model,
             "python": platform.python_version(), "dovecot": dovecot, "load average": _loadavg(), "os": platform.platform(),
             "libraries": ", ".join(f"{p} {version(p)}" for p in ("html2text", "beautifulsoup4", "imapclient"))}
 
@@ -522,15 +535,25 @@ def targets(rows: dict[str, Row], cores: int, n: int, split: dict[str, float],
     out.append(("per-message work ÷ html2text alone", f"{ratio:.2f}×", f"≤ {WORK_MAX}×", ratio <= WORK_MAX))
     out.append((f"  (the {split['filed']:,} of {n:,} messages that are filed, not skipped)",
                 f"{split['work'] / split['h2t']:.2f}×" if split["h2t"] else "-", "(information)", None))
+    if work.cpu and h2t.cpu:  # CPU seconds do not grow when other work takes the core away
+        out.append(("  (on CPU time instead of wall time)", f"{work.cpu / h2t.cpu:.2f}×", "(information)", None))
     scaling = one.wall / e2e.wall
     out.append((f"end to end ÷ one worker ({cores} cores)", f"{scaling:.2f}×", f"≥ {SCALING_MIN}×",
                 None if cores < 2 else scaling >= SCALING_MIN))
+    if e2e.cpu and one.cpu:
+        free = max(0.0, cores - (e2e.other_load or 0.0))
+        out.append((f"  (CPU of the run: default ÷ one worker; cores left by others during default: {free:.2f})",
+                    f"{e2e.cpu / one.cpu:.2f}×", "(information)", None))
     ceiling = cores * work.rate
     share = e2e.rate / ceiling
     out.append((f"end to end ÷ (cores ÷ per-message work) = {e2e.rate:.1f} ÷ {ceiling:.1f} msg/s",
                 f"{share:.2f}×", f"≥ {CEILING_MIN}×", share >= CEILING_MIN))
     faster = peer.wall / e2e.wall
     out.append(("end to end speed ÷ naive peer", f"{faster:.2f}×", f"≥ {NAIVE_MIN}×", faster >= NAIVE_MIN))
+    if e2e.cpu and peer.cpu:
+        name = (f"  (CPU per message: ours {e2e.cpu / e2e.messages * 1000:.1f} ms, naive peer "
+                f"{peer.cpu / peer.messages * 1000:.1f} ms)")
+        out.append((name, f"{e2e.cpu / e2e.messages / (peer.cpu / peer.messages):.2f}×", "(information)", None))
     big = rss.get(max(RSS_SIZES)) if rss else (e2e if n >= max(RSS_SIZES) else None)
     out.append((f"peak memory (tree PSS) at N = {max(RSS_SIZES):,}",
                 f"{big.tree_pss_mb:.0f} MB" if big else "not measured", f"< {RSS_MAX_MB:.0f} MB",
@@ -551,6 +574,14 @@ def print_targets(lines: list[tuple[str, str, str, bool | None]]) -> None:
     print("\ntargets (issue #8)")
     for name, value, required, ok in lines:
         print(f"  {name:<78} {value:>14}  {required:>9}  {verdict(ok) if required != '(information)' else ''}")
+
+
+def log_row(row: Row) -> Row:
+    """A finished measurement on stderr at once: a long run that dies still leaves its figures."""
+    print(f"[{time.strftime('%H:%M:%S')}] {row.label}: {row.messages} msgs, {row.wall:.2f} s, "
+          f"CPU {fmt(row.cpu, '.2f')} s, tree PSS {fmt(row.tree_pss_mb, '.1f')} MB, "
+          f"others {fmt(row.other_load, '.2f')}", file=sys.stderr, flush=True)
+    return row
 
 
 # --- Main ---------------------------------------------------------------------------------------
@@ -585,20 +616,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"(avg {size / args.n / 1000:.1f} KB), loaded by {args.load} in {load['seconds']:.2f} s\n")
         with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
             config = config_mod.load(write_config(server, user, Path(tmp)))
-            rows = {
-                "raw": fetch_row("raw fetch ceiling (imaplib)", lambda: raw_fetch(server, user, args.batch),
-                                 args.fetch_repeats, f"UID FETCH {args.batch}/cmd, debug 0"),
-                "ours": fetch_row("our fetch stage (ImapSession)", lambda: our_fetch(config), args.fetch_repeats,
-                                  "imapclient, FETCH_BATCH/cmd"),
-            }
+            rows: dict[str, Row] = {}
+            rows["raw"] = log_row(fetch_row("raw fetch ceiling (imaplib)", lambda: raw_fetch(server, user, args.batch),
+                                            args.fetch_repeats, f"UID FETCH {args.batch}/cmd, debug 0"))
+            rows["ours"] = log_row(fetch_row("our fetch stage (ImapSession)", lambda: our_fetch(config),
+                                             args.fetch_repeats, "imapclient, FETCH_BATCH/cmd"))
             rows["h2t"], h2t_by_file = html2text_alone(bases, args.n, args.step_hours)
+            log_row(rows["h2t"])
             rows["work"], work_by_file, outcome_of = work_alone(bases, args.n, args.step_hours, config)
+            log_row(rows["work"])
         filed = [f for f, o in outcome_of.items() if o == "filed"]
         split = {"filed": sum(outcome_of.get(bases[i % len(bases)].file) == "filed" for i in range(args.n)),
                  "work": sum(work_by_file[f] for f in filed), "h2t": sum(h2t_by_file.get(f, 0.0) for f in filed)}
-        rows["e2e"] = end_to_end(server, user, f"ingest --since, default (jobs {cores})", None, size)
-        rows["one"] = end_to_end(server, user, "ingest --since --jobs 1", 1, size)
-        rows["naive"] = naive(server, user, size)
+        rows["e2e"] = log_row(end_to_end(server, user, f"ingest --since, default (jobs {cores})", None, size))
+        rows["one"] = log_row(end_to_end(server, user, "ingest --since --jobs 1", 1, size))
+        rows["naive"] = log_row(naive(server, user, size))
         print_table([rows[k] for k in ("raw", "ours", "h2t", "work", "e2e", "one", "naive")])
 
         rss: dict[int, Row] | None = None
@@ -609,8 +641,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                     rss[n] = rows["e2e"]
                     continue
                 other, other_mailbox = new_mailbox(server, bases, n, args)
-                rss[n] = end_to_end(server, other, f"ingest --since, default, N = {n:,}", None,
-                                    int(other_mailbox["bytes"]))
+                rss[n] = log_row(end_to_end(server, other, f"ingest --since, default, N = {n:,}", None,
+                                            int(other_mailbox["bytes"])))
                 server.doveadm("expunge", "-u", other, "mailbox", "INBOX", "all")  # free the disk
             print("\npeak memory of end to end (default settings) by mailbox size, same run")
             for n, row in sorted(rss.items()):
