@@ -7,13 +7,15 @@ Gmail forwards prefix class names with `m_<digits>`, so classes are matched by s
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
+from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
+from bs4.element import PreformattedString
 
 from ingester.links import CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
 
@@ -50,6 +52,7 @@ VIEW_ONLINE = re.compile(
 )
 TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
+GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
 GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips)/", re.I)
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
@@ -62,10 +65,20 @@ MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the ema
 MAX_TEXT_AFTER_FOOTER = 200  # characters after a block for it to count as the end of the email
 
 
+# The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
+# ("text", characters). Plain data, so `convert` turns it into Markdown without parsing HTML again.
+Event = tuple
+ByClass = dict[str, list[tuple[int, Tag]]]
+TEXT_TYPES = (NavigableString, CData)  # the strings `get_text()` counts
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                       "track", "wbr"})
+
+
 @dataclass(frozen=True)
 class CleanedHtml:
-    """The article HTML and what the HTML said about the post.
+    """The article and what the HTML said about the post.
 
+    :ivar events: the article as start/end/text events (see `Event`)
     :ivar title: the post title shown in the email (Substack `h1.post-title`), or ""
     :ivar title_url: the cleaned href of the title link, or ""
     :ivar view_online_url: the cleaned "view in browser" link, or ""
@@ -76,7 +89,7 @@ class CleanedHtml:
     :ivar links_dropped: unsubscribe, preference, confirm and action links removed
     """
 
-    html: str
+    events: tuple[Event, ...] = ()
     title: str = ""
     subtitle: str = ""
     author: str = ""
@@ -88,6 +101,19 @@ class CleanedHtml:
     opaque_links: int = 0
     links_dropped: int = 0
     removed: tuple[str, ...] = ()
+
+    @property
+    def html(self) -> str:
+        """The article written out as HTML (for tests and reading); conversion uses `events`."""
+        parts = []
+        for kind, name, *attrs in self.events:
+            if kind == "text":
+                parts.append(htmllib.escape(name, quote=False))
+            elif kind == "start":
+                parts.append(f"<{name}" + "".join(f' {k}="{htmllib.escape(v)}"' for k, v in attrs[0]) + ">")
+            elif name not in VOID_TAGS:
+                parts.append(f"</{name}>")
+        return "".join(parts)
 
 
 @dataclass
@@ -126,23 +152,32 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     context = context or LinkContext()
     counts = _Counts()
     soup = _parse(html)
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
+    unwanted = [node for node in soup.descendants if type(node) is Comment or node.name in DROP_TAGS]
+    for node in unwanted:
+        if not _gone(node):  # not inside something removed already
+            node.decompose()
     _limit_depth(soup)
-    counts.document_size = len(soup.get_text(" ", strip=True))
     # One walk over the tree; every later step picks from this list instead of searching again
     # (bs4 searches are whole-tree walks, and a newsletter has thousands of tags).
-    tags = [t for t in soup.descendants if isinstance(t, Tag)]
-    title_tag = _first(tags, "post-title", "h1")
+    tags: list[Tag] = []
+    by_class: ByClass = {}  # class name (Gmail prefix removed) → (position, tag) in document order
+    strings = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            for name in dict.fromkeys(map(_bare_class, node.get("class") or ())):
+                by_class.setdefault(name, []).append((len(tags), node))
+            tags.append(node)
+        elif type(node) in TEXT_TYPES and (text := node.strip()):
+            strings.append(len(text))
+    counts.document_size = sum(strings) + max(0, len(strings) - 1)  # len(soup.get_text(" ", strip=True))
+    title_tag = _first(by_class, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
-    meta = _first(tags, "post-meta")
+    meta = _first(by_class, "post-meta")
     view_online = _view_online_link(tags)
     found = {
         "title": _text(title_tag),
         "title_url": clean_url(str(title_link["href"]), context) if title_link else "",
-        "subtitle": _text(_first(tags, "subtitle", "h3")),
+        "subtitle": _text(_first(by_class, "subtitle", "h3")),
         "author": _byline(meta),
         "view_online_url": clean_url(view_online, context) if view_online else "",
     }
@@ -150,14 +185,14 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
         title_tag.decompose()
     _drop_pixels(tags, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
     _drop_hidden(tags, counts)
-    _drop_chrome(tags, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
-    _quote_tweets(tags)
+    _drop_chrome(tags, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _quote_tweets(by_class)
     _clean_links(tags, counts, context, resolve)
     for caption in _live(tags, "figcaption"):
         caption.name = "p"  # its own paragraph, not glued to the image
     _flatten_layout_tables(tags)
     return CleanedHtml(
-        html=_article_html(soup, tags), pixels_removed=counts.pixels_removed,
+        events=_article_events(soup, by_class), pixels_removed=counts.pixels_removed,
         links_cleaned=counts.links_cleaned, wrappers_decoded=counts.wrappers_decoded,
         opaque_links=counts.opaque_links, links_dropped=counts.links_dropped, removed=tuple(counts.removed), **found,
     )
@@ -169,9 +204,9 @@ def _gone(tag: Tag) -> bool:
     return bool(tag.__dict__.get("_decomposed"))
 
 
-def _quote_tweets(tags: list[Tag]) -> None:
+def _quote_tweets(by_class: ByClass) -> None:
     """An embedded tweet or post (Substack's static tweets) becomes a quote of its text with its link."""
-    for tweet in [t for t in _live(tags) if _has_classes("tweet")(t)]:
+    for _, tweet in by_class.get("tweet", ()):
         if _gone(tweet):
             continue
         outer = tweet.find_parent("a", href=True)  # Substack wraps the whole tweet in its link
@@ -260,28 +295,59 @@ DATE_TAIL = re.compile(r"\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A
 NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
 
 
-def _article_html(soup: BeautifulSoup, tags: list[Tag]) -> str:
+def _article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:
     """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
     is_body = _has_classes("body", "markup")
-    blocks = [tag for tag in _live(tags) if is_body(tag) and not tag.find_parent(is_body)]
-    if blocks:
-        return "\n".join(block.decode_contents() for block in blocks)
-    root = soup.body or soup
-    return root.decode_contents()
+    blocks = [tag for _, tag in by_class.get("body", ()) if not _gone(tag) and is_body(tag)
+              and not tag.find_parent(is_body)]
+    events: list[Event] = []
+    for i, block in enumerate(blocks or [soup.body or soup]):
+        if i:
+            events.append(("text", "\n"))
+        _events(block, events)
+    return tuple(events)
+
+
+def _events(root: Tag, out: list[Event]) -> None:
+    """The contents of `root` as start/end/text events, in document order: what an HTML parser
+    would report for `root.decode_contents()`, without writing the HTML out and parsing it again."""
+    open_tags: list[Tag] = [root]
+    for node in root.descendants:
+        while node.parent is not open_tags[-1]:
+            out.append(("end", open_tags.pop().name))
+        if isinstance(node, Tag):
+            out.append(("start", node.name, tuple((k, " ".join(v) if isinstance(v, list) else v)
+                                                   for k, v in node.attrs.items())))
+            open_tags.append(node)
+        elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
+            out.append(("text", str(node)))
+    while len(open_tags) > 1:
+        out.append(("end", open_tags.pop().name))
 
 
 def _has_classes(*wanted: str) -> Callable[[Tag], bool]:
     def matches(tag: Tag) -> bool:
-        have = [re.sub(r"^m_-?\d+", "", c) for c in tag.get("class") or ()]
+        have = tag.get("class")
+        if not have:
+            return False
+        have = [_bare_class(c) for c in have]
         return all(w in have for w in wanted)
 
     return matches
 
 
-def _first(tags: list[Tag], classes: str, name: str | None = None) -> Tag | None:
+@functools.lru_cache(maxsize=4096)
+def _bare_class(name: str) -> str:
+    """The class name without a Gmail forward's `m_<digits>` prefix."""
+    return GMAIL_CLASS_PREFIX.sub("", name)
+
+
+def _first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | None:
     """First live tag (optionally of one name) with all the given classes, Gmail `m_<digits>` prefixes allowed."""
-    has = _has_classes(*classes.split())
-    return next((t for t in tags if not _gone(t) and (name is None or t.name == name) and has(t)), None)
+    first, *_ = wanted = classes.split()
+    has = _has_classes(*wanted)
+    return next((t for _, t in by_class.get(first, ()) if not _gone(t) and (name is None or t.name == name) and has(t)),
+                None)
 
 
 def _text(tag: Tag | None) -> str:
@@ -297,18 +363,27 @@ def _view_online_link(tags: list[Tag]) -> str:
 
 
 def _drop_hidden(tags: list[Tag], counts: _Counts) -> None:
+    """Hidden blocks (preheaders) go; so do tracking beacons in `background` attributes and styles."""
     for tag in tags:
-        if not _gone(tag) and (tag.has_attr("hidden") or HIDDEN_STYLE.search(str(tag.get("style", "")))):
+        if _gone(tag):
+            continue
+        style = str(tag.get("style", ""))
+        if "url(" in style and any(is_tracker_image(url) for url in BACKGROUND_URL.findall(style)):
+            del tag["style"]
+            counts.pixels_removed += 1
+        if tag.has_attr("background"):
+            counts.pixels_removed += is_tracker_image(str(tag["background"]))
+            del tag["background"]
+        if tag.has_attr("hidden") or (style and HIDDEN_STYLE.search(style)):
             counts.drop(tag, "hidden text (preheader)")
 
 
-def _drop_chrome(tags: list[Tag], counts: _Counts, classes: tuple[str, ...]) -> None:
+def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: tuple[str, ...]) -> None:
     wanted = set(classes)
-    for tag in tags:  # document order: an outer chrome block goes before its inner ones are looked at
-        if _gone(tag) or not tag.get("class"):
-            continue
-        hit = next((c for c in (re.sub(r"^m_-?\d+", "", c) for c in tag.get("class") or ()) if c in wanted), None)
-        if hit:
+    marked = dict(sorted(hit for name in wanted for hit in by_class.get(name, ())))
+    for tag in marked.values():  # document order: an outer chrome block goes before its inner ones are looked at
+        if not _gone(tag):
+            hit = next(c for c in map(_bare_class, tag.get("class") or ()) if c in wanted)
             counts.drop(tag, f"email chrome .{hit}")
     for anchor in _live(tags, "a"):
         if _gone(anchor):
@@ -385,7 +460,8 @@ def _has_content_link(block: Tag) -> bool:
 
 
 def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None:
-    """Tracking pixels and beacons go (known tracker URL, 0-2 px, hidden); real images keep clean URLs."""
+    """Tracking images go (known tracker URL, 0-2 px, hidden); real images keep clean URLs.
+    (Beacons in styles and `background` attributes go in `_drop_hidden`, the walk over every tag.)"""
     for img in _live(tags, "img"):
         src = _unproxied(str(img.get("src", "")).strip())
         if not re.match(r"(?:https?:)?//", src, re.I):
@@ -398,14 +474,6 @@ def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None
         img["src"] = markdown_safe_url(counts.cleaned(src, context).url)
         for attr in ("srcset", "data-src", "width", "height", "style"):
             img.attrs.pop(attr, None)
-    for tag in _live(tags):
-        style = str(tag.get("style", ""))
-        if "url(" in style and any(is_tracker_image(url) for url in BACKGROUND_URL.findall(style)):
-            del tag["style"]
-            counts.pixels_removed += 1
-        if tag.has_attr("background"):
-            counts.pixels_removed += is_tracker_image(str(tag["background"]))
-            del tag["background"]
 
 
 def _unproxied(src: str) -> str:
@@ -470,8 +538,9 @@ def _flatten_layout_tables(tags: list[Tag]) -> None:
     tables = _live(tags, "table")
     owned: dict[int, list[Tag]] = {id(t): [] for t in tables}
     not_data: set[int] = set()
+    table_at: dict[int, Tag | None] = {}  # id(tag) → the nearest table that is the tag or holds it
     for tag in _live(tags):
-        owner = tag.find_parent("table") if tag.name in TABLE_PARTS or tag.name in NOT_IN_DATA_TABLES else None
+        owner = _table_at(tag.parent, table_at) if tag.name in TABLE_PARTS or tag.name in NOT_IN_DATA_TABLES else None
         if owner is None:
             continue
         if tag.name in TABLE_PARTS:
@@ -482,11 +551,24 @@ def _flatten_layout_tables(tags: list[Tag]) -> None:
         cells = owned[id(table)]
         if id(table) not in not_data and _is_data_table(cells):
             continue
-        if table.find_parent("table") is not None:
-            not_data.add(id(table.find_parent("table")))
+        if (outer := _table_at(table.parent, table_at)) is not None:
+            not_data.add(id(outer))
         for tag in [table, *cells]:
             tag.name = "div"
             tag.attrs = {}
+
+
+def _table_at(tag: Tag | None, memo: dict[int, Tag | None]) -> Tag | None:
+    """`tag` if it is a table, else its nearest table ancestor (what `find_parent` finds, without
+    bs4's generic matching, and each ancestor chain walked once)."""
+    chain = []
+    while tag is not None and tag.name != "table" and id(tag) not in memo:
+        chain.append(tag)
+        tag = tag.parent
+    found = memo[id(tag)] if tag is not None and id(tag) in memo else tag
+    for seen in chain:
+        memo[id(seen)] = found
+    return found
 
 
 TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"})

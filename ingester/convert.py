@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import html2text
 
@@ -11,6 +12,7 @@ from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 FENCE = re.compile(r"^\s*(```|~~~)")
 LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
 NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
+NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
@@ -36,12 +38,32 @@ def _converter() -> html2text.HTML2Text:
     return h
 
 
-def html_to_markdown(html: str) -> str:
-    """Markdown for cleaned article HTML, with runs of blank lines collapsed."""
-    # html2text keeps state between calls (link lists, outtext), so use a fresh, identically
-    # configured instance per document rather than sharing one.
-    markdown = _converter().handle(html)
-    return tidy(neutralise(markdown))
+def events_to_markdown(events: Iterable[tuple]) -> str:
+    """Markdown for the cleaned article given as parser events (`clean.Event`): html2text is driven
+    with them directly, so the HTML is parsed once per message, not written out and parsed again."""
+    h = _converter()
+    after_block = False  # the last event opened or closed a paragraph (html2text then ignores whitespace)
+    keeps_space = 0  # open a, pre and table elements, where html2text does not start paragraphs
+    for kind, name, *attrs in events:
+        if kind == "text":
+            if after_block and not keeps_space and not h.stressed and not name.strip():
+                # Whitespace between blocks: most of an email's text events. Do what handle_data()
+                # would do with it, without its four regex passes (html2text pinned in pyproject).
+                h.preceding_stressed, h.preceding_data, h.space = False, name, True
+                continue
+            if name[:1] in NO_SPACE_BEFORE:
+                h.preceding_stressed = False  # html2text would write "**bold** , text"
+            h.handle_data(name)
+            after_block = False
+            continue
+        if kind == "start":
+            h.handle_starttag(name, list(attrs[0]))
+        else:
+            h.handle_endtag(name)
+        after_block = name in ("p", "div")
+        if name in ("a", "pre", "table"):
+            keeps_space += 1 if kind == "start" else -1
+    return tidy(neutralise(h.optwrap(h.finish())))
 
 
 def neutralise(markdown: str) -> str:

@@ -13,6 +13,7 @@ import email.header
 import email.policy
 import email.utils
 import fnmatch
+import functools
 import hashlib
 import html as htmllib
 import itertools
@@ -81,21 +82,6 @@ class Newsletter:
         return parse(raw)
 
 
-def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> Newsletter:
-    """Parse raw message bytes into a `Newsletter`; never raises on malformed input.
-
-    At most `max_parts` MIME parts are looked at and header values are cut at `max_header_chars`
-    before decoding (hostile input: thousands of parts, megabyte headers).
-    """
-    raw = cap_header_lines(raw, max_header_chars)
-    try:
-        return _parse(raw, email.policy.default, max_parts, max_header_chars)
-    except RecursionError:
-        # The structured-header parser recurses once per nested comment "((((…": parse again with
-        # the legacy policy, which keeps headers as plain strings.
-        return _parse(raw, email.policy.compat32, max_parts, max_header_chars)
-
-
 def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
     """Cut every header field (with its continuation lines) to `max_chars` before the stdlib parses it.
 
@@ -110,8 +96,17 @@ def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
     return b"".join(f[:max_chars] for f in fields) + body
 
 
-def _parse(raw: bytes, policy: email.policy.Policy, max_parts: int, max_header_chars: int) -> Newsletter:
-    msg = email.message_from_bytes(raw, policy=policy)
+def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> Newsletter:
+    """Parse raw message bytes into a `Newsletter`; never raises on malformed input.
+
+    At most `max_parts` MIME parts are looked at and header values are cut at `max_header_chars`
+    before decoding (hostile input: thousands of parts, megabyte headers).
+    """
+    raw = cap_header_lines(raw, max_header_chars)
+    # The legacy policy keeps headers as plain strings: we decode the few we need ourselves, and the
+    # structured-header parser of `policy.default` is both slower and recursive (a Content-Type of
+    # nested comments "((((…" raised RecursionError).
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     charset = _body_charset(msg)
     first: dict[str, str] = {}  # each header decoded once: the first value of each name
     for key, value in msg.raw_items():
@@ -145,7 +140,7 @@ def _parse(raw: bytes, policy: email.policy.Policy, max_parts: int, max_header_c
 # "---------- Forwarded message ---------" (Gmail), "Begin forwarded message:" (Apple Mail),
 # "-------- Original Message --------" (Thunderbird, Outlook), then a From:/Date:/Subject: block.
 FORWARD_MARKER = re.compile(
-    r"(?:-{3,}\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht|Message transféré|转发的邮件)\s*-{3,}"
+    r"(?:(?<!-)-{3,}+\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht|Message transféré|转发的邮件)\s*-{3,}"
     r"|Begin forwarded message:)",
     re.I,
 )
@@ -162,6 +157,8 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
     auto = letter.header("X-Forwarded-For").split()
     if auto:
         return dataclasses.replace(letter, forwarded_by=auto[0].strip("<>").lower())
+    if not _may_be_forward(letter.text or letter.html or ""):
+        return letter
     body = letter.text or _visible_text(letter.html or "")
     marker = FORWARD_MARKER.search(body)
     if marker is None:
@@ -186,6 +183,12 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
     )
 
 
+def _may_be_forward(body: str) -> bool:
+    """A cheap test that FORWARD_MARKER might match (the regex itself is slow over a long body)."""
+    return "---" in body or "orwarded message" in body  # Gmail's "Forwarded message", Apple's "forwarded message:"
+
+
+@functools.lru_cache(maxsize=2)  # asked twice per message: forward header, confirmation text
 def _visible_text(html: str) -> str:
     """Rough text of an HTML body, enough to find a forward header block (no HTML parser here)."""
     text = re.sub(r"<br\s*/?>|</(?:div|p|tr)>", "\n", html[:200_000], flags=re.I)
@@ -394,10 +397,7 @@ def _parts(msg: Message) -> list[Message]:
 
 
 def _is_attachment(part: Message) -> bool:
-    try:
-        disposition = str(part.get("Content-Disposition", ""))
-    except RecursionError:
-        disposition = ""
+    disposition = str(part.get("Content-Disposition", ""))
     return disposition.split(";")[0].strip().lower() == "attachment"
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from ingester import archive, message, metadata, render
 from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
 from ingester.config import Account, Config, Rule
-from ingester.convert import html_to_markdown, text_to_markdown
+from ingester.convert import events_to_markdown, text_to_markdown
 from ingester.errors import ArchiveError, ConfigError, SourceError
 from ingester.resolve import Resolver, make_resolver
 from ingester.source import ImapSession, RawMessage, local_messages
@@ -87,9 +87,9 @@ def make_note(raw: RawMessage, letter: message.Newsletter, template: str, langua
     context = metadata.link_context(letter, platform)
     if letter.html is not None:
         cleaned = clean_html(letter.html[:max_html], platform, context, resolve)
-        markdown = html_to_markdown(cleaned.html)
+        markdown = events_to_markdown(cleaned.events)
     else:
-        cleaned = CleanedHtml(html="")
+        cleaned = CleanedHtml()
         markdown = text_to_markdown(letter.text or "", context)
     meta = metadata.decide(letter, cleaned, context, raw.internaldate)
     matching = matching_rules(rules, letter, meta)

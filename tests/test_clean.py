@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ingester import message
+from pathlib import Path
+
+import pytest
+
+from ingester import convert, message
 from ingester.clean import clean_html, confirm_link
-from tests.conftest import email_bytes
+from tests.conftest import EMAILS, email_bytes
 
 
 def cleaned(name: str, platform: str = "newsletter"):  # type: ignore[no-untyped-def]
@@ -62,3 +66,39 @@ def test_an_unsubscribe_link_inside_an_article_paragraph_takes_only_itself() -> 
 def test_confirm_link_is_returned_exactly_as_sent() -> None:
     html = message.parse(email_bytes("kit-confirm-subscription.eml")).html or ""
     assert confirm_link(html) == "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x"
+
+
+CORPUS = EMAILS.parents[3] / "shared" / "corpus"  # ../shared/corpus beside the checkout, when there
+WITH_HTML = [p for p in sorted(EMAILS.glob("*.eml")) + sorted(q for q in CORPUS.rglob("*") if q.is_file())
+             if message.parse(p.read_bytes()).html]
+
+
+@pytest.mark.parametrize("path", WITH_HTML, ids=lambda p: p.name)
+def test_whitespace_shortcut_changes_no_note(path: Path) -> None:
+    """`events_to_markdown` skips html2text's work for whitespace between blocks (most text events);
+    the Markdown must equal html2text fed every event through its public parser callbacks."""
+    events = clean_html(message.parse(path.read_bytes()).html or "").events
+    plain = convert._converter()
+    for kind, value, *attrs in events:
+        if kind == "text":
+            if value[:1] in convert.NO_SPACE_BEFORE:
+                plain.preceding_stressed = False
+            plain.handle_data(value)
+        elif kind == "start":
+            plain.handle_starttag(value, list(attrs[0]))
+        else:
+            plain.handle_endtag(value)
+    expected = convert.tidy(convert.neutralise(plain.optwrap(plain.finish())))
+    assert convert.events_to_markdown(events) == expected
+
+
+def test_events_are_what_a_parser_reports_for_the_cleaned_html() -> None:
+    """Tags open and close in pairs, in document order; text is decoded (no entities)."""
+    result = clean_html("<div><p>Fish &amp; chips<br>&lt;b&gt;</p><img src='https://example.com/a.png' alt='A'></div>")
+    assert result.events == (
+        ("start", "div", ()), ("start", "p", ()), ("text", "Fish & chips"), ("start", "br", ()), ("end", "br"),
+        ("text", "<b>"), ("end", "p"), ("start", "img", (("src", "https://example.com/a.png"), ("alt", "A"))),
+        ("end", "img"), ("end", "div"),
+    )
+    assert result.html == ('<div><p>Fish &amp; chips<br>&lt;b&gt;</p>'
+                           '<img src="https://example.com/a.png" alt="A"></div>')

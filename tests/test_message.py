@@ -473,3 +473,16 @@ def test_parse_never_raises_on_the_shared_corpus() -> None:
     assert files, f"no messages found under {CORPUS}"
     assert problems == []
 
+
+
+def test_forward_found_after_a_very_long_rule_line() -> None:
+    """A rule of 30,000 dashes before the forward block: found as before, in linear time (the marker
+    regex used to backtrack over every start position in a run of dashes, quadratic)."""
+    original = email_bytes("substack-gmail-forward.eml")
+    marker = b"---------- Forwarded message"
+    rule = b"=\n".join([b"-" * 75] * 400) + b"\n\n"
+    padded = original.replace(marker, rule + marker, 1)
+    assert padded != original
+    before, after = message.parse(original), message.parse(padded)
+    assert before.forwarded_by == after.forwarded_by == "liming@example.com"
+    assert after.from_addr == before.from_addr == "mandu@substack.com"

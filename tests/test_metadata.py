@@ -168,6 +168,6 @@ def test_metadata_falls_back_to_internaldate() -> None:
     from datetime import datetime, timezone
 
     when = datetime(2025, 5, 1, tzinfo=timezone.utc)
-    meta = metadata.decide(letter, CleanedHtml(html=""), LinkContext(), when)
+    meta = metadata.decide(letter, CleanedHtml(), LinkContext(), when)
 
     assert (meta.date, meta.source("date")) == (when, "internaldate")
