@@ -397,7 +397,9 @@ def _in_chrome_line(anchor: Tag) -> bool:
     """The link's own line says it: "Update your email preferences or unsubscribe [here]"."""
     if not GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())):
         return False
-    line = anchor.find_parent(("p", "td", "li", "div"))
+    line = anchor.parent
+    while line is not None and line.name not in ("p", "td", "li", "div"):
+        line = line.parent
     if line is None:
         return False
     text = " ".join(line.get_text(" ").split())
@@ -428,13 +430,21 @@ def _smallest_block(tag: Tag, document_size: int) -> Tag:
 
 def _has_article(block: Tag) -> bool:
     """Headings, several real paragraphs, or one long sentence run: this block is (or holds) the article."""
-    if block.find(["h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"]):
-        return True
-    paragraphs = [p for p in block.find_all("p")
-                  if len(p.get_text(strip=True)) >= 40 and not CHROME_TEXT.search(p.get_text(" "))]
-    if len(paragraphs) >= 3:
-        return True
-    return any(len(text) > 200 and not CHROME_TEXT.search(text) for text in block.find_all(string=True))
+    paragraphs = 0
+    for node in block.descendants:  # one walk (bs4's find/find_all each walk the block again, slowly)
+        if isinstance(node, Tag):
+            if node.name in ARTICLE_TAGS:
+                return True
+            if node.name == "p" and len(node.get_text(strip=True)) >= 40 and not CHROME_TEXT.search(node.get_text(" ")):
+                paragraphs += 1
+                if paragraphs >= 3:
+                    return True
+        elif len(node) > 200 and not CHROME_TEXT.search(node):
+            return True
+    return False
+
+
+ARTICLE_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"})
 
 
 def _text_after(block: Tag) -> int:
@@ -452,7 +462,9 @@ def _text_after(block: Tag) -> int:
 
 
 def _has_content_link(block: Tag) -> bool:
-    for anchor in block.find_all("a"):
+    for anchor in block.descendants:
+        if not isinstance(anchor, Tag) or anchor.name != "a":
+            continue
         text = anchor.get_text(" ", strip=True)
         if text and not CHROME_TEXT.search(text) and not VIEW_ONLINE.search(text):
             return True
@@ -501,7 +513,7 @@ def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve
         if _gone(anchor):
             continue
         href = str(anchor.get("href", "")).strip()
-        if not anchor.get_text(strip=True) and not anchor.find("img"):
+        if not anchor.get_text(strip=True) and not any(isinstance(t, Tag) and t.name == "img" for t in anchor.descendants):
             anchor.decompose()  # empty links render as `[](url)`
             continue
         if not href or href.startswith("#") or not re.match(r"(?:https?:)?//", href, re.I):

@@ -222,7 +222,7 @@ class Ledger:
         if path.exists():
             return
         ensure_dir(path.parent)
-        write_atomic(path, gzip.compress(raw, compresslevel=6, mtime=0))
+        write_atomic(path, gzip.compress(raw, compresslevel=1, mtime=0))  # fast: it runs in the filing process
 
     def raw_message(self, content_hash: str) -> bytes | None:
         """The raw message kept for this content hash, or None."""
