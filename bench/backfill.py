@@ -25,7 +25,8 @@ One run measures, on the same mailbox, and prints one table:
   6. the same with `--jobs 1`;
   7. NAIVE PEER (bench/naive_peer.py): one FETCH per message, stdlib parse + html2text, no cleaning.
 Fetch rows are the median of `--fetch-repeats` runs after an untimed warm-up; rows 3-4 run in
-this process. Rows 5-7 each get a fresh archive/output dir and run under a small wrapper that
+this process, interleaved message by message (3 then 4 for each), so that drifts in the machine's
+speed weigh on both alike. Rows 5-7 each get a fresh archive/output dir and run under a small wrapper that
 makes itself child subreaper, so that descendants nobody waits for (multiprocessing's resource
 tracker; with the forkserver start method, the forkserver and every pool worker it forks) are
 reaped by it and their CPU is counted: CPU = user + system of the whole tree (RUSAGE_CHILDREN of
@@ -313,57 +314,50 @@ def fetch_row(label: str, run: Callable[[], tuple[int, int, float, float, float]
     return Row(label, count, wall, cpu, size, other_load=others, note=note + f"; median of {repeats}")
 
 
-def html2text_alone(bases: list[Base], n: int, step_hours: float) -> tuple[Row, dict[str, float]]:
-    """html2text over each message's HTML (decoded beforehand), in this process; also seconds by corpus file."""
-    convert._converter().handle(bases[0].html or "<p>warm-up</p>")
-    wall = cpu = 0.0
-    done = with_html = 0
-    by_file: dict[str, float] = {}
-    busy, span, span_cpu = cpu_busy(), time.perf_counter(), time.process_time()
-    for copy in copies(bases, n, step_hours, "work"):
-        done += 1
-        if copy.base.html is None:
-            continue
-        with_html += 1
-        t, c = time.perf_counter(), time.process_time()
-        convert._converter().handle(copy.base.html)
-        spent = time.perf_counter() - t
-        cpu += time.process_time() - c
-        wall += spent
-        by_file[copy.base.file] = by_file.get(copy.base.file, 0.0) + spent
-    span, span_cpu = time.perf_counter() - span, time.process_time() - span_cpu
-    return Row("html2text alone (1 core)", done, wall, cpu, other_load=other_load(busy, span_cpu, span),
-               note=f"{with_html} with HTML; ingester's html2text settings"), by_file
-
-
-def work_alone(bases: list[Base], n: int, step_hours: float, config: config_mod.Config
-               ) -> tuple[Row, dict[str, float], dict[str, str]]:
-    """`pipeline.prepare` per message in this process; also seconds and outcome by corpus file."""
+def one_core(bases: list[Base], n: int, step_hours: float, config: config_mod.Config
+             ) -> tuple[Row, Row, dict[str, float], dict[str, float], dict[str, str]]:
+    """Rows 3 and 4, interleaved message by message in this process, so that a change in the
+    machine's speed during the run (this VM's varies by ±20% over minutes) weighs on both alike:
+    html2text over the message's HTML (decoded beforehand), then `pipeline.prepare` of the message.
+    Also the seconds of each by corpus file, and each file's outcome."""
     template = pipeline.load_template(config)
-    counts = {"filed": 0, "skipped": 0, "failed": 0}
-    by_file: dict[str, float] = {}
-    outcome_of: dict[str, str] = {}
     first = next(copies(bases, 1, step_hours, "warm"))
+    convert._converter().handle(bases[0].html or "<p>warm-up</p>")
     pipeline.prepare(_raw_message(first), config, template, False)  # warm-up: link rules, lazy imports
-    wall = cpu = 0.0
-    total = 0
+    h2t_wall = h2t_cpu = work_wall = work_cpu = 0.0
+    with_html = total = 0
+    counts = {"filed": 0, "skipped": 0, "failed": 0}
+    h2t_by: dict[str, float] = {}
+    work_by: dict[str, float] = {}
+    outcome_of: dict[str, str] = {}
     busy, span, span_cpu = cpu_busy(), time.perf_counter(), time.process_time()
     for copy in copies(bases, n, step_hours, "work"):
+        if copy.base.html is not None:
+            with_html += 1
+            t, c = time.perf_counter(), time.process_time()
+            convert._converter().handle(copy.base.html)
+            spent = time.perf_counter() - t
+            h2t_cpu += time.process_time() - c
+            h2t_wall += spent
+            h2t_by[copy.base.file] = h2t_by.get(copy.base.file, 0.0) + spent
         raw = _raw_message(copy)
         t, c = time.perf_counter(), time.process_time()
         prepared = pipeline.prepare(raw, config, template, False)
         spent = time.perf_counter() - t
-        cpu += time.process_time() - c
-        wall += spent
+        work_cpu += time.process_time() - c
+        work_wall += spent
         total += len(copy.raw)
         outcome = "failed" if prepared.error else "skipped" if prepared.skip else "filed"
         counts[outcome] += 1
-        by_file[copy.base.file] = by_file.get(copy.base.file, 0.0) + spent
+        work_by[copy.base.file] = work_by.get(copy.base.file, 0.0) + spent
         outcome_of[copy.base.file] = outcome
     span, span_cpu = time.perf_counter() - span, time.process_time() - span_cpu
-    row = Row("our message → note work (1 core)", n, wall, cpu, total, other_load=other_load(busy, span_cpu, span),
-              note=f"pipeline.prepare: {counts['filed']} filed, {counts['skipped']} skipped, {counts['failed']} failed")
-    return row, by_file, outcome_of
+    others = other_load(busy, span_cpu, span)
+    h2t = Row("html2text alone (1 core)", n, h2t_wall, h2t_cpu, other_load=others,
+              note=f"{with_html} with HTML; ingester's html2text settings; interleaved with row 4")
+    work = Row("our message → note work (1 core)", n, work_wall, work_cpu, total, other_load=others,
+               note=f"pipeline.prepare: {counts['filed']} filed, {counts['skipped']} skipped, {counts['failed']} failed")
+    return h2t, work, h2t_by, work_by, outcome_of
 
 
 def _raw_message(copy: Copy) -> RawMessage:
@@ -621,9 +615,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                             args.fetch_repeats, f"UID FETCH {args.batch}/cmd, debug 0"))
             rows["ours"] = log_row(fetch_row("our fetch stage (ImapSession)", lambda: our_fetch(config),
                                              args.fetch_repeats, "imapclient, FETCH_BATCH/cmd"))
-            rows["h2t"], h2t_by_file = html2text_alone(bases, args.n, args.step_hours)
+            rows["h2t"], rows["work"], h2t_by_file, work_by_file, outcome_of = one_core(
+                bases, args.n, args.step_hours, config)
             log_row(rows["h2t"])
-            rows["work"], work_by_file, outcome_of = work_alone(bases, args.n, args.step_hours, config)
             log_row(rows["work"])
         filed = [f for f, o in outcome_of.items() if o == "filed"]
         split = {"filed": sum(outcome_of.get(bases[i % len(bases)].file) == "filed" for i in range(args.n)),

@@ -162,6 +162,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     tags: list[Tag] = []
     by_class: ByClass = {}  # class name (Gmail prefix removed) → (position, tag) in document order
     strings = []
+    engagement: list[NavigableString] = []  # "participate in polls", "copy this link to others"
     for node in soup.descendants:
         if isinstance(node, Tag):
             for name in dict.fromkeys(map(_bare_class, node.get("class") or ())):
@@ -169,6 +170,8 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
             tags.append(node)
         elif type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
+            if ENGAGEMENT_TEXT.search(text):
+                engagement.append(node)
     counts.document_size = sum(strings) + max(0, len(strings) - 1)  # len(soup.get_text(" ", strip=True))
     title_tag = _first(by_class, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
@@ -186,6 +189,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     _drop_pixels(tags, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
     _drop_hidden(tags, counts)
     _drop_chrome(tags, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _drop_engagement(engagement, counts)
     _quote_tweets(by_class)
     _clean_links(tags, counts, context, resolve)
     for caption in _live(tags, "figcaption"):
@@ -393,6 +397,42 @@ def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: t
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
 
 
+def _drop_engagement(strings: list[NavigableString], counts: _Counts) -> None:
+    """Polls (a click on an answer is a vote) and referral blocks (the link carries the reader's own
+    code): the block around the marker text goes, up to its question heading, never an article part."""
+    for node in strings:
+        if _gone(node):
+            continue
+        best = None
+        for parent in node.parents:
+            if parent.name in ("body", "html", "[document]") or _gone(parent):
+                break
+            if len(parent.get_text(" ", strip=True)) > MAX_CHROME_BLOCK:
+                break
+            headings = [h for h in parent.descendants if isinstance(h, Tag) and h.name in HEADINGS]
+            if any(not h.get_text(strip=True).endswith(("?", "？")) for h in headings):
+                break
+            best = parent
+        if best is None:
+            continue
+        question = best.find_previous_sibling()
+        if "poll" in node.lower() and question is not None and _is_question(question):
+            counts.drop(question, "poll question")  # beehiiv puts it in the row before the answers
+        counts.drop(best, "poll or referral block")
+
+
+def _is_question(block: Tag) -> bool:
+    """A short block that is a heading asking something ("How was today's issue?")."""
+    text = block.get_text(" ", strip=True)
+    return len(text) <= 200 and text.endswith(("?", "？")) and any(
+        isinstance(h, Tag) and h.name in HEADINGS for h in [block, *block.descendants])
+
+
+ENGAGEMENT_TEXT = re.compile(
+    r"participate in polls|copy and paste this link to others|you currently have \d+ referrals?|"
+    r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
+
+
 def _in_chrome_line(anchor: Tag) -> bool:
     """The link's own line says it: "Update your email preferences or unsubscribe [here]"."""
     if not GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())):
@@ -444,7 +484,8 @@ def _has_article(block: Tag) -> bool:
     return False
 
 
-ARTICLE_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"})
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+ARTICLE_TAGS = frozenset({*HEADINGS, "blockquote", "ul", "ol"})
 
 
 def _text_after(block: Tag) -> int:
@@ -522,6 +563,12 @@ def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve
                 counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe mailto link")
             elif href.lower().startswith(("mailto:", "tel:")):
                 anchor.attrs = {"href": markdown_safe_url(href)}
+            elif href.startswith("#") and (mark := _footnote_mark(anchor)) is not None:
+                if mark:
+                    anchor.string = f"[{mark}]"  # a reference: "土路[1]", not "土路1"
+                    anchor.unwrap()
+                else:
+                    anchor.decompose()  # the definition's "↩" back to the text: nowhere to go in a note
             else:
                 anchor.unwrap()  # javascript:, data:, cid:, relative: nothing a note can open
             continue
@@ -538,6 +585,22 @@ def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve
         if url == result.url and result.kind == "opaque":
             counts.opaque_links += 1
         anchor.attrs = {"href": markdown_safe_url(url)}
+
+
+def _footnote_mark(anchor: Tag) -> str | None:
+    """"1" for a footnote reference (`<sup><a href="#fn:1">1</a></sup>`), "" for a footnote's link
+    back to the text ("↩"), None for any other in-page link."""
+    text = anchor.get_text(strip=True)
+    href = str(anchor.get("href", ""))
+    if BACK_MARK.fullmatch(text) and re.match(r"#fn", href, re.I):
+        return ""
+    if re.fullmatch(r"\[?(\d{1,3})\]?", text) and (anchor.parent is not None and anchor.parent.name == "sup"
+                                                   or re.match(r"#fn|#footnote", href, re.I)):
+        return text.strip("[]")
+    return None
+
+
+BACK_MARK = re.compile(r"[↩↑^]\ufe0e?")
 
 
 def markdown_safe_url(url: str) -> str:

@@ -86,6 +86,10 @@ def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContex
     )
 
 
+SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
+SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
+
+
 def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: str,
                   view_online_url: str) -> tuple[str, str]:
     """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
@@ -95,6 +99,11 @@ def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: s
     x_newsletter = re.search(r"https?://[^\s<>]+", letter.header("X-Newsletter"))
     if x_newsletter:
         return clean_url(x_newsletter.group(0), context), "x-newsletter"
+    # A forwarded Substack issue's title links to the app (`substack.com/app-link/post?…`); its text
+    # part names the post itself: "View this post on the web at https://…/p/…".
+    on_web = SUBSTACK_ON_WEB.search(letter.text or "") if SUBSTACK_APP_LINK.match(title_url) else None
+    if on_web:
+        return clean_url(on_web.group(1), context), "view-online"
     # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
     if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
         return title_url, "title-link"

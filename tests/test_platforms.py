@@ -385,12 +385,13 @@ def test_beehiiv_footer_and_unsubscribe_link_are_gone() -> None:
         assert chrome not in note
 
 
-@XFAIL(strict=True, reason="beehiiv referral block (with the reader's ?ref= code) and poll links (a click "
-                           "is a vote) are kept")
 def test_beehiiv_referral_and_poll_are_gone() -> None:
-    note = fixture_note("beehiiv-post.eml", "zh").text
-    for chrome in ("?ref=", "复制你的专属推荐链接", "participate in polls", "很喜欢"):
-        assert chrome not in note
+    """A poll answer is a vote when clicked, a referral link carries the reader's code: both go,
+    with the poll's question; the article around them stays."""
+    note = fixture_note("beehiiv-post.eml", "zh")
+    for chrome in ("?ref=", "复制你的专属推荐链接", "participate in polls", "很喜欢", "今天的简报怎么样"):
+        assert chrome not in note.text
+    assert "poll or referral block" in "\n".join(note.cleaned.removed)
 
 
 def test_beehiiv_data_table_stays_a_table() -> None:
@@ -404,10 +405,11 @@ def test_table_rows_do_not_end_in_a_backslash() -> None:
     assert rows and not [row for row in rows if row.endswith("\\")]
 
 
-@XFAIL(strict=True, reason="footnote references become bare digits glued to the text ('土路1'): the #fn: "
-                           "anchor is unwrapped and nothing marks the number as a reference")
 def test_footnote_reference_is_not_glued_to_the_text() -> None:
-    assert "土路1" not in fixture_note("buttondown-post.eml", "zh").text
+    """`<sup><a href="#fn:1">1</a></sup>` is "[1]", not a bare digit; the "↩" links back are gone."""
+    text = fixture_note("buttondown-post.eml", "zh").text
+    assert "土路[1]。" in text and "蜻蜓[2]。" in text
+    assert "土路1" not in text and "↩" not in text
 
 
 def test_static_tweet_is_a_quote_with_its_link() -> None:
@@ -443,12 +445,11 @@ def test_gmail_negative_class_prefix_gives_the_same_note() -> None:
     assert body_of(made.text) == body_of(fixture_note("substack-gmail-forward.eml", "zh").text)
 
 
-@XFAIL(strict=True, reason="a forwarded Substack issue gets the app-link (title-link) as its URL; the post URL is "
-                           "in the share links (open.substack.com/pub/mandu/p/…) and the text part's 'View this "
-                           "post on the web at'")
 def test_forwarded_substack_url_is_the_post() -> None:
+    """The title links to the Substack app; the text part's "View this post on the web at" names the post."""
     meta = fixture_note("substack-gmail-forward.eml", "zh").metadata
     assert meta.url == "https://mandu.substack.com/p/the-last-winter-of-an-old-bookshop"
+    assert meta.url_source == "view-online"
 
 
 def test_forwarded_substack_keeps_the_publication_id_of_direct_copies() -> None:
