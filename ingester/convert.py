@@ -63,7 +63,37 @@ def events_to_markdown(events: Iterable[tuple]) -> str:
         after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
-    return tidy(neutralise(h.optwrap(h.finish())))
+    return drop_footer_tail(tidy(neutralise(h.optwrap(h.finish()))))
+
+
+def drop_footer_tail(markdown: str) -> str:
+    """The paragraphs at the end that are the sender's footer go: address, imprint, ©, "you're
+    subscribed to…", "if you were forwarded this…", and the short link lines among them
+    ("Datenschutz | Impressum | Kontakt"). Walking back from the end, the first paragraph that is
+    neither ends the footer: an article's own closing line ("Cheers, Ben") is never taken."""
+    paragraphs = markdown.split("\n\n")
+    cut = len(paragraphs)
+    for i in range(len(paragraphs) - 1, 0, -1):
+        text = paragraphs[i].strip()
+        plain = MARKDOWN_LINK.sub(r"\1", text)
+        if len(plain) <= MAX_FOOTER_PARAGRAPH and FOOTER_LINE.search(plain):
+            cut = i
+        elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith(("![", "* * *")) or RULE_LINE.fullmatch(plain)):
+            break
+    return "\n\n".join(paragraphs[:cut])
+
+
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions
+MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
+FOOTER_LINE = re.compile(
+    r"©|\(c\)\s*\d{4}|all rights reserved|alle rechte vorbehalten|\bimpressum\b|registergericht|amtsgericht|"
+    r"\bHR[AB]\s*\d|umsatzsteuer|\bust-?id|\bvat (?:id|number)|\b(?:tel|fax)\.?\s*[:+(\d]|\bp\.?\s?o\.? box\b|"
+    r"postfach|you(?:'|’)re (?:subscribed|getting|receiving)|you are (?:subscribed|receiving)|"
+    r"if you were forwarded|newsletter-profil|statt abmelden|\bdatenschutz|unsubscribe|abmelden|"
+    r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
+    re.I,
+)
 
 
 def neutralise(markdown: str) -> str:

@@ -187,14 +187,10 @@ FOOTER_CLASSES = ("unsubscribe", "you-are-receiving", "view-in-browser", "manage
                   "contact-imprint", "copyright")
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
     "omnivore-readability/forte-labs/source.html": "the sender's postal address",
-    "omnivore/convertkit-newsletter.html": "the free-version upsell line",
-    "omnivore/hey-world-newsletter.html": "the view-online line, the you-are-subscribed line and the PO box",
     "omnivore/tomasz-tunguz-newsletter.html": "the if-you-were-forwarded-this line",
-    "php-mime-mail-parser/issue230": "the © / all-rights-reserved footer",
     "unspy/2023-01-04-wwf.u1.eml": "the imprint (phone, fax, VAT id) and the manage-profile link",
     "unspy/2023-01-06-trusted-shops.u1.eml": "the imprint: address, court register, © and privacy/imprint links",
     "unspy/2023-01-15-rewe.u1.eml": "the imprint and the pause-instead-of-unsubscribe line",
-    "unspy/2023-01-16-norma.u1.eml": "the imprint: addresses and court register lines",
 }
 NON_WEB_LINKS: dict[str, str] = {
 }
