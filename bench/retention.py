@@ -105,12 +105,13 @@ CHROME_PATTERNS: dict[str, list[str]] = {
         r"this (?:e-?mail|message) (?:was|is) (?:sent|addressed) to", r"sent to you because",
         r"you(?:'re|’re| are) (?:getting|subscribed)", r"you signed up", r"were forwarded this",
         r"was this (?:e-?mail )?forwarded to you", r"forwarded (?:you )?this (?:e-?mail|message|newsletter)",
-        r"diese (?:e-mail|nachricht|newsletter) (?:wurde|ging) an", r"sie erhalten diese", r"vous recevez (?:ce|cet)",
+        r"diese (?:e-mail|nachricht|newsletter) (?:wurde|ging) an", r"sie erhalten diese", r"du erhältst diese", r"vous recevez (?:ce|cet)",
     ],
     "view-in-browser": [
         r"view (?:this |it |the )?(?:e-?mail|newsletter|post|issue|message)? ?"
         r"(?:in (?:your|a|the) browser|online|on the web)",
         r"read (?:this |it )?(?:on the web|online|in (?:your|the) browser)", r"open in (?:the )?app",
+        r"view (?:this )?e-?mail in (?:your |a |the )?browser",
         r"web ?version", r"im browser (?:ansehen|anzeigen|öffnen|lesen)",
         r"e-mail nicht (?:korrekt|richtig) angezeigt", r"wird (?:diese|die) e-mail nicht", r"version en ligne",
         r"(?:voir|lire) (?:la version )?en ligne", r"在浏览器中", r"网页版",
@@ -135,6 +136,9 @@ CHROME_PATTERNS: dict[str, list[str]] = {
     "contact-imprint": [
         r"\bimpressum\b", r"handelsregister", r"registergericht", r"amtsgericht", r"ust-?id",
         r"umsatzsteuer-?id", r"geschäftsführ(?:er|ung):", r"datenschutz(?:erklärung|hinweise)",
+        # the rest of a German imprint: board, general partner (PhG), organic-control number, bank details
+        r"^(?:geschäftsführender )?vorstand:", r"^phg:", r"kontrollstellennummer", r"\biban:? [a-z]{2}\d{2}",
+        r"^bic:", r"spende kann steuerlich",
         r"privacy policy", r"terms of (?:service|use)",
         r"^(?:t(?:el)?|fon|telefon|phone|f(?:ax)?)\.?:? ?\+?\d[\d ()/.-]{6,}",  # T +49 761 296979-0
         r"^[\w.+-]+@[\w-]+\.[\w.-]+ ?[·|]",  # kontakt@inxmail.de · www.inxmail.de
