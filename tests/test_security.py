@@ -795,3 +795,37 @@ def test_ledger_lock_and_raw_messages_are_user_only_under_umask_022(tmp_path: Pa
              if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)}
     assert wrong == {}
 
+
+
+# --- A note that cannot be written --------------------------------------------------------------------------------
+
+
+def test_a_note_that_cannot_be_written_is_that_messages_recorded_failure(tmp_path: Path) -> None:
+    """The disk refuses one note (its month folder cannot be made): that message fails with a one-line
+    reason in the summary and the ledger, the others are filed, exit 3; once fixed, a rerun files it."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.eml").write_bytes(eml(subject="The January issue", date="Mon, 27 Jan 2025 13:05:00 +0000"))
+    (inbox / "b.eml").write_bytes(eml(subject="The March issue", date="Fri, 14 Mar 2025 08:00:00 +0000"))
+    blocker = tmp_path / "archive" / "2025" / "03"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the March folder should go\n")
+
+    result = run_ingest("import", inbox, "--json", cwd=tmp_path)
+
+    assert result.returncode == 3, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["seen"], summary["filed"], summary["failed"]) == (2, 1, 1)
+    [failure] = summary["failures"]
+    assert failure["source"].endswith("b.eml") and "2025/03" in failure["error"] and "\n" not in failure["error"]
+    status = json.loads(run_ingest("status", "--json", cwd=tmp_path).stdout)
+    assert [f["source"] for f in status["failures"]] == [failure["source"]]
+
+    blocker.unlink()
+    again = run_ingest("import", inbox, "--json", cwd=tmp_path)
+
+    assert again.returncode == 0, again.stderr[-1500:]
+    rerun = json.loads(again.stdout)
+    assert (rerun["filed"], rerun["duplicates"], rerun["failed"]) == (1, 1, 0)
+    assert len(notes_in(tmp_path / "archive")) == 2
