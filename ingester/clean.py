@@ -40,7 +40,7 @@ CHROME_TEXT = re.compile(
     r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
     r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
     r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|forwarded this email|"
-    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|ne s'affiche pas correctement|lire en ligne|"
+    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
     r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
     r"webversion|stop getting this|change your email address",
     re.I,
@@ -453,18 +453,23 @@ def _smallest_block(tag: Tag, document_size: int) -> Tag:
     an unsubscribe link never takes an article paragraph with it. Near the end (little text after the
     block), the whole footer goes: address, copyright, "why you get this", social icons.
     """
-    best = tag
+    best, best_text = tag, tag.get_text(" ", strip=True)
     for parent in tag.parents:
         if not isinstance(parent, Tag) or parent.name in ("body", "html", "[document]"):
             break
         if parent.name in BLOCKS:
             trailing = _text_after(parent) < MAX_TEXT_AFTER_FOOTER
-            size = len(parent.get_text(" ", strip=True))
+            text = parent.get_text(" ", strip=True)
+            size = len(text)
             if size > (MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK) or size > document_size * MAX_FOOTER_SHARE:
                 break
             if _has_article(parent) or (not trailing and _has_content_link(parent)):
                 break
-            best = parent
+            # mid-email, text beside the chrome line that is no chrome itself stays: "#400 — Feb 18, 2022"
+            beside = text.replace(best_text, " ", 1)
+            if not trailing and beside.strip() and not (CHROME_TEXT.search(beside) or VIEW_ONLINE.search(beside)):
+                break
+            best, best_text = parent, text
     return best
 
 

@@ -12,6 +12,8 @@ from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 FENCE = re.compile(r"^\s*(```|~~~)")
 LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
 NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
+INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*")  # "\\": a lone hard break
+LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
 NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
@@ -156,12 +158,17 @@ def _escape_plain(line: str) -> str:
 
 
 def tidy(markdown: str) -> str:
-    """Trailing spaces off, at most one blank line in a row, no blank lines around the text.
+    """Trailing spaces off, at most one blank line in a row, no blank lines around the text, no line
+    of only invisible characters (soft hyphens and zero-width marks that pad email layouts).
 
     html2text marks `<br>` with two trailing spaces; where another line follows, that hard break
     becomes a backslash (CommonMark), which survives editors that trim trailing whitespace.
     """
-    lines = markdown.split("\n")
+    lines = ["" if INVISIBLE_LINE.fullmatch(line) else line for line in markdown.split("\n")]
+    for i, line in enumerate(lines):  # "6 Feb 2025 |" once the "View online" link after the bar is gone
+        alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines) or not lines[i + 1].strip())
+        if alone and line.count("|") == 1:
+            lines[i] = LONE_SEPARATOR.sub("", line)
     out = []
     for i, line in enumerate(lines):
         follows = i + 1 < len(lines) and lines[i + 1].strip()
