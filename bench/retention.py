@@ -97,7 +97,8 @@ CHROME_PATTERNS: dict[str, list[str]] = {
         r"unsubscri", r"abmelden", r"abbestellen", r"austragen", r"d[ée]sinscri", r"d[ée]sabonn", r"退订",
         r"取消订阅", r"stop receiving", r"no longer (?:wish to |want to )?receive", r"stop getting this",
         r"nicht mehr (?:erhalten|empfangen|bekommen)", r"ne (?:souhaitez|voulez) plus recevoir",
-        r"overwhelmed by e-?mail", r"won[’']?t get any e-?mails? from us",  # "snooze" footers
+        r"overwhelmed by e-?mail", r"nicht mehr (?:erhalten|empfangen) möchten", r"^erhalten möchten, klicken",
+        r"zu viele [\w ]{0,20}e-?mails", r"\d+ monat(?:e)? aussetzen", r"won[’']?t get any e-?mails? from us",  # "snooze" footers
         r"no longer interested in receiving", r"don[’']?t want these (?:posts|e-?mails|messages) anymore",
     ],
     "you-are-receiving": [
@@ -138,7 +139,8 @@ CHROME_PATTERNS: dict[str, list[str]] = {
         r"umsatzsteuer-?id", r"geschäftsführ(?:er|ung):", r"datenschutz(?:erklärung|hinweise)",
         # the rest of a German imprint: board, general partner (PhG), organic-control number, bank details
         r"^(?:geschäftsführender )?vorstand:", r"^phg:", r"kontrollstellennummer", r"\biban:? [a-z]{2}\d{2}",
-        r"^bic:", r"spende kann steuerlich",
+        r"^bic:", r"spende kann steuerlich", r"vertretungsberechtigte", r"aufsichtsrat", r"inhaltlich verantwortlich",
+        r"§ ?5 tmg", r"irrtümer vorbehalten", r"^abbildungen ähnlich",
         r"privacy policy", r"terms of (?:service|use)",
         r"^(?:t(?:el)?|fon|telefon|phone|f(?:ax)?)\.?:? ?\+?\d[\d ()/.-]{6,}",  # T +49 761 296979-0
         r"^[\w.+-]+@[\w-]+\.[\w.-]+ ?[·|]",  # kontakt@inxmail.de · www.inxmail.de

@@ -39,7 +39,9 @@ CHROME_TEXT = re.compile(
     r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
     r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
     r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
-    r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|forwarded this email|"
+    r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|"
+    r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
+    r"no longer (?:wish|want) to receive|"
     r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
     r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
     r"webversion|stop getting this|change your email address",
@@ -57,7 +59,8 @@ GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
-GENERIC_LINK_TEXT = re.compile(r"(?:click )?here|this link|hier|ici|aquí|qui|点击这里|这里|", re.I)
+GENERIC_LINK_TEXT = re.compile(r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?",
+                               re.I)
 MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
 MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
@@ -463,7 +466,7 @@ def _smallest_block(tag: Tag, document_size: int) -> Tag:
             size = len(text)
             if size > (MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK) or size > document_size * MAX_FOOTER_SHARE:
                 break
-            if _has_article(parent) or (not trailing and _has_content_link(parent)):
+            if _has_article(parent) or (not trailing and _has_content_link(parent, tag)):
                 break
             # mid-email, text beside the chrome line that is no chrome itself stays: "#400 — Feb 18, 2022"
             beside = text.replace(best_text, " ", 1)
@@ -507,9 +510,10 @@ def _text_after(block: Tag) -> int:
     return total
 
 
-def _has_content_link(block: Tag) -> bool:
+def _has_content_link(block: Tag, chrome: Tag) -> bool:
+    """A link in the block, other than the chrome link `chrome` itself, whose text is not chrome."""
     for anchor in block.descendants:
-        if not isinstance(anchor, Tag) or anchor.name != "a":
+        if not isinstance(anchor, Tag) or anchor.name != "a" or anchor is chrome:
             continue
         text = anchor.get_text(" ", strip=True)
         if text and not CHROME_TEXT.search(text) and not VIEW_ONLINE.search(text):

@@ -12,7 +12,8 @@ from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 FENCE = re.compile(r"^\s*(```|~~~)")
 LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
 NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
-INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*")  # "\\": a lone hard break
+# nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****")
+INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*")
 LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
 NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
@@ -77,15 +78,18 @@ def drop_footer_tail(markdown: str) -> str:
     cut = len(paragraphs)
     for i in range(len(paragraphs) - 1, 0, -1):
         text = paragraphs[i].strip()
-        plain = MARKDOWN_LINK.sub(r"\1", text)
-        if len(plain) <= MAX_FOOTER_PARAGRAPH and FOOTER_LINE.search(plain):
+        plain = MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", text))  # images inside links go first
+        plain = " ".join(plain.replace("\\\n", " ").split())  # hard breaks and runs of blanks: one space
+        hits = len(set(m.group(0).lower() for m in FOOTER_LINE.finditer(plain))) if len(plain) <= 1000 else 0
+        if hits >= (1 if len(plain) <= MAX_FOOTER_PARAGRAPH else 2):  # a long imprint names several things
             cut = i
-        elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith(("![", "* * *")) or RULE_LINE.fullmatch(plain)):
+        elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith("* * *") or RULE_LINE.fullmatch(plain)):
             break
     return "\n\n".join(paragraphs[:cut])
 
 
-MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions
 MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
 FOOTER_LINE = re.compile(
@@ -93,6 +97,7 @@ FOOTER_LINE = re.compile(
     r"\bHR[AB]\s*\d|umsatzsteuer|\bust-?id|\bvat (?:id|number)|\b(?:tel|fax)\.?\s*[:+(\d]|\bp\.?\s?o\.? box\b|"
     r"postfach|you(?:'|’)re (?:subscribed|getting|receiving)|you are (?:subscribed|receiving)|"
     r"if you were forwarded|newsletter-profil|statt abmelden|\bdatenschutz|unsubscribe|abmelden|"
+    r"nicht mehr (?:erhalten|empfangen)|no longer (?:wish|want) to receive|"
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
     re.I,
 )

@@ -186,11 +186,10 @@ FIELDS = ("platform", "title", "author", "publication", "publication_id", "date"
 FOOTER_CLASSES = ("unsubscribe", "you-are-receiving", "view-in-browser", "manage-preferences", "postal-address",
                   "contact-imprint", "copyright")
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
-    "omnivore-readability/forte-labs/source.html": "the sender's postal address",
-    "omnivore/tomasz-tunguz-newsletter.html": "the if-you-were-forwarded-this line",
-    "unspy/2023-01-04-wwf.u1.eml": "the imprint (phone, fax, VAT id) and the manage-profile link",
-    "unspy/2023-01-06-trusted-shops.u1.eml": "the imprint: address, court register, © and privacy/imprint links",
-    "unspy/2023-01-15-rewe.u1.eml": "the imprint and the pause-instead-of-unsubscribe line",
+    "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
+                                                   "site menus follow the address, so it is no footer at the end",
+    "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
+                                    "text that the retention classifier files under imprint)",
 }
 NON_WEB_LINKS: dict[str, str] = {
 }
