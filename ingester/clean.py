@@ -44,12 +44,13 @@ CHROME_TEXT = re.compile(
     r"no longer (?:wish|want) to receive|"
     r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
     r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
-    r"webversion|stop getting this|change your email address",
+    r"webversion|webseitenansicht|webansicht|stop getting this|change your email address|"
+    r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)",
     re.I,
 )
 VIEW_ONLINE = re.compile(
     r"(?:view|read|open).{0,40}(?:in (?:your |a |the )?browser|online|on the web)|im browser|在浏览器中|网页版|"
-    r"lire en ligne|webversion",
+    r"lire en ligne|webversion|webseitenansicht|webansicht",
     re.I,
 )
 TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
@@ -59,6 +60,10 @@ GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
+# A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
+SUBSCRIBE_BUTTON = re.compile(
+    r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
+    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅", re.I)
 GENERIC_LINK_TEXT = re.compile(r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?",
                                re.I)
 MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
@@ -396,7 +401,7 @@ def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: t
         if _gone(anchor):
             continue
         text = " ".join(anchor.get_text(" ").split())
-        if CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
+        if CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or SUBSCRIBE_BUTTON.fullmatch(text) or _in_chrome_line(anchor):
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
 
 

@@ -12,8 +12,9 @@ from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 FENCE = re.compile(r"^\s*(```|~~~)")
 LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
 NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
-# nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****")
-INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*")
+# nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
+# an empty heading ("##")
+INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*|\s*#{1,6}\s*")
 LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
 NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
@@ -85,9 +86,13 @@ def drop_footer_tail(markdown: str) -> str:
             cut = i
         elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith("* * *") or RULE_LINE.fullmatch(plain)):
             break
-    return "\n\n".join(paragraphs[:cut])
+    kept = paragraphs[:cut]
+    while cut < len(paragraphs) and len(kept) > 1 and RULE_PARAGRAPH.fullmatch(kept[-1].strip()):
+        kept.pop()  # the rule that separated the article from the footer now separates nothing
+    return "\n\n".join(kept) + ("\n" if cut < len(paragraphs) and not kept[-1].endswith("\n") else "")
 
 
+RULE_PARAGRAPH = re.compile(r"\* \* \*|[-_=*~]{3,}")
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions

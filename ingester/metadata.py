@@ -86,6 +86,9 @@ def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContex
     )
 
 
+# A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a
+# link to keep in a note, nor one to share.
+PERSONAL_TOKEN = re.compile(r"[?&;][^=&#]*=[A-Za-z0-9%+/_.~-]{40,}")
 SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
 SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
 
@@ -107,6 +110,7 @@ def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: s
     # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
     if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
         return title_url, "title-link"
-    if view_online_url.startswith(("http://", "https://")) and clean(view_online_url, context).kind != "opaque":
+    if (view_online_url.startswith(("http://", "https://")) and clean(view_online_url, context).kind != "opaque"
+            and not PERSONAL_TOKEN.search(view_online_url)):
         return view_online_url, "view-online"
     return "", "none"

@@ -187,7 +187,9 @@ def outline(sections: list[Section], markdown: str) -> str:
         items.extend(f"{'  ' * (level - top)}- {' '.join(text.split())}" for level, text in section.subheadings)
     if items:
         return "\n".join(items)
-    sentences = [first_sentence(p) for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+    paragraphs = [p for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+    own = [p for p in paragraphs if not p.lstrip().startswith(">")]  # quotes (embedded posts) are not the outline
+    sentences = [first_sentence(p) for p in own or paragraphs]
     sentences = [s for s in sentences if s][:MAX_OUTLINE_ITEMS]
     return "\n".join(f"- {s}" for s in sentences) or "-"
 
@@ -196,8 +198,9 @@ def first_sentence(paragraph: str, limit: int = 80) -> str:
     """The first sentence of a Markdown paragraph as plain text, shortened to `limit` characters."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", paragraph)  # images
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links → their text
+    text = re.sub(r"(?m)^\s*(?:>\s?)+", "", text)  # quote markers on every line, not only the first
     text = " ".join(text.replace("\\\n", "\n").split())
-    text = re.sub(r"^(?:[#>*\-+=\s]+|\d+[.)]\s+)+|[*_`]|\\$", "", text)
+    text = re.sub(r"^(?:#{1,6}(?=\s)|[>*\-+=\s]+|\d+[.)]\s+)+|[*_`]|\\$", "", text)  # "#400" is no heading
     match = re.match(r"(.+?[.!?。！？])(?:\s|$)", text)
     sentence = match.group(1) if match else text
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"

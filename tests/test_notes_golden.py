@@ -5,7 +5,9 @@ Regenerate after a deliberate change with `UPDATE_GOLDEN=1 make test`, then read
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from ingester import message, pipeline
 from ingester.config import Config
 from ingester.source import RawMessage
 from tests.conftest import EXPECTED, email_bytes
+from tests.test_platforms import corpus_note, needs_corpus, short
 
 CASES = [
     ("substack-post.eml", "zh"),
@@ -72,3 +75,48 @@ def test_substack_note_links_are_clean_and_chrome_is_gone() -> None:
         assert tracking not in note
     for chrome in ("Unsubscribe", "548 Market Street", "Restack"):
         assert chrome.lower() not in note.lower()
+
+
+# --- Real newsletters that may not be copied -----------------------------------------------------------------------
+# The corpus README forbids copying the AGPL files (unspy/, omnivore*/) into the project, and a golden
+# note would copy their text. So each note was read by eye beside its HTML and is pinned by its SHA-256
+# in tests/fixtures/expected/corpus-notes.sha256. After a deliberate change: `UPDATE_GOLDEN=1 make test`
+# writes the new notes to $GOLDEN_REVIEW_DIR (default: <tmp>/ingester-corpus-notes) and the new hashes;
+# read those notes before committing the hashes.
+
+CORPUS_CASES = [
+    "omnivore/substack-with-static-tweets-newsletter.html",
+    "omnivore-readability/substack/source.html",
+    "omnivore/milkroad-newsletter.html",
+    "omnivore/tomasz-tunguz-newsletter.html",
+    "omnivore/ghost-newsletter.html",
+    "omnivore-readability/golang-weekly/source.html",
+    "omnivore/hey-world-newsletter.html",
+    "omnivore-readability/axios-am/source.html",
+    "unspy/2023-01-17-schreibsuchti.u1.eml",
+    "unspy/2023-01-25-katjes-u1.eml",
+    "unspy/2023-02-16-inxmail-u1.eml",
+    "unspy/2023-01-06-trusted-shops.u1.eml",
+]
+PINNED = EXPECTED / "corpus-notes.sha256"
+REVIEW_DIR = Path(os.environ.get("GOLDEN_REVIEW_DIR") or Path(tempfile.gettempdir()) / "ingester-corpus-notes")
+
+
+def pinned_hashes() -> dict[str, str]:
+    lines = PINNED.read_text(encoding="utf-8").splitlines() if PINNED.exists() else []
+    return {path: digest for digest, path in (line.split(None, 1) for line in lines if line.strip())}
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_CASES, ids=short)
+def test_real_newsletter_note_is_the_one_reviewed(path: str) -> None:
+    note = corpus_note(path).text
+    digest = hashlib.sha256(note.encode("utf-8")).hexdigest()
+    review = REVIEW_DIR / f"{short(path).replace('/', '-')}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        REVIEW_DIR.mkdir(parents=True, exist_ok=True)
+        review.write_text(note, encoding="utf-8")
+        PINNED.write_text("".join(f"{h}  {p}\n" for p, h in sorted({**pinned_hashes(), path: digest}.items())),
+                          encoding="utf-8")
+    assert digest == pinned_hashes().get(path), (
+        f"the note for {path} changed: run UPDATE_GOLDEN=1 make test, read {review}, then commit the new hash")
