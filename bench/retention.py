@@ -97,7 +97,7 @@ CHROME_PATTERNS: dict[str, list[str]] = {
         r"unsubscri", r"abmelden", r"abbestellen", r"austragen", r"d[ée]sinscri", r"d[ée]sabonn", r"退订",
         r"取消订阅", r"stop receiving", r"no longer (?:wish to |want to )?receive", r"stop getting this",
         r"nicht mehr (?:erhalten|empfangen|bekommen)", r"ne (?:souhaitez|voulez) plus recevoir",
-        r"overwhelmed by e-?mail", r"nicht mehr (?:erhalten|empfangen) möchten", r"^erhalten möchten, klicken",
+        r"overwhelmed by e-?mail", r"nicht mehr (?:erhalten|empfangen) möchten", r"^erhalten möchten, klicken", r"e-?mails in zukunft nicht mehr$",
         r"zu viele [\w ]{0,20}e-?mails", r"\d+ monat(?:e)? aussetzen", r"won[’']?t get any e-?mails? from us",  # "snooze" footers
         r"no longer interested in receiving", r"don[’']?t want these (?:posts|e-?mails|messages) anymore",
     ],
@@ -112,7 +112,8 @@ CHROME_PATTERNS: dict[str, list[str]] = {
         r"view (?:this |it |the )?(?:e-?mail|newsletter|post|issue|message)? ?"
         r"(?:in (?:your|a|the) browser|online|on the web)",
         r"read (?:this |it )?(?:on the web|online|in (?:your|the) browser)", r"open in (?:the )?app",
-        r"view (?:this )?e-?mail in (?:your |a |the )?browser",
+        r"view (?:this )?e-?mail in (?:your |a |the )?browser", r"webseitenansicht",
+        r"e-?mail nicht (?:richtig |korrekt )?lesen können",
         r"web ?version", r"im browser (?:ansehen|anzeigen|öffnen|lesen)",
         r"e-mail nicht (?:korrekt|richtig) angezeigt", r"wird (?:diese|die) e-mail nicht", r"version en ligne",
         r"(?:voir|lire) (?:la version )?en ligne", r"在浏览器中", r"网页版",

@@ -401,7 +401,9 @@ def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: t
         if _gone(anchor):
             continue
         text = " ".join(anchor.get_text(" ").split())
-        if CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or SUBSCRIBE_BUTTON.fullmatch(text) or _in_chrome_line(anchor):
+        if SUBSCRIBE_BUTTON.fullmatch(text):
+            counts.drop(_button(anchor, text), "subscribe button")
+        elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
 
 
@@ -439,6 +441,16 @@ def _is_question(block: Tag) -> bool:
 ENGAGEMENT_TEXT = re.compile(
     r"participate in polls|copy and paste this link to others|you currently have \d+ referrals?|"
     r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
+
+
+def _button(anchor: Tag, text: str) -> Tag:
+    """The anchor with the wrappers that hold nothing else (Substack's `.button-wrapper`)."""
+    best = anchor
+    for parent in anchor.parents:
+        if parent.name in ("body", "html", "[document]") or " ".join(parent.get_text(" ").split()) != text:
+            break
+        best = parent
+    return best
 
 
 def _in_chrome_line(anchor: Tag) -> bool:
