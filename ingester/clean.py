@@ -198,6 +198,8 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     _drop_hidden(tags, counts)
     _drop_chrome(tags, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
     _drop_engagement(engagement, counts)
+    if platform == "beehiiv":
+        _drop_polls(tags, counts)
     _quote_tweets(by_class)
     _clean_links(tags, counts, context, resolve)
     for caption in _live(tags, "figcaption"):
@@ -429,6 +431,24 @@ def _drop_engagement(strings: list[NavigableString], counts: _Counts) -> None:
         if "poll" in node.lower() and question is not None and _is_question(question):
             counts.drop(question, "poll question")  # beehiiv puts it in the row before the answers
         counts.drop(best, "poll or referral block")
+
+
+def _drop_polls(tags: list[Tag], counts: _Counts) -> None:
+    """A beehiiv poll without its "participate in polls" line: a question heading, then a list whose
+    every item is only a tracked link (`/ss/c/`, one per answer: a click is a vote)."""
+    for listing in _live(tags, "ul", "ol"):
+        items = [li for li in listing.children if isinstance(li, Tag) and li.name == "li"]
+        links = [li.find("a", href=True) for li in items]
+        if len(items) < 2 or not all(a is not None and "/ss/c/" in str(a["href"])
+                                     and _text(a) == _text(li) for a, li in zip(links, items)):
+            continue
+        block, text = listing, _text(listing)
+        while block.parent is not None and block.parent.name not in ("body", "[document]") and _text(block.parent) == text:
+            block = block.parent
+        question = block.find_previous_sibling()
+        if question is not None and _is_question(question):
+            counts.drop(question, "poll question")
+            counts.drop(block, "poll or referral block")
 
 
 def _is_question(block: Tag) -> bool:

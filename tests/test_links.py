@@ -390,6 +390,7 @@ def test_reddit_r_path_is_not_a_ghost_redirect() -> None:
         ("https://example.com/unsubscribe?id=1&utm_source=newsletter", "unsubscribe"),
         ("https://example.us14.list-manage.com/unsubscribe?u=abc&id=def&e=042ea43672&c=199bb58d0b", "unsubscribe"),
         ("https://example.substack.com/action/disable_email?token=eyJ1c2VyX2lkIjo3Mn0", "unsubscribe"),
+        ("https://r.email.trustedshops.de/tr/un/BREsLHuTpmostnfkVK1cnoZw6QjYegrX-p0wFPnOLbsuf", "unsubscribe"),
         ("https://t2d857ce9.emailsys2a.net/136/1071579/1264/4531494/9012/3ee5635269/unsubscribe.html", "unsubscribe"),
         ("https://world.hey.com/someone/subscribers/Ab12Cd34Ef56Gh78Ij90Kl12/unsubscribe", "unsubscribe"),
         ("https://example.com/newsletter?action=unsubscribe&u=1", "unsubscribe"),

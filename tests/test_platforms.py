@@ -389,6 +389,14 @@ def test_beehiiv_referral_and_poll_are_gone() -> None:
     assert "poll or referral block" in "\n".join(note.cleaned.removed)
 
 
+@needs_corpus
+def test_beehiiv_poll_without_its_login_line_is_gone() -> None:
+    """Milk Road's poll: a question heading, then one tracked link per answer; no "participate" line."""
+    note = corpus_note("omnivore/milkroad-newsletter.html")
+    assert "think of today" not in note.text and "do better" not in note.text
+    assert "**THE SEC IS INVESTIGATING YUGA LABS" in note.text  # the article around it stays
+
+
 def test_beehiiv_data_table_stays_a_table() -> None:
     body = body_of(fixture_note("beehiiv-post.eml", "zh").text)
     assert re.search(r"^\|? ?日期 ?\| ?天气 ?\| ?气温", body, re.MULTILINE)
