@@ -13,7 +13,6 @@ import email.header
 import email.policy
 import email.utils
 import fnmatch
-import functools
 import hashlib
 import html as htmllib
 import itertools
@@ -113,23 +112,19 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
         if key.lower() not in first and len(first) < 200:
             first[key.lower()] = decode_header_value(str(value)[:max_header_chars], charset)
     names = {key.lower(): key for key in reversed(list(msg.keys()))}
-
-    def header(msg: Message, name: str) -> str:
-        return first.get(name.lower(), "")
-
-    from_name, from_addr = parse_from(header(msg, "From"))
+    from_name, from_addr = parse_from(first.get("from", ""))
     html, text = bodies(msg, max_parts)
     kept = tuple((names[key], value) for key, value in first.items())
     letter = Newsletter(
-        message_id=normalise_message_id(header(msg, "Message-ID")),
+        message_id=normalise_message_id(first.get("message-id", "")),
         content_hash=content_hash(raw),
-        subject=" ".join(header(msg, "Subject").split()),
+        subject=" ".join(first.get("subject", "").split()),
         from_name=from_name,
         from_addr=from_addr,
-        date=parse_date(header(msg, "Date")),
-        list_id=header(msg, "List-Id"),
-        list_post=header(msg, "List-Post"),
-        has_list_unsubscribe=bool(header(msg, "List-Unsubscribe")),
+        date=parse_date(first.get("date", "")),
+        list_id=first.get("list-id", ""),
+        list_post=first.get("list-post", ""),
+        has_list_unsubscribe=bool(first.get("list-unsubscribe")),
         headers=kept,
         html=html,
         text=text,
@@ -188,7 +183,6 @@ def _may_be_forward(body: str) -> bool:
     return "---" in body or "orwarded message" in body  # Gmail's "Forwarded message", Apple's "forwarded message:"
 
 
-@functools.lru_cache(maxsize=2)  # asked twice per message: forward header, confirmation text
 def _visible_text(html: str) -> str:
     """Rough text of an HTML body, enough to find a forward header block (no HTML parser here)."""
     text = re.sub(r"<br\s*/?>|</(?:div|p|tr)>", "\n", html[:200_000], flags=re.I)
@@ -277,14 +271,6 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     except CODEC_ERRORS:
         text = data.decode("cp1252", errors="replace")
     return CONTROL_CHARS.sub("", text)
-
-
-def header_value(msg: Message, name: str, max_chars: int = 16_000) -> str:
-    """The first value of a header, RFC 2047-decoded with lying charsets handled; "" when absent."""
-    for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            return decode_header_value(str(value)[:max_chars], _body_charset(msg))
-    return ""
 
 
 def _body_charset(msg: Message) -> str | None:
