@@ -404,7 +404,7 @@ def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: t
             continue
         text = " ".join(anchor.get_text(" ").split())
         if SUBSCRIBE_BUTTON.fullmatch(text):
-            counts.drop(_button(anchor, text), "subscribe button")
+            counts.drop(_alone_in(anchor), "subscribe button")  # with Substack's `.button-wrapper`
         elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
             counts.drop(_smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
 
@@ -442,9 +442,7 @@ def _drop_polls(tags: list[Tag], counts: _Counts) -> None:
         if len(items) < 2 or not all(a is not None and "/ss/c/" in str(a["href"])
                                      and _text(a) == _text(li) for a, li in zip(links, items)):
             continue
-        block, text = listing, _text(listing)
-        while block.parent is not None and block.parent.name not in ("body", "[document]") and _text(block.parent) == text:
-            block = block.parent
+        block = _alone_in(listing)
         question = block.find_previous_sibling()
         if question is not None and _is_question(question):
             counts.drop(question, "poll question")
@@ -463,11 +461,11 @@ ENGAGEMENT_TEXT = re.compile(
     r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
 
 
-def _button(anchor: Tag, text: str) -> Tag:
-    """The anchor with the wrappers that hold nothing else (Substack's `.button-wrapper`)."""
-    best = anchor
-    for parent in anchor.parents:
-        if parent.name in ("body", "html", "[document]") or " ".join(parent.get_text(" ").split()) != text:
+def _alone_in(tag: Tag) -> Tag:
+    """The outermost block around `tag` that holds nothing but it (the wrappers of a button or list)."""
+    best, text = tag, _text(tag)
+    for parent in tag.parents:
+        if parent.name in ("body", "html", "[document]") or _text(parent) != text:
             break
         best = parent
     return best

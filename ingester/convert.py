@@ -67,32 +67,32 @@ def events_to_markdown(events: Iterable[tuple]) -> str:
         after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
-    return drop_footer_tail(tidy(neutralise(h.optwrap(h.finish()))))
+    return tidy(drop_footer_tail(neutralise(h.optwrap(h.finish()))))
 
 
 def drop_footer_tail(markdown: str) -> str:
     """The paragraphs at the end that are the sender's footer go: address, imprint, ©, "you're
     subscribed to…", "if you were forwarded this…", and the short link lines among them
     ("Datenschutz | Impressum | Kontakt"). Walking back from the end, the first paragraph that is
-    neither ends the footer: an article's own closing line ("Cheers, Ben") is never taken."""
-    paragraphs = markdown.split("\n\n")
+    neither ends the footer: an article's own closing line ("Cheers, Ben") is never taken. (`tidy`
+    then removes a rule left at the end.)"""
+    paragraphs = re.split(r"\n\s*\n", markdown.strip("\n"))
     cut = len(paragraphs)
     for i in range(len(paragraphs) - 1, 0, -1):
-        text = paragraphs[i].strip()
-        plain = MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", text))  # images inside links go first
-        plain = " ".join(plain.replace("\\\n", " ").split())  # hard breaks and runs of blanks: one space
+        plain = " ".join(link_text(paragraphs[i]).replace("\\\n", " ").split())  # one line, one space per gap
         hits = len(set(m.group(0).lower() for m in FOOTER_LINE.finditer(plain))) if len(plain) <= 1000 else 0
         if hits >= (1 if len(plain) <= MAX_FOOTER_PARAGRAPH else 2):  # a long imprint names several things
             cut = i
         elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith("* * *") or RULE_LINE.fullmatch(plain)):
             break
-    kept = paragraphs[:cut]
-    while cut < len(paragraphs) and len(kept) > 1 and RULE_PARAGRAPH.fullmatch(kept[-1].strip()):
-        kept.pop()  # the rule that separated the article from the footer now separates nothing
-    return "\n\n".join(kept) + ("\n" if cut < len(paragraphs) and not kept[-1].endswith("\n") else "")
+    return "\n\n".join(paragraphs[:cut])
 
 
-RULE_PARAGRAPH = re.compile(r"\* \* \*|[-_=*~]{3,}")
+def link_text(markdown: str) -> str:
+    """Markdown with its images removed and its links replaced by their text (images inside links first)."""
+    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
+
+
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from string import Template
 
+from ingester.convert import link_text
+
 LABELS = {
     "zh": {"intro": "引言", "none": "（无）", "tag_sep": " ， ",
            "categories": {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
@@ -196,8 +198,7 @@ def outline(sections: list[Section], markdown: str) -> str:
 
 def first_sentence(paragraph: str, limit: int = 80) -> str:
     """The first sentence of a Markdown paragraph as plain text, shortened to `limit` characters."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", paragraph)  # images
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links → their text
+    text = link_text(paragraph)
     text = re.sub(r"(?m)^\s*(?:>\s?)+", "", text)  # quote markers on every line, not only the first
     text = " ".join(text.replace("\\\n", "\n").split())
     text = re.sub(r"^(?:#{1,6}(?=\s)|[>*\-+=\s]+|\d+[.)]\s+)+|[*_`]|\\$", "", text)  # "#400" is no heading

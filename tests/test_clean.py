@@ -88,7 +88,7 @@ def test_whitespace_shortcut_changes_no_note(path: Path) -> None:
             plain.handle_starttag(value, list(attrs[0]))
         else:
             plain.handle_endtag(value)
-    expected = convert.drop_footer_tail(convert.tidy(convert.neutralise(plain.optwrap(plain.finish()))))
+    expected = convert.tidy(convert.drop_footer_tail(convert.neutralise(plain.optwrap(plain.finish()))))
     assert convert.events_to_markdown(events) == expected
 
 
