@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,6 +18,16 @@ from tests.imapserver import DovecotServer
 REPO = Path(__file__).resolve().parent.parent
 EMAILS = REPO / "tests" / "fixtures" / "emails"
 EXPECTED = REPO / "tests" / "fixtures" / "expected"
+
+
+def load_bench(script: str, name: str) -> ModuleType:
+    """bench/<script> imported as module `name` (the bench scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def email_bytes(name: str) -> bytes:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_bench
 
-SCRIPT = REPO / "bench" / "backfill.py"
 CORPUS = REPO.parent / "shared" / "corpus"
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
@@ -19,17 +15,8 @@ ROWS = ("raw fetch ceiling", "our fetch stage", "html2text alone", "our message 
         "ingest --since, default", "ingest --since --jobs 1", "NAIVE PEER")
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_backfill", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_backfill_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
-    backfill = load_script()
+    backfill = load_bench("backfill.py", "bench_backfill")
 
     result = backfill.main(["--n", "20", "--fetch-repeats", "1"])
 

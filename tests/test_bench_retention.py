@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_bench
 
-SCRIPT = REPO / "bench" / "retention.py"
 CORPUS = REPO.parent / "shared" / "corpus"
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
                                 reason="../shared/corpus is not beside the repository")
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_retention", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_retention_runs_on_two_messages(capsys: pytest.CaptureFixture[str]) -> None:
-    retention = load_script()
+    retention = load_bench("retention.py", "bench_retention")
     # One HTML-only body that the script wraps in platform headers and one full .eml (manifest order).
     files = ["omnivore/hey-world-newsletter.html", "unspy/2023-01-03-oekoligenta.u1.eml"]
 

@@ -236,7 +236,7 @@ def sendgrid_legacy(destination: str) -> str:
 
 
 WRAPPED = [
-    pytest.param(substack_redirect_2(f"https://example.substack.com/p/title?token=eyJ1c2VyX2lkIjo3Mn0&utm_source=substack"),
+    pytest.param(substack_redirect_2("https://example.substack.com/p/title?token=eyJ1c2VyX2lkIjo3Mn0&utm_source=substack"),
                  "https://example.substack.com/p/title", ("substack-redirect-2",), id="substack-redirect-2"),
     pytest.param(mailgun("https://news.example.net/culture/123/cartoons?utm_source=substack"),
                  "https://news.example.net/culture/123/cartoons", ("mailgun",), id="mailgun-substack"),

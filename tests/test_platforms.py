@@ -15,9 +15,7 @@ fixtures and run everywhere: they pin defects found while reviewing the golden n
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
-import sys
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from types import ModuleType
@@ -30,7 +28,7 @@ from markdown_it import MarkdownIt
 from ingester import message, pipeline
 from ingester.config import Config
 from ingester.source import RawMessage
-from tests.conftest import REPO, email_bytes
+from tests.conftest import REPO, email_bytes, load_bench
 
 CORPUS = REPO.parent / "shared" / "corpus"
 needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
@@ -201,12 +199,7 @@ NON_WEB_LINKS: dict[str, str] = {
 @cache
 def retention() -> ModuleType:
     """bench/retention.py, for its WRAPPED headers and its visible-text/chrome classification."""
-    spec = importlib.util.spec_from_file_location("bench_retention_for_platforms", REPO / "bench" / "retention.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("retention.py", "bench_retention_for_platforms")
 
 
 def manifest_newsletters() -> dict[str, str]:
