@@ -130,8 +130,6 @@ class Daemon:
         if summary.filed or summary.failed:
             logger.warning("%s: %d filed, %d skipped, %d duplicates, %d failed", name, summary.filed,
                            summary.skipped, summary.duplicates, summary.failed)
-        for note in summary.notes:
-            logger.info("filed %s", note)
 
     def _watch(self, account: Account, folder: str) -> None:
         """Hold an IDLE connection on one folder; poll the account as soon as it changes."""
@@ -144,6 +142,7 @@ class Daemon:
                         logger.warning("%s: server has no IDLE; polling only", account.name)
                         return
                     session.select(folder)
+                    logger.info("%s/%s: watching for new mail (IDLE)", account.name, folder)
                     if failures:
                         self.poll(account.name)  # mail may have arrived while the connection was down
                     failures = 0

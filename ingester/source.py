@@ -14,12 +14,13 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import imapclient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from ingester.config import Account
 from ingester.errors import SourceError
@@ -66,38 +67,30 @@ class ImapSession:
                 self.client.logout()
             except (IMAPClientError, OSError) as err:  # never hide the real failure behind a logout error
                 logger.debug("logout from %s failed: %s", self.account.name, err)
+                _close_quietly(self.client)  # logout closes the socket only when the server answers
             self.client = None
 
     def select(self, folder: str) -> int:
         """Select a folder read-only (EXAMINE) and return its UIDVALIDITY."""
-        client = self._client
-        try:
+        with self._talking(f"opening folder {folder!r}", "; check `folders` in the config") as client:
             info = client.select_folder(folder, readonly=True)
-        except IMAPClientError as err:
-            raise SourceError(
-                f"account {self.account.name!r}: cannot open folder {folder!r} ({_text(err)}); "
-                "check `folders` in the config"
-            ) from None
         return int(info.get(b"UIDVALIDITY", 0))
 
     def search(self, since: date | None = None, above_uid: int | None = None) -> list[int]:
         """UIDs in the selected folder: all, on/after a date (IMAP SINCE), or above a UID."""
-        client = self._client
-        if above_uid is not None:
-            # `n:*` always includes the highest UID, even when it is below n (RFC 3501): filter.
-            return sorted(uid for uid in client.search(["UID", f"{above_uid + 1}:*"]) if uid > above_uid)
-        criteria: list[object] = ["SINCE", since] if since else ["ALL"]
-        return sorted(client.search(criteria))
+        with self._talking("searching") as client:
+            if above_uid is not None:
+                # `n:*` always includes the highest UID, even when it is below n (RFC 3501): filter.
+                return sorted(uid for uid in client.search(["UID", f"{above_uid + 1}:*"]) if uid > above_uid)
+            criteria: list[object] = ["SINCE", since] if since else ["ALL"]
+            return sorted(client.search(criteria))
 
     def sizes(self, uids: list[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID (cheap: no body is transferred), so huge messages are never fetched."""
-        client = self._client
         found: dict[int, int] = {}
         for start in range(0, len(uids), 5000):
-            try:
+            with self._talking("fetching message sizes") as client:
                 data = client.fetch(uids[start : start + 5000], [b"RFC822.SIZE"])
-            except (IMAPClientError, OSError) as err:
-                raise SourceError(f"account {self.account.name!r}: fetch of sizes failed: {_text(err)}") from None
             found.update({uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in data.items()})
         return found
 
@@ -107,13 +100,10 @@ class ImapSession:
 
     def fetch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[RawMessage]:
         """The messages with these UIDs, `FETCH_BATCH` per round trip, flags untouched."""
-        client = self._client
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            try:
+            with self._talking(f"fetching from {folder!r}") as client:
                 data = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
-            except (IMAPClientError, OSError) as err:
-                raise SourceError(f"account {self.account.name!r}: fetch from {folder!r} failed: {_text(err)}") from None
             for uid in batch:
                 item = data.get(uid)
                 if item is None or b"BODY[]" not in item:
@@ -138,8 +128,7 @@ class ImapSession:
         `idle_check` returns an empty list at once, forever, when the server has gone away: an
         early empty return means the connection is dead.
         """
-        client = self._client
-        try:
+        with self._talking("waiting for new mail") as client:
             client.idle()
             deadline = time.monotonic() + renew_after
             changed = False
@@ -148,12 +137,23 @@ class ImapSession:
                 responses = client.idle_check(timeout=IDLE_SLICE)
                 changed = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
                 if not responses and time.monotonic() - started < IDLE_SLICE / 2:
-                    raise SourceError(f"account {self.account.name!r}: connection lost while waiting for new mail")
+                    raise IMAPClientAbortError("the server closed the connection")
             client.idle_done()
             return changed
-        except (IMAPClientError, OSError) as err:
-            raise SourceError(f"account {self.account.name!r}: connection lost while waiting for new mail "
-                              f"({_text(err)})") from None
+
+    @contextmanager
+    def _talking(self, doing: str, hint: str = "") -> Iterator[imapclient.IMAPClient]:
+        """The client, for one exchange; its failures become one `SourceError` saying what was going on.
+
+        A dropped connection (imaplib's abort, a socket error) reads "connection lost while …" whatever
+        the command, so logs and tests need to know one phrase; a refusal by the server gets `hint`.
+        """
+        try:
+            yield self._client
+        except (IMAPClientAbortError, OSError) as err:
+            raise SourceError(f"account {self.account.name!r}: connection lost while {doing} ({_text(err)})") from None
+        except IMAPClientError as err:
+            raise SourceError(f"account {self.account.name!r}: {doing} failed ({_text(err)}){hint}") from None
 
     @property
     def _client(self) -> imapclient.IMAPClient:
@@ -203,9 +203,12 @@ def connect(account: Account) -> imapclient.IMAPClient:
             f"account {account.name!r}: login as {account.username!r} refused by {account.host}; "
             "check the username and password (password_command / password_env)"
         ) from None
-    except (IMAPClientError, OSError) as err:
+    except (IMAPClientAbortError, OSError) as err:
         _close_quietly(client)
-        raise SourceError(f"account {account.name!r}: login failed: {_text(err)}") from None
+        raise SourceError(f"account {account.name!r}: connection lost while logging in ({_text(err)})") from None
+    except IMAPClientError as err:
+        _close_quietly(client)
+        raise SourceError(f"account {account.name!r}: login failed ({_text(err)})") from None
     logger.debug("logged in to %s as %s", where, account.username)
     return client
 

@@ -9,12 +9,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from ingester import config as config_mod
+from ingester.errors import SourceError
+from ingester.source import ImapSession
 from tests.conftest import Mailbox, account_toml, email_bytes, notes_in, run_ingest, write_config
 from tests.imapserver import DovecotServer
 
@@ -79,8 +83,7 @@ def start_daemon(mailbox: Mailbox, tmp_path: Path, daemons: list[Daemon], extra:
 
 def test_idle_files_a_new_message_within_5_seconds(mailbox: Mailbox, tmp_path: Path, daemons: list[Daemon]) -> None:
     daemon = start_daemon(mailbox, tmp_path, daemons)
-    wait_for(lambda: "daemon started" in daemon.text(), 10)
-    time.sleep(1.0)  # the watcher's IDLE is in place (first poll done, nothing to file)
+    wait_for(lambda: "test/INBOX: watching for new mail (IDLE)" in daemon.text(), 10)
 
     mailbox.append("substack-post.eml")
     took = wait_for(lambda: len(notes_in(mailbox.archive)) == 1, 5)
@@ -119,8 +122,7 @@ def test_two_accounts_one_with_a_wrong_password(mailbox: Mailbox, tmp_path: Path
     good = account_toml(mailbox.server, mailbox.user, mailbox.password, name="good")
     bad = account_toml(mailbox.server, "alice", "wrong-password", name="bad")
     daemon = start_daemon(mailbox, tmp_path, daemons, accounts=good + "\n" + bad)
-    wait_for(lambda: "daemon started" in daemon.text(), 10)
-    time.sleep(1.0)
+    wait_for(lambda: "good/INBOX: watching for new mail (IDLE)" in daemon.text(), 10)
 
     mailbox.append("substack-post.eml")
     wait_for(lambda: len(notes_in(mailbox.archive)) == 1, 5)
@@ -149,9 +151,10 @@ def test_server_restart_under_a_running_daemon(own_server: DovecotServer, tmp_pa
     archive = tmp_path / "archive"
     mailbox = Mailbox(own_server, user, password, tmp_path / "x.toml", archive)
     daemon = start_daemon(mailbox, tmp_path, daemons, interval="3s")
-    wait_for(lambda: "daemon started" in daemon.text(), 10)
+    wait_for(lambda: "test/INBOX: watching for new mail (IDLE)" in daemon.text(), 10)
     mailbox.append("substack-post.eml")
     wait_for(lambda: len(notes_in(archive)) == 1, 5)
+    wait_for(lambda: "test: 1 filed" in daemon.text(), 5)  # the poll is over: the server drops only IDLE
 
     own_server.stop()
     time.sleep(1.5)  # the daemon notices: IDLE connection lost, polls fail
@@ -162,7 +165,27 @@ def test_server_restart_under_a_running_daemon(own_server: DovecotServer, tmp_pa
     time.sleep(1.0)
     assert len(notes_in(archive)) == 2  # nothing twice
     assert daemon.stop()[0] == 0
-    assert "connection lost" in daemon.text() or "cannot reach" in daemon.text()
+    assert "connection lost while waiting for new mail" in daemon.text()
+
+
+@pytest.mark.parametrize("command", ["search", "fetch", "wait"])
+def test_a_dropped_connection_is_named_whatever_the_command(own_server: DovecotServer, tmp_path: Path,
+                                                             command: str) -> None:
+    """Whichever command meets the dead socket, the error says the connection was lost (no traceback)."""
+    user, password = own_server.new_user()
+    own_server.append(user, email_bytes("substack-post.eml"), password=password)
+    config = write_config(tmp_path / "x.toml", tmp_path / "archive", account_toml(own_server, user, password))
+    calls = {
+        "search": ("searching", lambda session: session.search()),
+        "fetch": ("fetching from 'INBOX'", lambda session: list(session.fetch("INBOX", 1, [1]))),
+        "wait": ("waiting for new mail", lambda session: session.wait_for_mail(threading.Event())),
+    }
+    doing, call = calls[command]
+    with ImapSession(config_mod.load(config).accounts[0]) as session:
+        session.select("INBOX")
+        own_server.stop()
+        with pytest.raises(SourceError, match=rf"^account 'test': connection lost while {re.escape(doing)} \("):
+            call(session)
 
 
 def test_uidvalidity_change_files_nothing_twice(mailbox: Mailbox) -> None:

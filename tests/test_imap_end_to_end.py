@@ -171,7 +171,7 @@ def test_missing_folder_names_the_folder(mailbox: Mailbox, tmp_path: Path) -> No
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
     assert result.returncode == 1
-    assert "cannot open folder 'Nope'" in result.stderr
+    assert "opening folder 'Nope' failed" in result.stderr
 
 
 def _closed_port() -> int:
