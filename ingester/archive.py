@@ -14,8 +14,8 @@ import hashlib
 import os
 import re
 import tempfile
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from ingester.errors import ArchiveError

@@ -17,6 +17,18 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
 from bs4.element import PreformattedString
 
+from ingester.chrome import (
+    CHROME_CLASSES,
+    CHROME_TEXT,
+    CONFIRM_HINT,
+    ENGAGEMENT_TEXT,
+    GENERIC_LINK_TEXT,
+    HIDDEN_STYLE,
+    SUBSCRIBE_BUTTON,
+    SUBSTACK_CHROME_CLASSES,
+    TWEET_COUNTS,
+    VIEW_ONLINE,
+)
 from ingester.links import CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
 
 Resolver = Callable[[str], "str | None"]
@@ -25,47 +37,12 @@ DROPPED_KINDS = ("unsubscribe", "preferences", "action", "confirm")
 
 DROP_TAGS = ("script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
              "form", "input", "button", "select", "textarea", "svg", "template", "base")
-# Email chrome by class name: any platform, and Substack's own (Omnivore's preParse list).
-CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr",
-                  # Ghost: member feedback buttons (a click votes) and the "Powered by" line; Kit's footer
-                  "feedback-buttons", "footer-powered", "ck-hide-in-public-posts")
-SUBSTACK_CHROME_CLASSES = ("preamble", "meta-author-wrap", "post-meta", "post-cta", "container-border",
-                           "email-ufi-2-top", "email-ufi-2-bottom", "subscription-widget-wrap", "header")
-HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
-    r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I
-)
-CHROME_TEXT = re.compile(
-    r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
-    r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
-    r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
-    r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|"
-    r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
-    r"no longer (?:wish|want) to receive|"
-    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
-    r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
-    r"webversion|webseitenansicht|webansicht|stop getting this|change your email address|"
-    r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)",
-    re.I,
-)
-VIEW_ONLINE = re.compile(
-    r"(?:view|read|open).{0,40}(?:in (?:your |a |the )?browser|online|on the web)|im browser|在浏览器中|网页版|"
-    r"lire en ligne|webversion|webseitenansicht|webansicht",
-    re.I,
-)
-TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
 GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips)/", re.I)
 BACKGROUND_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)", re.I)
 BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "footer", "span")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
-# A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
-SUBSCRIBE_BUTTON = re.compile(
-    r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
-    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅", re.I)
-GENERIC_LINK_TEXT = re.compile(r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?",
-                               re.I)
 MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
 MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
@@ -264,10 +241,6 @@ def _limit_depth(soup: BeautifulSoup) -> None:
                 stack.append((child, depth + 1))
 
 
-# A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
-CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
-
-
 def confirm_link(html: str) -> str:
     """The href of the first link that looks like a confirmation link, exactly as the sender wrote it."""
     soup = _parse(html)
@@ -454,11 +427,6 @@ def _is_question(block: Tag) -> bool:
     text = block.get_text(" ", strip=True)
     return len(text) <= 200 and text.endswith(("?", "？")) and any(
         isinstance(h, Tag) and h.name in HEADINGS for h in [block, *block.descendants])
-
-
-ENGAGEMENT_TEXT = re.compile(
-    r"participate in polls|copy and paste this link to others|you currently have \d+ referrals?|"
-    r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
 
 
 def _alone_in(tag: Tag) -> Tag:

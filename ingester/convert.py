@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import html2text
 
+from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -20,9 +21,6 @@ NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
-FOOTER_TEXT = re.compile(
-    r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|mailman/listinfo|mailing list|"
-    r"maillist|退订", re.I)
 
 
 def _converter() -> html2text.HTML2Text:
@@ -97,15 +95,6 @@ MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions
 MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
-FOOTER_LINE = re.compile(
-    r"©|\(c\)\s*\d{4}|all rights reserved|alle rechte vorbehalten|\bimpressum\b|registergericht|amtsgericht|"
-    r"\bHR[AB]\s*\d|umsatzsteuer|\bust-?id|\bvat (?:id|number)|\b(?:tel|fax)\.?\s*[:+(\d]|\bp\.?\s?o\.? box\b|"
-    r"postfach|you(?:'|’)re (?:subscribed|getting|receiving)|you are (?:subscribed|receiving)|"
-    r"if you were forwarded|newsletter-profil|statt abmelden|\bdatenschutz|unsubscribe|abmelden|"
-    r"nicht mehr (?:erhalten|empfangen)|no longer (?:wish|want) to receive|"
-    r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
-    re.I,
-)
 
 
 def neutralise(markdown: str) -> str:

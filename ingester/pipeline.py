@@ -15,15 +15,15 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ingester import archive, message, metadata, render
-from ingester.clean import CONFIRM_HINT, CleanedHtml, clean_html, confirm_link
+from ingester.chrome import CONFIRM_HINT
+from ingester.clean import CleanedHtml, clean_html, confirm_link
 from ingester.config import Account, Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
 from ingester.errors import ArchiveError, ConfigError, SourceError

@@ -12,8 +12,8 @@ import contextlib
 import fcntl
 import gzip
 import os
-import time
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone

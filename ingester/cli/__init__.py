@@ -21,7 +21,8 @@ from typing import Any
 
 import click
 
-from ingester import __version__, config as config_mod, links, pipeline
+from ingester import __version__, links, pipeline
+from ingester import config as config_mod
 from ingester.errors import IngesterError
 from ingester.source import RawMessage
 from ingester.state import Ledger

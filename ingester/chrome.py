@@ -1,0 +1,67 @@
+"""What email chrome says and looks like: the class names, styles and phrases of "view online" bars,
+unsubscribe and preference lines, subscribe buttons, polls and referral blocks, and footers.
+
+Data only (names and compiled patterns, no logic), in the languages our corpus holds. `clean` reads it
+on the HTML, `convert` on the Markdown's last paragraphs, `pipeline` for confirmation links: a new
+platform's class or a new language's phrase is added here, and the golden notes show what it changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Email chrome by class name: any platform, and Substack's own (Omnivore's preParse list).
+CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr",
+                  # Ghost: member feedback buttons (a click votes) and the "Powered by" line; Kit's footer
+                  "feedback-buttons", "footer-powered", "ck-hide-in-public-posts")
+SUBSTACK_CHROME_CLASSES = ("preamble", "meta-author-wrap", "post-meta", "post-cta", "container-border",
+                           "email-ufi-2-top", "email-ufi-2-bottom", "subscription-widget-wrap", "header")
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
+    r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I
+)
+CHROME_TEXT = re.compile(
+    r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
+    r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
+    r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
+    r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|"
+    r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
+    r"no longer (?:wish|want) to receive|"
+    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
+    r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
+    r"webversion|webseitenansicht|webansicht|stop getting this|change your email address|"
+    r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)",
+    re.I,
+)
+VIEW_ONLINE = re.compile(
+    r"(?:view|read|open).{0,40}(?:in (?:your |a |the )?browser|online|on the web)|im browser|在浏览器中|网页版|"
+    r"lire en ligne|webversion|webseitenansicht|webansicht",
+    re.I,
+)
+TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
+# A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
+SUBSCRIBE_BUTTON = re.compile(
+    r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
+    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅", re.I)
+GENERIC_LINK_TEXT = re.compile(r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?",
+                               re.I)
+# Polls and referral blocks (a click votes or carries the reader's referral code)
+ENGAGEMENT_TEXT = re.compile(
+    r"participate in polls|copy and paste this link to others|you currently have \d+ referrals?|"
+    r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
+# A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
+CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
+
+# Footers, in plain-text mail after a rule line, and in a note's last paragraphs
+FOOTER_TEXT = re.compile(
+    r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|mailman/listinfo|mailing list|"
+    r"maillist|退订", re.I)
+FOOTER_LINE = re.compile(
+    r"©|\(c\)\s*\d{4}|all rights reserved|alle rechte vorbehalten|\bimpressum\b|registergericht|amtsgericht|"
+    r"\bHR[AB]\s*\d|umsatzsteuer|\bust-?id|\bvat (?:id|number)|\b(?:tel|fax)\.?\s*[:+(\d]|\bp\.?\s?o\.? box\b|"
+    r"postfach|you(?:'|’)re (?:subscribed|getting|receiving)|you are (?:subscribed|receiving)|"
+    r"if you were forwarded|newsletter-profil|statt abmelden|\bdatenschutz|unsubscribe|abmelden|"
+    r"nicht mehr (?:erhalten|empfangen)|no longer (?:wish|want) to receive|"
+    r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
+    re.I,
+)
