@@ -20,6 +20,7 @@ HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
     r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I
 )
+HIDDEN_HINTS = ("none", "hidden", "max-height", "mso-hide", "opacity")  # one of them is in every HIDDEN_STYLE match
 CHROME_TEXT = re.compile(
     r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
     r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"

@@ -23,6 +23,7 @@ from ingester.chrome import (
     CONFIRM_HINT,
     ENGAGEMENT_TEXT,
     GENERIC_LINK_TEXT,
+    HIDDEN_HINTS,
     HIDDEN_STYLE,
     SUBSCRIBE_BUTTON,
     SUBSTACK_CHROME_CLASSES,
@@ -35,8 +36,8 @@ Resolver = Callable[[str], "str | None"]
 # Links a note never shows: acting on them unsubscribes, confirms or likes on the reader's behalf.
 DROPPED_KINDS = ("unsubscribe", "preferences", "action", "confirm")
 
-DROP_TAGS = ("script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
-             "form", "input", "button", "select", "textarea", "svg", "template", "base")
+DROP_TAGS = frozenset({"script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
+                       "form", "input", "button", "select", "textarea", "svg", "template", "base"})
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
 GMAIL_PROXY = re.compile(r"https?://ci\d+\.googleusercontent\.com/(?:proxy|meips)/", re.I)
@@ -137,7 +138,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     context = context or LinkContext()
     counts = _Counts()
     soup = _parse(html)
-    unwanted = [node for node in soup.descendants if type(node) is Comment or node.name in DROP_TAGS]
+    unwanted = [node for node in soup.descendants if node.name in DROP_TAGS or type(node) is Comment]
     for node in unwanted:
         if not _gone(node):  # not inside something removed already
             node.decompose()
@@ -145,6 +146,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     # One walk over the tree; every later step picks from this list instead of searching again
     # (bs4 searches are whole-tree walks, and a newsletter has thousands of tags).
     tags: list[Tag] = []
+    by_name: dict[str, list[Tag]] = {}  # tag name → tags in document order
     by_class: ByClass = {}  # class name (Gmail prefix removed) → (position, tag) in document order
     strings = []
     engagement: list[NavigableString] = []  # "participate in polls", "copy this link to others"
@@ -153,6 +155,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
             for name in dict.fromkeys(map(_bare_class, node.get("class") or ())):
                 by_class.setdefault(name, []).append((len(tags), node))
             tags.append(node)
+            by_name.setdefault(node.name, []).append(node)
         elif type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
             if ENGAGEMENT_TEXT.search(text):
@@ -161,7 +164,8 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     title_tag = _first(by_class, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
     meta = _first(by_class, "post-meta")
-    view_online = _view_online_link(tags)
+    anchors = by_name.get("a", [])
+    view_online = _view_online_link(anchors)
     found = {
         "title": _text(title_tag),
         "title_url": clean_url(str(title_link["href"]), context) if title_link else "",
@@ -171,17 +175,17 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     }
     if title_tag:
         title_tag.decompose()
-    _drop_pixels(tags, counts, context)  # before hidden blocks go: a hidden pixel still counts as one
+    _drop_pixels(by_name.get("img", []), counts, context)  # before hidden blocks go: a hidden pixel still counts as one
     _drop_hidden(tags, counts)
-    _drop_chrome(tags, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    _drop_chrome(anchors, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
     _drop_engagement(engagement, counts)
     if platform == "beehiiv":
         _drop_polls(tags, counts)
     _quote_tweets(by_class)
-    _clean_links(tags, counts, context, resolve)
-    for caption in _live(tags, "figcaption"):
+    _clean_links(anchors, counts, context, resolve)
+    for caption in _live(by_name.get("figcaption", [])):
         caption.name = "p"  # its own paragraph, not glued to the image
-    _flatten_layout_tables(tags)
+    _flatten_layout_tables(by_name)
     return CleanedHtml(
         events=_article_events(soup, by_class), pixels_removed=counts.pixels_removed,
         links_cleaned=counts.links_cleaned, wrappers_decoded=counts.wrappers_decoded,
@@ -341,8 +345,8 @@ def _text(tag: Tag | None) -> str:
     return " ".join(tag.get_text(" ").split()) if tag else ""
 
 
-def _view_online_link(tags: list[Tag]) -> str:
-    anchors = [a for a in tags if a.name == "a" and a.has_attr("href")]
+def _view_online_link(anchors: list[Tag]) -> str:
+    anchors = [a for a in anchors if a.has_attr("href")]
     link = next((a for a in anchors if "view-online-link" in (a.get("class") or ())), None)
     if link is None:
         link = next((a for a in anchors if VIEW_ONLINE.search(" ".join(a.get_text(" ").split()))), None)
@@ -352,27 +356,33 @@ def _view_online_link(tags: list[Tag]) -> str:
 def _drop_hidden(tags: list[Tag], counts: _Counts) -> None:
     """Hidden blocks (preheaders) go; so do tracking beacons in `background` attributes and styles."""
     for tag in tags:
-        if _gone(tag):
+        attrs = tag.attrs
+        if not attrs or _gone(tag):
             continue
-        style = str(tag.get("style", ""))
+        style = str(attrs.get("style", ""))
         if "url(" in style and any(is_tracker_image(url) for url in BACKGROUND_URL.findall(style)):
-            del tag["style"]
+            del attrs["style"]
             counts.pixels_removed += 1
-        if tag.has_attr("background"):
-            counts.pixels_removed += is_tracker_image(str(tag["background"]))
-            del tag["background"]
-        if tag.has_attr("hidden") or (style and HIDDEN_STYLE.search(style)):
+        if "background" in attrs:
+            counts.pixels_removed += is_tracker_image(str(attrs.pop("background")))
+        if "hidden" in attrs or _hides(style):
             counts.drop(tag, "hidden text (preheader)")
 
 
-def _drop_chrome(tags: list[Tag], by_class: ByClass, counts: _Counts, classes: tuple[str, ...]) -> None:
+def _hides(style: str) -> bool:
+    """Whether an inline style hides its element (the substring test spares the regex most styles)."""
+    low = style.lower()
+    return any(hint in low for hint in HIDDEN_HINTS) and bool(HIDDEN_STYLE.search(style))
+
+
+def _drop_chrome(anchors: list[Tag], by_class: ByClass, counts: _Counts, classes: tuple[str, ...]) -> None:
     wanted = set(classes)
     marked = dict(sorted(hit for name in wanted for hit in by_class.get(name, ())))
     for tag in marked.values():  # document order: an outer chrome block goes before its inner ones are looked at
         if not _gone(tag):
             hit = next(c for c in map(_bare_class, tag.get("class") or ()) if c in wanted)
             counts.drop(tag, f"email chrome .{hit}")
-    for anchor in _live(tags, "a"):
+    for anchor in _live(anchors):
         if _gone(anchor):
             continue
         text = " ".join(anchor.get_text(" ").split())
@@ -524,10 +534,10 @@ def _has_content_link(block: Tag, chrome: Tag) -> bool:
     return False
 
 
-def _drop_pixels(tags: list[Tag], counts: _Counts, context: LinkContext) -> None:
+def _drop_pixels(images: list[Tag], counts: _Counts, context: LinkContext) -> None:
     """Tracking images go (known tracker URL, 0-2 px, hidden); real images keep clean URLs.
     (Beacons in styles and `background` attributes go in `_drop_hidden`, the walk over every tag.)"""
-    for img in _live(tags, "img"):
+    for img in _live(images):
         src = _unproxied(str(img.get("src", "")).strip())
         if not re.match(r"(?:https?:)?//", src, re.I):
             img.decompose()  # cid: (a part of the message), data:, javascript:: nothing a note may load
@@ -558,11 +568,11 @@ def _is_tiny(img: Tag) -> bool:
 
 
 def _is_hidden(img: Tag) -> bool:
-    return bool(HIDDEN_STYLE.search(str(img.get("style", "")))) or img.has_attr("hidden")
+    return _hides(str(img.get("style", ""))) or img.has_attr("hidden")
 
 
-def _clean_links(tags: list[Tag], counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
-    for anchor in _live(tags, "a"):
+def _clean_links(anchors: list[Tag], counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
+    for anchor in _live(anchors):
         if _gone(anchor):
             continue
         href = str(anchor.get("href", "")).strip()
@@ -620,14 +630,14 @@ def markdown_safe_url(url: str) -> str:
     return URL_BREAKERS.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
 
 
-def _flatten_layout_tables(tags: list[Tag]) -> None:
+def _flatten_layout_tables(by_name: dict[str, list[Tag]]) -> None:
     """Tables that lay out the email become plain blocks; tables that hold data stay tables."""
-    tables = _live(tags, "table")
+    tables = _live(by_name.get("table", []))
     owned: dict[int, list[Tag]] = {id(t): [] for t in tables}
     not_data: set[int] = set()
     table_at: dict[int, Tag | None] = {}  # id(tag) → the nearest table that is the tag or holds it
-    for tag in _live(tags):
-        owner = _table_at(tag.parent, table_at) if tag.name in TABLE_PARTS or tag.name in NOT_IN_DATA_TABLES else None
+    for tag in _live([t for name in TABLE_PARTS | NOT_IN_DATA_TABLES for t in by_name.get(name, ())]):
+        owner = _table_at(tag.parent, table_at)
         if owner is None:
             continue
         if tag.name in TABLE_PARTS:
