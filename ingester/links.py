@@ -14,17 +14,13 @@ For each URL (reference/link-hygiene.md §6), without any network access:
 4. **Opaque** wrappers whose destination is not in the URL (Mailchimp track/click, SendGrid,
    Ghost `/r/`, …) keep working, minus the parameters that identify the reader.
 
-The rule data, its indexes and the per-host plans live in `ingester.linkrules`.
+The rule data, its indexes and the per-host plans live in `ingester.linkrules`; the decoders of step 2
+that are our own, in `ingester.wrappers`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
-import string
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -40,6 +36,7 @@ from ingester.linkrules import (
     host_suffixes,
     rules,
 )
+from ingester.wrappers import absolute_http, b64_text, decode
 
 DROPPED_KINDS = frozenset({"unsubscribe", "preferences", "action", "confirm"})
 MAX_ROUNDS = 5  # wrappers nest (Safe Links around Google around SES); five is more than real mail needs
@@ -47,12 +44,7 @@ MAX_ROUNDS = 5  # wrappers nest (Safe Links around Google around SES); five is m
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+(?<![.,;:!?])", re.I)
 _WEB = re.compile(r"(?:(https?):)?//([^/?#]*)", re.I)  # no scheme (`//host/…`) is matched as https
 _BRACKET_HOST = re.compile(r"\[[0-9a-f:.]+\](?::\d*)?", re.I)
-_ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#]+\S*", re.I)
 _SUBSTACK_POST = re.compile(r"/p/[^/]+/?|/@[^/]+/note/c-\d+/?")
-_PROOFPOINT_V3 = re.compile(r"/v3/__(.+?)__;([A-Za-z0-9_-]*)!")
-# Proofpoint v3 writes a run of n replaced characters as `**` and the (n-2)th character of this alphabet.
-_PROOFPOINT_RUNS = {c: n + 2 for n, c in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")}
-_SENDGRID_ESCAPE = re.compile(r"-([0-9A-F]{2})")
 
 Decoded = tuple[str, "Step", str]  # (destination, step, wrapper kind)
 Remover = tuple[str, Callable[[str, str], bool]]  # (rule credited, test on a parameter's name and value)
@@ -97,7 +89,7 @@ class CleanedUrl:
 
 
 @dataclass(frozen=True)
-class _Url:
+class SplitUrl:
     """A web URL split without normalising anything, so unchanged parts are rebuilt byte for byte."""
 
     text: str
@@ -125,7 +117,7 @@ class _Url:
         return self.head + query + ("" if self.fragment is None else "#" + self.fragment)
 
 
-def _split(text: str) -> _Url | None:
+def _split(text: str) -> SplitUrl | None:
     """A web (http, https or `//`) URL split in parts; None for anything else or an unparsable host."""
     match = _WEB.match(text)
     if match is None:
@@ -140,7 +132,7 @@ def _split(text: str) -> _Url | None:
     rest, hash_mark, fragment = text[match.end():].partition("#")
     path, question_mark, query = rest.partition("?")
     pairs = tuple((n, v) for n, _, v in (p.partition("=") for p in query.split("&")) if n) if question_mark else ()
-    return _Url(text, text if match.group(1) else "https:" + text, (match.group(1) or "https").lower(),
+    return SplitUrl(text, text if match.group(1) else "https:" + text, (match.group(1) or "https").lower(),
                 text[: match.end()] + path, host, path, query if question_mark else None,
                 fragment if hash_mark else None, f"{path}?{query}" if question_mark else path, pairs,
                 frozenset(n.lower() for n, _ in pairs))
@@ -259,7 +251,7 @@ def _classify_other(text: str) -> Classifier | None:
                  if c.scheme and c.scheme == scheme and c.pattern is not None and c.pattern.search(text)), None)
 
 
-def _classify(u: _Url, context: LinkContext) -> Classifier | None:
+def _classify(u: SplitUrl, context: LinkContext) -> Classifier | None:
     r, plan, segments = rules(), host_plan(u.host), _segments(u.path)
     # Most URLs hold none of the words any classifier looks for: then only host and path can decide.
     evidence = not r.evidence_segments.isdisjoint(segments) or not r.evidence_keys.isdisjoint(u.names)
@@ -277,7 +269,7 @@ def _segments(path: str) -> frozenset[str]:
     return frozenset(s.rpartition(".")[0] or s for s in decoded.lower().split("/") if s)
 
 
-def _has_evidence(c: Classifier, u: _Url, segments: frozenset[str]) -> bool:
+def _has_evidence(c: Classifier, u: SplitUrl, segments: frozenset[str]) -> bool:
     if not c.segments.isdisjoint(segments) or not c.keys.isdisjoint(u.names):
         return True
     if c.pattern is not None and c.pattern.search(u.text):
@@ -290,7 +282,7 @@ def _value_in(value: str, wanted: tuple[str, ...]) -> bool:
     return any(value.startswith(w[:-1]) if w.endswith("*") else value == w for w in wanted)
 
 
-def _is_substack(u: _Url, context: LinkContext) -> bool:
+def _is_substack(u: SplitUrl, context: LinkContext) -> bool:
     """A Substack URL: on substack.com, on the sender's own publication host, or with the post-id signature."""
     return (u.host == "substack.com" or u.host.endswith(".substack.com") or u.host in context.publication_hosts
             or ("publication_id" in u.names and "post_id" in u.names))
@@ -299,7 +291,7 @@ def _is_substack(u: _Url, context: LinkContext) -> bool:
 # --- Decoding -------------------------------------------------------------------------------------------------------
 
 
-def _decode_once(u: _Url) -> Decoded | None:
+def _decode_once(u: SplitUrl) -> Decoded | None:
     """The first wrapper that decodes offline to a new absolute http(s) URL (§6 step 2 order)."""
     for finder in (_clearurls_redirect, _brave_debounce, _our_decoders):
         found = finder(u)
@@ -308,26 +300,20 @@ def _decode_once(u: _Url) -> Decoded | None:
     return None
 
 
-def _absolute_http(text: str | None) -> str | None:
-    """`text` if it is an absolute http(s) URL: the only results a decoder may return."""
-    text = text.strip() if text else None
-    return text if text and _ABSOLUTE_HTTP.fullmatch(text) else None
-
-
-def _clearurls_redirect(u: _Url) -> Decoded | None:
+def _clearurls_redirect(u: SplitUrl) -> Decoded | None:
     for p in host_plan(u.host).providers:
         if not p.redirections or not p.applies(u.match_text) or p.excepted(u.match_text):
             continue
         for redirection in p.redirections:
             match = redirection.search(u.match_text)
-            target = _absolute_http(unquote(match.group(1))) if match and match.group(1) else None
+            target = absolute_http(unquote(match.group(1))) if match and match.group(1) else None
             if target:
                 rule = f"clearurls:{p.name}"
                 return target, Step("decode", rule, f"→ {target}"), rules().wrapper_names.get(rule, rule)
     return None
 
 
-def _brave_debounce(u: _Url) -> Decoded | None:
+def _brave_debounce(u: SplitUrl) -> Decoded | None:
     for rule, everywhere in host_plan(u.host).debounce:
         target = _debounce_target(rule, u) if everywhere or rule.applies(u.scheme, u.host, u.path_query) else None
         if target:
@@ -338,152 +324,32 @@ def _brave_debounce(u: _Url) -> Decoded | None:
     return None
 
 
-def _debounce_target(rule: DebounceRule, u: _Url) -> str | None:
+def _debounce_target(rule: DebounceRule, u: SplitUrl) -> str | None:
     if rule.path_re is None:  # "redirect" and "base64,redirect": the destination is a query parameter
         value = u.param(rule.param)
-        value = _b64_text(value) if value is not None and rule.action.startswith("base64") else value
+        value = b64_text(value) if value is not None and rule.action.startswith("base64") else value
     else:
         match = rule.path_re.search(u.path)
         value = unquote("".join(g or "" for g in match.groups())) if match else None
         value = rule.template.replace("$1", value) if value and rule.template else value
     if value and rule.prepend_scheme and not value.lower().startswith(("http://", "https://")):
         value = f"{rule.prepend_scheme}://{value}"
-    return _absolute_http(value)
+    return absolute_http(value)
 
 
-def _our_decoders(u: _Url) -> Decoded | None:
+def _our_decoders(u: SplitUrl) -> Decoded | None:
     for where in host_plan(u.host).wrappers:
-        target = _absolute_http(_decode_safely(DECODERS[where.name], u)) if where.matches_path(u.path) else None
+        target = absolute_http(decode(where.name, u)) if where.matches_path(u.path) else None
         if target:
             kind = "rewrite" if where.name in ("substack-open", "substack-app-link") else "decode"
             return target, Step(kind, where.name, f"→ {target}"), where.name
     return None
 
 
-def _decode_safely(decoder: Callable[[_Url], str | None], u: _Url) -> str | None:
-    """A decoder's result; garbage in a wrapper (bad base64, zlib, JSON, UTF-8) just means "not decodable"."""
-    try:
-        return decoder(u)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, zlib.error, binascii.Error):
-        return None
-
-
-def _b64(text: str) -> bytes:
-    """Standard or URL-safe base64, padding optional."""
-    text = text.strip().replace("-", "+").replace("_", "/").rstrip("=")
-    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-
-
-def _b64_text(text: str) -> str | None:
-    try:
-        return _b64(text).decode("utf-8")
-    except (ValueError, binascii.Error):
-        return None
-
-
-def _substack_redirect_2(u: _Url) -> str | None:
-    """`/redirect/2/<base64url JSON>.<signature>`: `e` is the destination."""
-    return json.loads(_b64(u.path.removeprefix("/redirect/2/").partition("/")[0].partition(".")[0]))["e"]
-
-
-def _mailgun(u: _Url) -> str | None:
-    """`/c/eJ…`: base64url → zlib → a query string whose `l` is the destination (`r` is the recipient)."""
-    payload = zlib.decompress(_b64(u.path[3:].partition("/")[0])).decode("utf-8")
-    return next((unquote(v) for k, _, v in (p.partition("=") for p in payload.split("&")) if k == "l"), None)
-
-
-def _substack_open(u: _Url) -> str | None:
-    """`open.substack.com/pub/<pub>/<rest>` → `https://<pub>.substack.com/<rest>`, query and fragment kept."""
-    _, _, pub, rest = u.path.split("/", 3)
-    if not re.fullmatch(r"[A-Za-z0-9-]+", pub):
-        return None
-    return f"https://{pub.lower()}.substack.com/{rest}" + u.text[len(u.head):]
-
-
-def _substack_app_link(u: _Url) -> str | None:
-    """Keep only `publication_id` and `post_id`: the rest is the reader's token and UI state."""
-    kept = [f"{k}={v}" for k, v in u.pairs if k in ("publication_id", "post_id")]
-    return u.rebuild(kept) if kept else None
-
-
-def _kit(u: _Url) -> str | None:
-    """Kit/ConvertKit: the destination is base64 in the last path segment(s); standard base64 may hold `/`."""
-    segments = [s for s in u.path.split("/") if s]
-    candidates = ("/".join(segments[2:]), segments[-1] if segments else "")
-    return next((t for c in candidates if (t := _absolute_http(_b64_text(c)))), None)
-
-
-def _buttondown(u: _Url) -> str | None:
-    """`/c/<base64url>`: fields separated by `|`, the destination last."""
-    fields = (_b64_text(u.path[3:].partition("/")[0]) or "").split("|")
-    return next((f for f in reversed(fields) if _absolute_http(f)), None)
-
-
-def _url_param(u: _Url) -> str | None:
-    """Outlook Safe Links, Medium `/r/`: the `url` parameter, which Safe Links may encode twice."""
-    value = u.param("url")
-    for _ in range(2):
-        if value is None or _absolute_http(value):
-            break
-        value = unquote(value)
-    return value
-
-
-def _mandrill(u: _Url) -> str | None:
-    """`p` is base64 JSON whose `p` is a JSON string holding the `url`."""
-    return json.loads(json.loads(_b64(u.param("p") or ""))["p"])["url"]
-
-
-def _proofpoint_v2(u: _Url) -> str | None:
-    """`u=https-3A__example.com_a`: `-XX` is `%XX` and `_` is `/`."""
-    return unquote((u.param("u") or "").replace("-", "%").replace("_", "/"))
-
-
-def _proofpoint_v3(u: _Url) -> str | None:
-    """`/v3/__<url>__;<base64>!…`: each `*` (or `**` + run letter) stands for characters kept in the base64."""
-    match = _PROOFPOINT_V3.search(u.text)
-    replaced = (_b64_text(match.group(2)) if match.group(2) else "") if match else None
-    if match is None or replaced is None:
-        return None
-    encoded, out, used, i = match.group(1), [], 0, 0
-    while i < len(encoded):
-        if encoded.startswith("**", i) and encoded[i + 2:i + 3] in _PROOFPOINT_RUNS:
-            n, i = _PROOFPOINT_RUNS[encoded[i + 2]], i + 3
-        elif encoded[i] == "*":
-            n, i = 1, i + 1
-        else:
-            out.append(encoded[i])
-            i += 1
-            continue
-        out.append(replaced[used:used + n])
-        used += n
-    return "".join(out) if used <= len(replaced) else None
-
-
-def _sendgrid_upn(u: _Url) -> str | None:
-    """Legacy SendGrid `upn=`: base64 with `-XX` escapes. Current ones are encrypted and fail here."""
-    upn = _SENDGRID_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), u.param("upn") or "")
-    return _b64_text(upn.partition("_")[0])
-
-
-def _sailthru(u: _Url) -> str | None:
-    """Sailthru (`link.<domain>/click/<n>.<n>/<base64url>/<signature>`: Axios, Bloomberg)."""
-    return _b64_text(u.path.split("/")[3])
-
-
-DECODERS: dict[str, Callable[[_Url], str | None]] = {
-    "substack-redirect-2": _substack_redirect_2, "mailgun": _mailgun, "substack-open": _substack_open,
-    "substack-app-link": _substack_app_link, "kit": _kit, "buttondown": _buttondown,
-    "outlook-safelinks": _url_param, "medium-redirect": _url_param, "mandrill": _mandrill,
-    "proofpoint-v2": _proofpoint_v2, "proofpoint-v3": _proofpoint_v3, "sendgrid-upn": _sendgrid_upn,
-    "sailthru": _sailthru,
-}
-
-
 # --- Parameter stripping ---------------------------------------------------------------------------------------------
 
 
-def _strip(u: _Url, context: LinkContext, opaque: HostPathRule | None) -> tuple[str, list[Step], list[str]]:
+def _strip(u: SplitUrl, context: LinkContext, opaque: HostPathRule | None) -> tuple[str, list[Step], list[str]]:
     """The URL without tracking parameters, the steps taken and the names removed."""
     substack = _is_substack(u, context)
     if substack and u.query is not None and _SUBSTACK_POST.fullmatch(u.path):
@@ -512,7 +378,7 @@ def _kept(table: NameTable, dynamic: list[ParamRule], name: str, value: str) -> 
     return table.lookup(name) is not None or any(r.names_param(name, value) for r in dynamic)
 
 
-def _removers(u: _Url, substack: bool, opaque: HostPathRule | None) -> list[Remover]:
+def _removers(u: SplitUrl, substack: bool, opaque: HostPathRule | None) -> list[Remover]:
     """Tests for tracking parameters, most specific first, so each removal is credited to the rule that explains it.
 
     Brave's and our path-independent rules are not here: `_remover` looks them up in the host's name table.
@@ -531,13 +397,13 @@ def _removers(u: _Url, substack: bool, opaque: HostPathRule | None) -> list[Remo
     return found
 
 
-def _remover(u: _Url, removers: list[Remover], name: str, value: str) -> str | None:
+def _remover(u: SplitUrl, removers: list[Remover], name: str, value: str) -> str | None:
     """The rule that removes this parameter, if any."""
     found = next((source for source, test in removers if test(name, value)), None)
     return found or host_plan(u.host).strip.lookup(unquote(name) if "%" in name else name)
 
 
-def _clearurls_test(p: Provider, u: _Url, never_global: frozenset[str]) -> Callable[[str, str], bool]:
+def _clearurls_test(p: Provider, u: SplitUrl, never_global: frozenset[str]) -> Callable[[str, str], bool]:
     # An exception turns the whole provider off; it is checked only once a parameter would go, as most never do.
     def test(name: str, value: str) -> bool:
         if p.host is None and name in never_global:
@@ -552,7 +418,7 @@ def _unless(test: Callable[[str, str], bool], protected: frozenset[str]) -> Call
     return lambda name, value: name not in protected and test(name, value)
 
 
-def _raw_rules(u: _Url, text: str, steps: list[Step]) -> str:
+def _raw_rules(u: SplitUrl, text: str, steps: list[Step]) -> str:
     """ClearURLs rawRules (e.g. Amazon's `/ref=…` path segment), applied to the whole URL."""
     for p in host_plan(u.host).providers:
         for raw in p.raw_rules:

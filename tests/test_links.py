@@ -602,7 +602,7 @@ def test_clearurls_host_guard(host: str, provider: str, applies: bool) -> None:
 
 
 def test_our_rule_file_is_consistent() -> None:
-    from ingester.links import DECODERS
+    from ingester.wrappers import DECODERS
 
     r = linkrules.rules()
     assert set(r.wrappers) == set(DECODERS)
