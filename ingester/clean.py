@@ -177,7 +177,8 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
         title_tag.decompose()
     _drop_pixels(by_name.get("img", []), counts, context)  # before hidden blocks go: a hidden pixel still counts as one
     _drop_hidden(tags, counts)
-    _drop_chrome(anchors, by_class, counts, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    chrome_classes = CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ())
+    _drop_chrome(anchors, by_class, counts, chrome_classes)
     _drop_engagement(engagement, counts)
     if platform == "beehiiv":
         _drop_polls(tags, counts)
