@@ -30,11 +30,10 @@ from ingester.chrome import (
     TWEET_COUNTS,
     VIEW_ONLINE,
 )
-from ingester.links import CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
+from ingester.links import DROPPED_KINDS, CleanedUrl, LinkContext, clean, clean_url, is_tracker_image
 
 Resolver = Callable[[str], "str | None"]
-# Links a note never shows: acting on them unsubscribes, confirms or likes on the reader's behalf.
-DROPPED_KINDS = ("unsubscribe", "preferences", "action", "confirm")
+ROOTS = frozenset({"body", "html", "[document]"})  # where climbing from a tag towards a block stops
 
 DROP_TAGS = frozenset({"script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
                        "form", "input", "button", "select", "textarea", "svg", "template", "base"})
@@ -181,7 +180,7 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     _drop_chrome(anchors, by_class, counts, chrome_classes)
     _drop_engagement(engagement, counts)
     if platform == "beehiiv":
-        _drop_polls(tags, counts)
+        _drop_polls(by_name.get("ul", []) + by_name.get("ol", []), counts)
     _quote_tweets(by_class)
     _clean_links(anchors, counts, context, resolve)
     for caption in _live(by_name.get("figcaption", [])):
@@ -223,9 +222,9 @@ def _quote_tweets(by_class: ByClass) -> None:
             quote.append(para)
 
 
-def _live(tags: list[Tag], *names: str) -> list[Tag]:
-    """The tags (of these names) not removed by an earlier step."""
-    return [t for t in tags if not _gone(t) and (not names or t.name in names)]
+def _live(tags: list[Tag]) -> list[Tag]:
+    """The tags not removed by an earlier step."""
+    return [t for t in tags if not _gone(t)]
 
 
 def _limit_depth(soup: BeautifulSoup) -> None:
@@ -383,7 +382,7 @@ def _drop_chrome(anchors: list[Tag], by_class: ByClass, counts: _Counts, classes
         if not _gone(tag):
             hit = next(c for c in map(_bare_class, tag.get("class") or ()) if c in wanted)
             counts.drop(tag, f"email chrome .{hit}")
-    for anchor in _live(anchors):
+    for anchor in anchors:
         if _gone(anchor):
             continue
         text = " ".join(anchor.get_text(" ").split())
@@ -401,7 +400,7 @@ def _drop_engagement(strings: list[NavigableString], counts: _Counts) -> None:
             continue
         best = None
         for parent in node.parents:
-            if parent.name in ("body", "html", "[document]") or _gone(parent):
+            if parent.name in ROOTS or _gone(parent):
                 break
             if len(parent.get_text(" ", strip=True)) > MAX_CHROME_BLOCK:
                 break
@@ -417,10 +416,10 @@ def _drop_engagement(strings: list[NavigableString], counts: _Counts) -> None:
         counts.drop(best, "poll or referral block")
 
 
-def _drop_polls(tags: list[Tag], counts: _Counts) -> None:
+def _drop_polls(lists: list[Tag], counts: _Counts) -> None:
     """A beehiiv poll without its "participate in polls" line: a question heading, then a list whose
     every item is only a tracked link (`/ss/c/`, one per answer: a click is a vote)."""
-    for listing in _live(tags, "ul", "ol"):
+    for listing in _live(lists):
         items = [li for li in listing.children if isinstance(li, Tag) and li.name == "li"]
         links = [li.find("a", href=True) for li in items]
         if len(items) < 2 or not all(a is not None and "/ss/c/" in str(a["href"])
@@ -444,7 +443,7 @@ def _alone_in(tag: Tag) -> Tag:
     """The outermost block around `tag` that holds nothing but it (the wrappers of a button or list)."""
     best, text = tag, _text(tag)
     for parent in tag.parents:
-        if parent.name in ("body", "html", "[document]") or _text(parent) != text:
+        if parent.name in ROOTS or _text(parent) != text:
             break
         best = parent
     return best
@@ -472,7 +471,7 @@ def _smallest_block(tag: Tag, document_size: int) -> Tag:
     """
     best, best_text = tag, tag.get_text(" ", strip=True)
     for parent in tag.parents:
-        if not isinstance(parent, Tag) or parent.name in ("body", "html", "[document]"):
+        if not isinstance(parent, Tag) or parent.name in ROOTS:
             break
         if parent.name in BLOCKS:
             trailing = _text_after(parent) < MAX_TEXT_AFTER_FOOTER
@@ -573,7 +572,7 @@ def _is_hidden(img: Tag) -> bool:
 
 
 def _clean_links(anchors: list[Tag], counts: _Counts, context: LinkContext, resolve: Resolver | None) -> None:
-    for anchor in _live(anchors):
+    for anchor in anchors:
         if _gone(anchor):
             continue
         href = str(anchor.get("href", "")).strip()

@@ -38,6 +38,7 @@ from ingester.linkrules import (
 )
 from ingester.wrappers import absolute_http, b64_text, decode
 
+# Links a note never shows: acting on them unsubscribes, confirms or likes on the reader's behalf.
 DROPPED_KINDS = frozenset({"unsubscribe", "preferences", "action", "confirm"})
 MAX_ROUNDS = 5  # wrappers nest (Safe Links around Google around SES); five is more than real mail needs
 # A URL in running text; sentence punctuation right after it is not part of it.
