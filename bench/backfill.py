@@ -69,7 +69,9 @@ sys.path.insert(0, str(REPO))
 
 from ingester import config as config_mod  # noqa: E402
 from ingester import convert, pipeline  # noqa: E402
-from ingester.source import ImapSession, RawMessage  # noqa: E402
+from ingester.compose import Settings  # noqa: E402
+from ingester.message import RawMessage  # noqa: E402
+from ingester.source import ImapSession  # noqa: E402
 from tests.imapserver import DovecotServer  # noqa: E402
 
 SINCE = "2000-01-01"
@@ -320,10 +322,10 @@ def one_core(bases: list[Base], n: int, step_hours: float, config: config_mod.Co
     machine's speed during the run (this VM's varies by ±20% over minutes) weighs on both alike:
     html2text over the message's HTML (decoded beforehand), then `pipeline.prepare` of the message.
     Also the seconds of each by corpus file, and each file's outcome."""
-    template = pipeline.load_template(config)
+    job = pipeline.Job(config, Settings.of(config))
     first = next(copies(bases, 1, step_hours, "warm"))
     convert._converter().handle(bases[0].html or "<p>warm-up</p>")
-    pipeline.prepare(_raw_message(first), config, template, False)  # warm-up: link rules, lazy imports
+    pipeline.prepare(_raw_message(first), job)  # warm-up: link rules, lazy imports
     h2t_wall = h2t_cpu = work_wall = work_cpu = 0.0
     with_html = total = 0
     counts = {"filed": 0, "skipped": 0, "failed": 0}
@@ -342,7 +344,7 @@ def one_core(bases: list[Base], n: int, step_hours: float, config: config_mod.Co
             h2t_by[copy.base.file] = h2t_by.get(copy.base.file, 0.0) + spent
         raw = _raw_message(copy)
         t, c = time.perf_counter(), time.process_time()
-        prepared = pipeline.prepare(raw, config, template, False)
+        prepared = pipeline.prepare(raw, job)
         spent = time.perf_counter() - t
         work_cpu += time.process_time() - c
         work_wall += spent

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from ingester import config as config_mod  # noqa: E402
 from ingester.pipeline import Pipeline, run_account  # noqa: E402
 from ingester.source import ImapSession  # noqa: E402
-from ingester.state import Ledger  # noqa: E402
+from ingester.store.ledger import Ledger  # noqa: E402
 from tests.imapserver import DovecotServer  # noqa: E402
 
 SMALL = b"From: bench@example.com\r\nSubject: filler %d\r\nMessage-ID: <filler-%d@bench>\r\n\r\nfiller\r\n"

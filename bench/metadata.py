@@ -5,7 +5,7 @@ Run: `.venv/bin/python bench/metadata.py [--json] [--by manifest|detected] [FILT
 It is a measurement, not a test: it always exits 0 and prints its figures.
 
 Every `newsletter`-kind message of `../shared/corpus` (from `MANIFEST.tsv`) goes through
-`ingester.message.parse` and `ingester.pipeline.make_note` (English template), exactly as in
+`ingester.message.parse` and `ingester.compose.make_note` (English template), exactly as in
 `bench/retention.py`, whose `wrap_html` wraps the HTML-only bodies in their platform's headers, in
 memory only (they are AGPL and never written anywhere). For each field the note's
 `metadata.sources` says where the value came from (`post-title`, `subject`, `byline`, `list-id`,
@@ -38,10 +38,10 @@ def measure(corpus: Path, filters: list[str], by: str) -> dict[str, object]:
 
     from ingester.config import Config
     from ingester.message import parse
-    from ingester.pipeline import load_template, make_note
-    from ingester.source import RawMessage
+    from ingester.compose import Settings, make_note
+    from ingester.message import RawMessage
 
-    template = load_template(Config(language="en"))
+    settings = Settings.of(Config(language="en"))
     entries = retention.read_manifest(corpus)
     if filters:
         entries = [e for e in entries if any(f in e[0] for f in filters)]
@@ -51,7 +51,7 @@ def measure(corpus: Path, filters: list[str], by: str) -> dict[str, object]:
         raw = retention.wrap_html(path, platform, data) if retention.is_html_only(path, data) else data
         row: dict[str, object] = {"file": path, "platform": platform}
         try:
-            note = make_note(RawMessage(raw=raw, source=str(corpus / path)), parse(raw), template, "en")
+            note = make_note(RawMessage(raw=raw, source=str(corpus / path)), parse(raw), settings)
         except Exception as exc:  # noqa: BLE001 - a measurement reports a failing message and goes on
             row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             messages.append(row)

@@ -12,7 +12,7 @@ Corpus
     `WRAPPED`): From, Subject (the HTML <title>, else the first <h1>), Date, Message-ID,
     List-Unsubscribe, List-Id, plus List-Post for Substack, X-Beehiiv-Type and X-Newsletter for
     beehiiv, and so on. Each message goes through `ingester.message.parse` and
-    `ingester.pipeline.make_note` with the English template.
+    `ingester.compose.make_note` with the English template.
 
 Reference: the visible text of the message
     The HTML body (first inline text/html part, found with the stdlib `email` package, not with
@@ -592,7 +592,7 @@ def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object])
 
         letter = ingester["parse"](raw)
         raw_message = ingester["RawMessage"](raw=raw, source=str(corpus / path))
-        note = ingester["make_note"](raw_message, letter, ingester["template"], "en")
+        note = ingester["make_note"](raw_message, letter, ingester["settings"])
         result.detected_platform = note.fields.platform
         note_key = key(markdown_to_text(front_matter_split(note.text)))
 
@@ -626,11 +626,11 @@ def load_ingester() -> dict[str, object]:
     sys.path.insert(0, str(REPO))
     from ingester.config import Config
     from ingester.message import parse
-    from ingester.pipeline import load_template, make_note
-    from ingester.source import RawMessage
+    from ingester.compose import Settings, make_note
+    from ingester.message import RawMessage
 
     return {"parse": parse, "make_note": make_note, "RawMessage": RawMessage,
-            "template": load_template(Config(language="en"))}
+            "settings": Settings.of(Config(language="en"))}
 
 
 def _pct(kept: int, total: int) -> float | None:

@@ -17,6 +17,7 @@ import shlex
 import stat
 import subprocess
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,10 @@ class Account:
                 result = subprocess.run(  # noqa: S602 - the user's own command line, like msmtp's passwordeval
                     self.password_command, shell=True, capture_output=True, text=True, timeout=60
                 )
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as exc:
                 raise SourceError(
                     f"account {self.name!r}: password_command took longer than 60 s; check it by running it in a shell"
-                ) from None
+                ) from exc
             if result.returncode != 0:
                 # Never echo the command's output: it may hold the secret or part of it.
                 raise SourceError(
@@ -134,19 +135,19 @@ class Config:
         return self.archive_path / ".ingest"
 
 
-def locate(path: str | os.PathLike[str] | None) -> tuple[Path | None, bool]:
-    """The config file to read and whether the user asked for it explicitly."""
+def locate(path: str | os.PathLike[str] | None) -> Path | None:
+    """The config file to read: `path`, else `$INGEST_CONFIG`, else the default file if it exists."""
     if path:
-        return Path(path), True
+        return Path(path)
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env), True
-    return (DEFAULT_PATH, False) if DEFAULT_PATH.is_file() else (None, False)
+        return Path(env)
+    return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate the configuration; raise `ConfigError` listing every problem."""
-    file, explicit = locate(path)
+    file = locate(path)
     if file is None:
         return Config()
     if not file.is_file():
@@ -158,38 +159,60 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+        raise ConfigError(f"cannot read config file {file}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        raise ConfigError(f"config file {file} is not valid TOML: {exc}") from exc
     config = parse(data, source_file=file)
     if any(a.password for a in config.accounts):
         _warn_if_readable_by_others(file)
     return config
 
 
+Section = Callable[[dict[str, Any], list[str]], dict[str, Any]]
+
+
 def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
-    """Validate a parsed TOML document; every problem is collected before raising."""
+    """Validate a parsed TOML document; every problem of every section is collected before raising."""
     problems: list[str] = []
-    _unknown(data, {"archive", "accounts", "newsletters", "links", "rules", "daemon", "limits"}, "top level", problems)
-    raw_limits = _table(data, "limits", problems)
-    _unknown(raw_limits, LIMIT_KEYS, "[limits]", problems)
-    for key, value in raw_limits.items():
+    _unknown(data, set(SECTIONS), "top level", problems)
+    values: dict[str, Any] = {}
+    for section in SECTIONS.values():
+        values.update(section(data, problems))
+    if problems:
+        where = f" in {source_file}" if source_file else ""
+        raise ConfigError(f"invalid configuration{where}:", problems)
+    return Config(**values, source_file=source_file)
+
+
+def _limits(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    raw = _table(data, "limits", problems)
+    _unknown(raw, LIMIT_KEYS, "[limits]", problems)
+    for key, value in raw.items():
         if key in LIMIT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
             problems.append(f"[limits] {key}: must be a positive whole number, not {value!r}")
-    limits = Limits(**{k: v for k, v in raw_limits.items() if k in LIMIT_KEYS and isinstance(v, int)})
+    return {"limits": Limits(**{k: v for k, v in raw.items() if k in LIMIT_KEYS and isinstance(v, int)})}
 
+
+def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     archive = _table(data, "archive", problems)
     _unknown(archive, {"path", "language", "template"}, "[archive]", problems)
-    archive_path = _string(archive, "path", "[archive]", problems, default="archive")
+    path = _string(archive, "path", "[archive]", problems, default="archive")
     language = _string(archive, "language", "[archive]", problems, default="zh")
     if language not in LANGUAGES:
         problems.append(f'[archive] language: must be one of {", ".join(map(repr, LANGUAGES))}, not {language!r}')
     template = _string(archive, "template", "[archive]", problems, default="")
+    return {"archive_path": Path(path).expanduser(), "language": language,
+            "template": Path(template).expanduser() if template else None}
 
+
+def _newsletters(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     newsletters = _table(data, "newsletters", problems)
     _unknown(newsletters, {"allow_senders"}, "[newsletters]", problems)
     allow = _string_list(newsletters, "allow_senders", "[newsletters]", problems, default=[])
+    return {"allow_senders": tuple(s.lower() for s in allow)}
 
+
+def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     links = _table(data, "links", problems)
     _unknown(links, {"resolve_opaque", "resolve_hosts", "resolve_timeout"}, "[links]", problems)
     resolve_opaque = links.get("resolve_opaque", False)
@@ -204,46 +227,46 @@ def parse(data: dict[str, Any], source_file: Path | None = None) -> Config:
             or not 0 < resolve_timeout <= 30:
         problems.append(f"[links] resolve_timeout: must be a number of seconds from 0 to 30, not {resolve_timeout!r}")
         resolve_timeout = 3.0
+    return {"resolve_opaque": resolve_opaque is True, "resolve_hosts": tuple(h.lower() for h in resolve_hosts),
+            "resolve_timeout": float(resolve_timeout)}
 
+
+def _daemon(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     daemon = _table(data, "daemon", problems)
     _unknown(daemon, {"interval"}, "[daemon]", problems)
     interval = parse_duration(_string(daemon, "interval", "[daemon]", problems, default="15m"))
     if interval is None:
         problems.append(f"[daemon] interval: must be a duration such as \"30s\", \"15m\" or \"1h\", "
                         f"not {daemon.get('interval')!r}")
+    return {"interval": interval or 900.0}
 
+
+def _rules(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list):
         problems.append("[[rules]]: must be an array of tables ([[rules]] sections)")
         raw_rules = []
     rules = [_rule(i, raw, problems) for i, raw in enumerate(raw_rules)]
+    return {"rules": tuple(r for r in rules if r is not None)}
 
+
+def _accounts(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list):
         problems.append("[[accounts]]: must be an array of tables ([[accounts]] sections)")
         raw_accounts = []
-    accounts = [_account(i, raw, problems) for i, raw in enumerate(raw_accounts)]
-    names = [a.name for a in accounts if a is not None]
+    accounts = [a for a in (_account(i, raw, problems) for i, raw in enumerate(raw_accounts)) if a is not None]
+    names = [a.name for a in accounts]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"[[accounts]] name: {name!r} is used by more than one account; names must be unique")
+    return {"accounts": tuple(accounts)}
 
-    if problems:
-        where = f" in {source_file}" if source_file else ""
-        raise ConfigError(f"invalid configuration{where}:", problems)
-    return Config(
-        archive_path=Path(archive_path).expanduser(),
-        language=language,
-        template=Path(template).expanduser() if template else None,
-        accounts=tuple(a for a in accounts if a is not None),
-        allow_senders=tuple(s.lower() for s in allow),
-        rules=tuple(r for r in rules if r is not None),
-        resolve_opaque=resolve_opaque is True,
-        resolve_hosts=tuple(h.lower() for h in resolve_hosts),
-        resolve_timeout=float(resolve_timeout),
-        interval=interval or 900.0,
-        limits=limits,
-        source_file=source_file,
-    )
+
+# Each top-level key of the file and its validator, in the order problems are reported.
+SECTIONS: dict[str, Section] = {
+    "limits": _limits, "archive": _archive, "newsletters": _newsletters, "links": _links, "daemon": _daemon,
+    "rules": _rules, "accounts": _accounts,
+}
 
 
 RULE_KEYS = {"sender", "publication", "tags", "category", "skip", "folder"}

@@ -9,10 +9,8 @@ import html2text
 
 from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
+from ingester.markdown import link_text, neutralise
 
-FENCE = re.compile(r"^\s*(```|~~~)")
-LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
-NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
 # nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
 # an empty heading ("##")
 INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*|\s*#{1,6}\s*")
@@ -50,7 +48,7 @@ def events_to_markdown(events: Iterable[tuple]) -> str:
         if kind == "text":
             if after_block and not keeps_space and not h.stressed and not name.strip():
                 # Whitespace between blocks: most of an email's text events. Do what handle_data()
-                # would do with it, without its four regex passes (html2text pinned in pyproject).
+                # would do with it, without its four regex passes (pyproject sets html2text's floor; the whitespace-shortcut test guards it).
                 h.preceding_stressed, h.preceding_data, h.space = False, name, True
                 continue
             if name[:1] in NO_SPACE_BEFORE:
@@ -86,37 +84,8 @@ def drop_footer_tail(markdown: str) -> str:
     return "\n\n".join(paragraphs[:cut])
 
 
-def link_text(markdown: str) -> str:
-    """Markdown with its images removed and its links replaced by their text (images inside links first)."""
-    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
-
-
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions
 MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
-
-
-def neutralise(markdown: str) -> str:
-    """No live HTML and no non-web links in a note, whatever the email's text said.
-
-    html2text turns `&lt;script&gt;` text back into `<script>` and leaves `[x](javascript:…)` text
-    as it is; a Markdown previewer would run both. Outside code, `<` before a tag-like character is
-    escaped (autolinks `<https://…>` stay), and a link whose destination is not http(s), mailto or
-    an anchor loses its link syntax.
-    """
-    out, in_fence = [], False
-    for line in markdown.split("\n"):
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence:
-            parts = line.split("`")
-            for i in range(0, len(parts), 2):  # even parts are outside inline code
-                parts[i] = NON_WEB_LINK.sub(lambda m: "\\[" + m.group(1) + "\\](" + m.group(2) + ")", parts[i])
-                parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
-            line = "`".join(parts)
-        out.append(line)
-    return "\n".join(out)
 
 
 def text_to_markdown(text: str, context: LinkContext | None = None) -> str:

@@ -1,16 +1,24 @@
 """The one exception tree of the ingester.
 
-* IngesterError              anything the user should see as "Error: …", no traceback
-  + ConfigError   (exit 2)   the config file or a command-line value is wrong; may list several problems
-  + SourceError   (exit 1)   the mailbox can't be read: unreachable host, TLS failure, wrong password,
-                             missing folder, unreadable local file
-  + ArchiveError  (exit 1)   the archive or its ledger can't be written or read
+* IngesterError               anything the user should see as "Error: …", no traceback (exit 1 unless below)
+  + UsageError    (exit 2)    a command-line value is wrong: an unknown, short or ambiguous note id, …
+    + ConfigError (exit 2)    the config file or environment is wrong; may list several problems
+  + SourceError   (exit 1)    the mailbox can't be read
+    + ConnectError            the server can't be reached or spoken to: unknown host, refused, TLS failure
+    + LoginRefused            the server refused the username or password
+    + ConnectionLost          an established connection dropped (timeout, server restart, network)
+    + FolderMissing           a configured folder does not exist on the server
+  + ArchiveError  (exit 1)    the archive or its ledger can't be written or read
 
-A failure while handling one message is not an exception that escapes: the pipeline records it in
-the ledger and counts it (see `pipeline.MessageOutcome`).
+Every translation at a boundary chains its cause (`raise SourceError(…) from exc`), so `-v` shows the
+whole story. An exception outside this tree is a bug: the CLI reports it on one line with exit code
+`EXIT_INTERNAL` and asks for `-v`. A failure while handling one message never escapes: the pipeline
+records it in the ledger and counts it (`pipeline.RunSummary.failed`).
 """
 
 from __future__ import annotations
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): an unexpected error, a bug in the ingester
 
 
 class IngesterError(Exception):
@@ -29,14 +37,34 @@ class IngesterError(Exception):
         return text
 
 
-class ConfigError(IngesterError):
-    """The configuration (file, environment or command line) is invalid; lists every problem."""
+class UsageError(IngesterError):
+    """A value given on the command line is wrong (a note id that names no note, or several)."""
 
     exit_code = 2
 
 
+class ConfigError(UsageError):
+    """The configuration (file, environment or command line) is invalid; lists every problem."""
+
+
 class SourceError(IngesterError):
     """Messages can't be read from the source: network, TLS, login, folder or local file."""
+
+
+class ConnectError(SourceError):
+    """The server can't be reached, or the TLS handshake with it failed."""
+
+
+class LoginRefused(SourceError):
+    """The server refused the login: wrong username or password (never retried quickly: lockouts)."""
+
+
+class ConnectionLost(SourceError):
+    """An established connection dropped; trying again later is the cure."""
+
+
+class FolderMissing(SourceError):
+    """A configured folder does not exist on the server (or cannot be selected)."""
 
 
 class ArchiveError(IngesterError):

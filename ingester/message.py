@@ -1,4 +1,4 @@
-"""Raw message bytes → `Newsletter`: decoded headers, the readable body, newsletter signals. Pure.
+"""Raw message bytes → `Newsletter`: decoded headers, the readable bodies, the original sender of a forward. Pure.
 
 Declared charsets lie (a body labelled gb2312 holding GBK characters, 8-bit bytes in a us-ascii
 part, unknown charset names): `decode_bytes` picks a codec that fits and never raises.
@@ -12,7 +12,6 @@ import email.errors
 import email.header
 import email.policy
 import email.utils
-import fnmatch
 import hashlib
 import html as htmllib
 import itertools
@@ -35,7 +34,24 @@ CHARSET_SUPERSETS = {
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # What a codec may raise on hostile input or labels (idna raises UnicodeError, a NUL in a label ValueError).
 CODEC_ERRORS = (UnicodeError, LookupError, ValueError)
-LIST_HEADERS = ("List-Unsubscribe", "List-Id", "List-Post")
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as the source delivered it.
+
+    :ivar source: where it came from, as text for notes and errors (an IMAP URL or a file path)
+    :ivar uid: IMAP UID (with `uidvalidity`, `account`, `folder`), or None for local files
+    """
+
+    raw: bytes
+    source: str
+    internaldate: datetime | None = None
+    account: str = ""
+    folder: str = ""
+    uidvalidity: int = 0
+    uid: int | None = None
+
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,6 @@ class Newsletter:
     date: datetime | None
     list_id: str
     list_post: str
-    has_list_unsubscribe: bool
     headers: tuple[tuple[str, str], ...]
     html: str | None
     text: str | None
@@ -75,10 +90,6 @@ class Newsletter:
         lname = name.lower()
         return next((v for k, v in self.headers if k.lower() == lname), "")
 
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> Newsletter:
-        """Parse a whole RFC 5322 message."""
-        return parse(raw)
 
 
 def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
@@ -124,7 +135,6 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
         date=parse_date(first.get("date", "")),
         list_id=first.get("list-id", ""),
         list_post=first.get("list-post", ""),
-        has_list_unsubscribe=bool(first.get("list-unsubscribe")),
         headers=kept,
         html=html,
         text=text,
@@ -154,7 +164,7 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
         return dataclasses.replace(letter, forwarded_by=auto[0].strip("<>").lower())
     if not _may_be_forward(letter.text or letter.html or ""):
         return letter
-    body = letter.text or _visible_text(letter.html or "")
+    body = letter.text or visible_text(letter.html or "")
     marker = FORWARD_MARKER.search(body)
     if marker is None:
         return letter
@@ -183,7 +193,7 @@ def _may_be_forward(body: str) -> bool:
     return "---" in body or "orwarded message" in body  # Gmail's "Forwarded message", Apple's "forwarded message:"
 
 
-def _visible_text(html: str) -> str:
+def visible_text(html: str) -> str:
     """Rough text of an HTML body, enough to find a forward header block (no HTML parser here)."""
     text = re.sub(r"<br\s*/?>|</(?:div|p|tr)>", "\n", html[:200_000], flags=re.I)
     return htmllib.unescape(re.sub(r"<[^>]+>", "", text))
@@ -204,35 +214,6 @@ def _loose_date(value: str, zone: tzinfo | None = None) -> datetime | None:
         h = int(hour) % 12 + (12 if ampm == "PM" else 0) if ampm else int(hour)
         stamp = stamp.replace(hour=h, minute=int(minute))
     return stamp.replace(tzinfo=zone or timezone.utc)
-
-
-CONFIRM_SUBJECT = re.compile(
-    r"(?:confirm|verify|activate|bestätig|confirme|确认|验证).{0,40}(?:newsletter|subscription|sign\s*-?\s*up|e-?mail|"
-    r"address|abonnement|anmeldung|订阅)|gmail forwarding confirmation|please confirm",
-    re.I,
-)
-CONFIRM_BODY = re.compile(r"confirm your subscription|confirm your email|bitte bestätigen sie", re.I)
-
-
-def first_url(text: str, hint: re.Pattern[str]) -> str:
-    """The first http(s) URL in plain text that matches `hint`, else the first URL at all, else ""."""
-    urls = re.findall(r"https?://[^\s<>\"')\]]+", text)
-    return next((u for u in urls if hint.search(u)), urls[0] if urls else "")
-
-
-def needs_action(letter: Newsletter) -> str | None:
-    """Why this message asks the reader to act (confirm a subscription, verify forwarding), or None.
-
-    Such mails are not filed as notes: they are listed with their link so a person can act on them.
-    """
-    if letter.from_addr == "forwarding-noreply@google.com":
-        return "Gmail forwarding verification"
-    if CONFIRM_SUBJECT.search(letter.subject):
-        return "confirm subscription"
-    body = letter.text or _visible_text(letter.html or "")
-    if len(body) < 5000 and CONFIRM_BODY.search(body):
-        return "confirm subscription"
-    return None
 
 
 MESSAGE_ID_LINE = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
@@ -396,65 +377,3 @@ def _payload_text(part: Message) -> str:
     except (ValueError, LookupError):
         charset = None
     return decode_bytes(data, charset)
-
-
-def newsletter_reason(letter: Newsletter, allow_senders: tuple[str, ...] = ()) -> str | None:
-    """Why this message counts as a newsletter (list headers or an allow rule), or None if it doesn't."""
-    present = [name for name in LIST_HEADERS if letter.header(name)]
-    if present:
-        return f"{present[0]} header"
-    for pattern in allow_senders:
-        if letter.from_addr and fnmatch.fnmatchcase(letter.from_addr, pattern):
-            return f"sender matches allow rule {pattern!r}"
-    return None
-
-
-def detect_platform(letter: Newsletter) -> str:
-    """The sending platform from headers and HTML fingerprints; "newsletter" when none is recognised."""
-    # Only headers that sending platforms set: a Subject mentioning "ConvertKit" says nothing.
-    headers = "\n".join(f"{k}: {v}" for k, v in letter.headers
-                        if k.lower().startswith(("x-", "list-", "feedback-id"))).lower()
-    html = (letter.html or "")[:200_000].lower()
-    checks = (
-        ("substack", is_substack_sender(letter) or "substackcdn.com" in html),
-        ("beehiiv", "x-beehiiv-type" in headers or "media.beehiiv.com" in html),
-        ("mailchimp", "list-id.mcsv.net" in letter.list_id.lower() or "x-mailer: mailchimp" in headers
-         or "list-manage.com" in html),
-        ("convertkit", "convertkit" in headers or "convertkit-mail" in html or "kit-mail" in html),
-        ("ghost", "ghost.org" in html or "view-online-link" in html),
-        ("buttondown", "buttondown" in letter.from_addr or "buttondown.email" in html or "buttondown.com" in html),
-    )
-    for name, hit in checks:
-        if hit:
-            return name
-    if letter.header("List-Post").lower().startswith("<mailto:") or "mailman" in headers:
-        return "mailing-list"
-    return "newsletter"
-
-
-def list_id_key(letter: Newsletter) -> str:
-    """The identifier inside List-Id's angle brackets, lower-cased (`fieldnotes.substack.com`), or ""."""
-    match = re.search(r"<([^<>]+)>", letter.list_id)
-    key = match.group(1).strip().lower() if match else ""
-    # some senders fill List-Id with nothing that identifies them ("0" <15.123.localhost>)
-    return "" if not key or key.endswith((".localhost", ".local")) or re.fullmatch(r"[\d.]+", key) else key
-
-
-def is_substack_sender(letter: Newsletter) -> bool:
-    """Sent by Substack itself (its From names read "Author from Publication")."""
-    return letter.from_addr.endswith("@substack.com") or "substack.com" in letter.list_id.lower()
-
-
-def publication_name(letter: Newsletter) -> str:
-    """A human label for the publication: Substack's "Author from Publication", else the From name."""
-    name = letter.from_name
-    if " from " in name and is_substack_sender(letter):
-        return name.split(" from ", 1)[1].strip()
-    list_label = re.sub(r"<[^>]*>", "", letter.list_id).strip().strip('"')
-    return name or list_label or letter.from_addr
-
-
-def author_name(letter: Newsletter) -> str:
-    """The author as the From header gives it (Substack: the part before " from ")."""
-    name = letter.from_name
-    return name.split(" from ", 1)[0].strip() if " from " in name and is_substack_sender(letter) else name

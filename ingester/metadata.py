@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from ingester import message
-from ingester.clean import CleanedHtml
+from ingester import classify
+from ingester.clean import PostHeader
 from ingester.links import LinkContext, clean, clean_url
+from ingester.message import Newsletter
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Metadata:
         return self.source("url")
 
 
-def link_context(letter: message.Newsletter, platform: str) -> LinkContext:
+def link_context(letter: Newsletter, platform: str) -> LinkContext:
     """The sender's own publication host (a Substack custom domain), from List-Post."""
     hosts = set()
     if platform == "substack":
@@ -49,7 +50,7 @@ def link_context(letter: message.Newsletter, platform: str) -> LinkContext:
     return LinkContext(publication_hosts=frozenset(hosts))
 
 
-def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContext,
+def decide(letter: Newsletter, header: PostHeader, context: LinkContext,
            internaldate: datetime | None = None) -> Metadata:
     """Pick every metadata value from the best source that has it."""
     sources: list[tuple[str, str]] = []
@@ -63,21 +64,21 @@ def decide(letter: message.Newsletter, cleaned: CleanedHtml, context: LinkContex
         return None
 
     forwarded = " (forwarded)" if letter.forwarded_by else ""
-    substack_split = " from " in letter.from_name and message.is_substack_sender(letter)
-    title = pick("title", ("post-title", cleaned.title), ("subject" + forwarded, letter.subject))
-    author = pick("author", ("byline", cleaned.author),
+    substack_split = " from " in letter.from_name and classify.is_substack_sender(letter)
+    title = pick("title", ("post-title", header.title), ("subject" + forwarded, letter.subject))
+    author = pick("author", ("byline", header.author),
                   ("from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
-                   message.author_name(letter)))
+                   classify.author_name(letter)))
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
-    publication_id = pick("publication_id", ("list-id", message.list_id_key(letter)),
+    publication_id = pick("publication_id", ("list-id", classify.list_id_key(letter)),
                           # a forwarded copy has no List-Id: the same identity as a direct copy's
                           ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
                           ("from-address" + forwarded, letter.from_addr))
     publication = pick("publication", ("from-name after ' from '" if substack_split else "from-name" + forwarded,
-                                       message.publication_name(letter)))
+                                       classify.publication_name(letter)))
     date = pick("date", ("date-header" if not forwarded else "forward block", letter.date),
                 ("internaldate", internaldate))
-    url, url_source = canonical_url(letter, context, cleaned.title_url, cleaned.view_online_url)
+    url, url_source = canonical_url(letter, context, header.title_url, header.view_online_url)
     sources.append(("url", url_source))
     return Metadata(
         title=str(title or "(no subject)"), author=str(author or ""), publication=str(publication or ""),
@@ -93,7 +94,7 @@ SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
 SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
 
 
-def canonical_url(letter: message.Newsletter, context: LinkContext, title_url: str,
+def canonical_url(letter: Newsletter, context: LinkContext, title_url: str,
                   view_online_url: str) -> tuple[str, str]:
     """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
     list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)

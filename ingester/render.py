@@ -1,32 +1,45 @@
 """Note fields + article Markdown → the skeleton note: YAML front matter and the template body. Pure.
 
-The body layout is a `string.Template` file (`config/note.zh.md`, `config/note.en.md`) that a
-user can copy and change; the front matter is written here so it is always valid YAML.
+The body layout is a `string.Template` file (`templates/note.zh.md`, `templates/note.en.md` inside
+the package) that a user can copy and change (`[archive] template`); the front matter is written
+here so it is always valid YAML.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
+from pathlib import Path
 from string import Template
 
-from ingester.convert import link_text
+from ingester.clean import LinkCounts
+from ingester.errors import ConfigError
+from ingester.frontmatter import yaml_value
+from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url
+
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The words a note's layout uses in one language."""
+
+    intro: str  # the heading of the text before the post's first heading
+    none: str  # a value that is missing
+    tag_sep: str
+    categories: dict[str, str]  # by platform
+    category: str  # any other platform
+
 
 LABELS = {
-    "zh": {"intro": "引言", "none": "（无）", "tag_sep": " ， ",
-           "categories": {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
-           "category": "新闻简报"},
-    "en": {"intro": "Introduction", "none": "(none)", "tag_sep": ", ",
-           "categories": {"substack": "Blog post", "ghost": "Blog post", "mailing-list": "Mailing list"},
-           "category": "Newsletter"},
+    "zh": Labels("引言", "（无）", " ， ", {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
+                 "新闻简报"),
+    "en": Labels("Introduction", "(none)", ", ", {"substack": "Blog post", "ghost": "Blog post",
+                                                  "mailing-list": "Mailing list"}, "Newsletter"),
 }
-# Characters YAML forbids raw (PyYAML's printable set) or reads as line breaks inside a scalar.
-YAML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
 MAX_OUTLINE_ITEMS = 12
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
 WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", re.I)
@@ -34,7 +47,7 @@ WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", 
 
 @dataclass(frozen=True)
 class NoteFields:
-    """Everything a note says about its message, decided by the pipeline."""
+    """Everything a note says about its message (`compose.note_fields` fills it)."""
 
     title: str
     original_title: str
@@ -51,32 +64,39 @@ class NoteFields:
     category: str = ""
     forwarded_by: str = ""
     tags: tuple[str, ...] = ()
-    links_cleaned: int = 0
-    wrappers_decoded: int = 0
-    opaque_links: int = 0
-    pixels_removed: int = 0
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    counts: LinkCounts = field(default_factory=LinkCounts)
+
+
+def template_text(language: str, custom: Path | None = None) -> str:
+    """The note layout: the user's own file (`[archive] template`), else the packaged one for `language`."""
+    if custom is None:
+        return resources.files("ingester").joinpath("templates", f"note.{language}.md").read_text(encoding="utf-8")
+    try:
+        return custom.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"[archive] template: cannot read {custom} ({exc.strerror}); set it to an existing file") \
+            from exc
 
 
 def render_note(fields: NoteFields, markdown: str, template: str, language: str = "zh") -> str:
     """The complete note text: front matter, then the template filled in."""
     labels = LABELS[language]
     sections = split_sections(markdown)
-    url = markdown_url(fields.url)
-    link = f"[{escape_link_text(fields.original_title or fields.title)}]({url})" if url else labels["none"]
+    url = web_url(fields.url)
+    link = f"[{escape_link_text(fields.original_title or fields.title)}]({url})" if url else labels.none
     body = Template(template).safe_substitute(
         title=escape_line(fields.title),
         original_title=escape_line(fields.original_title),
         subtitle=escape_line(fields.subtitle),
         link=link,
-        url=url or labels["none"],
-        category=escape_line(fields.category) or labels["categories"].get(fields.platform, labels["category"]),
-        author=escape_line(fields.author) or labels["none"],
-        publication=escape_line(fields.publication) or labels["none"],
-        date=format_date(fields.date, language) or labels["none"],
+        url=url or labels.none,
+        category=escape_line(fields.category) or labels.categories.get(fields.platform, labels.category),
+        author=escape_line(fields.author) or labels.none,
+        publication=escape_line(fields.publication) or labels.none,
+        date=format_date(fields.date, language) or labels.none,
         outline=outline(sections, markdown),
-        tags=labels["tag_sep"].join(f"#{t}" for t in fields.tags) or labels["none"],
-        sections=render_sections(sections, labels["intro"]),
+        tags=labels.tag_sep.join(f"#{t}" for t in fields.tags) or labels.none,
+        sections=render_sections(sections, labels.intro),
     )
     return front_matter(fields) + body.rstrip("\n") + "\n"
 
@@ -99,21 +119,13 @@ def front_matter(fields: NoteFields) -> str:
         ("tags", list(fields.tags)),
         ("source", fields.source),
         *((("forwarded_by", fields.forwarded_by),) if fields.forwarded_by else ()),
-        ("links_cleaned", fields.links_cleaned),
-        ("wrappers_decoded", fields.wrappers_decoded),
-        ("opaque_links", fields.opaque_links),
-        ("pixels_removed", fields.pixels_removed),
-        *fields.extra,
+        ("links_cleaned", fields.counts.links_cleaned),
+        ("wrappers_decoded", fields.counts.wrappers_decoded),
+        ("opaque_links", fields.counts.opaque_links),
+        ("pixels_removed", fields.counts.pixels_removed),
     ]
     lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
     return "\n".join(lines) + "\n"
-
-
-def yaml_value(value: object) -> str:
-    """A YAML flow value: JSON is YAML, once the characters YAML treats specially are escaped."""
-    text = json.dumps(value, ensure_ascii=False)
-    return YAML_UNSAFE.sub(lambda m: "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else
-                                             f"\\U{ord(c):08x}" for c in m.group(0)), text)
 
 
 def format_date(date: datetime | None, language: str) -> str:
@@ -214,25 +226,6 @@ def render_sections(sections: list[Section], intro_label: str) -> str:
         title = section.heading if section.heading is not None else intro_label
         blocks.append(f"### {title}\n\n{section.body}".rstrip())
     return "\n\n".join(blocks)
-
-
-def escape_line(text: str) -> str:
-    """A single line of text that Markdown shows as typed: no block markers at the start, no newlines,
-    no HTML (a Subject of `<script>` stays text), no link syntax."""
-    text = re.sub(r"([\\<\[\]`*_])", r"\\\1", " ".join(text.split()))
-    return re.sub(r"^([#>+\-=]|\d+[.)])", r"\\\1", text)
-
-
-def escape_link_text(text: str) -> str:
-    """Link text with brackets, `<` and backslashes escaped so the link stays a link and holds no HTML."""
-    return re.sub(r"([\\\[\]<`])", r"\\\1", " ".join(text.split()))
-
-
-def markdown_url(url: str) -> str:
-    """A web URL fit for `[text](url)`: only http(s), and nothing in it can close the link."""
-    if not re.match(r"https?://", url, re.I):
-        return ""
-    return re.sub(r"[\s()<>\[\]\"`\\]", lambda m: f"%{ord(m.group(0)):02X}", url)
 
 
 def slug(text: str, limit: int = 60) -> str:

@@ -28,7 +28,7 @@ from ingester.config import Account, Config
 from ingester.errors import IngesterError, SourceError
 from ingester.pipeline import Pipeline, RunSummary, run_account
 from ingester.source import ImapSession
-from ingester.state import Ledger
+from ingester.store.ledger import Ledger
 
 logger = logging.getLogger(__name__)
 

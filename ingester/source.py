@@ -15,15 +15,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from ingester.config import Account
-from ingester.errors import SourceError
+from ingester.errors import ConnectError, ConnectionLost, FolderMissing, LoginRefused, SourceError
+from ingester.message import RawMessage
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +31,6 @@ IDLE_RENEW = 25 * 60.0  # seconds: renew IDLE before servers drop it (29 min, RF
 IDLE_SLICE = 1.0  # seconds per idle_check, so a stop request is noticed quickly
 FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, bounded memory (imap-testing.md §7)
 TIMEOUT = 30.0  # seconds for connect and each command
-
-
-@dataclass(frozen=True)
-class RawMessage:
-    """One message as the source delivered it.
-
-    :ivar source: where it came from, as text for notes and errors (an IMAP URL or a file path)
-    :ivar uid: IMAP UID (with `uidvalidity`, `account`, `folder`), or None for local files
-    """
-
-    raw: bytes
-    source: str
-    internaldate: datetime | None = None
-    account: str = ""
-    folder: str = ""
-    uidvalidity: int = 0
-    uid: int | None = None
 
 
 class ImapSession:
@@ -72,7 +55,7 @@ class ImapSession:
 
     def select(self, folder: str) -> int:
         """Select a folder read-only (EXAMINE) and return its UIDVALIDITY."""
-        with self._talking(f"opening folder {folder!r}", "; check `folders` in the config") as client:
+        with self._talking(f"opening folder {folder!r}", "; check `folders` in the config", FolderMissing) as client:
             info = client.select_folder(folder, readonly=True)
         return int(info.get(b"UIDVALIDITY", 0))
 
@@ -142,7 +125,8 @@ class ImapSession:
             return changed
 
     @contextmanager
-    def _talking(self, doing: str, hint: str = "") -> Iterator[imapclient.IMAPClient]:
+    def _talking(self, doing: str, hint: str = "", refused: type[SourceError] = SourceError,
+                 ) -> Iterator[imapclient.IMAPClient]:
         """The client, for one exchange; its failures become one `SourceError` saying what was going on.
 
         A dropped connection (imaplib's abort, a socket error) reads "connection lost while …" whatever
@@ -151,14 +135,15 @@ class ImapSession:
         try:
             yield self._client
         except (IMAPClientAbortError, OSError) as err:
-            raise SourceError(f"account {self.account.name!r}: connection lost while {doing} ({_text(err)})") from None
+            raise ConnectionLost(f"account {self.account.name!r}: connection lost while {doing} ({_text(err)})") \
+                from err
         except IMAPClientError as err:
-            raise SourceError(f"account {self.account.name!r}: {doing} failed ({_text(err)}){hint}") from None
+            raise refused(f"account {self.account.name!r}: {doing} failed ({_text(err)}){hint}") from err
 
     @property
     def _client(self) -> imapclient.IMAPClient:
         if self.client is None:
-            raise SourceError("not connected")
+            raise ConnectionLost(f"account {self.account.name!r}: not connected")
         return self.client
 
 
@@ -179,36 +164,36 @@ def connect(account: Account) -> imapclient.IMAPClient:
             logger.warning("account %r: plain IMAP without encryption to %s (allow_insecure = true)",
                            account.name, account.host)
     except ssl.SSLCertVerificationError as err:
-        raise SourceError(
+        raise ConnectError(
             f"account {account.name!r}: TLS certificate of {where} not trusted ({err.verify_message}); "
             "if the server uses its own CA, set ca_file to it"
-        ) from None
+        ) from err
     except ssl.SSLError as err:
-        raise SourceError(
+        raise ConnectError(
             f"account {account.name!r}: TLS handshake with {where} failed ({err.reason or err}); "
             "check port and security (993 = \"tls\", 143 = \"starttls\")"
-        ) from None
-    except socket.gaierror:
-        raise SourceError(f"account {account.name!r}: unknown host {account.host!r}; check `host`") from None
+        ) from err
+    except socket.gaierror as err:
+        raise ConnectError(f"account {account.name!r}: unknown host {account.host!r}; check `host`") from err
     except (OSError, IMAPClientError) as err:
-        raise SourceError(
+        raise ConnectError(
             f"account {account.name!r}: cannot reach {where} ({_text(err)}); check host, port and your network"
-        ) from None
+        ) from err
     password = account.resolve_password()
     try:
         client.login(account.username, password)
-    except LoginError:
+    except LoginError as err:
         _close_quietly(client)
-        raise SourceError(
+        raise LoginRefused(
             f"account {account.name!r}: login as {account.username!r} refused by {account.host}; "
             "check the username and password (password_command / password_env)"
-        ) from None
+        ) from err
     except (IMAPClientAbortError, OSError) as err:
         _close_quietly(client)
-        raise SourceError(f"account {account.name!r}: connection lost while logging in ({_text(err)})") from None
+        raise ConnectionLost(f"account {account.name!r}: connection lost while logging in ({_text(err)})") from err
     except IMAPClientError as err:
         _close_quietly(client)
-        raise SourceError(f"account {account.name!r}: login failed ({_text(err)})") from None
+        raise SourceError(f"account {account.name!r}: login failed ({_text(err)})") from err
     logger.debug("logged in to %s as %s", where, account.username)
     return client
 
@@ -254,7 +239,7 @@ def local_messages(path: Path) -> Iterator[RawMessage]:
         try:
             yield RawMessage(raw=path.read_bytes(), source=str(path))
         except OSError as err:
-            raise SourceError(f"{path}: cannot read ({err.strerror})") from None
+            raise SourceError(f"{path}: cannot read ({err.strerror})") from err
 
 
 def _is_mbox(path: Path) -> bool:
@@ -262,4 +247,4 @@ def _is_mbox(path: Path) -> bool:
         with path.open("rb") as f:
             return f.read(5) == b"From "
     except OSError as err:
-        raise SourceError(f"{path}: cannot read ({err.strerror})") from None
+        raise SourceError(f"{path}: cannot read ({err.strerror})") from err

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import archive
+from ingester.store import files as archive
 from ingester.errors import ArchiveError
 
 UTC = timezone.utc

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import convert, message
+from ingester import convert, markdown, message
 from ingester.clean import clean_html, confirm_link
 from tests.conftest import EMAILS, email_bytes
 
@@ -20,25 +20,25 @@ def cleaned(name: str, platform: str = "newsletter"):  # type: ignore[no-untyped
 def test_mailchimp_pixel_and_footer_go_real_images_stay() -> None:
     result = cleaned("mailchimp-spamscope-13.eml", "mailchimp")
 
-    assert result.pixels_removed == 1
+    assert result.counts.pixels_removed == 1
     assert "track/open.php" not in result.html
     assert "gallery.mailchimp.com" in result.html  # content images kept
     assert "unsubscribe" not in result.html.lower()
     assert "26 Buttercup" not in result.html  # the postal address in the footer
     assert "e=042ea43672" not in result.html  # the subscriber id on click wrappers
-    assert result.opaque_links > 0
+    assert result.counts.opaque_links > 0
 
 
 def test_substack_chrome_and_preheader_go_article_stays() -> None:
     result = cleaned("substack-post.eml", "substack")
 
-    assert result.title == "The quiet year of small models"
-    assert result.author == "Jane Doe"
+    assert result.header.title == "The quiet year of small models"
+    assert result.header.author == "Jane Doe"
     assert "Most of the work people bring to these systems" in result.html
     for chrome in ("548 Market Street", "email-ufi-2-bottom", "display:none"):
         assert chrome not in result.html
     assert any(item.startswith("hidden text (preheader)") for item in result.removed)
-    assert result.pixels_removed == 1
+    assert result.counts.pixels_removed == 1
 
 
 def test_layout_tables_are_flattened() -> None:
@@ -88,7 +88,7 @@ def test_whitespace_shortcut_changes_no_note(path: Path) -> None:
             plain.handle_starttag(value, list(attrs[0]))
         else:
             plain.handle_endtag(value)
-    expected = convert.tidy(convert.drop_footer_tail(convert.neutralise(plain.optwrap(plain.finish()))))
+    expected = convert.tidy(convert.drop_footer_tail(markdown.neutralise(plain.optwrap(plain.finish()))))
     assert convert.events_to_markdown(events) == expected
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ingester import notes, pipeline
+from ingester import rerender
 from ingester.cli import cli
-from ingester.state import Ledger
+from ingester.store import notes
+from ingester.store.ledger import Ledger
 from tests.conftest import EMAILS, notes_in, run_ingest
 
 FILED = ("substack-post.eml", "chinese-newsletter.eml", "text-only-newsletter.eml",
@@ -487,7 +488,7 @@ def test_a_note_that_fails_to_render_is_reported_with_exit_code_3(archive: Path,
     def broken(*args: object, **kwargs: object) -> object:
         raise ValueError("converter exploded")
 
-    monkeypatch.setattr(pipeline, "make_note", broken)
+    monkeypatch.setattr(rerender, "make_note", broken)
     result = ingest("rerender", QUIET_ID)
 
     assert result.exit_code == 3

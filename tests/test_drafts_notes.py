@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingester import notes
-from ingester.errors import ArchiveError, ConfigError
+from ingester import frontmatter
+from ingester.store import notes
+from ingester.errors import ArchiveError, UsageError
 
 WHEN = datetime(2025, 4, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
 STAMP = 'reviewed_at: "2025-04-01T09:30:00+02:00"'
@@ -29,7 +30,7 @@ def test_with_status_changes_only_the_status_line_and_adds_reviewed_at(eol: str)
     changed = notes.with_status(text, "reviewed", WHEN)
 
     assert changed == text.replace(f'status: "draft"{eol}', f'status: "reviewed"{eol}{STAMP}{eol}')
-    assert yaml.safe_load(notes.split_front_matter(changed)[0])["status"] == "reviewed"
+    assert yaml.safe_load(frontmatter.split(changed)[0])["status"] == "reviewed"
 
 
 def test_with_status_rewrites_a_hand_written_status_and_an_earlier_reviewed_at() -> None:
@@ -103,9 +104,9 @@ def test_find_needs_four_digits_and_names_every_match(tmp_path: Path) -> None:
     found = [fake("abcdef0123"), fake("abcdef0999")]
 
     assert notes.find(tmp_path, found, "ABCDEF01").id == "abcdef0123"
-    with pytest.raises(ConfigError) as short:
+    with pytest.raises(UsageError) as short:
         notes.find(tmp_path, found, "abc")
-    with pytest.raises(ConfigError) as ambiguous:
+    with pytest.raises(UsageError) as ambiguous:
         notes.find(tmp_path, found, "abcd")
 
     assert short.value.exit_code == ambiguous.value.exit_code == 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester.state import Ledger
+from ingester.store.ledger import Ledger
 from tests.conftest import notes_in, run_ingest
 from tests.test_drafts import (
     DISPATCH,
@@ -171,7 +171,7 @@ def test_review_until_the_end(archive: Path) -> None:
 
 def test_a_decision_that_cannot_be_saved_is_reported_and_the_review_goes_on(archive: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importlib.import_module("ingester.notes"), "LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(importlib.import_module("ingester.store.notes"), "LOCK_WAIT_SECONDS", 0.5)
     with Ledger(archive / ".ingest") as ledger, ledger.writing():
         result = ingest("review", input="aq")
 

@@ -7,10 +7,10 @@ and RFC 2231 parameters, deep or huge HTML fragments, random or missing boundari
 message/rfc822, duplicated and giant headers, mixed line endings.
 
 Properties, for every input:
-- `message.parse` and `pipeline.make_note` never raise;
+- `message.parse` and `compose.make_note` never raise;
 - the front matter parses with `yaml.safe_load` (and with the project's own reader), has every
   promised key, `status: draft`, and the values the note was made from;
-- `archive.note_path(root, date, slug(title))` stays inside root;
+- `files.note_path(root, date, slug(title))` stays inside root;
 - the rendered note holds no HTML that would run when previewed (script, iframe, event handlers,
   `javascript:` links): checked by rendering the note with a CommonMark renderer that does not
   sanitise links, as a careless previewer would.
@@ -42,9 +42,10 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from markdown_it import MarkdownIt  # a dependency of rich, which the project depends on
 
-from ingester import archive, message, notes, pipeline, render
+from ingester import compose, frontmatter, message, render
+from ingester.store import files
 from ingester.config import Config
-from ingester.source import RawMessage
+from ingester.message import RawMessage
 from tests.conftest import EMAILS, REPO, run_ingest
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -84,7 +85,7 @@ def _seed_files() -> list[Path]:
 
 
 SEEDS: list[bytes] = [p.read_bytes() for p in _seed_files()]
-TEMPLATE = pipeline.load_template(Config())
+SETTINGS = compose.Settings.of(Config())
 ROOT = Path("/srv/fuzz-archive")  # never created: note_path only computes
 PROMISED_KEYS = {
     "title", "original_title", "url", "url_source", "author", "publication", "publication_id", "platform", "date",
@@ -317,10 +318,10 @@ def fuzzed_messages(draw: st.DrawFn) -> bytes:
 # --- Properties ---------------------------------------------------------------------------------------------------
 
 
-def sound_note(raw: bytes) -> pipeline.Note:
+def sound_note(raw: bytes) -> compose.Note:
     """Run the message → note work and assert every structural property; return the note."""
     letter = message.parse(raw)
-    note = pipeline.make_note(RawMessage(raw, source="fuzz"), letter, TEMPLATE, "zh")
+    note = compose.make_note(RawMessage(raw, source="fuzz"), letter, SETTINGS)
     text = note.text
     assert text.startswith("---\n")
     head, sep, _ = text.partition("\n---\n")
@@ -334,10 +335,10 @@ def sound_note(raw: bytes) -> pipeline.Note:
         fields.title, fields.author, fields.url, fields.message_id)
     assert data["tags"] == list(fields.tags)
     # The project's own reader (ingest drafts) finds the same front matter.
-    front, _ = notes.split_front_matter(text)
+    front, _ = frontmatter.split(text)
     assert yaml.safe_load(front) == data
     # The file name stays inside the archive whatever the title and date.
-    path = archive.note_path(ROOT, fields.date, render.slug(fields.title))
+    path = files.note_path(ROOT, fields.date, render.slug(fields.title))
     assert path.is_relative_to(ROOT) and ".." not in path.relative_to(ROOT).parts
     assert Path(os.path.normpath(path)).is_relative_to(ROOT)
     assert path.suffix == ".md" and "\x00" not in str(path) and not path.name.startswith(".")
@@ -428,7 +429,7 @@ def test_fuzz_message_to_note_never_raises_and_stays_well_formed(raw: bytes) -> 
 @given(fuzzed_messages())
 def test_fuzz_note_has_no_live_html(raw: bytes) -> None:
     try:
-        note = pipeline.make_note(RawMessage(raw, source="fuzz"), message.parse(raw), TEMPLATE, "zh")
+        note = compose.make_note(RawMessage(raw, source="fuzz"), message.parse(raw), SETTINGS)
     except Exception as exc:
         if known_crash(exc) is None:
             raise

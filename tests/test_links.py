@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingester import linkrules
+from ingester.links import rules as linkrules
 from ingester.links import (
     DROPPED_KINDS,
     CleanedUrl,
@@ -602,7 +602,7 @@ def test_clearurls_host_guard(host: str, provider: str, applies: bool) -> None:
 
 
 def test_our_rule_file_is_consistent() -> None:
-    from ingester.wrappers import DECODERS
+    from ingester.links.wrappers import DECODERS
 
     r = linkrules.rules()
     assert set(r.wrappers) == set(DECODERS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import message
+from ingester import classify, message
 from ingester.message import Newsletter
 from tests.conftest import email_bytes
 
@@ -137,24 +137,24 @@ def test_author_and_publication_split_substack_author_from_publication(
         name: str, author: str, publication: str) -> None:
     parsed = letter(name)
 
-    assert message.author_name(parsed) == author
-    assert message.publication_name(parsed) == publication
+    assert classify.author_name(parsed) == author
+    assert classify.publication_name(parsed) == publication
 
 
 def test_publication_falls_back_to_list_id_label_then_address() -> None:
     labelled = synthetic("From: news@lists.example.org\nList-Id: Wine Announcements <wine.example.org>")
     bare = synthetic("From: news@lists.example.org")
 
-    assert message.publication_name(labelled) == "Wine Announcements"
-    assert message.publication_name(bare) == "news@lists.example.org"
+    assert classify.publication_name(labelled) == "Wine Announcements"
+    assert classify.publication_name(bare) == "news@lists.example.org"
 
 
 def test_from_name_containing_from_is_not_split_for_non_substack_senders() -> None:
     postcards = synthetic("From: Postcards from Berlin <hello@postcards.example.com>\n"
                           "List-Id: <postcards.example.com>")
 
-    assert message.publication_name(postcards) == "Postcards from Berlin"
-    assert message.author_name(postcards) == "Postcards from Berlin"
+    assert classify.publication_name(postcards) == "Postcards from Berlin"
+    assert classify.author_name(postcards) == "Postcards from Berlin"
 
 
 @pytest.mark.parametrize(
@@ -328,13 +328,13 @@ def test_bodies_do_not_descend_into_an_attached_message() -> None:
     ],
 )
 def test_newsletter_reason_from_list_headers(name: str, reason: str | None) -> None:
-    assert message.newsletter_reason(letter(name)) == reason
+    assert classify.newsletter_reason(letter(name)) == reason
 
 
 def test_newsletter_reason_list_post_alone_counts() -> None:
     parsed = synthetic("From: a@example.com\nList-Post: <mailto:list@example.com>")
 
-    assert message.newsletter_reason(parsed) == "List-Post header"
+    assert classify.newsletter_reason(parsed) == "List-Post header"
 
 
 @pytest.mark.parametrize(
@@ -348,11 +348,11 @@ def test_newsletter_reason_list_post_alone_counts() -> None:
     ],
 )
 def test_newsletter_reason_allow_senders_for_a_personal_message(allow: tuple[str, ...], reason: str | None) -> None:
-    assert message.newsletter_reason(letter("personal-plain-no-ctype-flanker.eml"), allow) == reason
+    assert classify.newsletter_reason(letter("personal-plain-no-ctype-flanker.eml"), allow) == reason
 
 
 def test_newsletter_reason_prefers_list_headers_over_allow_rules() -> None:
-    assert message.newsletter_reason(letter("substack-post.eml"), ("*",)) == "List-Unsubscribe header"
+    assert classify.newsletter_reason(letter("substack-post.eml"), ("*",)) == "List-Unsubscribe header"
 
 
 @pytest.mark.parametrize(
@@ -370,14 +370,14 @@ def test_newsletter_reason_prefers_list_headers_over_allow_rules() -> None:
     ],
 )
 def test_detect_platform(name: str, platform: str) -> None:
-    assert message.detect_platform(letter(name)) == platform
+    assert classify.detect_platform(letter(name)) == platform
 
 
 def test_detect_platform_ignores_platform_names_in_the_subject() -> None:
     parsed = synthetic("From: Sam <sam@dispatch.example.net>\nSubject: Why I moved off ConvertKit\n"
                        "List-Id: <dispatch.example.net>")
 
-    assert message.detect_platform(parsed) == "newsletter"
+    assert classify.detect_platform(parsed) == "newsletter"
 
 
 # --- Content hash -------------------------------------------------------------------------------------------------
@@ -455,9 +455,9 @@ def test_parse_never_raises_on_the_shared_corpus() -> None:
         name = path.relative_to(CORPUS).as_posix()
         try:
             parsed = message.parse(path.read_bytes())
-            message.newsletter_reason(parsed, ("*@example.com",))
-            message.detect_platform(parsed)
-            message.publication_name(parsed)
+            classify.newsletter_reason(parsed, ("*@example.com",))
+            classify.detect_platform(parsed)
+            classify.publication_name(parsed)
         except Exception as exc:  # noqa: BLE001 - collect every failure, not just the first
             problems.append(f"{name}: {type(exc).__name__}: {exc}")
             continue

@@ -8,19 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingester import message, metadata, pipeline
-from ingester.clean import CleanedHtml
+from ingester import compose, message, metadata
+from ingester.clean import PostHeader
 from ingester.config import Config, Rule
 from ingester.links import LinkContext
-from ingester.source import RawMessage
+from ingester.message import RawMessage
 from tests.conftest import EMAILS, email_bytes, notes_in, run_ingest
 
 
-def note(name: str, config: Config | None = None) -> pipeline.Note:
+def note(name: str, config: Config | None = None) -> compose.Note:
     config = config or Config()
     raw = RawMessage(email_bytes(name), source=name)
-    return pipeline.make_note(raw, message.parse(raw.raw), pipeline.load_template(config), config.language,
-                              config.rules)
+    return compose.make_note(raw, message.parse(raw.raw), compose.Settings.of(config))
 
 
 def front(text: str) -> dict[str, object]:
@@ -168,6 +167,6 @@ def test_metadata_falls_back_to_internaldate() -> None:
     from datetime import datetime, timezone
 
     when = datetime(2025, 5, 1, tzinfo=timezone.utc)
-    meta = metadata.decide(letter, CleanedHtml(), LinkContext(), when)
+    meta = metadata.decide(letter, PostHeader(), LinkContext(), when)
 
     assert (meta.date, meta.source("date")) == (when, "internaldate")

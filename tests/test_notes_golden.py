@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingester import message, pipeline
+from ingester import compose, message
 from ingester.config import Config
-from ingester.source import RawMessage
+from ingester.message import RawMessage
 from tests.conftest import EXPECTED, email_bytes
 from tests.test_platforms import corpus_note, needs_corpus, short
 
@@ -45,8 +45,7 @@ CASES = [
 
 def note_for(name: str, language: str) -> str:
     raw = RawMessage(email_bytes(name), source=f"fixtures/{name}")
-    template = pipeline.load_template(Config(language=language))
-    return pipeline.make_note(raw, message.parse(raw.raw), template, language).text
+    return compose.make_note(raw, message.parse(raw.raw), compose.Settings.of(Config(language=language))).text
 
 
 @pytest.mark.parametrize(("name", "language"), CASES)

@@ -25,9 +25,9 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from ingester import message, pipeline
+from ingester import compose, message
 from ingester.config import Config
-from ingester.source import RawMessage
+from ingester.message import RawMessage
 from tests.conftest import REPO, email_bytes, load_bench
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -218,17 +218,17 @@ def corpus_message(path: str) -> bytes:
     return data
 
 
-def make_note(raw: bytes, source: str, language: str = "en") -> pipeline.Note:
-    template = pipeline.load_template(Config(language=language))
-    return pipeline.make_note(RawMessage(raw, source=source), message.parse(raw), template, language)
+def make_note(raw: bytes, source: str, language: str = "en") -> compose.Note:
+    settings = compose.Settings.of(Config(language=language))
+    return compose.make_note(RawMessage(raw, source=source), message.parse(raw), settings)
 
 
 @cache
-def corpus_note(path: str) -> pipeline.Note:
+def corpus_note(path: str) -> compose.Note:
     return make_note(corpus_message(path), path)
 
 
-def fixture_note(name: str, language: str = "en") -> pipeline.Note:
+def fixture_note(name: str, language: str = "en") -> compose.Note:
     return make_note(email_bytes(name), f"fixtures/{name}", language)
 
 
@@ -237,7 +237,7 @@ def body_of(note: str) -> str:
     return note.split("\n---\n", 1)[1] if note.startswith("---\n") else note
 
 
-def field_value(note: pipeline.Note, field: str) -> str:
+def field_value(note: compose.Note, field: str) -> str:
     if field == "platform":
         return note.fields.platform
     if field == "url_source":
@@ -417,7 +417,7 @@ def test_static_tweet_is_a_quote_with_its_link() -> None:
 @pytest.mark.parametrize("name", ["substack-post.eml", "substack-custom-domain.eml"])
 def test_substack_subtitle_is_kept(name: str) -> None:
     note = fixture_note(name)
-    assert note.cleaned.subtitle and note.cleaned.subtitle in note.text
+    assert note.cleaned.header.subtitle and note.cleaned.header.subtitle in note.text
 
 
 @pytest.mark.parametrize("name", ["ghost-post.eml", "substack-custom-domain.eml", "substack-post.eml"])
@@ -436,8 +436,7 @@ def test_gmail_negative_class_prefix_gives_the_same_note() -> None:
     letter = message.parse(raw)
     assert letter.html is not None and "m_4418305427731905126" in letter.html
     negative = dataclasses.replace(letter, html=letter.html.replace("m_4418305427731905126", "m_-4418305427731905126"))
-    template = pipeline.load_template(Config(language="zh"))
-    made = pipeline.make_note(RawMessage(raw, source="x"), negative, template, "zh")
+    made = compose.make_note(RawMessage(raw, source="x"), negative, compose.Settings.of(Config(language="zh")))
     assert body_of(made.text) == body_of(fixture_note("substack-gmail-forward.eml", "zh").text)
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingester import message, pipeline
+from ingester import classify, compose, message, pipeline
 from ingester.clean import clean_html
 from ingester.config import Config
-from ingester.resolve import host_allowed, make_resolver
-from ingester.source import RawMessage
+from ingester.links.resolve import host_allowed, make_resolver
+from ingester.message import RawMessage
 from tests.conftest import EMAILS, REPO, Mailbox, notes_in
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -104,9 +104,9 @@ def _newsletters() -> list[Path]:
 def test_no_note_contains_the_recipients_address(path: Path) -> None:
     raw = path.read_bytes()
     letter = message.parse(raw)
-    if message.needs_action(letter):
+    if classify.needs_action(letter):
         pytest.skip("confirmation mails are listed for the user, never filed as notes")
-    made = pipeline.make_note(RawMessage(raw, source="x"), letter, pipeline.load_template(Config()), "zh")
+    made = compose.make_note(RawMessage(raw, source="x"), letter, compose.Settings.of(Config()))
     text = made.text.lower()
     for address in _recipients(raw) - {letter.from_addr}:  # a message sent to its own sender names it as such
         assert address not in text, address
@@ -119,8 +119,7 @@ def test_no_note_contains_the_recipients_address(path: Path) -> None:
 def test_one_mailchimp_issue_sent_to_two_subscribers_gives_the_same_note() -> None:
     def made(name: str) -> str:
         raw = (CORPUS / "unspy" / name).read_bytes()
-        text = pipeline.make_note(RawMessage(raw, source="issue"), message.parse(raw),
-                                  pipeline.load_template(Config()), "zh").text
+        text = compose.note_text(raw, "issue", Config())
         head, body = text.split("\n---\n", 1)
         data = yaml.safe_load(head.removeprefix("---\n"))
         data.pop("message_id")
@@ -137,7 +136,7 @@ def test_opaque_wrappers_are_kept_without_the_reader_id_and_counted() -> None:
 
     assert "e=042ea43672" not in cleaned.html
     assert "track/click?u=3f21937f0f636c8cec1db30bf&amp;id=594eb744a2" in cleaned.html
-    assert cleaned.opaque_links == 1
+    assert cleaned.counts.opaque_links == 1
 
 
 def test_resolver_is_only_asked_for_opaque_links() -> None:
@@ -154,7 +153,7 @@ def test_resolver_is_only_asked_for_opaque_links() -> None:
 
     assert len(asked) == 1 and "track/click" in asked[0]
     assert 'href="https://example.com/report"' in cleaned.html  # resolved, then cleaned
-    assert cleaned.opaque_links == 0
+    assert cleaned.counts.opaque_links == 0
 
 
 class _Redirect(http.server.BaseHTTPRequestHandler):

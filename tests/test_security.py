@@ -32,9 +32,8 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from ingester import message, pipeline
+from ingester import compose
 from ingester.config import Account, Config, Limits
-from ingester.source import RawMessage
 from tests.conftest import account_toml, notes_in, run_ingest, write_config
 from tests.imapserver import DovecotServer
 from tests.test_fuzz import live_html
@@ -303,8 +302,7 @@ def test_no_header_value_breaks_or_injects_into_the_front_matter(tmp_path: Path)
 
 
 def note_for(raw: bytes) -> str:
-    return pipeline.make_note(RawMessage(raw, source="security"), message.parse(raw),
-                              pipeline.load_template(Config()), "zh").text
+    return compose.note_text(raw, "security", Config())
 
 
 def html_mail(html: str, **kwargs: str) -> bytes:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingester.errors import ArchiveError
-from ingester.state import MIGRATIONS, Ledger, Location
+from ingester.store.ledger import MIGRATIONS, Ledger, Location
 
 INBOX = Location("work", "INBOX", 1700000000, 41)
 

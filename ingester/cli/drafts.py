@@ -1,7 +1,5 @@
 """The reviewer's commands: `ingest drafts list|show|edit|accept|discard|reopen`, `ingest review`,
-`ingest rerender`. Options in, lines out; the work is done by `ingester.notes`.
-
-The only importer of rich (terminal Markdown for `drafts show` and `review`).
+`ingest rerender`. Options in, lines out; the work is done by `store.notes` and `rerender`.
 """
 
 from __future__ import annotations
@@ -17,11 +15,13 @@ from typing import Any
 import click
 
 from ingester import config as config_mod
-from ingester import notes
-from ingester.cli import EXIT_SOME_FAILED
+from ingester.cli.common import EXIT_SOME_FAILED
+from ingester.cli.terminal import print_markdown
 from ingester.config import Config
 from ingester.errors import ArchiveError
-from ingester.notes import NoteFile
+from ingester.rerender import rerender as rerender_notes
+from ingester.store import notes
+from ingester.store.notes import NoteFile
 
 DONE = {"reviewed": "accepted", "discarded": "discarded", "draft": "reopened"}
 KEYS = {"a": "accept", "d": "discard", "e": "edit", "s": "skip", "q": "quit"}
@@ -319,7 +319,7 @@ def rerender(ctx: click.Context, refs: tuple[str, ...], all_drafts: bool) -> Non
     chosen = notes.select(arch.notes) if all_drafts else arch.find(refs)
     counts: Counter[str] = Counter()
     with notes.open_ledger(arch.config.state_dir) as ledger:
-        for result in notes.rerender(arch.config, ledger, chosen):
+        for result in rerender_notes(arch.config, ledger, chosen):
             counts[result.outcome] += 1
             reason = f": {result.reason}" if result.reason else ""
             click.echo(f"{result.outcome:<10} {arch.short(result.note)}  {arch.path(result.note)}{reason}")
@@ -334,9 +334,6 @@ def rerender(ctx: click.Context, refs: tuple[str, ...], all_drafts: bool) -> Non
 
 def _show(arch: Archive, note: NoteFile) -> None:
     """The front matter in a few lines, then the body as rich Markdown."""
-    from rich.console import Console
-    from rich.markdown import Markdown
-
     when = note.date
     rows = [
         ("Title", note.title), ("Publication", note.publication), ("Author", note.field("author")),
@@ -349,7 +346,7 @@ def _show(arch: Archive, note: NoteFile) -> None:
         if value:
             click.echo(f"  {name + ':':<13}{value}")
     click.echo()
-    Console(highlight=False).print(Markdown(note.body, hyperlinks=False))
+    print_markdown(note.body)
 
 
 def _edit(note: NoteFile) -> str:

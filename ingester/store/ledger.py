@@ -2,7 +2,7 @@
 
 SQLite (stdlib) in `<archive>/.ingest/ledger.sqlite3`, WAL mode, schema versions in
 `PRAGMA user_version` (append to `MIGRATIONS`, never edit a released one). A message is recorded
-only after its note is on disk; a crash in between is healed by `archive.write_note`, which finds
+only after its note is on disk; a crash in between is healed by `files.write_note`, which finds
 the note already there. One process per archive holds `<archive>/.ingest/lock`.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ingester.archive import ensure_dir, write_atomic
+from ingester.store.files import ensure_dir, write_atomic
 from ingester.errors import ArchiveError
 
 MIGRATIONS: list[str] = [
@@ -77,10 +77,6 @@ class Record:
     note_sha256: str = ""
     retry_after: str = ""
 
-    def due(self, now: datetime) -> bool:
-        """A failed message may be tried again (its backoff has passed)."""
-        return not self.retry_after or datetime.fromisoformat(self.retry_after) <= now
-
 
 RECORD_COLUMNS = "key, outcome, detail, source, attempts, updated_at, content_hash, note_sha256, retry_after"
 MAX_RETRY_DELAY = timedelta(hours=24)
@@ -137,7 +133,7 @@ class Ledger:
             self._migrate()
         except sqlite3.Error as exc:
             self.close()
-            raise ArchiveError(f"cannot open the ledger in {self.state_dir}: {exc}") from None
+            raise ArchiveError(f"cannot open the ledger in {self.state_dir}: {exc}") from exc
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -156,13 +152,13 @@ class Ledger:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except BlockingIOError as exc:
             other = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
             raise ArchiveError(
                 f"another ingest (pid {other}) is already using {self.state_dir.parent}; "
                 "wait for it to finish or stop it"
-            ) from None
+            ) from exc
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
@@ -181,10 +177,10 @@ class Ledger:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as exc:
                     if time.monotonic() >= deadline:
                         raise ArchiveError(f"another ingest is writing to {self.state_dir.parent}; "
-                                           "try again when it has finished") from None
+                                           "try again when it has finished") from exc
                     time.sleep(0.1)
             yield
         finally:

@@ -14,8 +14,8 @@ For each URL (reference/link-hygiene.md §6), without any network access:
 4. **Opaque** wrappers whose destination is not in the URL (Mailchimp track/click, SendGrid,
    Ghost `/r/`, …) keep working, minus the parameters that identify the reader.
 
-The rule data, its indexes and the per-host plans live in `ingester.linkrules`; the decoders of step 2
-that are our own, in `ingester.wrappers`.
+The rule data, its indexes and the per-host plans live in `links.rules` (formats compiled by
+`links.formats`); the decoders of step 2 that are our own, in `links.wrappers`; URL splitting in `links.url`.
 """
 
 from __future__ import annotations
@@ -25,26 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ingester.linkrules import (
-    Classifier,
-    DebounceRule,
-    HostPathRule,
-    NameTable,
-    ParamRule,
-    Provider,
-    host_plan,
-    host_suffixes,
-    rules,
-)
-from ingester.wrappers import absolute_http, b64_text, decode
+from ingester.links.formats import DebounceRule, ParamRule, Provider, host_suffixes
+from ingester.links.rules import Classifier, HostPathRule, NameTable, host_plan, rules
+from ingester.links.url import SplitUrl, split
+from ingester.links.wrappers import absolute_http, b64_text, decode
 
 # Links a note never shows: acting on them unsubscribes, confirms or likes on the reader's behalf.
 DROPPED_KINDS = frozenset({"unsubscribe", "preferences", "action", "confirm"})
 MAX_ROUNDS = 5  # wrappers nest (Safe Links around Google around SES); five is more than real mail needs
 # A URL in running text; sentence punctuation right after it is not part of it.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+(?<![.,;:!?])", re.I)
-_WEB = re.compile(r"(?:(https?):)?//([^/?#]*)", re.I)  # no scheme (`//host/…`) is matched as https
-_BRACKET_HOST = re.compile(r"\[[0-9a-f:.]+\](?::\d*)?", re.I)
 _SUBSTACK_POST = re.compile(r"/p/[^/]+/?|/@[^/]+/note/c-\d+/?")
 
 Decoded = tuple[str, "Step", str]  # (destination, step, wrapper kind)
@@ -89,56 +79,6 @@ class CleanedUrl:
         return self.url != self.original
 
 
-@dataclass(frozen=True)
-class SplitUrl:
-    """A web URL split without normalising anything, so unchanged parts are rebuilt byte for byte."""
-
-    text: str
-    match_text: str  # the URL as rule regexes expect it: with a scheme (`//host` is read as https)
-    scheme: str  # "http" | "https"
-    head: str  # scheme, authority and path as written
-    host: str  # lower-case, without user info, port or trailing dot
-    path: str
-    query: str | None  # None when there is no "?"
-    fragment: str | None
-    path_query: str
-    pairs: tuple[tuple[str, str], ...]  # (name, value) of each query parameter, as written
-    names: frozenset[str]  # the parameter names, lower-cased
-
-    def param(self, name: str) -> str | None:
-        """The percent-decoded value of the first parameter called `name`."""
-        return next((unquote(value) for key, value in self.pairs if key == name), None)
-
-    def values(self, name: str) -> list[str]:
-        """The lower-cased values of the parameters called `name` in any case."""
-        return [value.lower() for key, value in self.pairs if key.lower() == name]
-
-    def rebuild(self, pieces: list[str] | None) -> str:
-        query = "?" + "&".join(pieces) if pieces else ""
-        return self.head + query + ("" if self.fragment is None else "#" + self.fragment)
-
-
-def _split(text: str) -> SplitUrl | None:
-    """A web (http, https or `//`) URL split in parts; None for anything else or an unparsable host."""
-    match = _WEB.match(text)
-    if match is None:
-        return None
-    host = match.group(2).rpartition("@")[2]
-    if host.startswith("[") or "]" in host:
-        if not _BRACKET_HOST.fullmatch(host):
-            return None
-        host = host[: host.index("]") + 1].lower()
-    else:
-        host = host.partition(":")[0].lower().rstrip(".")
-    rest, hash_mark, fragment = text[match.end():].partition("#")
-    path, question_mark, query = rest.partition("?")
-    pairs = tuple((n, v) for n, _, v in (p.partition("=") for p in query.split("&")) if n) if question_mark else ()
-    return SplitUrl(text, text if match.group(1) else "https:" + text, (match.group(1) or "https").lower(),
-                text[: match.end()] + path, host, path, query if question_mark else None,
-                fragment if hash_mark else None, f"{path}?{query}" if question_mark else path, pairs,
-                frozenset(n.lower() for n, _ in pairs))
-
-
 # --- Public API ----------------------------------------------------------------------------------------------------
 
 
@@ -163,7 +103,7 @@ def is_tracker_image(url: str) -> bool:
 
 
 def _is_tracker_image(url: str, proxied: bool) -> bool:
-    u = _split(url.strip())
+    u = split(url.strip())
     if u is None:
         return False
     images, where = rules().images, u.host + u.path_query
@@ -207,7 +147,7 @@ def _process(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
 
 def _process_once(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
     text = url.strip()
-    u = _split(text)
+    u = split(text)
     if u is None:  # mailto:, tel:, relative…: not unwrapped, but an unsubscribe mailto: is still one
         hit = _classify_other(text) if classify else None
         return CleanedUrl(url, text, hit.kind if hit else "link", (), (), (_classify_step(hit),) if hit else ())
@@ -221,7 +161,7 @@ def _process_once(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
         if hit is not None and _classify_step(hit) not in steps:
             steps.append(_classify_step(hit))
         found = _decode_once(u) if round_ < MAX_ROUNDS else None
-        target = _split(found[0]) if found is not None else None
+        target = split(found[0]) if found is not None else None
         if found is None or target is None:
             break
         steps.append(found[1])

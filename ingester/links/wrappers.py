@@ -2,7 +2,7 @@
 
 Each decoder reads a split URL (`links.SplitUrl`: host, path and parameters as written) and returns the
 destination or None; `decode` turns garbage in a wrapper (bad base64, zlib, JSON, UTF-8) into None too.
-Which decoder applies to which host and path is rule data (`rules/ingester.json`, "wrappers"), and
+Which decoder applies to which host and path is rule data (`data/ingester.json`, "wrappers"), and
 `links` checks every result again (`absolute_http`) and classifies it before using it. Pure, offline.
 """
 
@@ -15,11 +15,9 @@ import re
 import string
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-if TYPE_CHECKING:
-    from ingester.links import SplitUrl
+from ingester.links.url import SplitUrl
 
 _ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#]+\S*", re.I)
 _PROOFPOINT_V3 = re.compile(r"/v3/__(.+?)__;([A-Za-z0-9_-]*)!")

@@ -1,7 +1,7 @@
-"""The notes on disk, for the person reviewing them: read, list, find by id, change status, re-render.
+"""The notes on disk, for the person reviewing them: read, list, find by id, change status.
 
-The only module that reads YAML: front matter a person may have edited by hand is parsed with
-PyYAML. Writes stay byte-exact line edits: a status change rewrites the `status:` line, adds or
+Front matter a person may have edited by hand is read with `frontmatter.load`. Writes stay
+byte-exact line edits: a status change rewrites the `status:` line, adds or
 rewrites `reviewed_at:`, and keeps every other byte of the file. Reading and listing touch files
 only and never take the ledger lock, so they work while the daemon runs; anything that changes a note
 runs under the lock (`open_ledger`), so it never races an ingest.
@@ -28,13 +28,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ingester import archive, message, pipeline, render
-from ingester.config import Config
-from ingester.errors import ArchiveError, ConfigError
-from ingester.source import RawMessage
-from ingester.state import Ledger, Record
+from ingester import frontmatter
+from ingester.errors import ArchiveError, UsageError
+from ingester.frontmatter import yaml_value
+from ingester.store import files
+from ingester.store.ledger import Ledger, Record
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +41,6 @@ STATUSES = ("draft", "reviewed", "discarded")
 SHORT_ID = 7
 MIN_ID = 4
 LOCK_WAIT_SECONDS = 10.0  # a daemon poll is short: wait for it rather than fail the reviewer's command
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Ideographs and kana count one word each (no spaces between words); other scripts count runs of letters.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
@@ -70,7 +67,7 @@ class NoteFile:
 
     @property
     def body(self) -> str:
-        return split_front_matter(self.text)[1].lstrip("\r\n")
+        return frontmatter.split(self.text)[1].lstrip("\r\n")
 
     @property
     def status(self) -> str:
@@ -112,7 +109,7 @@ class NoteFile:
 
     @property
     def sha256(self) -> str:
-        return archive.note_sha256(self.text)
+        return files.note_sha256(self.text)
 
     @property
     def discarded(self) -> bool:
@@ -127,33 +124,20 @@ class NoteFile:
 # --- Reading ------------------------------------------------------------------------------------------------------
 
 
-def split_front_matter(text: str) -> tuple[str, str]:
-    """(front matter without its `---` lines, the rest); ("", text) when the file has none."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip("\r\n") != "---":
-        return "", text
-    for n, line in enumerate(lines[1:], start=1):
-        if line.rstrip("\r\n") == "---":
-            return "".join(lines[1:n]), "".join(lines[n + 1:])
-    return "", text
-
-
 def read_note(root: Path, path: Path) -> NoteFile | None:
     """The note at `path` in the archive `root`; None for a Markdown file without front matter."""
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ArchiveError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    front, _ = split_front_matter(text)
+        raise ArchiveError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    front, _ = frontmatter.split(text)
     if not front:
         return None
     try:
-        meta = yaml.load(front, Loader=_Loader)  # a safe loader (the C one when PyYAML has it)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""  # +1 for the `---`, +1 from 0-based
-        raise ArchiveError(f"{path}: the front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}"
-                           f"{where}") from None
+        meta = frontmatter.load(front)
+    except frontmatter.FrontMatterError as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        raise ArchiveError(f"{path}: the front matter is not valid YAML: {exc}{where}") from exc
     if not isinstance(meta, dict):
         return None
     relative = path.relative_to(root).as_posix()
@@ -197,7 +181,7 @@ def short_ids(notes: Iterable[NoteFile]) -> dict[str, str]:
 
 
 def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
-    """The note a person named by id prefix or by path; ConfigError (exit 2) naming `ref` otherwise."""
+    """The note a person named by id prefix or by path; UsageError (exit 2) naming `ref` otherwise."""
     if ref.endswith(".md") or "/" in ref:
         for candidate in (Path(ref), root / ref):
             if candidate.is_file():
@@ -205,17 +189,17 @@ def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
                 for note in notes:
                     if note.path.resolve() == wanted:
                         return note
-                raise ConfigError(f"{ref} is not a note in the archive ({root})")
-        raise ConfigError(f"no note at {ref}")
+                raise UsageError(f"{ref} is not a note in the archive ({root})")
+        raise UsageError(f"no note at {ref}")
     prefix = ref.lower()
     if len(prefix) < MIN_ID or not re.fullmatch(r"[0-9a-f]+", prefix):
-        raise ConfigError(f"{ref!r} is not a note id (at least {MIN_ID} hex digits, as `ingest drafts list` "
+        raise UsageError(f"{ref!r} is not a note id (at least {MIN_ID} hex digits, as `ingest drafts list` "
                           "shows) or the path of a note")
     matches = [note for note in notes if note.id.startswith(prefix)]
     if not matches:
-        raise ConfigError(f"no note has the id {ref!r}; `ingest drafts list --status all` shows every id")
+        raise UsageError(f"no note has the id {ref!r}; `ingest drafts list --status all` shows every id")
     if len(matches) > 1:
-        raise ConfigError(f"the id {ref!r} is ambiguous; give more digits or the path of one of these notes:",
+        raise UsageError(f"the id {ref!r} is ambiguous; give more digits or the path of one of these notes:",
                           problems=[note.relative for note in matches])
     return matches[0]
 
@@ -269,8 +253,8 @@ def with_status(text: str, status: str, when: datetime) -> str:
     if not lines or lines[0].rstrip("\r\n") != "---" or end is None:
         raise ArchiveError("the note has no front matter")
     eol = lines[0][3:] or "\n"
-    new = {"status": f"status: {render.yaml_value(status)}",
-           "reviewed_at": f"reviewed_at: {render.yaml_value(when.isoformat(timespec='seconds'))}"}
+    new = {"status": f"status: {yaml_value(status)}",
+           "reviewed_at": f"reviewed_at: {yaml_value(when.isoformat(timespec='seconds'))}"}
     at = {key: next((n for n in range(1, end) if re.match(rf"{key}\s*:", lines[n])), None) for key in new}
     for key, n in at.items():
         if n is not None:
@@ -299,15 +283,15 @@ def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: da
     if target != note.relative and destination.exists():
         raise ArchiveError(f"cannot move {note.relative} to {target}: a file is already there")
     when = when or now()
-    archive.write_atomic(note.path, with_status(note.text, status, when).encode("utf-8"))
+    files.write_atomic(note.path, with_status(note.text, status, when).encode("utf-8"))
     if target != note.relative:
-        archive.ensure_dir(destination.parent)
+        files.ensure_dir(destination.parent)
         try:
             os.rename(note.path, destination)
         except OSError as exc:
-            raise ArchiveError(f"cannot move {note.relative} to {target}: {exc.strerror}") from None
-        archive.fsync_dir(destination.parent)
-        archive.fsync_dir(note.path.parent)
+            raise ArchiveError(f"cannot move {note.relative} to {target}: {exc.strerror}") from exc
+        files.fsync_dir(destination.parent)
+        files.fsync_dir(note.path.parent)
         record = ledger_record(ledger, note)
         if record is None:
             logger.warning("%s is not in the ledger: a later run may file its message again", note.relative)
@@ -343,61 +327,3 @@ def open_ledger(state_dir: Path, wait: float | None = None) -> Iterator[Ledger]:
     run or a daemon poll in progress; a daemon that only waits for mail does not hold it."""
     with Ledger(state_dir, exclusive=False) as ledger, ledger.writing(LOCK_WAIT_SECONDS if wait is None else wait):
         yield ledger
-
-
-# --- Re-rendering -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rerendered:
-    """What `rerender` did with one note: `rerendered`, `unchanged`, `skipped` or `failed`, and why."""
-
-    note: NoteFile
-    outcome: str
-    reason: str = ""
-
-
-def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Iterator[Rerendered]:
-    """Re-render each untouched draft from its raw message; skip (saying why) every other note."""
-    template = pipeline.load_template(config)
-    for listed in notes:
-        try:
-            note = reread(config.archive_path, listed)  # under the lock: a save since the listing counts
-        except ArchiveError as exc:
-            yield Rerendered(listed, "skipped", str(exc).removeprefix(f"{listed.relative}: "))
-            continue
-        record = ledger_record(ledger, note)
-        reason = skip_reason(note, record)
-        if reason or record is None:
-            yield Rerendered(note, "skipped", reason)
-            continue
-        raw = ledger.raw_message(record.content_hash)
-        if raw is None:
-            yield Rerendered(note, "skipped", "the raw message is not kept in the ledger")
-            continue
-        try:
-            # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
-            made = pipeline.make_note(RawMessage(raw, record.source, internaldate=note.date), message.parse(raw),
-                                      template, config.language, config.rules)
-        except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
-            yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
-            continue
-        if made.text == note.text:
-            yield Rerendered(note, "unchanged")
-            continue
-        archive.write_atomic(note.path, made.text.encode("utf-8"))
-        ledger.set_note(record.key, note.relative, archive.note_sha256(made.text))
-        yield Rerendered(note, "rerendered")
-
-
-def skip_reason(note: NoteFile, record: Record | None) -> str:
-    """Why `note` must not be replaced automatically, or "" when it is an untouched draft."""
-    if note.status != "draft" or note.discarded:
-        return f"its status is {note.status or '(none)'}, not draft"
-    if record is None:
-        return "its message is not in the ledger"
-    if not record.note_sha256:
-        return "the ledger has no hash of it as filed (filed by an older version)"
-    if record.note_sha256 != note.sha256:
-        return "edited since it was filed"
-    return ""

@@ -1,4 +1,4 @@
-"""The archive on disk: where a note goes, and writing it atomically without overwriting anything.
+"""Files in the archive: where a note goes, and writing it atomically without overwriting anything.
 
 Layout: `<archive>/YYYY/MM/YYYY-MM-DD-<slug>.md`. A write goes to a temp file in the target
 folder, is fsynced, then hard-linked to its name (`os.link` fails if the name exists, so nothing
@@ -30,7 +30,7 @@ def ensure_dir(path: Path) -> None:
         for folder in reversed(missing):  # top down, so each new folder gets the private mode
             folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
     except OSError as exc:
-        raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from None
+        raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from exc
 
 
 WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.I)
@@ -122,7 +122,7 @@ def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
         os.chmod(tmp, 0o600)
         yield tmp
     except OSError as exc:
-        raise ArchiveError(f"{what}: {exc.strerror}") from None
+        raise ArchiveError(f"{what}: {exc.strerror}") from exc
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -1,0 +1,112 @@
+"""Newsletter HTML → the article: email chrome, pixels and layout tables removed, every link cleaned. Pure.
+
+The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
+is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
+(what the post says about itself), `prune` (what goes), `anchors` (link cleaning), `layout` (tables,
+captions, tweets).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
+from ingester.clean.anchors import clean_links
+from ingester.clean.dom import Event, Tally, article_events, index, live, parse
+from ingester.clean.header import PostHeader, read_header
+from ingester.clean.layout import flatten_layout_tables, quote_tweets
+from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
+from ingester.links import LinkContext
+
+__all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
+
+Resolver = Callable[[str], "str | None"]
+VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                       "track", "wbr"})
+
+
+@dataclass(frozen=True)
+class LinkCounts:
+    """What link cleaning did in one message (written to the note's front matter).
+
+    :ivar pixels_removed: tracking images and beacons dropped
+    :ivar links_cleaned: links and image sources whose URL changed when cleaned
+    :ivar wrappers_decoded: redirect wrappers replaced by their destination, offline
+    :ivar opaque_links: opaque click-tracking wrappers kept (their destination is only on the sender's server)
+    :ivar links_dropped: unsubscribe, preference, confirm and action links removed
+    """
+
+    pixels_removed: int = 0
+    links_cleaned: int = 0
+    wrappers_decoded: int = 0
+    opaque_links: int = 0
+    links_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class CleanedHtml:
+    """The article, what the HTML said about the post, and what cleaning removed.
+
+    :ivar events: the article as start/end/text events (see `dom.Event`)
+    :ivar header: the post's own title, subtitle, byline and links (`header.PostHeader`)
+    :ivar counts: what link cleaning did
+    :ivar removed: one line per removed block, for `ingest explain`
+    """
+
+    events: tuple[Event, ...] = ()
+    header: PostHeader = PostHeader()
+    counts: LinkCounts = LinkCounts()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def html(self) -> str:
+        """The article written out as HTML (for tests and reading); conversion uses `events`."""
+        parts = []
+        for kind, name, *attrs in self.events:
+            if kind == "text":
+                parts.append(htmllib.escape(name, quote=False))
+            elif kind == "start":
+                parts.append(f"<{name}" + "".join(f' {k}="{htmllib.escape(v)}"' for k, v in attrs[0]) + ">")
+            elif name not in VOID_TAGS:
+                parts.append(f"</{name}>")
+        return "".join(parts)
+
+
+def clean_html(html: str, platform: str = "newsletter", context: LinkContext | None = None,
+               resolve: Resolver | None = None) -> CleanedHtml:
+    """Strip the email around the article and clean every URL.
+
+    `resolve` (opt-in, see `links.resolve`) is asked for the target of opaque wrappers; it is never
+    given unsubscribe, preference, confirm or action links.
+    """
+    context = context or LinkContext()
+    ix = index(html)
+    tally = Tally(document_size=ix.document_size)
+    header = read_header(ix, context)
+    drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
+    drop_hidden(ix.tags, tally)
+    drop_chrome(ix.named("a"), ix.by_class, tally,
+                CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    drop_engagement(ix.engagement, tally)
+    if platform == "beehiiv":
+        drop_polls(ix.named("ul", "ol"), tally)
+    quote_tweets(ix.by_class)
+    clean_links(ix.named("a"), tally, context, resolve)
+    for caption in live(ix.named("figcaption")):
+        caption.name = "p"  # its own paragraph, not glued to the image
+    flatten_layout_tables(ix.by_name)
+    counts = LinkCounts(tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links,
+                        tally.links_dropped)
+    return CleanedHtml(article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed))
+
+
+def confirm_link(html: str) -> str:
+    """The href of the first link that looks like a confirmation link, exactly as the sender wrote it."""
+    soup = parse(html)
+    anchors = [a for a in soup.find_all("a", href=True) if str(a["href"]).lower().startswith(("http://", "https://"))]
+    for anchor in anchors:
+        if CONFIRM_HINT.search(anchor.get_text(" ")):
+            return str(anchor["href"])
+    return next((str(a["href"]) for a in anchors if CONFIRM_HINT.search(str(a["href"]))), "")

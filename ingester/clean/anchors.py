@@ -1,0 +1,71 @@
+"""Every link of the article cleaned (`links.clean`): chrome links (unsubscribe, preferences, actions)
+go with their line, opaque wrappers are counted (or resolved, when the user opted in), non-web links
+are unwrapped, and footnote references read "[1]".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ingester.chrome import CHROME_TEXT
+from ingester.clean.dom import Tag, Tally, gone
+from ingester.clean.prune import smallest_block
+from ingester.links import DROPPED_KINDS, LinkContext, clean
+from ingester.markdown import safe_url
+
+Resolver = Callable[[str], "str | None"]
+
+
+def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve: Resolver | None) -> None:
+    for anchor in anchors:
+        if gone(anchor):
+            continue
+        href = str(anchor.get("href", "")).strip()
+        if not anchor.get_text(strip=True) and not any(isinstance(t, Tag) and t.name == "img" for t in anchor.descendants):
+            anchor.decompose()  # empty links render as `[](url)`
+            continue
+        if not href or href.startswith("#") or not re.match(r"(?:https?:)?//", href, re.I):
+            if href.lower().startswith("mailto:") and CHROME_TEXT.search(href):
+                counts.links_dropped += 1
+                counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe mailto link")
+            elif href.lower().startswith(("mailto:", "tel:")):
+                anchor.attrs = {"href": safe_url(href)}
+            elif href.startswith("#") and (mark := _footnote_mark(anchor)) is not None:
+                if mark:
+                    anchor.string = f"[{mark}]"  # a reference: "土路[1]", not "土路1"
+                    anchor.unwrap()
+                else:
+                    anchor.decompose()  # the definition's "↩" back to the text: nowhere to go in a note
+            else:
+                anchor.unwrap()  # javascript:, data:, cid:, relative: nothing a note can open
+            continue
+        result = counts.cleaned(href, context)
+        if result.kind in DROPPED_KINDS:
+            counts.links_dropped += 1
+            counts.drop(smallest_block(anchor, counts.document_size), f"{result.kind} link")
+            continue
+        url = result.url
+        if result.kind == "opaque" and resolve is not None and (target := resolve(url)):
+            resolved = clean(target, context)
+            if resolved.kind not in DROPPED_KINDS and resolved.kind != "opaque":
+                url = resolved.url
+        if url == result.url and result.kind == "opaque":
+            counts.opaque_links += 1
+        anchor.attrs = {"href": safe_url(url)}
+
+
+def _footnote_mark(anchor: Tag) -> str | None:
+    """"1" for a footnote reference (`<sup><a href="#fn:1">1</a></sup>`), "" for a footnote's link
+    back to the text ("↩"), None for any other in-page link."""
+    text = anchor.get_text(strip=True)
+    href = str(anchor.get("href", ""))
+    if BACK_MARK.fullmatch(text) and re.match(r"#fn", href, re.I):
+        return ""
+    if re.fullmatch(r"\[?(\d{1,3})\]?", text) and (anchor.parent is not None and anchor.parent.name == "sup"
+                                                   or re.match(r"#fn|#footnote", href, re.I)):
+        return text.strip("[]")
+    return None
+
+
+BACK_MARK = re.compile(r"[↩↑^]\ufe0e?")

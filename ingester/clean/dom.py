@@ -1,0 +1,215 @@
+"""The HTML tree, the one module that imports BeautifulSoup: parse, the one walk that indexes every
+tag, the helpers the cleaning steps share, and the article written out as parser events.
+
+Removed tags are `decompose`d; `gone` tells a step that an earlier one removed a tag. Gmail forwards
+prefix class names with `m_<digits>`, so classes are indexed and matched without that prefix.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
+from bs4.element import PreformattedString
+
+from ingester.chrome import ENGAGEMENT_TEXT
+from ingester.links import CleanedUrl, LinkContext, clean
+
+__all__ = ["NavigableString", "Tag"]  # the bs4 types the other cleaning modules name
+
+ROOTS = frozenset({"body", "html", "[document]"})  # where climbing from a tag towards a block stops
+DROP_TAGS = frozenset({"script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
+                       "form", "input", "button", "select", "textarea", "svg", "template", "base"})
+GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
+MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
+
+# The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
+# ("text", characters). Plain data, so `convert` turns it into Markdown without parsing HTML again.
+Event = tuple
+ByClass = dict[str, list[tuple[int, Tag]]]
+TEXT_TYPES = (NavigableString, CData)  # the strings `get_text()` counts
+
+
+@dataclass
+class Index:
+    """Every tag of the document, found in one walk: each step picks from here instead of searching
+    again (bs4 searches are whole-tree walks, and a newsletter has thousands of tags).
+
+    :ivar by_class: class name (Gmail prefix removed) → (position, tag) in document order
+    :ivar engagement: strings that mark polls and referral blocks ("participate in polls", …)
+    :ivar document_size: `len(soup.get_text(" ", strip=True))`, without building that text
+    """
+
+    soup: BeautifulSoup
+    tags: list[Tag] = field(default_factory=list)
+    by_name: dict[str, list[Tag]] = field(default_factory=dict)
+    by_class: ByClass = field(default_factory=dict)
+    engagement: list[NavigableString] = field(default_factory=list)
+    document_size: int = 0
+
+    def named(self, *names: str) -> list[Tag]:
+        """The tags with these names, in document order per name."""
+        return [tag for name in names for tag in self.by_name.get(name, ())]
+
+
+def index(html: str) -> Index:
+    """Parse `html`, drop what never shows (scripts, styles, head, comments…), cap the nesting depth,
+    and index what is left."""
+    soup = parse(html)
+    unwanted = [node for node in soup.descendants if node.name in DROP_TAGS or type(node) is Comment]
+    for node in unwanted:
+        if not gone(node):  # not inside something removed already
+            node.decompose()
+    limit_depth(soup)
+    found = Index(soup)
+    strings = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            for name in dict.fromkeys(map(bare_class, node.get("class") or ())):
+                found.by_class.setdefault(name, []).append((len(found.tags), node))
+            found.tags.append(node)
+            found.by_name.setdefault(node.name, []).append(node)
+        elif type(node) in TEXT_TYPES and (text := node.strip()):
+            strings.append(len(text))
+            if ENGAGEMENT_TEXT.search(text):
+                found.engagement.append(node)
+    found.document_size = sum(strings) + max(0, len(strings) - 1)
+    return found
+
+
+@dataclass
+class Tally:
+    """What cleaning removed and changed, counted for the note and listed for `ingest explain`."""
+
+    pixels_removed: int = 0
+    links_cleaned: int = 0
+    wrappers_decoded: int = 0
+    opaque_links: int = 0
+    links_dropped: int = 0
+    seen: dict[str, CleanedUrl] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    document_size: int = 0
+
+    def drop(self, tag: Tag, why: str) -> None:
+        """Remove a tag and say what went, for `ingest explain`."""
+        text = " ".join(tag.get_text(" ").split())
+        self.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}" if text else why)
+        tag.decompose()
+
+    def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
+        """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
+        result = self.seen.get(url) or clean(url, context)
+        self.seen[url] = result
+        self.links_cleaned += result.changed
+        self.wrappers_decoded += len(result.decoded)
+        return result
+
+
+def gone(tag: Tag) -> bool:
+    """Removed by an earlier step. (bs4's own `decomposed` property searches the subtree of every
+    live tag — `tag.x` means `tag.find("x")` for unknown attributes — which made cleaning quadratic.)"""
+    return bool(tag.__dict__.get("_decomposed"))
+
+
+def live(tags: list[Tag]) -> list[Tag]:
+    """The tags not removed by an earlier step."""
+    return [t for t in tags if not gone(t)]
+
+
+def limit_depth(soup: BeautifulSoup) -> None:
+    """Below MAX_DEPTH, keep only text: an element nested deeper is replaced by its text.
+
+    Pathological mail nests tens of thousands of elements; every later step is then bounded.
+    Each replaced subtree is walked once, so this is linear.
+    """
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        for child in list(tag.contents):
+            if not isinstance(child, Tag):
+                continue
+            if depth + 1 >= MAX_DEPTH:
+                child.replace_with(NavigableString(child.get_text(" ")))
+            else:
+                stack.append((child, depth + 1))
+
+
+def parse(html: str) -> BeautifulSoup:
+    """The document tree; never raises on broken markup."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        try:
+            return BeautifulSoup(html, "html.parser")
+        except ParserRejectedMarkup:
+            # html.parser gives up on some broken marked sections ("<![en="): show them as text
+            return BeautifulSoup(re.sub(r"<!(?!--)", "&lt;!", html), "html.parser")
+
+
+def article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:
+    """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
+    is_body = has_classes("body", "markup")
+    blocks = [tag for _, tag in by_class.get("body", ()) if not gone(tag) and is_body(tag)
+              and not tag.find_parent(is_body)]
+    events: list[Event] = []
+    for i, block in enumerate(blocks or [soup.body or soup]):
+        if i:
+            events.append(("text", "\n"))
+        events_of(block, events)
+    return tuple(events)
+
+
+def events_of(root: Tag, out: list[Event]) -> None:
+    """The contents of `root` as start/end/text events, in document order: what an HTML parser
+    would report for `root.decode_contents()`, without writing the HTML out and parsing it again."""
+    open_tags: list[Tag] = [root]
+    for node in root.descendants:
+        while node.parent is not open_tags[-1]:
+            out.append(("end", open_tags.pop().name))
+        if isinstance(node, Tag):
+            out.append(("start", node.name, tuple((k, " ".join(v) if isinstance(v, list) else v)
+                                                   for k, v in node.attrs.items())))
+            open_tags.append(node)
+        elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
+            out.append(("text", str(node)))
+    while len(open_tags) > 1:
+        out.append(("end", open_tags.pop().name))
+
+
+def has_classes(*wanted: str) -> Callable[[Tag], bool]:
+    """A test for tags that have every one of these classes (Gmail prefixes allowed)."""
+    def matches(tag: Tag) -> bool:
+        have = tag.get("class")
+        if not have:
+            return False
+        have = [bare_class(c) for c in have]
+        return all(w in have for w in wanted)
+
+    return matches
+
+
+@functools.lru_cache(maxsize=4096)
+def bare_class(name: str) -> str:
+    """The class name without a Gmail forward's `m_<digits>` prefix."""
+    return GMAIL_CLASS_PREFIX.sub("", name)
+
+
+def first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | None:
+    """First live tag (optionally of one name) with all the given classes, Gmail `m_<digits>` prefixes allowed."""
+    lead, *_ = wanted = classes.split()
+    has = has_classes(*wanted)
+    return next((t for _, t in by_class.get(lead, ()) if not gone(t) and (name is None or t.name == name) and has(t)),
+                None)
+
+
+def text_of(tag: Tag | None) -> str:
+    """The tag's text on one line, single-spaced ("" for None)."""
+    return " ".join(tag.get_text(" ").split()) if tag else ""
+
+
+def new_tag(name: str, **attrs: str) -> Tag:
+    """A new, detached element."""
+    return BeautifulSoup("", "html.parser").new_tag(name, attrs=attrs)

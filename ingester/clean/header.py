@@ -1,0 +1,77 @@
+"""What the post says about itself in its HTML: the title shown in the email and its link (Substack's
+`h1.post-title a`), the subtitle, the byline, and the "view in browser" link. `metadata` decides
+between these and what the headers say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingester.chrome import VIEW_ONLINE
+from ingester.clean.dom import Index, Tag, first, text_of
+from ingester.links import LinkContext, clean_url
+
+
+@dataclass(frozen=True)
+class PostHeader:
+    """The post's own header, read from the HTML before anything is removed.
+
+    :ivar title: the post title shown in the email (Substack `h1.post-title`), or ""
+    :ivar title_url: the cleaned href of the title link, or ""
+    :ivar subtitle: Substack's `h3.subtitle`, or ""
+    :ivar author: the byline of a post-meta row (Substack, Ghost), or ""
+    :ivar view_online_url: the cleaned "view in browser" link, or ""
+    """
+
+    title: str = ""
+    subtitle: str = ""
+    author: str = ""
+    title_url: str = ""
+    view_online_url: str = ""
+
+
+def read_header(ix: Index, context: LinkContext) -> PostHeader:
+    """The post header; the title element then goes (the note shows the title on its own)."""
+    title_tag = first(ix.by_class, "post-title", "h1")
+    title_link = title_tag.find("a", href=True) if title_tag else None
+    view_online = _view_online_link(ix.by_name.get("a", []))
+    header = PostHeader(
+        title=text_of(title_tag),
+        title_url=clean_url(str(title_link["href"]), context) if isinstance(title_link, Tag) else "",
+        subtitle=text_of(first(ix.by_class, "subtitle", "h3")),
+        author=_byline(first(ix.by_class, "post-meta")),
+        view_online_url=clean_url(view_online, context) if view_online else "",
+    )
+    if title_tag:
+        title_tag.decompose()
+    return header
+
+
+def _byline(meta: Tag | None) -> str:
+    """The author in a post-meta row (Substack, Ghost): the first piece of text that is not a date,
+    a button or a link such as "View online"; "By X" gives X, "X • 6 Feb 2025" gives X."""
+    if meta is None:
+        return ""
+    for text in meta.stripped_strings:
+        for piece in re.split(r"\s*[•·|–—]\s*", " ".join(text.split())):
+            piece = re.sub(r"^(?:by|von|par|作者[:：]?)(?:\s+|$)", "", piece, flags=re.I)
+            piece = DATE_TAIL.sub("", piece).strip(" ,")
+            if piece and not DATE_LIKE.match(piece) and not NOT_A_NAME.search(piece) and len(piece) <= 80:
+                return piece
+    return ""
+
+
+DATE_LIKE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$")
+DATE_TAIL = re.compile(r"\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?)$")
+NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
+
+
+def _view_online_link(anchors: list[Tag]) -> str:
+    """The href of the email's "view in browser" link, as written ("" when there is none)."""
+    anchors = [a for a in anchors if a.has_attr("href")]
+    link = next((a for a in anchors if "view-online-link" in (a.get("class") or ())), None)
+    if link is None:
+        link = next((a for a in anchors if VIEW_ONLINE.search(" ".join(a.get_text(" ").split()))), None)
+    return str(link["href"]) if link is not None else ""
+

@@ -1,0 +1,97 @@
+"""One message → one note: the stages of a message in order (classify the platform, clean the HTML,
+convert, decide the metadata, apply the config's rules, render). Pure unless the opt-in resolver is
+given. Used by the pipeline for new mail and by `rerender` for notes already filed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingester import classify, metadata, render
+from ingester.clean import CleanedHtml, clean_html
+from ingester.config import Config, Rule
+from ingester.convert import events_to_markdown, text_to_markdown
+from ingester.links import Resolver
+from ingester.message import Newsletter, RawMessage, parse
+
+
+@dataclass(frozen=True)
+class Note:
+    """A rendered note, the fields it was made from, and the decisions behind them."""
+
+    fields: render.NoteFields
+    text: str
+    metadata: metadata.Metadata
+    cleaned: CleanedHtml
+    folder: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What making a note needs from the config (picklable, for worker processes)."""
+
+    template: str
+    language: str = "zh"
+    rules: tuple[Rule, ...] = ()
+    max_html: int = 2_000_000
+
+    @classmethod
+    def of(cls, config: Config) -> Settings:
+        """The settings of a configuration; reads the note template (`ConfigError` if it cannot)."""
+        return cls(render.template_text(config.language, config.template), config.language, config.rules,
+                   config.limits.html_bytes)
+
+
+def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: Resolver | None = None) -> Note:
+    """Turn one parsed newsletter into its note."""
+    platform = classify.detect_platform(letter)
+    context = metadata.link_context(letter, platform)
+    if letter.html is not None:
+        cleaned = clean_html(letter.html[: settings.max_html], platform, context, resolve)
+        markdown = events_to_markdown(cleaned.events)
+    else:
+        cleaned = CleanedHtml()
+        markdown = text_to_markdown(letter.text or "", context)
+    meta = metadata.decide(letter, cleaned.header, context, raw.internaldate)
+    matching = matching_rules(settings.rules, letter, meta)
+    fields = note_fields(raw, letter, platform, meta, cleaned, matching)
+    folder = next((rule.folder for rule in matching if rule.folder), "")
+    return Note(fields, render.render_note(fields, markdown, settings.template, settings.language), meta, cleaned,
+                folder)
+
+
+def note_fields(raw: RawMessage, letter: Newsletter, platform: str, meta: metadata.Metadata,
+                cleaned: CleanedHtml, matching: list[Rule]) -> render.NoteFields:
+    """What the note says: the decided metadata, the message's identity, the rules' tags and category."""
+    tags = (platform, render.slug(meta.publication, 40), *(t for rule in matching for t in rule.tags))
+    return render.NoteFields(
+        title=meta.title,
+        original_title=meta.title,
+        url=meta.url,
+        url_source=meta.url_source,
+        author=meta.author,
+        publication=meta.publication,
+        publication_id=meta.publication_id,
+        subtitle=cleaned.header.subtitle,
+        platform=platform,
+        category=next((rule.category for rule in reversed(matching) if rule.category), ""),
+        date=meta.date,
+        message_id=letter.message_id,
+        source=raw.source,
+        forwarded_by=letter.forwarded_by,
+        tags=tuple(dict.fromkeys(t for t in tags if t and t != "note")),
+        counts=cleaned.counts,
+    )
+
+
+def matching_rules(rules: tuple[Rule, ...], letter: Newsletter, meta: metadata.Metadata | None = None) -> list[Rule]:
+    """The config rules that apply to this message, in config order."""
+    publications = (classify.publication_name(letter), classify.list_id_key(letter),
+                    *((meta.publication, meta.publication_id) if meta else ()))
+    return [rule for rule in rules if rule.matches(letter.from_addr, publications)]
+
+
+def note_text(raw: bytes, source: str, config: Config) -> str:
+    """The note one message gives under `config` (for tests, benchmarks and tools)."""
+    return make_note(RawMessage(raw, source), parse(raw, config.limits.parts, config.limits.header_chars),
+                     Settings.of(config)).text

@@ -1,0 +1,64 @@
+"""Markdown as the notes write it, shared by clean, convert and render: safe link destinations, escaping of
+text that must show as typed, link text without its links, and the neutralising of live HTML and
+non-web links. Pure; no Markdown library.
+"""
+
+from __future__ import annotations
+
+import re
+
+FENCE = re.compile(r"^\s*(```|~~~)")
+URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
+LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
+NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def safe_url(url: str) -> str:
+    """The URL with the characters that could end a Markdown link destination percent-encoded."""
+    return URL_BREAKERS.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
+
+
+def web_url(url: str) -> str:
+    """A web URL fit for `[text](url)`: only http(s) ("" otherwise), and nothing in it can close the link."""
+    return safe_url(url) if re.match(r"https?://", url, re.I) else ""
+
+
+def escape_line(text: str) -> str:
+    """A single line of text that Markdown shows as typed: no block markers at the start, no newlines,
+    no HTML (a Subject of `<script>` stays text), no link syntax."""
+    text = re.sub(r"([\\<\[\]`*_])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"^([#>+\-=]|\d+[.)])", r"\\\1", text)
+
+
+def escape_link_text(text: str) -> str:
+    """Link text with brackets, `<` and backslashes escaped so the link stays a link and holds no HTML."""
+    return re.sub(r"([\\\[\]<`])", r"\\\1", " ".join(text.split()))
+
+
+def link_text(markdown: str) -> str:
+    """Markdown with its images removed and its links replaced by their text (images inside links first)."""
+    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
+
+
+def neutralise(markdown: str) -> str:
+    """No live HTML and no non-web links in a note, whatever the email's text said.
+
+    html2text turns `&lt;script&gt;` text back into `<script>` and leaves `[x](javascript:…)` text
+    as it is; a Markdown previewer would run both. Outside code, `<` before a tag-like character is
+    escaped (autolinks `<https://…>` stay), and a link whose destination is not http(s), mailto or
+    an anchor loses its link syntax.
+    """
+    out, in_fence = [], False
+    for line in markdown.split("\n"):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):  # even parts are outside inline code
+                parts[i] = NON_WEB_LINK.sub(lambda m: "\\[" + m.group(1) + "\\](" + m.group(2) + ")", parts[i])
+                parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out)

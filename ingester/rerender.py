@@ -1,0 +1,72 @@
+"""`ingest rerender`: make untouched drafts again from the raw messages the ledger keeps (after the
+converter improved). A note a person touched (edited, given another status) is never replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ingester import message
+from ingester.compose import Settings, make_note
+from ingester.config import Config
+from ingester.errors import ArchiveError
+from ingester.message import RawMessage
+from ingester.store import files
+from ingester.store import notes as notes_on_disk
+from ingester.store.ledger import Ledger, Record
+from ingester.store.notes import NoteFile
+
+
+@dataclass(frozen=True)
+class Rerendered:
+    """What `rerender` did with one note: `rerendered`, `unchanged`, `skipped` or `failed`, and why."""
+
+    note: NoteFile
+    outcome: str
+    reason: str = ""
+
+
+def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Iterator[Rerendered]:
+    """Re-render each untouched draft from its raw message; skip (saying why) every other note."""
+    settings = Settings.of(config)
+    for listed in notes:
+        try:
+            note = notes_on_disk.reread(config.archive_path, listed)  # under the lock: a save since the listing counts
+        except ArchiveError as exc:
+            yield Rerendered(listed, "skipped", str(exc).removeprefix(f"{listed.relative}: "))
+            continue
+        record = notes_on_disk.ledger_record(ledger, note)
+        reason = skip_reason(note, record)
+        if reason or record is None:
+            yield Rerendered(note, "skipped", reason)
+            continue
+        raw = ledger.raw_message(record.content_hash)
+        if raw is None:
+            yield Rerendered(note, "skipped", "the raw message is not kept in the ledger")
+            continue
+        try:
+            # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
+            made = make_note(RawMessage(raw, record.source, internaldate=note.date), message.parse(raw), settings)
+        except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
+            yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+            continue
+        if made.text == note.text:
+            yield Rerendered(note, "unchanged")
+            continue
+        files.write_atomic(note.path, made.text.encode("utf-8"))
+        ledger.set_note(record.key, note.relative, files.note_sha256(made.text))
+        yield Rerendered(note, "rerendered")
+
+
+def skip_reason(note: NoteFile, record: Record | None) -> str:
+    """Why `note` must not be replaced automatically, or "" when it is an untouched draft."""
+    if note.status != "draft" or note.discarded:
+        return f"its status is {note.status or '(none)'}, not draft"
+    if record is None:
+        return "its message is not in the ledger"
+    if not record.note_sha256:
+        return "the ledger has no hash of it as filed (filed by an older version)"
+    if record.note_sha256 != note.sha256:
+        return "edited since it was filed"
+    return ""

@@ -1,0 +1,97 @@
+"""Conversion in worker processes, results in the order the messages came.
+
+A generic, ordered process pool: `Workers.run` takes (message, ready result or None) pairs and yields
+(message, result) in the same order, converting at most `jobs × 4` messages ahead of the consumer
+(memory does not grow with the mailbox). The first few messages, and every message when `jobs` is 1,
+are converted in this process: starting workers costs more than it saves on a small run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Job = TypeVar("Job")
+
+POOL_AFTER = 8  # messages: fewer are converted in-process (starting workers costs more than it saves)
+AHEAD_PER_JOB = 4  # messages converted ahead of the consumer, per worker
+
+# Per worker process: the task and its job, set once by the initializer.
+_TASK: dict[str, object] = {}
+
+
+class Workers(Generic[Item, Job, Result]):
+    """Runs `task(item, job)` for each item, in `jobs` processes once there are enough items."""
+
+    def __init__(self, task: Callable[[Item, Job], Result], job: Job, jobs: int = 1) -> None:
+        self.task = task
+        self.job = job
+        self.jobs = max(1, jobs)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, items: Iterable[tuple[Item, Result | None]]) -> Iterator[tuple[Item, Result]]:
+        """(item, result) in input order; an item given with a result already is passed through."""
+        window: deque[tuple[Item, Future[Result] | Result]] = deque()
+        seen = 0
+        for item, ready in items:
+            seen += 1
+            if ready is not None:
+                window.append((item, ready))
+                continue
+            pool = self._pool_for(seen)
+            if pool is None:
+                window.append((item, self.task(item, self.job)))
+                yield from _drain(window, 0)
+            else:
+                window.append((item, pool.submit(_run, item)))
+                yield from _drain(window, self.jobs * AHEAD_PER_JOB)
+        yield from _drain(window, 0)
+
+    def close(self) -> None:
+        """Stop the workers (work not started is cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _pool_for(self, seen: int) -> ProcessPoolExecutor | None:
+        if self.jobs == 1 or seen <= POOL_AFTER:
+            return self._pool
+        if self._pool is None:
+            # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
+            # exit when this process dies (see `_exit_with_parent`)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init, initargs=(self.task, self.job))
+        return self._pool
+
+
+def _drain(window: deque[tuple[Item, Future[Result] | Result]], limit: int) -> Iterator[tuple[Item, Result]]:
+    while len(window) > limit:
+        item, result = window.popleft()
+        yield item, result.result() if isinstance(result, Future) else result
+
+
+def _init(task: Callable[..., object], job: object) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    _TASK.update(task=task, job=job)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose ingest was killed (even by SIGKILL) exits too: the pool's queues never tell it."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _run(item: object) -> object:
+    task: Callable[[object, object], object] = _TASK["task"]  # type: ignore[assignment]
+    return task(item, _TASK["job"])
