@@ -60,22 +60,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 sys.path.insert(0, str(REPO))
 
-from ingester import config as config_mod  # noqa: E402
-from ingester import convert, pipeline  # noqa: E402
-from ingester.compose import Settings  # noqa: E402
-from ingester.message import RawMessage  # noqa: E402
-from ingester.source import ImapSession  # noqa: E402
-from tests.imapserver import DovecotServer  # noqa: E402
+from ingester import config as config_mod
+from ingester import convert, pipeline
+from ingester.compose import Settings
+from ingester.message import RawMessage
+from ingester.source import ImapSession
+from tests.imapserver import DovecotServer
 
 SINCE = "2000-01-01"
-FIRST_DATE = datetime(2019, 1, 1, 7, 0, tzinfo=timezone.utc)
+FIRST_DATE = datetime(2019, 1, 1, 7, 0, tzinfo=UTC)
 PASSWORD = "test"  # every t-* user of the throwaway Dovecot
 MB = 1e6
 PSS_INTERVAL = 0.2  # seconds between memory samples of a measured run
@@ -169,7 +169,7 @@ def restamp(raw: bytes, message_id: str, date: datetime) -> bytes:
     if raw.startswith(b"From "):
         raw = raw.split(b"\r\n", 1)[1]
     end = HEADER_END.search(raw)
-    head, body = (raw[: end.start()], raw[end.start():]) if end else (raw, b"\r\n\r\n")
+    head, body = (raw[: end.start()], raw[end.start() :]) if end else (raw, b"\r\n\r\n")
     kept: list[bytes] = []
     dropping = False
     for line in head.split(b"\r\n"):
@@ -206,8 +206,9 @@ def _maildir_name(copy: Copy, size: int) -> str:
     return f"{int(copy.date.timestamp())}.M{copy.index}P{os.getpid()}.bench,S={size},W={size}:2,S"
 
 
-def load_mailbox(server: DovecotServer, user: str, bases: list[Base], n: int, step_hours: float,
-                 method: str) -> dict[str, float]:
+def load_mailbox(
+    server: DovecotServer, user: str, bases: list[Base], n: int, step_hours: float, method: str
+) -> dict[str, float]:
     """Fill the user's INBOX with the N messages; (seconds, bytes) of the load."""
     started = time.perf_counter()
     client = server.client(user)  # Dovecot creates the Maildir at first login
@@ -266,9 +267,11 @@ class Row:
 def write_config(server: DovecotServer, user: str, where: Path) -> Path:
     """A config with one plain-IMAP account on the throwaway server and an archive in where/archive."""
     path = where / "bench.toml"
-    path.write_text(f'[archive]\npath = "{where / "archive"}"\n\n[[accounts]]\nname = "bench"\n'
-                    f'host = "{server.host}"\nport = {server.port}\nsecurity = "plain"\nusername = "{user}"\n'
-                    f'password_env = "BENCH_PASSWORD"\n')
+    path.write_text(
+        f'[archive]\npath = "{where / "archive"}"\n\n[[accounts]]\nname = "bench"\n'
+        f'host = "{server.host}"\nport = {server.port}\nsecurity = "plain"\nusername = "{user}"\n'
+        f'password_env = "BENCH_PASSWORD"\n'
+    )
     os.environ["BENCH_PASSWORD"] = PASSWORD
     return path
 
@@ -284,7 +287,7 @@ def raw_fetch(server: DovecotServer, user: str, batch: int) -> tuple[int, int, f
     _, data = imap.uid("SEARCH", "ALL")
     uids = data[0].split()
     for start in range(0, len(uids), batch):
-        _, data = imap.uid("FETCH", b",".join(uids[start:start + batch]).decode(), "(BODY.PEEK[])")
+        _, data = imap.uid("FETCH", b",".join(uids[start : start + batch]).decode(), "(BODY.PEEK[])")
         for item in data:
             if isinstance(item, tuple):
                 count += 1
@@ -316,8 +319,9 @@ def fetch_row(label: str, run: Callable[[], tuple[int, int, float, float, float]
     return Row(label, count, wall, cpu, size, other_load=others, note=note + f"; median of {repeats}")
 
 
-def one_core(bases: list[Base], n: int, step_hours: float, config: config_mod.Config
-             ) -> tuple[Row, Row, dict[str, float], dict[str, float], dict[str, str]]:
+def one_core(
+    bases: list[Base], n: int, step_hours: float, config: config_mod.Config
+) -> tuple[Row, Row, dict[str, float], dict[str, float], dict[str, str]]:
     """Rows 3 and 4, interleaved message by message in this process, so that a change in the
     machine's speed during the run (this VM's varies by ±20% over minutes) weighs on both alike:
     html2text over the message's HTML (decoded beforehand), then `pipeline.prepare` of the message.
@@ -355,16 +359,36 @@ def one_core(bases: list[Base], n: int, step_hours: float, config: config_mod.Co
         outcome_of[copy.base.file] = outcome
     span, span_cpu = time.perf_counter() - span, time.process_time() - span_cpu
     others = other_load(busy, span_cpu, span)
-    h2t = Row("html2text alone (1 core)", n, h2t_wall, h2t_cpu, other_load=others,
-              note=f"{with_html} with HTML; ingester's html2text settings; interleaved with row 4")
-    work = Row("our message → note work (1 core)", n, work_wall, work_cpu, total, other_load=others,
-               note=f"pipeline.prepare: {counts['filed']} filed, {counts['skipped']} skipped, {counts['failed']} failed")
+    h2t = Row(
+        "html2text alone (1 core)",
+        n,
+        h2t_wall,
+        h2t_cpu,
+        other_load=others,
+        note=f"{with_html} with HTML; ingester's html2text settings; interleaved with row 4",
+    )
+    work = Row(
+        "our message → note work (1 core)",
+        n,
+        work_wall,
+        work_cpu,
+        total,
+        other_load=others,
+        note=f"pipeline.prepare: {counts['filed']} filed, {counts['skipped']} skipped, {counts['failed']} failed",
+    )
     return h2t, work, h2t_by, work_by, outcome_of
 
 
 def _raw_message(copy: Copy) -> RawMessage:
-    return RawMessage(raw=copy.raw, source=f"imap://bench/INBOX;UIDVALIDITY=1/;UID={copy.index}",
-                      internaldate=copy.date, account="bench", folder="INBOX", uidvalidity=1, uid=copy.index)
+    return RawMessage(
+        raw=copy.raw,
+        source=f"imap://bench/INBOX;UIDVALIDITY=1/;UID={copy.index}",
+        internaldate=copy.date,
+        account="bench",
+        folder="INBOX",
+        uidvalidity=1,
+        uid=copy.index,
+    )
 
 
 def _descendants(root: int) -> list[int]:
@@ -376,7 +400,7 @@ def _descendants(root: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry))
     found, todo = [], list(children.get(root, []))
     while todo:
@@ -406,8 +430,12 @@ def measured(label: str, cmd: list[str], where: Path, env: dict[str, str] | None
     """Run cmd under the subreaper wrapper: wall, CPU of the whole tree, peak memory."""
     out, err = where / "stdout", where / "stderr"
     busy = cpu_busy()
-    wrapper = subprocess.Popen([sys.executable, "-c", WRAPPER, str(out), str(err), *cmd], cwd=where,
-                               stdout=subprocess.PIPE, env={**os.environ, **(env or {})})
+    wrapper = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(out), str(err), *cmd],
+        cwd=where,
+        stdout=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
     peak = {"pss": 0.0, "rss": 0.0}
     done = threading.Event()
 
@@ -425,9 +453,16 @@ def measured(label: str, cmd: list[str], where: Path, env: dict[str, str] | None
     others = other_load(busy, result["cpu"], result["wall"])
     if result["rc"] not in (0, 3):
         raise SystemExit(f"{label}: exit {result['rc']}\n{err.read_text(errors='replace')[-3000:]}")
-    return Row(label, 0, result["wall"], result["cpu"], tree_pss_mb=peak["pss"],
-               max_rss_mb=result["maxrss_kb"] * 1024 / MB, other_load=others, extra={"stdout": out.read_text(errors="replace"),
-                                                                  "tree_rss_mb": peak["rss"]})
+    return Row(
+        label,
+        0,
+        result["wall"],
+        result["cpu"],
+        tree_pss_mb=peak["pss"],
+        max_rss_mb=result["maxrss_kb"] * 1024 / MB,
+        other_load=others,
+        extra={"stdout": out.read_text(errors="replace"), "tree_rss_mb": peak["rss"]},
+    )
 
 
 def end_to_end(server: DovecotServer, user: str, label: str, jobs: int | None, size: int) -> Row:
@@ -443,8 +478,9 @@ def end_to_end(server: DovecotServer, user: str, label: str, jobs: int | None, s
         notes = sum(1 for _ in (where / "archive").rglob("*.md"))
         row.messages = summary["seen"]
         row.bytes = size
-        row.note = (f"{summary['filed']} filed, {summary['skipped']} skipped, {summary['failed']} failed; "
-                    f"{notes} notes on disk")
+        row.note = (
+            f"{summary['filed']} filed, {summary['skipped']} skipped, {summary['failed']} failed; {notes} notes on disk"
+        )
         row.extra["summary"] = {k: summary[k] for k in ("seen", "filed", "skipped", "duplicates", "failed")}
         if summary["filed"] != notes or summary["errors"]:
             raise SystemExit(f"{label}: {summary['filed']} filed but {notes} notes; errors {summary['errors']}")
@@ -454,8 +490,20 @@ def end_to_end(server: DovecotServer, user: str, label: str, jobs: int | None, s
 def naive(server: DovecotServer, user: str, size: int) -> Row:
     with tempfile.TemporaryDirectory(prefix="bench-naive-") as tmp:
         where = Path(tmp)
-        cmd = [sys.executable, str(REPO / "bench" / "naive_peer.py"), "--host", server.host, "--port",
-               str(server.port), "--user", user, "--since", SINCE, "--out", str(where / "out")]
+        cmd = [
+            sys.executable,
+            str(REPO / "bench" / "naive_peer.py"),
+            "--host",
+            server.host,
+            "--port",
+            str(server.port),
+            "--user",
+            user,
+            "--since",
+            SINCE,
+            "--out",
+            str(where / "out"),
+        ]
         row = measured("NAIVE PEER (bench/naive_peer.py)", cmd, where, {"NAIVE_PEER_PASSWORD": PASSWORD})
         summary = json.loads(str(row.extra.pop("stdout")).strip().splitlines()[-1])
         row.messages, row.bytes = summary["messages"], size
@@ -467,10 +515,15 @@ def naive(server: DovecotServer, user: str, size: int) -> Row:
 def code_version() -> str:
     """The commit measured, "+dirty" when ingester/ differs from it (the figures belong to that code)."""
     try:
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=True,
-                             capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "ingester"], check=True,
-                               capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "ingester"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
     return rev + ("+dirty ingester/" if dirty else "")
@@ -478,16 +531,32 @@ def code_version() -> str:
 
 def machine_facts() -> dict[str, str]:
     try:
-        dovecot = subprocess.run([shutil.which("dovecot") or "/usr/sbin/dovecot", "--version"],
-                                 check=False, capture_output=True, text=True).stdout.strip()
+        dovecot = subprocess.run(
+            [shutil.which("dovecot") or "/usr/sbin/dovecot", "--version"], check=False, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         dovecot = "?"
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.machine())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
     from importlib.metadata import version
-    return {"code": code_version(), "cores": str(os.cpu_count()), "usable cores": str(len(os.sched_getaffinity(0))), "cpu": model,
-            "python": platform.python_version(), "dovecot": dovecot, "load average": _loadavg(), "os": platform.platform(),
-            "libraries": ", ".join(f"{p} {version(p)}" for p in ("html2text", "beautifulsoup4", "imapclient"))}
+
+    return {
+        "code": code_version(),
+        "cores": str(os.cpu_count()),
+        "usable cores": str(len(os.sched_getaffinity(0))),
+        "cpu": model,
+        "python": platform.python_version(),
+        "dovecot": dovecot,
+        "load average": _loadavg(),
+        "os": platform.platform(),
+        "libraries": ", ".join(f"{p} {version(p)}" for p in ("html2text", "beautifulsoup4", "imapclient")),
+    }
 
 
 def _loadavg() -> str:
@@ -503,24 +572,29 @@ def fmt(value: float | None, spec: str) -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = (f"{'#':>2}  {'measurement':<36} {'msgs':>6} {'wall s':>8} {'msg/s':>8} {'MB/s':>7} "
-              f"{'CPU s':>8} {'tree PSS MB':>11} {'max RSS MB':>10} {'others':>6}  note")
+    header = (
+        f"{'#':>2}  {'measurement':<36} {'msgs':>6} {'wall s':>8} {'msg/s':>8} {'MB/s':>7} "
+        f"{'CPU s':>8} {'tree PSS MB':>11} {'max RSS MB':>10} {'others':>6}  note"
+    )
     print(header)
     print("-" * len(header))
     for i, row in enumerate(rows, start=1):
         mbs = row.bytes / MB / row.wall if row.bytes and row.wall else None
-        print(f"{i:>2}  {row.label:<36} {row.messages:>6} {row.wall:>8.2f} {row.rate:>8.1f} {fmt(mbs, '7.1f'):>7} "
-              f"{fmt(row.cpu, '8.2f'):>8} {fmt(row.tree_pss_mb, '11.1f'):>11} {fmt(row.max_rss_mb, '10.1f'):>10} "
-              f"{fmt(row.other_load, '6.2f'):>6}  "
-              f"{row.note}")
+        print(
+            f"{i:>2}  {row.label:<36} {row.messages:>6} {row.wall:>8.2f} {row.rate:>8.1f} {fmt(mbs, '7.1f'):>7} "
+            f"{fmt(row.cpu, '8.2f'):>8} {fmt(row.tree_pss_mb, '11.1f'):>11} {fmt(row.max_rss_mb, '10.1f'):>10} "
+            f"{fmt(row.other_load, '6.2f'):>6}  "
+            f"{row.note}"
+        )
 
 
 def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else "HOLD" if ok else "MISS"
 
 
-def targets(rows: dict[str, Row], cores: int, n: int, split: dict[str, float],
-            rss: dict[int, Row] | None) -> list[tuple[str, str, str, bool | None]]:
+def targets(
+    rows: dict[str, Row], cores: int, n: int, split: dict[str, float], rss: dict[int, Row] | None
+) -> list[tuple[str, str, str, bool | None]]:
     """(target, measured, required, hold?) for each target of the issue."""
     raw, ours, h2t, work = rows["raw"], rows["ours"], rows["h2t"], rows["work"]
     e2e, one, peer = rows["e2e"], rows["one"], rows["naive"]
@@ -529,40 +603,72 @@ def targets(rows: dict[str, Row], cores: int, n: int, split: dict[str, float],
     out.append(("our fetch ÷ raw fetch ceiling (throughput)", f"{fetch:.2f}×", f"≥ {FETCH_MIN}×", fetch >= FETCH_MIN))
     ratio = work.wall / h2t.wall
     out.append(("per-message work ÷ html2text alone", f"{ratio:.2f}×", f"≤ {WORK_MAX}×", ratio <= WORK_MAX))
-    out.append((f"  (the {split['filed']:,} of {n:,} messages that are filed, not skipped)",
-                f"{split['work'] / split['h2t']:.2f}×" if split["h2t"] else "-", "(information)", None))
+    out.append(
+        (
+            f"  (the {split['filed']:,} of {n:,} messages that are filed, not skipped)",
+            f"{split['work'] / split['h2t']:.2f}×" if split["h2t"] else "-",
+            "(information)",
+            None,
+        )
+    )
     if work.cpu and h2t.cpu:  # CPU seconds do not grow when other work takes the core away
         out.append(("  (on CPU time instead of wall time)", f"{work.cpu / h2t.cpu:.2f}×", "(information)", None))
     scaling = one.wall / e2e.wall
-    out.append((f"end to end ÷ one worker ({cores} cores)", f"{scaling:.2f}×", f"≥ {SCALING_MIN}×",
-                None if cores < 2 else scaling >= SCALING_MIN))
+    out.append(
+        (
+            f"end to end ÷ one worker ({cores} cores)",
+            f"{scaling:.2f}×",
+            f"≥ {SCALING_MIN}×",
+            None if cores < 2 else scaling >= SCALING_MIN,
+        )
+    )
     if e2e.cpu and one.cpu:
         free = max(0.0, cores - (e2e.other_load or 0.0))
-        out.append((f"  (CPU of the run: default ÷ one worker; cores left by others during default: {free:.2f})",
-                    f"{e2e.cpu / one.cpu:.2f}×", "(information)", None))
+        out.append(
+            (
+                f"  (CPU of the run: default ÷ one worker; cores left by others during default: {free:.2f})",
+                f"{e2e.cpu / one.cpu:.2f}×",
+                "(information)",
+                None,
+            )
+        )
     ceiling = cores * work.rate
     share = e2e.rate / ceiling
-    out.append((f"end to end ÷ (cores ÷ per-message work) = {e2e.rate:.1f} ÷ {ceiling:.1f} msg/s",
-                f"{share:.2f}×", f"≥ {CEILING_MIN}×", share >= CEILING_MIN))
+    out.append(
+        (
+            f"end to end ÷ (cores ÷ per-message work) = {e2e.rate:.1f} ÷ {ceiling:.1f} msg/s",
+            f"{share:.2f}×",
+            f"≥ {CEILING_MIN}×",
+            share >= CEILING_MIN,
+        )
+    )
     faster = peer.wall / e2e.wall
     out.append(("end to end speed ÷ naive peer", f"{faster:.2f}×", f"≥ {NAIVE_MIN}×", faster >= NAIVE_MIN))
     if e2e.cpu and peer.cpu:
-        name = (f"  (CPU per message: ours {e2e.cpu / e2e.messages * 1000:.1f} ms, naive peer "
-                f"{peer.cpu / peer.messages * 1000:.1f} ms)")
+        name = (
+            f"  (CPU per message: ours {e2e.cpu / e2e.messages * 1000:.1f} ms, naive peer "
+            f"{peer.cpu / peer.messages * 1000:.1f} ms)"
+        )
         out.append((name, f"{e2e.cpu / e2e.messages / (peer.cpu / peer.messages):.2f}×", "(information)", None))
     big = rss.get(max(RSS_SIZES)) if rss else (e2e if n >= max(RSS_SIZES) else None)
-    out.append((f"peak memory (tree PSS) at N = {max(RSS_SIZES):,}",
-                f"{big.tree_pss_mb:.0f} MB" if big else "not measured", f"< {RSS_MAX_MB:.0f} MB",
-                None if big is None else big.tree_pss_mb < RSS_MAX_MB))
+    out.append(
+        (
+            f"peak memory (tree PSS) at N = {max(RSS_SIZES):,}",
+            f"{big.tree_pss_mb:.0f} MB" if big else "not measured",
+            f"< {RSS_MAX_MB:.0f} MB",
+            None if big is None else big.tree_pss_mb < RSS_MAX_MB,
+        )
+    )
     if rss and all(size in rss for size in RSS_SIZES):
         small, large = rss[min(RSS_SIZES)], rss[max(RSS_SIZES)]
         growth = large.tree_pss_mb / small.tree_pss_mb
-        name = (f"peak memory N = {max(RSS_SIZES):,} ÷ N = {min(RSS_SIZES):,} (tree PSS; max proc RSS "
-                f"{large.max_rss_mb / small.max_rss_mb:.2f}×)")
+        name = (
+            f"peak memory N = {max(RSS_SIZES):,} ÷ N = {min(RSS_SIZES):,} (tree PSS; max proc RSS "
+            f"{large.max_rss_mb / small.max_rss_mb:.2f}×)"
+        )
         out.append((name, f"{growth:.2f}×", f"≤ {RSS_GROWTH_MAX}×", growth <= RSS_GROWTH_MAX))
     else:
-        out.append(("peak memory N = 10,000 ÷ N = 1,000", "not measured (--rss-check)", f"≤ {RSS_GROWTH_MAX}×",
-                    None))
+        out.append(("peak memory N = 10,000 ÷ N = 1,000", "not measured (--rss-check)", f"≤ {RSS_GROWTH_MAX}×", None))
     return out
 
 
@@ -574,15 +680,20 @@ def print_targets(lines: list[tuple[str, str, str, bool | None]]) -> None:
 
 def log_row(row: Row) -> Row:
     """A finished measurement on stderr at once: a long run that dies still leaves its figures."""
-    print(f"[{time.strftime('%H:%M:%S')}] {row.label}: {row.messages} msgs, {row.wall:.2f} s, "
-          f"CPU {fmt(row.cpu, '.2f')} s, tree PSS {fmt(row.tree_pss_mb, '.1f')} MB, "
-          f"others {fmt(row.other_load, '.2f')}", file=sys.stderr, flush=True)
+    print(
+        f"[{time.strftime('%H:%M:%S')}] {row.label}: {row.messages} msgs, {row.wall:.2f} s, "
+        f"CPU {fmt(row.cpu, '.2f')} s, tree PSS {fmt(row.tree_pss_mb, '.1f')} MB, "
+        f"others {fmt(row.other_load, '.2f')}",
+        file=sys.stderr,
+        flush=True,
+    )
     return row
 
 
 # --- Main ---------------------------------------------------------------------------------------
-def new_mailbox(server: DovecotServer, bases: list[Base], n: int, args: argparse.Namespace
-                ) -> tuple[str, dict[str, float]]:
+def new_mailbox(
+    server: DovecotServer, bases: list[Base], n: int, args: argparse.Namespace
+) -> tuple[str, dict[str, float]]:
     user, _ = server.new_user()
     return user, load_mailbox(server, user, bases, n, args.step_hours, args.load)
 
@@ -590,11 +701,16 @@ def new_mailbox(server: DovecotServer, bases: list[Base], n: int, args: argparse
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2_000, help="newsletters in the mailbox (default 2,000)")
-    parser.add_argument("--rss-check", action="store_true",
-                        help="also run end to end at N = 1,000 and 10,000 and compare peak memory")
+    parser.add_argument(
+        "--rss-check", action="store_true", help="also run end to end at N = 1,000 and 10,000 and compare peak memory"
+    )
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--load", choices=("direct", "import"), default="direct",
-                        help="direct Maildir writes (default, the faster here) or doveadm import of a prepared Maildir")
+    parser.add_argument(
+        "--load",
+        choices=("direct", "import"),
+        default="direct",
+        help="direct Maildir writes (default, the faster here) or doveadm import of a prepared Maildir",
+    )
     parser.add_argument("--batch", type=int, default=500, help="UIDs per FETCH of the raw ceiling")
     parser.add_argument("--fetch-repeats", type=int, default=3)
     parser.add_argument("--step-hours", type=float, default=6.0, help="Date/INTERNALDATE spacing")
@@ -608,22 +724,40 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     with DovecotServer.start() as server:
         user, load = new_mailbox(server, bases, args.n, args)
         size = int(load["bytes"])
-        print(f"mailbox: {args.n:,} newsletters from {len(bases)} corpus files, {size / MB:.1f} MB "
-              f"(avg {size / args.n / 1000:.1f} KB), loaded by {args.load} in {load['seconds']:.2f} s\n")
+        print(
+            f"mailbox: {args.n:,} newsletters from {len(bases)} corpus files, {size / MB:.1f} MB "
+            f"(avg {size / args.n / 1000:.1f} KB), loaded by {args.load} in {load['seconds']:.2f} s\n"
+        )
         with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
             config = config_mod.load(write_config(server, user, Path(tmp)))
             rows: dict[str, Row] = {}
-            rows["raw"] = log_row(fetch_row("raw fetch ceiling (imaplib)", lambda: raw_fetch(server, user, args.batch),
-                                            args.fetch_repeats, f"UID FETCH {args.batch}/cmd, debug 0"))
-            rows["ours"] = log_row(fetch_row("our fetch stage (ImapSession)", lambda: our_fetch(config),
-                                             args.fetch_repeats, "imapclient, FETCH_BATCH/cmd"))
+            rows["raw"] = log_row(
+                fetch_row(
+                    "raw fetch ceiling (imaplib)",
+                    lambda: raw_fetch(server, user, args.batch),
+                    args.fetch_repeats,
+                    f"UID FETCH {args.batch}/cmd, debug 0",
+                )
+            )
+            rows["ours"] = log_row(
+                fetch_row(
+                    "our fetch stage (ImapSession)",
+                    lambda: our_fetch(config),
+                    args.fetch_repeats,
+                    "imapclient, FETCH_BATCH/cmd",
+                )
+            )
             rows["h2t"], rows["work"], h2t_by_file, work_by_file, outcome_of = one_core(
-                bases, args.n, args.step_hours, config)
+                bases, args.n, args.step_hours, config
+            )
             log_row(rows["h2t"])
             log_row(rows["work"])
         filed = [f for f, o in outcome_of.items() if o == "filed"]
-        split = {"filed": sum(outcome_of.get(bases[i % len(bases)].file) == "filed" for i in range(args.n)),
-                 "work": sum(work_by_file[f] for f in filed), "h2t": sum(h2t_by_file.get(f, 0.0) for f in filed)}
+        split = {
+            "filed": sum(outcome_of.get(bases[i % len(bases)].file) == "filed" for i in range(args.n)),
+            "work": sum(work_by_file[f] for f in filed),
+            "h2t": sum(h2t_by_file.get(f, 0.0) for f in filed),
+        }
         rows["e2e"] = log_row(end_to_end(server, user, f"ingest --since, default (jobs {cores})", None, size))
         rows["one"] = log_row(end_to_end(server, user, "ingest --since --jobs 1", 1, size))
         rows["naive"] = log_row(naive(server, user, size))
@@ -637,25 +771,46 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                     rss[n] = rows["e2e"]
                     continue
                 other, other_mailbox = new_mailbox(server, bases, n, args)
-                rss[n] = log_row(end_to_end(server, other, f"ingest --since, default, N = {n:,}", None,
-                                            int(other_mailbox["bytes"])))
+                rss[n] = log_row(
+                    end_to_end(server, other, f"ingest --since, default, N = {n:,}", None, int(other_mailbox["bytes"]))
+                )
                 server.doveadm("expunge", "-u", other, "mailbox", "INBOX", "all")  # free the disk
             print("\npeak memory of end to end (default settings) by mailbox size, same run")
             for n, row in sorted(rss.items()):
-                print(f"  N = {n:>6,}: wall {row.wall:7.2f} s, {row.rate:6.1f} msg/s, CPU {row.cpu:7.2f} s, "
-                      f"tree PSS {row.tree_pss_mb:6.1f} MB (tree RSS {row.extra['tree_rss_mb']:.1f} MB), "
-                      f"max proc RSS {row.max_rss_mb:6.1f} MB, others {row.other_load:.2f} cores")
+                print(
+                    f"  N = {n:>6,}: wall {row.wall:7.2f} s, {row.rate:6.1f} msg/s, CPU {row.cpu:7.2f} s, "
+                    f"tree PSS {row.tree_pss_mb:6.1f} MB (tree RSS {row.extra['tree_rss_mb']:.1f} MB), "
+                    f"max proc RSS {row.max_rss_mb:6.1f} MB, others {row.other_load:.2f} cores"
+                )
     lines = targets(rows, cores, args.n, split, rss)
     print_targets(lines)
     print(f"\nload average at the end: {_loadavg()} (at the start: {facts['load average']})")
-    result = {"machine": facts, "n": args.n, "mailbox_bytes": size, "load_seconds": load["seconds"],
-              "rows": {k: {"label": r.label, "messages": r.messages, "wall": r.wall, "rate": r.rate, "cpu": r.cpu,
-                           "bytes": r.bytes, "tree_pss_mb": r.tree_pss_mb, "max_rss_mb": r.max_rss_mb,
-                           "other_load": r.other_load,
-                           "note": r.note} for k, r in rows.items()},
-              "rss_check": {n: {"wall": r.wall, "tree_pss_mb": r.tree_pss_mb, "max_rss_mb": r.max_rss_mb}
-                            for n, r in (rss or {}).items()},
-              "targets": [{"target": a, "value": b, "required": c, "hold": d} for a, b, c, d in lines]}
+    result = {
+        "machine": facts,
+        "n": args.n,
+        "mailbox_bytes": size,
+        "load_seconds": load["seconds"],
+        "rows": {
+            k: {
+                "label": r.label,
+                "messages": r.messages,
+                "wall": r.wall,
+                "rate": r.rate,
+                "cpu": r.cpu,
+                "bytes": r.bytes,
+                "tree_pss_mb": r.tree_pss_mb,
+                "max_rss_mb": r.max_rss_mb,
+                "other_load": r.other_load,
+                "note": r.note,
+            }
+            for k, r in rows.items()
+        },
+        "rss_check": {
+            n: {"wall": r.wall, "tree_pss_mb": r.tree_pss_mb, "max_rss_mb": r.max_rss_mb}
+            for n, r in (rss or {}).items()
+        },
+        "targets": [{"target": a, "value": b, "required": c, "hold": d} for a, b, c, d in lines],
+    }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     return result

@@ -25,11 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ingester import config as config_mod  # noqa: E402
-from ingester.pipeline import Pipeline, run_account  # noqa: E402
-from ingester.source import ImapSession  # noqa: E402
-from ingester.store.ledger import Ledger  # noqa: E402
-from tests.imapserver import DovecotServer  # noqa: E402
+from ingester import config as config_mod
+from ingester.pipeline import Pipeline, run_account
+from ingester.source import ImapSession
+from ingester.store.ledger import Ledger
+from tests.imapserver import DovecotServer
 
 SMALL = b"From: bench@example.com\r\nSubject: filler %d\r\nMessage-ID: <filler-%d@bench>\r\n\r\nfiller\r\n"
 
@@ -53,9 +53,11 @@ def fill_maildir(server: DovecotServer, user: str, n: int) -> None:
 
 
 def config_for(server: DovecotServer, user: str, archive: Path, idle: bool = False) -> config_mod.Config:
-    text = (f'[archive]\npath = "{archive}"\n[daemon]\ninterval = "1h"\n[[accounts]]\nname = "bench"\n'
-            f'host = "127.0.0.1"\nport = {server.port}\nsecurity = "plain"\nusername = "{user}"\n'
-            f'password_env = "BENCH_PASSWORD"\nidle = {"true" if idle else "false"}\n')
+    text = (
+        f'[archive]\npath = "{archive}"\n[daemon]\ninterval = "1h"\n[[accounts]]\nname = "bench"\n'
+        f'host = "127.0.0.1"\nport = {server.port}\nsecurity = "plain"\nusername = "{user}"\n'
+        f'password_env = "BENCH_PASSWORD"\nidle = {"true" if idle else "false"}\n'
+    )
     path = archive.parent / "bench.toml"
     path.write_text(text)
     os.environ["BENCH_PASSWORD"] = "test"
@@ -82,8 +84,10 @@ def idle_poll_cost(server: DovecotServer, n: int, polls: int) -> tuple[float, fl
                 run_account(pipeline, account)
                 times.append(time.perf_counter() - t0)
             assert pipeline.summary.filed == 0 and not pipeline.summary.errors, pipeline.summary
-    print(f"  folder of {n:>7,} messages: loaded in {load:5.1f} s; idle poll median "
-          f"{statistics.median(times) * 1000:6.1f} ms, max {max(times) * 1000:6.1f} ms ({polls} polls)")
+    print(
+        f"  folder of {n:>7,} messages: loaded in {load:5.1f} s; idle poll median "
+        f"{statistics.median(times) * 1000:6.1f} ms, max {max(times) * 1000:6.1f} ms ({polls} polls)"
+    )
     return statistics.median(times), max(times)
 
 
@@ -95,8 +99,11 @@ def idle_latency(server: DovecotServer, runs: int) -> list[float]:
         config_for(server, user, archive, idle=True)
         log = Path(tmp) / "daemon.log"
         with log.open("w") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "ingester", "--config", str(Path(tmp) / "bench.toml"),
-                                     "daemon"], stderr=err, stdout=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ingester", "--config", str(Path(tmp) / "bench.toml"), "daemon"],
+                stderr=err,
+                stdout=subprocess.DEVNULL,
+            )
         try:
             while "daemon started" not in log.read_text():
                 time.sleep(0.05)
@@ -116,8 +123,10 @@ def idle_latency(server: DovecotServer, runs: int) -> list[float]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    print(f"  new message → note with IDLE: median {statistics.median(latencies):.2f} s, "
-          f"max {max(latencies):.2f} s ({runs} runs; Dovecot coalesces IDLE notifications for 0.5 s)")
+    print(
+        f"  new message → note with IDLE: median {statistics.median(latencies):.2f} s, "
+        f"max {max(latencies):.2f} s ({runs} runs; Dovecot coalesces IDLE notifications for 0.5 s)"
+    )
     return latencies
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingester import links  # noqa: E402  (after the path fix above)
-from ingester.links import rules as linkrules  # noqa: E402
+from ingester import links
+from ingester.links import rules as linkrules
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
@@ -53,8 +53,7 @@ def corpus_links(root: Path) -> list[str]:
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in ("README.md", "MANIFEST.tsv")):
         for text in texts(path):
-            for match in ATTRIBUTE.finditer(text):
-                found.append(html.unescape(next(g for g in match.groups() if g is not None)))
+            found.extend(html.unescape(next(g for g in m.groups() if g is not None)) for m in ATTRIBUTE.finditer(text))
     return found
 
 
@@ -71,8 +70,10 @@ def timed(label: str, function, urls: list[str], passes: int) -> None:
             function(url)
     elapsed = time.perf_counter() - start
     count = passes * len(urls)
-    print(f"{label:<34} {count / elapsed:>10,.0f} URLs/s  {elapsed / count * 1e6:6.1f} µs/URL  "
-          f"({passes} passes × {len(urls)})")
+    print(
+        f"{label:<34} {count / elapsed:>10,.0f} URLs/s  {elapsed / count * 1e6:6.1f} µs/URL  "
+        f"({passes} passes × {len(urls)})"
+    )
 
 
 def main() -> int:
@@ -93,7 +94,8 @@ def main() -> int:
     start = time.perf_counter()
     results = [links.clean(u) for u in urls]
     elapsed = time.perf_counter() - start
-    print(f"first pass (cold host caches)      {len(urls) / elapsed:>10,.0f} URLs/s  {elapsed / len(urls) * 1e6:6.1f} µs/URL")
+    rate, each = len(urls) / elapsed, elapsed / len(urls) * 1e6
+    print(f"first pass (cold host caches)      {rate:>10,.0f} URLs/s  {each:6.1f} µs/URL")
     timed("clean(), warm", links.clean, urls, args.passes)
     timed("clean_url() per URL, warm", links.clean_url, urls, args.passes)
     timed("clean(), warm, web URLs only", links.clean, web, args.passes)
@@ -105,15 +107,17 @@ def main() -> int:
     after_dropped = sum(tracking(r.url) for r in dropped)
     print()
     print(f"carrying tracking before: {before} / {len(urls)} = {before / len(urls):.1%}")
-    print(f"carrying tracking after:  {after_kept} / {len(kept)} kept links = {after_kept / max(len(kept), 1):.1%}; "
-          f"plus {after_dropped} of {len(dropped)} links returned unchanged for callers to drop "
-          f"(all links: {(after_kept + after_dropped) / len(urls):.1%})")
-    print(f"changed: {sum(r.changed for r in results)}; parameters removed: "
-          f"{sum(len(r.removed) for r in results)}")
+    print(
+        f"carrying tracking after:  {after_kept} / {len(kept)} kept links = {after_kept / max(len(kept), 1):.1%}; "
+        f"plus {after_dropped} of {len(dropped)} links returned unchanged for callers to drop "
+        f"(all links: {(after_kept + after_dropped) / len(urls):.1%})"
+    )
+    print(f"changed: {sum(r.changed for r in results)}; parameters removed: {sum(len(r.removed) for r in results)}")
     print("kinds:", dict(Counter(r.kind for r in results).most_common()))
     print("wrappers decoded by kind:", dict(Counter(w for r in results for w in r.decoded).most_common()))
-    opaque = Counter(s.rule.removeprefix("ingester:") for r in results if r.kind == "opaque"
-                     for s in r.steps if s.kind == "classify")
+    opaque = Counter(
+        s.rule.removeprefix("ingester:") for r in results if r.kind == "opaque" for s in r.steps if s.kind == "classify"
+    )
     print("opaque wrappers left:", dict(opaque.most_common()))
     print("top removed parameters:", dict(Counter(n for r in results for n in r.removed).most_common(12)))
     images = [u for u in urls if is_image(u)]

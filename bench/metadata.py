@@ -19,6 +19,7 @@ ingester recognised), then totalled over the whole corpus.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections import Counter
@@ -36,10 +37,9 @@ def measure(corpus: Path, filters: list[str], by: str) -> dict[str, object]:
     sys.path.insert(0, str(REPO))
     import retention  # the corpus list and the in-memory wrapping of HTML-only bodies
 
-    from ingester.config import Config
-    from ingester.message import parse
     from ingester.compose import Settings, make_note
-    from ingester.message import RawMessage
+    from ingester.config import Config
+    from ingester.message import RawMessage, parse
 
     settings = Settings.of(Config(language="en"))
     entries = retention.read_manifest(corpus)
@@ -66,7 +66,9 @@ def measure(corpus: Path, filters: list[str], by: str) -> dict[str, object]:
             groups.setdefault(str(row[key]), []).append(row)
     ok = [row for row in messages if "error" not in row]
     return {
-        "corpus": str(corpus), "by": by, "messages": messages,
+        "corpus": str(corpus),
+        "by": by,
+        "messages": messages,
         "platforms": {name: tally(rows) for name, rows in sorted(groups.items())},
         "overall": tally(ok),
         "errors": [{"file": row["file"], "error": row["error"]} for row in messages if "error" in row],
@@ -101,8 +103,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("filters", nargs="*", help="only files whose corpus path contains one of these")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help=f"corpus folder (default {CORPUS})")
-    parser.add_argument("--by", choices=("manifest", "detected"), default="manifest",
-                        help="group by the platform of MANIFEST.tsv (default) or the one the ingester detected")
+    parser.add_argument(
+        "--by",
+        choices=("manifest", "detected"),
+        default="manifest",
+        help="group by the platform of MANIFEST.tsv (default) or the one the ingester detected",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
     if not (args.corpus / "MANIFEST.tsv").is_file():
@@ -120,8 +126,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         return out
     platforms = out["platforms"]
     assert isinstance(platforms, dict)
-    print(f"Metadata sources per field, by {'MANIFEST.tsv' if args.by == 'manifest' else 'detected'} platform "
-          "(found = source is not 'none')\n")
+    print(
+        f"Metadata sources per field, by {'MANIFEST.tsv' if args.by == 'manifest' else 'detected'} platform "
+        "(found = source is not 'none')\n"
+    )
     for name, block in platforms.items():
         print("\n".join(format_block(name, block)) + "\n")
     print("\n".join(format_block("OVERALL", out["overall"])))  # type: ignore[arg-type]
@@ -131,8 +139,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(BrokenPipeError):  # piped into head
         main()
-    except BrokenPipeError:  # piped into head
-        pass
     sys.exit(0)

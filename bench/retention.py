@@ -58,6 +58,7 @@ Figures
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import difflib
 import email
@@ -94,73 +95,145 @@ LOST_SHOWN = 5  # lost sentences printed per message with --verbose
 # case-insensitively in the sentence as displayed (whitespace collapsed); `(?-i:…)` is case-sensitive.
 CHROME_PATTERNS: dict[str, list[str]] = {
     "unsubscribe": [
-        r"unsubscri", r"abmelden", r"abbestellen", r"austragen", r"d[ée]sinscri", r"d[ée]sabonn", r"退订",
-        r"取消订阅", r"stop receiving", r"no longer (?:wish to |want to )?receive", r"stop getting this",
-        r"nicht mehr (?:erhalten|empfangen|bekommen)", r"ne (?:souhaitez|voulez) plus recevoir",
-        r"overwhelmed by e-?mail", r"nicht mehr (?:erhalten|empfangen) möchten", r"^erhalten möchten, klicken", r"e-?mails in zukunft nicht mehr$",
-        r"zu viele [\w ]{0,20}e-?mails", r"\d+ monat(?:e)? aussetzen", r"won[’']?t get any e-?mails? from us",  # "snooze" footers
-        r"no longer interested in receiving", r"don[’']?t want these (?:posts|e-?mails|messages) anymore",
+        r"unsubscri",
+        r"abmelden",
+        r"abbestellen",
+        r"austragen",
+        r"d[ée]sinscri",
+        r"d[ée]sabonn",
+        r"退订",
+        r"取消订阅",
+        r"stop receiving",
+        r"no longer (?:wish to |want to )?receive",
+        r"stop getting this",
+        r"nicht mehr (?:erhalten|empfangen|bekommen)",
+        r"ne (?:souhaitez|voulez) plus recevoir",
+        r"overwhelmed by e-?mail",
+        r"nicht mehr (?:erhalten|empfangen) möchten",
+        r"^erhalten möchten, klicken",
+        r"e-?mails in zukunft nicht mehr$",
+        r"zu viele [\w ]{0,20}e-?mails",
+        r"\d+ monat(?:e)? aussetzen",
+        r"won[’']?t get any e-?mails? from us",  # "snooze" footers
+        r"no longer interested in receiving",
+        r"don[’']?t want these (?:posts|e-?mails|messages) anymore",
     ],
     "you-are-receiving": [
-        r"you(?:'re|’re| are)? receiv(?:ing|ed) this", r"you received this",
-        r"this (?:e-?mail|message) (?:was|is) (?:sent|addressed) to", r"sent to you because",
-        r"you(?:'re|’re| are) (?:getting|subscribed)", r"you signed up", r"were forwarded this",
-        r"was this (?:e-?mail )?forwarded to you", r"forwarded (?:you )?this (?:e-?mail|message|newsletter)",
-        r"diese (?:e-mail|nachricht|newsletter) (?:wurde|ging) an", r"sie erhalten diese", r"du erhältst diese", r"vous recevez (?:ce|cet)",
+        r"you(?:'re|’re| are)? receiv(?:ing|ed) this",
+        r"you received this",
+        r"this (?:e-?mail|message) (?:was|is) (?:sent|addressed) to",
+        r"sent to you because",
+        r"you(?:'re|’re| are) (?:getting|subscribed)",
+        r"you signed up",
+        r"were forwarded this",
+        r"was this (?:e-?mail )?forwarded to you",
+        r"forwarded (?:you )?this (?:e-?mail|message|newsletter)",
+        r"diese (?:e-mail|nachricht|newsletter) (?:wurde|ging) an",
+        r"sie erhalten diese",
+        r"du erhältst diese",
+        r"vous recevez (?:ce|cet)",
     ],
     "view-in-browser": [
-        r"view (?:this |it |the )?(?:e-?mail|newsletter|post|issue|message)? ?"
-        r"(?:in (?:your|a|the) browser|online|on the web)",
-        r"read (?:this |it )?(?:on the web|online|in (?:your|the) browser)", r"open in (?:the )?app",
-        r"view (?:this )?e-?mail in (?:your |a |the )?browser", r"webseitenansicht",
+        (
+            r"view (?:this |it |the )?(?:e-?mail|newsletter|post|issue|message)? ?"
+            r"(?:in (?:your|a|the) browser|online|on the web)"
+        ),
+        r"read (?:this |it )?(?:on the web|online|in (?:your|the) browser)",
+        r"open in (?:the )?app",
+        r"view (?:this )?e-?mail in (?:your |a |the )?browser",
+        r"webseitenansicht",
         r"e-?mail nicht (?:richtig |korrekt )?lesen können",
-        r"web ?version", r"im browser (?:ansehen|anzeigen|öffnen|lesen)",
-        r"e-mail nicht (?:korrekt|richtig) angezeigt", r"wird (?:diese|die) e-mail nicht", r"version en ligne",
-        r"(?:voir|lire) (?:la version )?en ligne", r"在浏览器中", r"网页版",
+        r"web ?version",
+        r"im browser (?:ansehen|anzeigen|öffnen|lesen)",
+        r"e-mail nicht (?:korrekt|richtig) angezeigt",
+        r"wird (?:diese|die) e-mail nicht",
+        r"version en ligne",
+        r"(?:voir|lire) (?:la version )?en ligne",
+        r"在浏览器中",
+        r"网页版",
     ],
     "manage-preferences": [
         r"manage (?:your )?(?:e-?mail |subscription|preferences|settings|profile)",
         r"update (?:your )?(?:e-?mail |subscription )?(?:preferences|profile|settings)",
-        r"(?:e-?mail|notification|subscription) (?:preferences|settings)", r"preference cent(?:er|re)",
-        r"change (?:how|what) you receive", r"change your e-?mail address",
+        r"(?:e-?mail|notification|subscription) (?:preferences|settings)",
+        r"preference cent(?:er|re)",
+        r"change (?:how|what) you receive",
+        r"change your e-?mail address",
         r"(?:profil|daten|abonnement|einstellungen) (?:ändern|verwalten|bearbeiten|aktualisieren)",
-        r"gérer (?:vos|mes) (?:préférences|abonnements)", r"nutzungsverhalten",
+        r"gérer (?:vos|mes) (?:préférences|abonnements)",
+        r"nutzungsverhalten",
         r"tracking (?:ausschalten|deaktivieren)",
     ],
     "postal-address": [
-        r"\b\d{1,5}[a-z]? [\w .'’-]{2,40}\b"
-        r"(?:street|st\.|avenue|ave\.?|road|rd\.|boulevard|blvd|lane|drive|suite|ste\.?|floor|way)\b",
-        r"\bP\.?\s?O\.? box\b", r"\bPMB \d+", r"\bpostfach \d", r"our mailing address is",
+        (
+            r"\b\d{1,5}[a-z]? [\w .'’-]{2,40}\b"
+            r"(?:street|st\.|avenue|ave\.?|road|rd\.|boulevard|blvd|lane|drive|suite|ste\.?|floor|way)\b"
+        ),
+        r"\bP\.?\s?O\.? box\b",
+        r"\bPMB \d+",
+        r"\bpostfach \d",
+        r"our mailing address is",
         r"(?-i:\b[A-Z][a-z]+,? [A-Z]{2},? \d{5}(?:-\d{4})?\b)",  # Arlington VA 22201
         r"[\wäöüß.-]+(?:straße|strasse|str\.|weg|allee|platz|gasse|damm|ring) ?\d+[a-z]?(?:-\d+)?\b.*\b\d{4,5}\b",
         r"\b(?:D-)?\d{5} (?-i:[A-ZÄÖÜ][a-zäöüß]+)\b.{0,20}\b(?:deutschland|germany)\b",
     ],
     "contact-imprint": [
-        r"\bimpressum\b", r"handelsregister", r"registergericht", r"amtsgericht", r"ust-?id",
-        r"umsatzsteuer-?id", r"geschäftsführ(?:er|ung):", r"datenschutz(?:erklärung|hinweise)",
+        r"\bimpressum\b",
+        r"handelsregister",
+        r"registergericht",
+        r"amtsgericht",
+        r"ust-?id",
+        r"umsatzsteuer-?id",
+        r"geschäftsführ(?:er|ung):",
+        r"datenschutz(?:erklärung|hinweise)",
         # the rest of a German imprint: board, general partner (PhG), organic-control number, bank details
-        r"^(?:geschäftsführender )?vorstand:", r"^phg:", r"kontrollstellennummer", r"\biban:? [a-z]{2}\d{2}",
-        r"^bic:", r"spende kann steuerlich", r"vertretungsberechtigte", r"aufsichtsrat", r"inhaltlich verantwortlich",
-        r"§ ?5 tmg", r"irrtümer vorbehalten", r"^abbildungen ähnlich",
-        r"privacy policy", r"terms of (?:service|use)",
+        r"^(?:geschäftsführender )?vorstand:",
+        r"^phg:",
+        r"kontrollstellennummer",
+        r"\biban:? [a-z]{2}\d{2}",
+        r"^bic:",
+        r"spende kann steuerlich",
+        r"vertretungsberechtigte",
+        r"aufsichtsrat",
+        r"inhaltlich verantwortlich",
+        r"§ ?5 tmg",
+        r"irrtümer vorbehalten",
+        r"^abbildungen ähnlich",
+        r"privacy policy",
+        r"terms of (?:service|use)",
         r"^(?:t(?:el)?|fon|telefon|phone|f(?:ax)?)\.?:? ?\+?\d[\d ()/.-]{6,}",  # T +49 761 296979-0
         r"^[\w.+-]+@[\w-]+\.[\w.-]+ ?[·|]",  # kontakt@inxmail.de · www.inxmail.de
     ],
     "copyright": [
-        r"©", r"\(c\) ?(?:19|20)\d\d", r"copyright:? (?:©|\(c\)|(?:19|20)\d\d)", r"all rights reserved",
-        r"alle rechte vorbehalten", r"tous droits réservés", r"版权所有",
+        r"©",
+        r"\(c\) ?(?:19|20)\d\d",
+        r"copyright:? (?:©|\(c\)|(?:19|20)\d\d)",
+        r"all rights reserved",
+        r"alle rechte vorbehalten",
+        r"tous droits réservés",
+        r"版权所有",
     ],
     "share-buttons": [
-        r"^(?:(?:share|like|comment|comments|restack|tweet|forward|reply|subscribe|upgrade to paid|facebook|"
-        r"twitter|linkedin|instagram|youtube|tiktok|pinterest|e-?mail|whatsapp|telegram|xing|copy link|"
-        r"follow(?: us)?(?: on)?|\d+)[\s|·•,/:-]*)+$",  # a row of buttons: "Like Comment Restack"
-        r"share this (?:post|e-?mail|newsletter|issue|article)", r"feel free to share (?:it|this)",
-        r"forward (?:this|it) to a friend", r"refer (?:a|your) friends?", r"copy and paste this link",
-        r"give a gift subscription", r"get the app", r"download the app", r"read \S+(?: \S+){0,4} in the app",
-        r"listen to posts, join subscriber chats", r"folgen sie uns",
+        (
+            r"^(?:(?:share|like|comment|comments|restack|tweet|forward|reply|subscribe|upgrade to paid|facebook|"
+            r"twitter|linkedin|instagram|youtube|tiktok|pinterest|e-?mail|whatsapp|telegram|xing|copy link|"
+            r"follow(?: us)?(?: on)?|\d+)[\s|·•,/:-]*)+$"
+        ),  # a row of buttons: "Like Comment Restack"
+        r"share this (?:post|e-?mail|newsletter|issue|article)",
+        r"feel free to share (?:it|this)",
+        r"forward (?:this|it) to a friend",
+        r"refer (?:a|your) friends?",
+        r"copy and paste this link",
+        r"give a gift subscription",
+        r"get the app",
+        r"download the app",
+        r"read \S+(?: \S+){0,4} in the app",
+        r"listen to posts, join subscriber chats",
+        r"folgen sie uns",
         r"follow (?:us|[\w ]{1,20}) on (?:social media|twitter|facebook|instagram|linkedin)",
         r"powered by (?:beehiiv|substack|convertkit|kit|ghost|mailchimp)",
-        r"add \S+ to your (?:address book|contacts)", r"(?:sign|subscribe) up here",
+        r"add \S+ to your (?:address book|contacts)",
+        r"(?:sign|subscribe) up here",
     ],
 }
 # Neither article nor chrome: the header block of a forwarded message, a plain-text signature.
@@ -173,12 +246,54 @@ IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PA
 
 # --- Visible text -------------------------------------------------------------------------------
 DROP_TAGS = ("script", "style", "head", "title", "noscript", "template", "meta", "link")
-BLOCK_TAGS = frozenset((
-    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details", "dialog",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "ul",
-))
+BLOCK_TAGS = frozenset(
+    (
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    )
+)
 HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|(?:^|[;\s])opacity\s*:\s*0(?:\.0+)?\s*(?:!important\s*)?(?:;|$)",
     re.I,
@@ -186,16 +301,30 @@ HIDDEN_STYLE = re.compile(
 ZERO_SIZE = re.compile(r"(?:^|[;\s])(?:max-)?height\s*:\s*0(?:px)?\s*(?:!important\s*)?(?:;|$)", re.I)
 OVERFLOW_HIDDEN = re.compile(r"overflow\s*:\s*hidden", re.I)
 # After . ! ? (and any closing quote or bracket, which stay with their sentence) and a blank; after 。！？.
-SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]])|(?<=[.!?…][\"'”’)\]]{2}))\s+"
-                          r"|(?<=[。！？])")
+SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]])|(?<=[.!?…][\"'”’)\]]{2}))\s+"
+    r"|(?<=[。！？])"
+)
 # A period after these does not end a sentence (Wentzingerstr. 17, Dr. Büchel, GmbH + Co. KG, J. Smith).
-ABBREVIATION = re.compile(r"(?:^|[\s(])(?:[A-Za-zÄÖÜ]|[\wäöüß-]*str|dr|mr|mrs|ms|prof|st|nr|no|co|inc|ltd|corp|"
-                          r"vs|etc|e\.g|i\.e|z\.b|u\.a|bzw|ca|evtl|ggf|inkl|jr|sr|tel|u\.s|mt|ft|jan|feb|mar|"
-                          r"apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$", re.I)
-INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-                       "\u3164\ufeff\uffa0]")
-CHARSET_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "iso-8859-1": "cp1252",
-                     "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "ks_c_5601-1987": "cp949"}
+ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:[A-Za-zÄÖÜ]|[\wäöüß-]*str|dr|mr|mrs|ms|prof|st|nr|no|co|inc|ltd|corp|"
+    r"vs|etc|e\.g|i\.e|z\.b|u\.a|bzw|ca|evtl|ggf|inkl|jr|sr|tel|u\.s|mt|ft|jan|feb|mar|"
+    r"apr|jun|jul|aug|sep|sept|oct|nov|dec)\.$",
+    re.I,
+)
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]"
+)
+CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "big5": "big5hkscs",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "ks_c_5601-1987": "cp949",
+}
 
 
 # --- Wrapping HTML-only bodies ------------------------------------------------------------------
@@ -214,52 +343,93 @@ class Sender:
 # Sender details read from each body (bylines, forwarded-message blocks, links, dates in the text).
 _S = Sender
 WRAPPED: dict[str, Sender] = {
-    "omnivore-readability/axios-am/source.html":
-        _S("Mike Allen", "mike@axios.com", "www.axios.com", "Tue, 20 Sep 2022 10:02:00 +0000",
-           list_id="Axios AM <am.axios.com>"),
-    "omnivore-readability/bloomberg/source.html":
-        _S("Bloomberg", "noreply@mail.bloombergbusiness.com", "www.bloomberg.com", "Mon, 31 Oct 2022 11:15:00 +0000"),
-    "omnivore-readability/forte-labs/source.html":
-        _S("Tiago Forte", "tiago@fortelabs.co", "fortelabs.com", "Thu, 01 Dec 2022 15:00:00 +0000"),
-    "omnivore-readability/golang-weekly/source.html":
-        _S("Golang Weekly", "peter@golangweekly.com", "golangweekly.com", "Fri, 18 Feb 2022 16:00:00 +0000",
-           slug="issues/400"),
-    "omnivore-readability/milk-road/source.html":
-        _S("Milk Road", "milkroad@mail.beehiiv.com", "www.milkroad.com", "Wed, 28 Sep 2022 11:00:00 +0000"),
-    "omnivore-readability/money-stuff/source.html":
-        _S("Matt Levine", "noreply@mail.bloombergbusiness.com", "www.bloomberg.com", "Tue, 01 Nov 2022 21:30:00 +0000",
-           list_id="Money Stuff <moneystuff.mail.bloombergbusiness.com>"),
-    "omnivore-readability/substack/source.html":
-        _S("Tic from Tic's Weekly Thoughts", "tictoctrading@substack.com", "tictoctrading.substack.com",
-           "Sun, 13 Feb 2022 14:00:00 +0000", slug="tics-weekly-thoughts"),
-    "omnivore/convertkit-newsletter.html":
-        _S("Farnam Street", "newsletter@fs.blog", "fs.blog", "Sun, 06 Nov 2022 12:00:00 +0000"),
-    "omnivore/energy-world-newsletter.html":
-        _S("ETEnergyWorld", "newsletter@etenergyworld.com", "energy.economictimes.indiatimes.com",
-           "Mon, 30 Jan 2023 05:30:00 +0000"),
-    "omnivore/every-io-newsletter.html":
-        _S("Every", "hello@every.to", "every.to", "Tue, 17 Jan 2023 14:00:00 +0000"),
-    "omnivore/ghost-newsletter.html":
-        _S("Open(ish) Machine Learning News", "noreply@openml.fyi", "www.openml.fyi",
-           "Fri, 14 Oct 2022 16:00:00 +0000"),
-    "omnivore/hey-world-newsletter.html":
-        _S("David Heinemeier Hansson", "dhh@world.hey.com", "world.hey.com", "Mon, 31 Oct 2022 09:00:00 +0000"),
-    "omnivore/milkroad-newsletter.html":
-        _S("Milk Road", "milkroad@mail.beehiiv.com", "www.milkroad.com", "Thu, 13 Oct 2022 11:00:00 +0000"),
-    "omnivore/substack-forwarded-welcome-email.html":
-        _S("Andrew Methven from Slow Chinese 每周漫闻", "slowchinese@substack.com", "slowchinese.substack.com",
-           "Thu, 09 Dec 2021 23:27:00 +0000", slug="welcome"),
-    "omnivore/substack-newsletter-new.html":
-        _S("Hongbo from Hongbo’s Newsletter", "hongbo130@substack.com", "hongbo130.substack.com",
-           "Tue, 18 Apr 2023 08:00:00 +0000", slug="title"),
-    "omnivore/substack-with-static-tweets-newsletter.html":
-        _S("Scott Alexander from Astral Codex Ten", "astralcodexten@substack.com", "astralcodexten.substack.com",
-           "Wed, 16 Nov 2022 05:00:00 +0000", slug="nick-cammarata-on-jhana"),
-    "omnivore/tomasz-tunguz-newsletter.html":
-        _S("Tomasz Tunguz", "blog@tomtunguz.com", "tomtunguz.com", "Fri, 28 Oct 2022 19:15:00 +0200"),
-    "omnivore/ttso-newsletter.html":
-        _S("TTSO", "hello@timetosignoff.fr", "ttso.paris", "Tue, 31 Jan 2023 06:00:00 +0100",
-           list_id="<daily.timetosignoff.fr.k5yx-uok.mj>"),
+    "omnivore-readability/axios-am/source.html": _S(
+        "Mike Allen",
+        "mike@axios.com",
+        "www.axios.com",
+        "Tue, 20 Sep 2022 10:02:00 +0000",
+        list_id="Axios AM <am.axios.com>",
+    ),
+    "omnivore-readability/bloomberg/source.html": _S(
+        "Bloomberg", "noreply@mail.bloombergbusiness.com", "www.bloomberg.com", "Mon, 31 Oct 2022 11:15:00 +0000"
+    ),
+    "omnivore-readability/forte-labs/source.html": _S(
+        "Tiago Forte", "tiago@fortelabs.co", "fortelabs.com", "Thu, 01 Dec 2022 15:00:00 +0000"
+    ),
+    "omnivore-readability/golang-weekly/source.html": _S(
+        "Golang Weekly",
+        "peter@golangweekly.com",
+        "golangweekly.com",
+        "Fri, 18 Feb 2022 16:00:00 +0000",
+        slug="issues/400",
+    ),
+    "omnivore-readability/milk-road/source.html": _S(
+        "Milk Road", "milkroad@mail.beehiiv.com", "www.milkroad.com", "Wed, 28 Sep 2022 11:00:00 +0000"
+    ),
+    "omnivore-readability/money-stuff/source.html": _S(
+        "Matt Levine",
+        "noreply@mail.bloombergbusiness.com",
+        "www.bloomberg.com",
+        "Tue, 01 Nov 2022 21:30:00 +0000",
+        list_id="Money Stuff <moneystuff.mail.bloombergbusiness.com>",
+    ),
+    "omnivore-readability/substack/source.html": _S(
+        "Tic from Tic's Weekly Thoughts",
+        "tictoctrading@substack.com",
+        "tictoctrading.substack.com",
+        "Sun, 13 Feb 2022 14:00:00 +0000",
+        slug="tics-weekly-thoughts",
+    ),
+    "omnivore/convertkit-newsletter.html": _S(
+        "Farnam Street", "newsletter@fs.blog", "fs.blog", "Sun, 06 Nov 2022 12:00:00 +0000"
+    ),
+    "omnivore/energy-world-newsletter.html": _S(
+        "ETEnergyWorld",
+        "newsletter@etenergyworld.com",
+        "energy.economictimes.indiatimes.com",
+        "Mon, 30 Jan 2023 05:30:00 +0000",
+    ),
+    "omnivore/every-io-newsletter.html": _S("Every", "hello@every.to", "every.to", "Tue, 17 Jan 2023 14:00:00 +0000"),
+    "omnivore/ghost-newsletter.html": _S(
+        "Open(ish) Machine Learning News", "noreply@openml.fyi", "www.openml.fyi", "Fri, 14 Oct 2022 16:00:00 +0000"
+    ),
+    "omnivore/hey-world-newsletter.html": _S(
+        "David Heinemeier Hansson", "dhh@world.hey.com", "world.hey.com", "Mon, 31 Oct 2022 09:00:00 +0000"
+    ),
+    "omnivore/milkroad-newsletter.html": _S(
+        "Milk Road", "milkroad@mail.beehiiv.com", "www.milkroad.com", "Thu, 13 Oct 2022 11:00:00 +0000"
+    ),
+    "omnivore/substack-forwarded-welcome-email.html": _S(
+        "Andrew Methven from Slow Chinese 每周漫闻",
+        "slowchinese@substack.com",
+        "slowchinese.substack.com",
+        "Thu, 09 Dec 2021 23:27:00 +0000",
+        slug="welcome",
+    ),
+    "omnivore/substack-newsletter-new.html": _S(
+        "Hongbo from Hongbo’s Newsletter",
+        "hongbo130@substack.com",
+        "hongbo130.substack.com",
+        "Tue, 18 Apr 2023 08:00:00 +0000",
+        slug="title",
+    ),
+    "omnivore/substack-with-static-tweets-newsletter.html": _S(
+        "Scott Alexander from Astral Codex Ten",
+        "astralcodexten@substack.com",
+        "astralcodexten.substack.com",
+        "Wed, 16 Nov 2022 05:00:00 +0000",
+        slug="nick-cammarata-on-jhana",
+    ),
+    "omnivore/tomasz-tunguz-newsletter.html": _S(
+        "Tomasz Tunguz", "blog@tomtunguz.com", "tomtunguz.com", "Fri, 28 Oct 2022 19:15:00 +0200"
+    ),
+    "omnivore/ttso-newsletter.html": _S(
+        "TTSO",
+        "hello@timetosignoff.fr",
+        "ttso.paris",
+        "Tue, 31 Jan 2023 06:00:00 +0100",
+        list_id="<daily.timetosignoff.fr.k5yx-uok.mj>",
+    ),
 }
 
 
@@ -272,36 +442,50 @@ def platform_headers(platform: str, s: Sender, slug: str, tok: str) -> list[tupl
     """The list headers each platform sends (Omnivore's handlers and real issues as the model)."""
     pub = s.address.split("@")[0]
     if platform == "substack":
-        return [("List-Id", s.list_id or f"<{s.site}>"),
-                ("List-Post", f"<https://{s.site}/p/{slug}>"),
-                ("List-Unsubscribe", f"<https://{s.site}/action/disable_email?token={tok}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ("X-Mailgun-Tag", "post")]
+        return [
+            ("List-Id", s.list_id or f"<{s.site}>"),
+            ("List-Post", f"<https://{s.site}/p/{slug}>"),
+            ("List-Unsubscribe", f"<https://{s.site}/action/disable_email?token={tok}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("X-Mailgun-Tag", "post"),
+        ]
     if platform == "beehiiv":
-        return [("List-Id", s.list_id or f"{s.name} <{pub}.beehiiv.com>"),
-                ("List-Unsubscribe", f"<https://{s.site}/subscribe/unsubscribe?token={tok}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ("X-Beehiiv-Type", "newsletter"),
-                ("X-Newsletter", f"https://{s.site}/p/{slug}")]
+        return [
+            ("List-Id", s.list_id or f"{s.name} <{pub}.beehiiv.com>"),
+            ("List-Unsubscribe", f"<https://{s.site}/subscribe/unsubscribe?token={tok}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("X-Beehiiv-Type", "newsletter"),
+            ("X-Newsletter", f"https://{s.site}/p/{slug}"),
+        ]
     if platform == "convertkit":
-        return [("List-Id", s.list_id or f"<{tok[:8]}.list-id.convertkit-mail2.com>"),
-                ("List-Unsubscribe", f"<https://unsubscribe.convertkit-mail2.com/{tok[:20]}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+        return [
+            ("List-Id", s.list_id or f"<{tok[:8]}.list-id.convertkit-mail2.com>"),
+            ("List-Unsubscribe", f"<https://unsubscribe.convertkit-mail2.com/{tok[:20]}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
     if platform == "ghost":
-        return [("List-Id", s.list_id or f"{s.name} <{s.site.removeprefix('www.')}>"),
-                ("List-Unsubscribe", f"<https://{s.site}/unsubscribe/?uuid={tok[:16]}&key={tok}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ("X-Mailgun-Tag", "bulk-email")]
+        return [
+            ("List-Id", s.list_id or f"{s.name} <{s.site.removeprefix('www.')}>"),
+            ("List-Unsubscribe", f"<https://{s.site}/unsubscribe/?uuid={tok[:16]}&key={tok}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("X-Mailgun-Tag", "bulk-email"),
+        ]
     if platform == "hey-world":
-        return [("List-Id", s.list_id or f"<{pub}.world.hey.com>"),
-                ("List-Unsubscribe", f"<https://world.hey.com/{pub}/subscribers/{tok}/unsubscribe>")]
+        return [
+            ("List-Id", s.list_id or f"<{pub}.world.hey.com>"),
+            ("List-Unsubscribe", f"<https://world.hey.com/{pub}/subscribers/{tok}/unsubscribe>"),
+        ]
     if platform == "cooperpress":
-        return [("List-Id", s.list_id or f"{s.name} <{s.site}.cooperpress.com>"),
-                ("List-Unsubscribe", f"<https://{s.site}/leave/{tok}>, <mailto:leave-{tok[:12]}@{s.site}>")]
+        return [
+            ("List-Id", s.list_id or f"{s.name} <{s.site}.cooperpress.com>"),
+            ("List-Unsubscribe", f"<https://{s.site}/leave/{tok}>, <mailto:leave-{tok[:12]}@{s.site}>"),
+        ]
     domain = s.address.split("@")[-1]
-    return [("List-Id", s.list_id or f"{s.name} <{pub}.{domain}>"),
-            ("List-Unsubscribe", f"<https://{s.site}/unsubscribe?u={tok}>, <mailto:unsubscribe-{tok[:12]}@{domain}>"),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    return [
+        ("List-Id", s.list_id or f"{s.name} <{pub}.{domain}>"),
+        ("List-Unsubscribe", f"<https://{s.site}/unsubscribe?u={tok}>, <mailto:unsubscribe-{tok[:12]}@{domain}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
 
 
 def html_subject(html: str) -> str:
@@ -331,8 +515,9 @@ def wrap_html(path: str, platform: str, data: bytes) -> bytes:
     """An HTML-only body as the complete message its platform would have delivered (in memory)."""
     html = decode_html_file(data)
     stem = path.split("/")[-2] if path.endswith("/source.html") else Path(path).stem
-    sender = WRAPPED.get(path) or Sender(stem.replace("-", " ").title(), f"newsletter@{_slugify(stem)}.example",
-                                         f"{_slugify(stem)}.example")
+    sender = WRAPPED.get(path) or Sender(
+        stem.replace("-", " ").title(), f"newsletter@{_slugify(stem)}.example", f"{_slugify(stem)}.example"
+    )
     subject = html_subject(html) or f"{sender.name}: latest issue"
     slug = sender.slug or _slugify(subject)
     tok = _token(path)
@@ -487,9 +672,12 @@ IMAGE_MD = re.compile(r"!\[(?:\\.|[^\]\\])*\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"
 LINK_MD = re.compile(r"\[((?:\\.|[^\]\\])*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 AUTOLINK_MD = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 LINE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(?:#{1,6}[ \t]+|(?:[*+-]|\d+[.)])[ \t]+)?", re.M)
-RULE_MD = re.compile(r"^[ \t]*(?:(?:[-*_][ \t]*){3,}"  # rules
-                     r"|\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?"  # table separator rows
-                     r"|```.*|~~~.*)$", re.M)  # code fences (the note's outline is in one)
+RULE_MD = re.compile(
+    r"^[ \t]*(?:(?:[-*_][ \t]*){3,}"  # rules
+    r"|\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?"  # table separator rows
+    r"|```.*|~~~.*)$",
+    re.M,
+)  # code fences (the note's outline is in one)
 ESCAPE_MD = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~<\"'])")
 
 
@@ -498,7 +686,7 @@ def front_matter_split(note: str) -> str:
     if note.startswith("---\n"):
         end = note.find("\n---\n", 4)
         if end != -1:
-            return note[end + 5:]
+            return note[end + 5 :]
     return note
 
 
@@ -522,7 +710,7 @@ def key(text: str) -> str:
 
 
 def found_in(sentence_key: str, note_key: str) -> str:
-    """"exact", "fuzzy" or "" (see the module docstring for the rule)."""
+    """ "exact", "fuzzy" or "" (see the module docstring for the rule)."""
     if sentence_key in note_key:
         return "exact"
     n = len(sentence_key)
@@ -532,13 +720,13 @@ def found_in(sentence_key: str, note_key: str) -> str:
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(sentence_key)
     for offset in offsets:
-        shingle = sentence_key[offset:offset + k]
+        shingle = sentence_key[offset : offset + k]
         pos, hits = note_key.find(shingle), 0
         while pos != -1 and hits < MAX_ANCHOR_HITS:
             start = max(0, pos - offset)
             if start not in tried:
                 tried.add(start)
-                matcher.set_seq1(note_key[start:start + n])
+                matcher.set_seq1(note_key[start : start + n])
                 if matcher.quick_ratio() >= FUZZY_RATIO and matcher.ratio() >= FUZZY_RATIO:
                     return "fuzzy"
             pos, hits = note_key.find(shingle, pos + 1), hits + 1
@@ -624,13 +812,16 @@ def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object])
 def load_ingester() -> dict[str, object]:
     """The ingester entry points (imported late: the package may be mid-edit; the caller reports it)."""
     sys.path.insert(0, str(REPO))
-    from ingester.config import Config
-    from ingester.message import parse
     from ingester.compose import Settings, make_note
-    from ingester.message import RawMessage
+    from ingester.config import Config
+    from ingester.message import RawMessage, parse
 
-    return {"parse": parse, "make_note": make_note, "RawMessage": RawMessage,
-            "settings": Settings.of(Config(language="en"))}
+    return {
+        "parse": parse,
+        "make_note": make_note,
+        "RawMessage": RawMessage,
+        "settings": Settings.of(Config(language="en")),
+    }
 
 
 def _pct(kept: int, total: int) -> float | None:
@@ -640,8 +831,18 @@ def _pct(kept: int, total: int) -> float | None:
 def summarise(results: list[Result]) -> dict[str, object]:
     platforms: dict[str, dict[str, object]] = {}
     for r in results:
-        p = platforms.setdefault(r.platform, {"messages": 0, "errors": 0, "sentences": 0, "kept": 0,
-                                              "chrome_sentences": 0, "chrome_kept": 0, "_pcts": []})
+        p = platforms.setdefault(
+            r.platform,
+            {
+                "messages": 0,
+                "errors": 0,
+                "sentences": 0,
+                "kept": 0,
+                "chrome_sentences": 0,
+                "chrome_kept": 0,
+                "_pcts": [],
+            },
+        )
         p["messages"] += 1  # type: ignore[operator]
         p["errors"] += bool(r.error)  # type: ignore[operator]
         if r.error:
@@ -659,10 +860,13 @@ def summarise(results: list[Result]) -> dict[str, object]:
     ok = [r for r in results if not r.error]
     pcts = [r.kept_pct for r in ok if r.kept_pct is not None]
     overall = {
-        "messages": len(results), "errors": len(results) - len(ok),
-        "sentences": sum(r.article_sentences for r in ok), "kept": sum(r.article_kept for r in ok),
+        "messages": len(results),
+        "errors": len(results) - len(ok),
+        "sentences": sum(r.article_sentences for r in ok),
+        "kept": sum(r.article_kept for r in ok),
         "kept_fuzzy": sum(r.kept_fuzzy for r in ok),
-        "chrome_sentences": sum(r.chrome_sentences for r in ok), "chrome_kept": sum(r.chrome_kept for r in ok),
+        "chrome_sentences": sum(r.chrome_sentences for r in ok),
+        "chrome_kept": sum(r.chrome_kept for r in ok),
     }
     overall["kept_pct"] = _pct(overall["kept"], overall["sentences"])
     overall["mean_message_pct"] = round(sum(pcts) / len(pcts), 1) if pcts else None
@@ -675,36 +879,45 @@ def _fmt(value: float | None) -> str:
 
 def print_report(results: list[Result], summary: dict[str, object], verbose: bool, worst: int) -> None:
     width = max([len(r.file) for r in results] + [4])
-    print(f"{'file':<{width}}  {'platform':<14} {'detected':<12} {'article':>7} {'kept %':>6} {'fuzzy':>5} "
-          f"{'chrome':>6} {'chrome kept':>11}")
+    print(
+        f"{'file':<{width}}  {'platform':<14} {'detected':<12} {'article':>7} {'kept %':>6} {'fuzzy':>5} "
+        f"{'chrome':>6} {'chrome kept':>11}"
+    )
     for r in results:
         if r.error:
             print(f"{r.file:<{width}}  {r.platform:<14} {'':<12} ERROR {r.error}")
             continue
-        print(f"{r.file:<{width}}  {r.platform:<14} {r.detected_platform:<12} {r.article_sentences:>7} "
-              f"{_fmt(r.kept_pct):>6} {r.kept_fuzzy:>5} {r.chrome_sentences:>6} {r.chrome_kept:>11}")
+        print(
+            f"{r.file:<{width}}  {r.platform:<14} {r.detected_platform:<12} {r.article_sentences:>7} "
+            f"{_fmt(r.kept_pct):>6} {r.kept_fuzzy:>5} {r.chrome_sentences:>6} {r.chrome_kept:>11}"
+        )
     print()
-    print(f"{'platform':<14} {'messages':>8} {'sentences':>9} {'kept %':>6} {'mean msg %':>10} "
-          f"{'chrome':>6} {'chrome kept':>11}")
+    print(
+        f"{'platform':<14} {'messages':>8} {'sentences':>9} {'kept %':>6} {'mean msg %':>10} "
+        f"{'chrome':>6} {'chrome kept':>11}"
+    )
     platforms = summary["platforms"]
     assert isinstance(platforms, dict)
     for name, p in platforms.items():
         errors = f"  ({p['errors']} failed)" if p["errors"] else ""
-        print(f"{name:<14} {p['messages']:>8} {p['sentences']:>9} {_fmt(p['kept_pct']):>6} "
-              f"{_fmt(p['mean_message_pct']):>10} {p['chrome_sentences']:>6} {p['chrome_kept']:>11}{errors}")
+        print(
+            f"{name:<14} {p['messages']:>8} {p['sentences']:>9} {_fmt(p['kept_pct']):>6} "
+            f"{_fmt(p['mean_message_pct']):>10} {p['chrome_sentences']:>6} {p['chrome_kept']:>11}{errors}"
+        )
     o = summary["overall"]
     assert isinstance(o, dict)
-    print(f"\nOverall: {o['kept']}/{o['sentences']} article sentences kept = {_fmt(o['kept_pct'])}% "
-          f"(mean per message {_fmt(o['mean_message_pct'])}%, {o['kept_fuzzy']} by fuzzy match); "
-          f"chrome sentences kept: {o['chrome_kept']}/{o['chrome_sentences']}; "
-          f"{o['messages']} messages, {o['errors']} failed.")
+    print(
+        f"\nOverall: {o['kept']}/{o['sentences']} article sentences kept = {_fmt(o['kept_pct'])}% "
+        f"(mean per message {_fmt(o['mean_message_pct'])}%, {o['kept_fuzzy']} by fuzzy match); "
+        f"chrome sentences kept: {o['chrome_kept']}/{o['chrome_sentences']}; "
+        f"{o['messages']} messages, {o['errors']} failed."
+    )
     if not verbose:
         return
     ranked = sorted((r for r in results if r.lost and r.kept_pct is not None), key=lambda r: (r.kept_pct, -len(r.lost)))
     print(f"\nWorst {worst} messages that lost article sentences, first {LOST_SHOWN} lost sentences each:")
     for r in ranked[:worst]:
-        print(f"\n  {r.file} ({r.platform}): {_fmt(r.kept_pct)}% of {r.article_sentences}, "
-              f"{len(r.lost)} lost")
+        print(f"\n  {r.file} ({r.platform}): {_fmt(r.kept_pct)}% of {r.article_sentences}, {len(r.lost)} lost")
         for s in r.lost[:LOST_SHOWN]:
             print(f"    - {s[:200]}")
     kept_chrome = [(r.file, c) for r in results for c in r.chrome_kept_sentences]
@@ -754,8 +967,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(BrokenPipeError):  # piped into head
         main()
-    except BrokenPipeError:  # piped into head
-        pass
     sys.exit(0)

@@ -11,14 +11,31 @@ from __future__ import annotations
 import re
 
 # Email chrome by class name: any platform, and Substack's own (Omnivore's preParse list).
-CHROME_CLASSES = ("preheader", "footer", "email-footer", "gmail_attr",
-                  # Ghost: member feedback buttons (a click votes) and the "Powered by" line; Kit's footer
-                  "feedback-buttons", "footer-powered", "ck-hide-in-public-posts")
-SUBSTACK_CHROME_CLASSES = ("preamble", "meta-author-wrap", "post-meta", "post-cta", "container-border",
-                           "email-ufi-2-top", "email-ufi-2-bottom", "subscription-widget-wrap", "header")
+CHROME_CLASSES = (
+    "preheader",
+    "footer",
+    "email-footer",
+    "gmail_attr",
+    # Ghost: member feedback buttons (a click votes) and the "Powered by" line; Kit's footer
+    "feedback-buttons",
+    "footer-powered",
+    "ck-hide-in-public-posts",
+)
+SUBSTACK_CHROME_CLASSES = (
+    "preamble",
+    "meta-author-wrap",
+    "post-meta",
+    "post-cta",
+    "container-border",
+    "email-ufi-2-top",
+    "email-ufi-2-bottom",
+    "subscription-widget-wrap",
+    "header",
+)
 HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
-    r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I
+    r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
+    re.I,
 )
 HIDDEN_HINTS = ("none", "hidden", "max-height", "mso-hide", "opacity")  # one of them is in every HIDDEN_STYLE match
 CHROME_TEXT = re.compile(
@@ -28,7 +45,8 @@ CHROME_TEXT = re.compile(
     r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|"
     r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
     r"no longer (?:wish|want) to receive|"
-    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|ne s'affiche pas correctement|lire en ligne|"
+    r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|"
+    r"ne s'affiche pas correctement|lire en ligne|"
     r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
     r"webversion|webseitenansicht|webansicht|stop getting this|change your email address|"
     r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)",
@@ -43,20 +61,27 @@ TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replie
 # A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
 SUBSCRIBE_BUTTON = re.compile(
     r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
-    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅", re.I)
-GENERIC_LINK_TEXT = re.compile(r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?",
-                               re.I)
+    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅",
+    re.I,
+)
+GENERIC_LINK_TEXT = re.compile(
+    r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?", re.I
+)
 # Polls and referral blocks (a click votes or carries the reader's referral code)
 ENGAGEMENT_TEXT = re.compile(
     r"participate in polls|copy and paste this link to others|you currently have \d+ referrals?|"
-    r"/subscribe\?ref=|你目前推荐了|专属推荐链接", re.I)
+    r"/subscribe\?ref=|你目前推荐了|专属推荐链接",
+    re.I,
+)
 # A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
 CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
 
 # Footers, in plain-text mail after a rule line, and in a note's last paragraphs
 FOOTER_TEXT = re.compile(
     r"unsubscribe|receiving this|manage (?:your )?(?:subscription|preferences)|mailman/listinfo|mailing list|"
-    r"maillist|退订", re.I)
+    r"maillist|退订",
+    re.I,
+)
 FOOTER_LINE = re.compile(
     r"©|\(c\)\s*\d{4}|all rights reserved|alle rechte vorbehalten|\bimpressum\b|registergericht|amtsgericht|"
     r"\bHR[AB]\s*\d|umsatzsteuer|\bust-?id|\bvat (?:id|number)|\b(?:tel|fax)\.?\s*[:+(\d]|\bp\.?\s?o\.? box\b|"

@@ -71,14 +71,19 @@ def newsletter_reason(letter: Newsletter, allow_senders: tuple[str, ...] = ()) -
 def detect_platform(letter: Newsletter) -> str:
     """The sending platform from headers and HTML fingerprints; "newsletter" when none is recognised."""
     # Only headers that sending platforms set: a Subject mentioning "ConvertKit" says nothing.
-    headers = "\n".join(f"{k}: {v}" for k, v in letter.headers
-                        if k.lower().startswith(("x-", "list-", "feedback-id"))).lower()
+    headers = "\n".join(
+        f"{k}: {v}" for k, v in letter.headers if k.lower().startswith(("x-", "list-", "feedback-id"))
+    ).lower()
     html = (letter.html or "")[:200_000].lower()
     checks = (
         ("substack", is_substack_sender(letter) or "substackcdn.com" in html),
         ("beehiiv", "x-beehiiv-type" in headers or "media.beehiiv.com" in html),
-        ("mailchimp", "list-id.mcsv.net" in letter.list_id.lower() or "x-mailer: mailchimp" in headers
-         or "list-manage.com" in html),
+        (
+            "mailchimp",
+            "list-id.mcsv.net" in letter.list_id.lower()
+            or "x-mailer: mailchimp" in headers
+            or "list-manage.com" in html,
+        ),
         ("convertkit", "convertkit" in headers or "convertkit-mail" in html or "kit-mail" in html),
         ("ghost", "ghost.org" in html or "view-online-link" in html),
         ("buttondown", "buttondown" in letter.from_addr or "buttondown.email" in html or "buttondown.com" in html),

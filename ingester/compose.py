@@ -38,8 +38,12 @@ class Settings:
     @classmethod
     def of(cls, config: Config) -> Settings:
         """The settings of a configuration; reads the note template (`ConfigError` if it cannot)."""
-        return cls(render.template_text(config.language, config.template), config.language, config.rules,
-                   config.limits.html_bytes)
+        return cls(
+            render.template_text(config.language, config.template),
+            config.language,
+            config.rules,
+            config.limits.html_bytes,
+        )
 
 
 def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: Resolver | None = None) -> Note:
@@ -56,12 +60,19 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
     matching = matching_rules(settings.rules, letter, meta)
     fields = note_fields(raw, letter, platform, meta, cleaned, matching)
     folder = next((rule.folder for rule in matching if rule.folder), "")
-    return Note(fields, render.render_note(fields, markdown, settings.template, settings.language), meta, cleaned,
-                folder)
+    return Note(
+        fields, render.render_note(fields, markdown, settings.template, settings.language), meta, cleaned, folder
+    )
 
 
-def note_fields(raw: RawMessage, letter: Newsletter, platform: str, meta: metadata.Metadata,
-                cleaned: CleanedHtml, matching: list[Rule]) -> render.NoteFields:
+def note_fields(
+    raw: RawMessage,
+    letter: Newsletter,
+    platform: str,
+    meta: metadata.Metadata,
+    cleaned: CleanedHtml,
+    matching: list[Rule],
+) -> render.NoteFields:
     """What the note says: the decided metadata, the message's identity, the rules' tags and category."""
     tags = (platform, render.slug(meta.publication, 40), *(t for rule in matching for t in rule.tags))
     return render.NoteFields(
@@ -86,12 +97,16 @@ def note_fields(raw: RawMessage, letter: Newsletter, platform: str, meta: metada
 
 def matching_rules(rules: tuple[Rule, ...], letter: Newsletter, meta: metadata.Metadata | None = None) -> list[Rule]:
     """The config rules that apply to this message, in config order."""
-    publications = (classify.publication_name(letter), classify.list_id_key(letter),
-                    *((meta.publication, meta.publication_id) if meta else ()))
+    publications = (
+        classify.publication_name(letter),
+        classify.list_id_key(letter),
+        *((meta.publication, meta.publication_id) if meta else ()),
+    )
     return [rule for rule in rules if rule.matches(letter.from_addr, publications)]
 
 
 def note_text(raw: bytes, source: str, config: Config) -> str:
     """The note one message gives under `config` (for tests, benchmarks and tools)."""
-    return make_note(RawMessage(raw, source), parse(raw, config.limits.parts, config.limits.header_chars),
-                     Settings.of(config)).text
+    return make_note(
+        RawMessage(raw, source), parse(raw, config.limits.parts, config.limits.header_chars), Settings.of(config)
+    ).text

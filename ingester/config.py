@@ -98,18 +98,19 @@ LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars"}
 class Rule:
     """Per-sender or per-publication choices: extra tags, a category, skipping, a target folder."""
 
-    sender: str = ""        # shell-style pattern on the sender address, e.g. "*@substack.com"
-    publication: str = ""   # shell-style pattern on the publication name or List-Id, case-insensitive
+    sender: str = ""  # shell-style pattern on the sender address, e.g. "*@substack.com"
+    publication: str = ""  # shell-style pattern on the publication name or List-Id, case-insensitive
     tags: tuple[str, ...] = ()
     category: str = ""
     skip: bool = False
-    folder: str = ""        # a sub-folder of the archive for these notes
+    folder: str = ""  # a sub-folder of the archive for these notes
 
     def matches(self, sender: str, publications: tuple[str, ...]) -> bool:
         if self.sender and not fnmatch.fnmatchcase(sender.lower(), self.sender.lower()):
             return False
-        return not self.publication or any(fnmatch.fnmatchcase(p.lower(), self.publication.lower())
-                                           for p in publications if p)
+        return not self.publication or any(
+            fnmatch.fnmatchcase(p.lower(), self.publication.lower()) for p in publications if p
+        )
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,13 @@ def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     path = _string(archive, "path", "[archive]", problems, default="archive")
     language = _string(archive, "language", "[archive]", problems, default="zh")
     if language not in LANGUAGES:
-        problems.append(f'[archive] language: must be one of {", ".join(map(repr, LANGUAGES))}, not {language!r}')
+        problems.append(f"[archive] language: must be one of {', '.join(map(repr, LANGUAGES))}, not {language!r}")
     template = _string(archive, "template", "[archive]", problems, default="")
-    return {"archive_path": Path(path).expanduser(), "language": language,
-            "template": Path(template).expanduser() if template else None}
+    return {
+        "archive_path": Path(path).expanduser(),
+        "language": language,
+        "template": Path(template).expanduser() if template else None,
+    }
 
 
 def _newsletters(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -220,15 +224,23 @@ def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         problems.append("[links] resolve_opaque: must be true or false")
     resolve_hosts = _string_list(links, "resolve_hosts", "[links]", problems, default=[])
     if resolve_opaque is True and not resolve_hosts:
-        problems.append("[links] resolve_hosts: list the wrapper hosts you allow to be asked, "
-                        'e.g. resolve_hosts = ["*.list-manage.com"]; resolve_opaque needs an allowlist')
+        problems.append(
+            "[links] resolve_hosts: list the wrapper hosts you allow to be asked, "
+            'e.g. resolve_hosts = ["*.list-manage.com"]; resolve_opaque needs an allowlist'
+        )
     resolve_timeout = links.get("resolve_timeout", 3.0)
-    if isinstance(resolve_timeout, bool) or not isinstance(resolve_timeout, (int, float)) \
-            or not 0 < resolve_timeout <= 30:
+    if (
+        isinstance(resolve_timeout, bool)
+        or not isinstance(resolve_timeout, (int, float))
+        or not 0 < resolve_timeout <= 30
+    ):
         problems.append(f"[links] resolve_timeout: must be a number of seconds from 0 to 30, not {resolve_timeout!r}")
         resolve_timeout = 3.0
-    return {"resolve_opaque": resolve_opaque is True, "resolve_hosts": tuple(h.lower() for h in resolve_hosts),
-            "resolve_timeout": float(resolve_timeout)}
+    return {
+        "resolve_opaque": resolve_opaque is True,
+        "resolve_hosts": tuple(h.lower() for h in resolve_hosts),
+        "resolve_timeout": float(resolve_timeout),
+    }
 
 
 def _daemon(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -236,8 +248,9 @@ def _daemon(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     _unknown(daemon, {"interval"}, "[daemon]", problems)
     interval = parse_duration(_string(daemon, "interval", "[daemon]", problems, default="15m"))
     if interval is None:
-        problems.append(f"[daemon] interval: must be a duration such as \"30s\", \"15m\" or \"1h\", "
-                        f"not {daemon.get('interval')!r}")
+        problems.append(
+            f'[daemon] interval: must be a duration such as "30s", "15m" or "1h", not {daemon.get("interval")!r}'
+        )
     return {"interval": interval or 900.0}
 
 
@@ -257,15 +270,22 @@ def _accounts(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         raw_accounts = []
     accounts = [a for a in (_account(i, raw, problems) for i, raw in enumerate(raw_accounts)) if a is not None]
     names = [a.name for a in accounts]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"[[accounts]] name: {name!r} is used by more than one account; names must be unique")
+    problems.extend(
+        f"[[accounts]] name: {name!r} is used by more than one account; names must be unique"
+        for name in sorted({n for n in names if names.count(n) > 1})
+    )
     return {"accounts": tuple(accounts)}
 
 
 # Each top-level key of the file and its validator, in the order problems are reported.
 SECTIONS: dict[str, Section] = {
-    "limits": _limits, "archive": _archive, "newsletters": _newsletters, "links": _links, "daemon": _daemon,
-    "rules": _rules, "accounts": _accounts,
+    "limits": _limits,
+    "archive": _archive,
+    "newsletters": _newsletters,
+    "links": _links,
+    "daemon": _daemon,
+    "rules": _rules,
+    "accounts": _accounts,
 }
 
 
@@ -295,12 +315,22 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
         problems.append(f"{where} folder: no NUL characters, and each part at most 100 bytes")
     if len(problems) > before:
         return None
-    return Rule(sender=sender, publication=publication, tags=tuple(tags), category=category, skip=skip is True,
-                folder=folder)
+    return Rule(
+        sender=sender, publication=publication, tags=tuple(tags), category=category, skip=skip is True, folder=folder
+    )
 
 
 ACCOUNT_KEYS = {
-    "name", "host", "port", "security", "username", "folders", "ca_file", "allow_insecure", "idle", *PASSWORD_KEYS,
+    "name",
+    "host",
+    "port",
+    "security",
+    "username",
+    "folders",
+    "ca_file",
+    "allow_insecure",
+    "idle",
+    *PASSWORD_KEYS,
 }
 
 
@@ -318,13 +348,13 @@ def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
     username = _string(raw, "username", where, problems, required=True)
     security = _string(raw, "security", where, problems, default="tls")
     if security not in SECURITY_MODES:
-        problems.append(f'{where} security: must be one of {", ".join(map(repr, SECURITY_MODES))}, not {security!r}')
+        problems.append(f"{where} security: must be one of {', '.join(map(repr, SECURITY_MODES))}, not {security!r}")
     port = raw.get("port", DEFAULT_PORTS.get(security, 993))
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         problems.append(f"{where} port: must be a number from 1 to 65535, not {port!r}")
     folders = _string_list(raw, "folders", where, problems, default=["INBOX"])
     if not folders:
-        problems.append(f"{where} folders: list at least one folder, e.g. folders = [\"INBOX\"]")
+        problems.append(f'{where} folders: list at least one folder, e.g. folders = ["INBOX"]')
     allow_insecure = raw.get("allow_insecure", False)
     idle = raw.get("idle", True)
     for key, value in (("allow_insecure", allow_insecure), ("idle", idle)):
@@ -336,7 +366,7 @@ def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
     elif len(given) > 1:
         problems.append(f"{where}: set only one of {', '.join(given)}")
     secrets = {k: _string(raw, k, where, problems) for k in given}
-    if "password_command" in secrets and secrets["password_command"]:
+    if secrets.get("password_command"):
         try:
             shlex.split(secrets["password_command"])
         except ValueError as exc:
@@ -346,16 +376,24 @@ def _account(index: int, raw: Any, problems: list[str]) -> Account | None:
         problems.append(f"{where} ca_file: no such file {ca_file!r}")
     if security == "plain" and host and not allow_insecure and not is_loopback(host):
         problems.append(
-            f"{where} security: \"plain\" sends the password unencrypted; it is allowed only to a loopback "
+            f'{where} security: "plain" sends the password unencrypted; it is allowed only to a loopback '
             "host (127.0.0.1, localhost) unless you also set allow_insecure = true"
         )
     if len(problems) > before:
         return None
     return Account(
-        name=name, host=host, username=username, port=port, security=security, folders=tuple(folders),
-        password_command=secrets.get("password_command"), password_env=secrets.get("password_env"),
-        password=secrets.get("password"), ca_file=Path(ca_file).expanduser() if ca_file else None,
-        allow_insecure=allow_insecure, idle=idle is True,
+        name=name,
+        host=host,
+        username=username,
+        port=port,
+        security=security,
+        folders=tuple(folders),
+        password_command=secrets.get("password_command"),
+        password_env=secrets.get("password_env"),
+        password=secrets.get("password"),
+        ca_file=Path(ca_file).expanduser() if ca_file else None,
+        allow_insecure=allow_insecure,
+        idle=idle is True,
     )
 
 
@@ -387,7 +425,8 @@ def _warn_if_readable_by_others(file: Path) -> None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         logger.warning(
             "%s holds a password and is readable by other users; run `chmod 600 %s` or use password_command",
-            file, file,
+            file,
+            file,
         )
     else:
         logger.warning("%s holds a literal password; password_command or password_env is safer", file)
@@ -402,9 +441,9 @@ def _table(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, Any
 
 
 def _unknown(table: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
-    for key in table:
-        if key not in known:
-            problems.append(f"{where}: unknown key {key!r} (valid keys: {', '.join(sorted(known))})")
+    problems.extend(
+        f"{where}: unknown key {key!r} (valid keys: {', '.join(sorted(known))})" for key in table if key not in known
+    )
 
 
 def _string(
@@ -423,11 +462,9 @@ def _string(
     return value
 
 
-def _string_list(
-    table: dict[str, Any], key: str, where: str, problems: list[str], default: list[str]
-) -> list[str]:
+def _string_list(table: dict[str, Any], key: str, where: str, problems: list[str], default: list[str]) -> list[str]:
     value = table.get(key, default)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{where} {key}: must be a list of strings, e.g. {key} = [\"...\"]")
+        problems.append(f'{where} {key}: must be a list of strings, e.g. {key} = ["..."]')
         return default
     return value

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import html2text
 
 from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
+from ingester.clean import Event
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 from ingester.markdown import link_text, neutralise
 
@@ -38,7 +39,7 @@ def _converter() -> html2text.HTML2Text:
     return h
 
 
-def events_to_markdown(events: Iterable[tuple]) -> str:
+def events_to_markdown(events: Iterable[Event]) -> str:
     """Markdown for the cleaned article given as parser events (`clean.Event`): html2text is driven
     with them directly, so the HTML is parsed once per message, not written out and parsed again."""
     h = _converter()
@@ -48,7 +49,8 @@ def events_to_markdown(events: Iterable[tuple]) -> str:
         if kind == "text":
             if after_block and not keeps_space and not h.stressed and not name.strip():
                 # Whitespace between blocks: most of an email's text events. Do what handle_data()
-                # would do with it, without its four regex passes (pyproject sets html2text's floor; the whitespace-shortcut test guards it).
+                # would do with it, without its four regex passes (test_whitespace_shortcut_changes_no_note
+                # guards this against a new html2text).
                 h.preceding_stressed, h.preceding_data, h.space = False, name, True
                 continue
             if name[:1] in NO_SPACE_BEFORE:
@@ -76,7 +78,7 @@ def drop_footer_tail(markdown: str) -> str:
     cut = len(paragraphs)
     for i in range(len(paragraphs) - 1, 0, -1):
         plain = " ".join(link_text(paragraphs[i]).replace("\\\n", " ").split())  # one line, one space per gap
-        hits = len(set(m.group(0).lower() for m in FOOTER_LINE.finditer(plain))) if len(plain) <= 1000 else 0
+        hits = len({m.group(0).lower() for m in FOOTER_LINE.finditer(plain)}) if len(plain) <= 1000 else 0
         if hits >= (1 if len(plain) <= MAX_FOOTER_PARAGRAPH else 2):  # a long imprint names several things
             cut = i
         elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith("* * *") or RULE_LINE.fullmatch(plain)):
@@ -144,5 +146,7 @@ def tidy(markdown: str) -> str:
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     # A rule left at either end once the chrome around it is gone separates nothing.
-    text = re.sub(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z", "", text.strip("\n"))
+    text = re.sub(
+        r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z", "", text.strip("\n")
+    )
     return text.strip("\n") + "\n"

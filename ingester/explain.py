@@ -12,8 +12,10 @@ from ingester.pipeline import NOT_A_NEWSLETTER
 def explain(config: Config, raw: RawMessage) -> list[str]:
     """Newsletter or not and why, platform, each metadata field and its source, what cleaning did."""
     letter = message.parse(raw.raw)
-    lines = [f"message:        {raw.source}",
-             f"message id:     {letter.message_id or '(none: identity is the content hash)'}"]
+    lines = [
+        f"message:        {raw.source}",
+        f"message id:     {letter.message_id or '(none: identity is the content hash)'}",
+    ]
     if letter.forwarded_by:
         lines.append(f"forwarded by:   {letter.forwarded_by} (credited to the original sender)")
     reason = classify.newsletter_reason(letter, config.allow_senders)
@@ -26,14 +28,21 @@ def explain(config: Config, raw: RawMessage) -> list[str]:
     note = make_note(raw, letter, Settings.of(config))
     meta, cleaned, fields = note.metadata, note.cleaned, note.fields
     lines.append(f"platform:       {fields.platform}")
-    for name, value in (("title", meta.title), ("author", meta.author), ("publication", meta.publication),
-                        ("publication_id", meta.publication_id),
-                        ("date", meta.date.isoformat() if meta.date else ""), ("url", meta.url)):
+    for name, value in (
+        ("title", meta.title),
+        ("author", meta.author),
+        ("publication", meta.publication),
+        ("publication_id", meta.publication_id),
+        ("date", meta.date.isoformat() if meta.date else ""),
+        ("url", meta.url),
+    ):
         lines.append(f"{name + ':':<16}{value or '-'}  [{meta.source(name)}]")
     lines.append(f"category:       {fields.category or '(by platform)'}; tags: {', '.join(fields.tags) or '-'}")
     counts = cleaned.counts
-    lines.append(f"links:          {counts.links_cleaned} cleaned, {counts.wrappers_decoded} wrappers decoded, "
-                 f"{counts.opaque_links} opaque kept, {counts.links_dropped} dropped; "
-                 f"{counts.pixels_removed} tracking pixels removed")
+    lines.append(
+        f"links:          {counts.links_cleaned} cleaned, {counts.wrappers_decoded} wrappers decoded, "
+        f"{counts.opaque_links} opaque kept, {counts.links_dropped} dropped; "
+        f"{counts.pixels_removed} tracking pixels removed"
+    )
     lines.extend(f"removed:        {item}" for item in cleaned.removed)
     return lines

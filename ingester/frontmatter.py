@@ -18,9 +18,9 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def yaml_value(value: object) -> str:
     """A YAML flow value: JSON is YAML, once the characters YAML treats specially are escaped."""
     text = json.dumps(value, ensure_ascii=False)
-    return YAML_UNSAFE.sub(lambda m: "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else
-                                             f"\\U{ord(c):08x}" for c in m.group(0)), text)
-
+    return YAML_UNSAFE.sub(
+        lambda m: "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in m.group(0)), text
+    )
 
 
 def split(text: str) -> tuple[str, str]:
@@ -30,7 +30,7 @@ def split(text: str) -> tuple[str, str]:
         return "", text
     for n, line in enumerate(lines[1:], start=1):
         if line.rstrip("\r\n") == "---":
-            return "".join(lines[1:n]), "".join(lines[n + 1:])
+            return "".join(lines[1:n]), "".join(lines[n + 1 :])
     return "", text
 
 
@@ -45,7 +45,7 @@ class FrontMatterError(ValueError):
 def load(front: str) -> Any:
     """The front matter parsed with a safe loader (the C one when PyYAML has it)."""
     try:
-        return yaml.load(front, Loader=_Loader)
+        return yaml.load(front, Loader=_Loader)  # noqa: S506 - _Loader is SafeLoader or its C twin
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None  # +1 for the `---`, +1 from 0-based

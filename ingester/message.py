@@ -17,17 +17,30 @@ import html as htmllib
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.message import Message
 
 # Labels whose real-world content is a superset encoding: decode with the superset.
 CHARSET_SUPERSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "euc-cn": "gb18030",
-    "csgb2312": "gb18030", "chinese": "gb18030", "cp936": "gb18030",
-    "big5": "big5hkscs", "x-big5": "big5hkscs",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "ascii",
-    "shift_jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "euc-cn": "gb18030",
+    "csgb2312": "gb18030",
+    "chinese": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "ascii",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
     "utf8": "utf-8",
 }
 # C0/C1 controls other than tab and newlines break HTML parsers and YAML; drop them.
@@ -51,7 +64,6 @@ class RawMessage:
     folder: str = ""
     uidvalidity: int = 0
     uid: int | None = None
-
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,6 @@ class Newsletter:
         return next((v for k, v in self.headers if k.lower() == lname), "")
 
 
-
 def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
     """Cut every header field (with its continuation lines) to `max_chars` before the stdlib parses it.
 
@@ -99,7 +110,7 @@ def cap_header_lines(raw: bytes, max_chars: int) -> bytes:
     Content-Transfer-Encoding of 20,000 encoded-words took gigabytes); real headers are far shorter.
     """
     split = re.search(rb"\r?\n\r?\n", raw)
-    head, body = (raw[: split.start()], raw[split.start():]) if split else (raw, b"")
+    head, body = (raw[: split.start()], raw[split.start() :]) if split else (raw, b"")
     if len(head) <= max_chars:
         return raw
     fields = re.split(rb"(\r?\n)(?=[^ \t])", head)
@@ -145,7 +156,8 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
 # "---------- Forwarded message ---------" (Gmail), "Begin forwarded message:" (Apple Mail),
 # "-------- Original Message --------" (Thunderbird, Outlook), then a From:/Date:/Subject: block.
 FORWARD_MARKER = re.compile(
-    r"(?:(?<!-)-{3,}+\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht|Message transféré|转发的邮件)\s*-{3,}"
+    r"(?:(?<!-)-{3,}+\s*"
+    r"(?:Forwarded message|Original Message|Weitergeleitete Nachricht|Message transféré|转发的邮件)\s*-{3,}"
     r"|Begin forwarded message:)",
     re.I,
 )
@@ -169,20 +181,25 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
     if marker is None:
         return letter
     fields: dict[str, str] = {}
-    for match in FORWARD_FIELD.finditer(body[marker.end(): marker.end() + 2000]):
+    for match in FORWARD_FIELD.finditer(body[marker.end() : marker.end() + 2000]):
         fields.setdefault(match.group(1).lower(), match.group(2))
     name, addr = parse_from(fields.get("from", ""))
     if not addr:
         return letter
-    date = parse_date(fields.get("date", "")) or _loose_date(fields.get("date") or fields.get("sent", ""),
-                                                             letter.date.tzinfo if letter.date else None)
+    date = parse_date(fields.get("date", "")) or _loose_date(
+        fields.get("date") or fields.get("sent", ""), letter.date.tzinfo if letter.date else None
+    )
     text = letter.text
     if text is not None and (marker := FORWARD_MARKER.search(text)):
         # the article starts after the forward's header block (its first blank line)
-        block_end = re.search(r"\n\s*\n", text[marker.end():])
-        text = text[marker.end() + block_end.end():] if block_end else text
+        block_end = re.search(r"\n\s*\n", text[marker.end() :])
+        text = text[marker.end() + block_end.end() :] if block_end else text
     return dataclasses.replace(
-        letter, forwarded_by=letter.from_addr, from_name=name, from_addr=addr, text=text,
+        letter,
+        forwarded_by=letter.from_addr,
+        from_name=name,
+        from_addr=addr,
+        text=text,
         subject=" ".join(fields.get("subject", "").split()) or FORWARD_SUBJECT.sub("", letter.subject),
         date=date or letter.date,
     )
@@ -213,7 +230,7 @@ def _loose_date(value: str, zone: tzinfo | None = None) -> datetime | None:
     if hour:
         h = int(hour) % 12 + (12 if ampm == "PM" else 0) if ampm else int(hour)
         stamp = stamp.replace(hour=h, minute=int(minute))
-    return stamp.replace(tzinfo=zone or timezone.utc)
+    return stamp.replace(tzinfo=zone or UTC)
 
 
 MESSAGE_ID_LINE = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
@@ -321,7 +338,7 @@ def parse_date(value: str) -> datetime | None:
         date = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
+    return date if date.tzinfo else date.replace(tzinfo=UTC)
 
 
 def normalise_message_id(value: str) -> str:
@@ -357,7 +374,7 @@ def _parts(msg: Message) -> list[Message]:
     leaves: list[Message] = []
     payload = msg.get_payload()
     for sub in payload if isinstance(payload, list) else []:
-        if sub.get_content_type() == "message/rfc822":
+        if not isinstance(sub, Message) or sub.get_content_type() == "message/rfc822":
             continue
         leaves.extend(_parts(sub))
     return leaves

@@ -50,8 +50,9 @@ def link_context(letter: Newsletter, platform: str) -> LinkContext:
     return LinkContext(publication_hosts=frozenset(hosts))
 
 
-def decide(letter: Newsletter, header: PostHeader, context: LinkContext,
-           internaldate: datetime | None = None) -> Metadata:
+def decide(
+    letter: Newsletter, header: PostHeader, context: LinkContext, internaldate: datetime | None = None
+) -> Metadata:
     """Pick every metadata value from the best source that has it."""
     sources: list[tuple[str, str]] = []
 
@@ -66,24 +67,39 @@ def decide(letter: Newsletter, header: PostHeader, context: LinkContext,
     forwarded = " (forwarded)" if letter.forwarded_by else ""
     substack_split = " from " in letter.from_name and classify.is_substack_sender(letter)
     title = pick("title", ("post-title", header.title), ("subject" + forwarded, letter.subject))
-    author = pick("author", ("byline", header.author),
-                  ("from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
-                   classify.author_name(letter)))
+    author = pick(
+        "author",
+        ("byline", header.author),
+        (
+            "from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
+            classify.author_name(letter),
+        ),
+    )
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
-    publication_id = pick("publication_id", ("list-id", classify.list_id_key(letter)),
-                          # a forwarded copy has no List-Id: the same identity as a direct copy's
-                          ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
-                          ("from-address" + forwarded, letter.from_addr))
-    publication = pick("publication", ("from-name after ' from '" if substack_split else "from-name" + forwarded,
-                                       classify.publication_name(letter)))
-    date = pick("date", ("date-header" if not forwarded else "forward block", letter.date),
-                ("internaldate", internaldate))
+    publication_id = pick(
+        "publication_id",
+        ("list-id", classify.list_id_key(letter)),
+        # a forwarded copy has no List-Id: the same identity as a direct copy's
+        ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
+        ("from-address" + forwarded, letter.from_addr),
+    )
+    publication = pick(
+        "publication",
+        ("from-name after ' from '" if substack_split else "from-name" + forwarded, classify.publication_name(letter)),
+    )
+    date = pick(
+        "date", ("date-header" if not forwarded else "forward block", letter.date), ("internaldate", internaldate)
+    )
     url, url_source = canonical_url(letter, context, header.title_url, header.view_online_url)
     sources.append(("url", url_source))
     return Metadata(
-        title=str(title or "(no subject)"), author=str(author or ""), publication=str(publication or ""),
-        publication_id=str(publication_id or ""), date=date if isinstance(date, datetime) else None,
-        url=url, sources=tuple(sources),
+        title=str(title or "(no subject)"),
+        author=str(author or ""),
+        publication=str(publication or ""),
+        publication_id=str(publication_id or ""),
+        date=date if isinstance(date, datetime) else None,
+        url=url,
+        sources=tuple(sources),
     )
 
 
@@ -94,8 +110,7 @@ SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
 SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
 
 
-def canonical_url(letter: Newsletter, context: LinkContext, title_url: str,
-                  view_online_url: str) -> tuple[str, str]:
+def canonical_url(letter: Newsletter, context: LinkContext, title_url: str, view_online_url: str) -> tuple[str, str]:
     """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
     list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
     if list_post and not re.search(r"/post/?$|groups\.google\.", list_post.group(1)):
@@ -111,7 +126,10 @@ def canonical_url(letter: Newsletter, context: LinkContext, title_url: str,
     # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
     if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
         return title_url, "title-link"
-    if (view_online_url.startswith(("http://", "https://")) and clean(view_online_url, context).kind != "opaque"
-            and not PERSONAL_TOKEN.search(view_online_url)):
+    if (
+        view_online_url.startswith(("http://", "https://"))
+        and clean(view_online_url, context).kind != "opaque"
+        and not PERSONAL_TOKEN.search(view_online_url)
+    ):
         return view_online_url, "view-online"
     return "", "none"

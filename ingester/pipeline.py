@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ingester import classify, message, render
@@ -110,8 +110,9 @@ def prepare(raw: RawMessage, job: Job) -> Prepared:
         note = make_note(raw, letter, job.settings, _resolver(job.config))
     except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
         return Prepared(key, message_id, digest, error=_error_line(exc))
-    return Prepared(key, message_id, digest, text=note.text, date=note.fields.date, title=note.fields.title,
-                    folder=note.folder)
+    return Prepared(
+        key, message_id, digest, text=note.text, date=note.fields.date, title=note.fields.title, folder=note.folder
+    )
 
 
 @functools.cache
@@ -128,15 +129,15 @@ def oversized(size: int, config: Config) -> str:
     return f"too large: {size:,} bytes > [limits] message_bytes = {config.limits.message_bytes:,}"
 
 
-def skip_reason(raw: RawMessage, letter: message.Newsletter, config: Config,
-                all_messages: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
+def skip_reason(
+    raw: RawMessage, letter: message.Newsletter, config: Config, all_messages: bool
+) -> tuple[str, tuple[tuple[str, str], ...]]:
     """(why this message gets no note, the needs-action entry) — ("", ()) to file it."""
     if not letter.headers:
         return NOT_A_MESSAGE, ()
     action = classify.needs_action(letter)
     if action:
-        entry = (("source", raw.source), ("subject", letter.subject), ("reason", action.reason),
-                 ("link", action.link))
+        entry = (("source", raw.source), ("subject", letter.subject), ("reason", action.reason), ("link", action.link))
         return f"needs action: {action.reason}" + (f": {action.link}" if action.link else ""), entry
     if any(rule.skip for rule in matching_rules(config.rules, letter)):
         return "skipped by a [[rules]] entry in the config", ()
@@ -148,9 +149,15 @@ def skip_reason(raw: RawMessage, letter: message.Newsletter, config: Config,
 class Pipeline:
     """Files messages against one archive and its ledger, converting in `jobs` worker processes."""
 
-    def __init__(self, config: Config, ledger: Ledger, all_messages: bool = False,
-                 stop: threading.Event | None = None, jobs: int = 1,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        ledger: Ledger,
+        all_messages: bool = False,
+        stop: threading.Event | None = None,
+        jobs: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.stop = stop or threading.Event()
         self.config = config
         self.ledger = ledger
@@ -214,21 +221,34 @@ class Pipeline:
             summary.skipped += 1
             if prepared.action:
                 summary.needs_action.append(dict(prepared.action))
-            ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "skipped", prepared.skip,
-                          raw.source, location)
+            ledger.record(
+                prepared.key, prepared.message_id, prepared.content_hash, "skipped", prepared.skip, raw.source, location
+            )
             return
         root = self.config.archive_path / files.safe_folder(prepared.folder)
         path = files.note_path(root, prepared.date, render.slug(prepared.title))
         try:
-            written = files.write_note(path, prepared.text, f"message_id: {yaml_value(prepared.message_id)}"
-                                       if prepared.message_id else f"source: {yaml_value(raw.source)}")
+            written = files.write_note(
+                path,
+                prepared.text,
+                f"message_id: {yaml_value(prepared.message_id)}"
+                if prepared.message_id
+                else f"source: {yaml_value(raw.source)}",
+            )
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
             return
         ledger.store_raw(prepared.content_hash, raw.raw)
-        ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "filed",
-                      str(written.relative_to(self.config.archive_path)), raw.source, location,
-                      note_sha256=files.note_sha256(written.read_text(encoding="utf-8")))
+        ledger.record(
+            prepared.key,
+            prepared.message_id,
+            prepared.content_hash,
+            "filed",
+            str(written.relative_to(self.config.archive_path)),
+            raw.source,
+            location,
+            note_sha256=files.note_sha256(written.read_text(encoding="utf-8")),
+        )
         summary.filed += 1
         summary.notes.append(str(written))
         logger.info("filed %s", written)
@@ -236,14 +256,16 @@ class Pipeline:
     def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:
         """Too large to parse safely: recorded as skipped, with its size, under its source."""
         self.summary.skipped += 1
-        self.ledger.record(f"oversized:{raw.source}", "", "", "skipped", oversized(size, self.config), raw.source,
-                           location)
+        self.ledger.record(
+            f"oversized:{raw.source}", "", "", "skipped", oversized(size, self.config), raw.source, location
+        )
 
     def _fail(self, prepared: Prepared, raw: RawMessage, location: Location | None) -> None:
         logger.debug("message %s failed: %s", raw.source, prepared.error)
         self.ledger.store_raw(prepared.content_hash, raw.raw)
-        self.ledger.record(prepared.key, prepared.message_id, prepared.content_hash, "failed", prepared.error,
-                           raw.source, location)
+        self.ledger.record(
+            prepared.key, prepared.message_id, prepared.content_hash, "failed", prepared.error, raw.source, location
+        )
         self.summary.failed += 1
         self.summary.failures.append({"source": raw.source, "error": prepared.error})
 
@@ -261,9 +283,14 @@ class Pipeline:
         return self.stop.is_set()
 
 
-def run_local(config: Config, paths: list[Path], all_messages: bool = False,
-              stop: threading.Event | None = None, jobs: int = 1,
-              progress: Callable[[int, int], None] | None = None) -> RunSummary:
+def run_local(
+    config: Config,
+    paths: list[Path],
+    all_messages: bool = False,
+    stop: threading.Event | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
@@ -275,14 +302,21 @@ def run_local(config: Config, paths: list[Path], all_messages: bool = False,
         return pipeline.summary
 
 
-def run_imap(config: Config, since: date | None = None, all_messages: bool = False,
-             stop: threading.Event | None = None, jobs: int = 1,
-             progress: Callable[[int, int], None] | None = None) -> RunSummary:
+def run_imap(
+    config: Config,
+    since: date | None = None,
+    all_messages: bool = False,
+    stop: threading.Event | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
     """File the newsletters in every configured account's folders (since a date, or new since last run)."""
     if not config.accounts:
         where = config.source_file or "config/ingester.toml"
-        raise ConfigError(f"no account is configured in {where}; add an [[accounts]] section "
-                          "(see config/ingester.example.toml) or use `ingest import PATH`")
+        raise ConfigError(
+            f"no account is configured in {where}; add an [[accounts]] section "
+            "(see config/ingester.example.toml) or use `ingest import PATH`"
+        )
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
         try:
@@ -315,7 +349,7 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
     mark = ledger.folder_mark(name, folder)
     previous = mark[1] if mark and mark[0] == uidvalidity else 0
     if since is None and previous:
-        retry = ledger.failed_uids_due(name, folder, uidvalidity, datetime.now(timezone.utc))
+        retry = ledger.failed_uids_due(name, folder, uidvalidity, datetime.now(UTC))
         uids = sorted(set(session.search(above_uid=previous)) | set(retry))
     else:
         uids = session.search(since=since)
@@ -333,9 +367,18 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
     for uid, size in session.sizes(wanted).items() if wanted else ():
         if size > limit:
             wanted.remove(uid)
-            pipeline.skip_oversized(RawMessage(b"", session.source(folder, uidvalidity, uid), account=name,
-                                                folder=folder, uidvalidity=uidvalidity, uid=uid), size,
-                                     Location(name, folder, uidvalidity, uid))
+            pipeline.skip_oversized(
+                RawMessage(
+                    b"",
+                    session.source(folder, uidvalidity, uid),
+                    account=name,
+                    folder=folder,
+                    uidvalidity=uidvalidity,
+                    uid=uid,
+                ),
+                size,
+                Location(name, folder, uidvalidity, uid),
+            )
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
     pipeline.expect(len(wanted))
     handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))

@@ -21,7 +21,6 @@ from ingester.frontmatter import yaml_value
 from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url
 
 
-
 @dataclass(frozen=True)
 class Labels:
     """The words a note's layout uses in one language."""
@@ -34,10 +33,16 @@ class Labels:
 
 
 LABELS = {
-    "zh": Labels("引言", "（无）", " ， ", {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
-                 "新闻简报"),
-    "en": Labels("Introduction", "(none)", ", ", {"substack": "Blog post", "ghost": "Blog post",
-                                                  "mailing-list": "Mailing list"}, "Newsletter"),
+    "zh": Labels(
+        "引言", "（无）", " ， ", {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"}, "新闻简报"
+    ),
+    "en": Labels(
+        "Introduction",
+        "(none)",
+        ", ",
+        {"substack": "Blog post", "ghost": "Blog post", "mailing-list": "Mailing list"},
+        "Newsletter",
+    ),
 }
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MAX_OUTLINE_ITEMS = 12
@@ -74,8 +79,9 @@ def template_text(language: str, custom: Path | None = None) -> str:
     try:
         return custom.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"[archive] template: cannot read {custom} ({exc.strerror}); set it to an existing file") \
-            from exc
+        raise ConfigError(
+            f"[archive] template: cannot read {custom} ({exc.strerror}); set it to an existing file"
+        ) from exc
 
 
 def render_note(fields: NoteFields, markdown: str, template: str, language: str = "zh") -> str:
@@ -236,7 +242,7 @@ def slug(text: str, limit: int = 60) -> str:
     while len(text.encode("utf-8")) > MAX_SLUG_BYTES:  # file names are limited in bytes (255)
         text = text[:-1]
     if len(text) > limit:  # cut at a word boundary when there is one in the second half
-        cut = text[:limit + 1].rfind("-")
+        cut = text[: limit + 1].rfind("-")
         text = text[:cut] if cut > limit // 2 else text[:limit]
     text = text.rstrip("-") or "note"
     # Windows refuses these names whatever the extension (con.md included).

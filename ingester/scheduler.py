@@ -17,7 +17,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -25,7 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ingester import config as config_mod
 from ingester.config import Account, Config
-from ingester.errors import IngesterError, SourceError
+from ingester.errors import ConfigError, IngesterError, SourceError
 from ingester.pipeline import Pipeline, RunSummary, run_account
 from ingester.source import ImapSession
 from ingester.store.ledger import Ledger
@@ -39,7 +39,7 @@ BACKOFF_MAX = 15 * 60.0  # never wait longer than this between tries
 def backoff(failures: int, first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> float:
     """Seconds to wait after `failures` failures in a row: doubling, capped, with ±25 % jitter."""
     delay = min(first * 2 ** max(failures - 1, 0), cap)
-    return delay * random.uniform(0.75, 1.25)
+    return float(delay * random.uniform(0.75, 1.25))  # noqa: S311 - jitter, not a secret
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Daemon:
         self.stop_event = threading.Event()  # the whole daemon is stopping
         self.watch_stop = threading.Event()  # the current watchers are stopping (also on reload)
         self.run_lock = threading.Lock()  # one poll at a time: they share the ledger connection
-        self.scheduler = BlockingScheduler(timezone=timezone.utc)
+        self.scheduler = BlockingScheduler(timezone=UTC)
         self.accounts: dict[str, _AccountState] = {}
         self.ledger: Ledger | None = None
         self.pipeline: Pipeline | None = None
@@ -65,13 +65,16 @@ class Daemon:
     def run(self) -> None:
         """Start polling and watching; return after SIGTERM/SIGINT once everything has stopped."""
         if not self.config.accounts:
-            raise config_mod.ConfigError("no account is configured: `ingest daemon` needs at least one [[accounts]]")
+            raise ConfigError("no account is configured: `ingest daemon` needs at least one [[accounts]]")
         with Ledger(self.config.state_dir) as ledger:
             self.ledger = ledger
             self._install_signals()
             self._start()
-            logger.warning("daemon started: %d account(s), polling every %s", len(self.config.accounts),
-                           timedelta(seconds=self.config.interval))
+            logger.warning(
+                "daemon started: %d account(s), polling every %s",
+                len(self.config.accounts),
+                timedelta(seconds=self.config.interval),
+            )
             self.scheduler.start()  # blocks until shutdown
             self.watch_stop.set()
             for state in self.accounts.values():
@@ -80,20 +83,38 @@ class Daemon:
         logger.warning("daemon stopped")
 
     def _start(self) -> None:
-        assert self.ledger is not None
-        self.pipeline = Pipeline(self.config, self.ledger, stop=self.stop_event)
+        self.pipeline = Pipeline(self.config, self._ledger, stop=self.stop_event)
         self.watch_stop = threading.Event()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for account in self.config.accounts:
             state = self.accounts.setdefault(account.name, _AccountState())
             self.scheduler.add_job(
-                self.poll, "interval", seconds=self.config.interval, args=[account.name], id=f"poll:{account.name}",
-                max_instances=1, coalesce=True, replace_existing=True, next_run_time=now,
+                self.poll,
+                "interval",
+                seconds=self.config.interval,
+                args=[account.name],
+                id=f"poll:{account.name}",
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+                next_run_time=now,
                 # a poll that starts late (suspend, a long backfill before it) still runs, once
                 misfire_grace_time=int(max(60, self.config.interval)),
             )
             if account.idle:
                 state.watchers = [self._spawn(self._watch, account, folder) for folder in account.folders]
+
+    @property
+    def _ledger(self) -> Ledger:
+        if self.ledger is None:
+            raise IngesterError("the daemon's ledger is not open")
+        return self.ledger
+
+    @property
+    def _pipeline(self) -> Pipeline:
+        if self.pipeline is None:
+            raise IngesterError("the daemon has not started")
+        return self.pipeline
 
     def _spawn(self, target: Callable[..., None], *args: object) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, daemon=True, name=f"watch:{args[0]}")
@@ -106,11 +127,10 @@ class Daemon:
         if account is None or self.stop_event.is_set():
             return
         with self.run_lock:
-            assert self.pipeline is not None and self.ledger is not None
-            pipeline = self.pipeline
+            pipeline, ledger = self._pipeline, self._ledger
             pipeline.summary = RunSummary()
             try:
-                with self.ledger.writing(wait=60):  # a review decision in progress finishes first
+                with ledger.writing(wait=60):  # a review decision in progress finishes first
                     run_account(pipeline, account)
             except IngesterError as exc:
                 pipeline.summary.errors.append(str(exc))
@@ -122,14 +142,26 @@ class Daemon:
             # once per backoff step, never in a tight loop
             logger.error("%s (try %d; next in %.0f s)", summary.errors[0], state.failures, delay)
             if delay < self.config.interval and not self.stop_event.is_set():
-                self.scheduler.add_job(self.poll, "date", run_date=datetime.now(timezone.utc) + timedelta(seconds=delay),
-                                       args=[name], id=f"retry:{name}", replace_existing=True,
-                                       misfire_grace_time=int(max(60, delay)))
+                self.scheduler.add_job(
+                    self.poll,
+                    "date",
+                    run_date=datetime.now(UTC) + timedelta(seconds=delay),
+                    args=[name],
+                    id=f"retry:{name}",
+                    replace_existing=True,
+                    misfire_grace_time=int(max(60, delay)),
+                )
             return
         state.failures = 0
         if summary.filed or summary.failed:
-            logger.warning("%s: %d filed, %d skipped, %d duplicates, %d failed", name, summary.filed,
-                           summary.skipped, summary.duplicates, summary.failed)
+            logger.warning(
+                "%s: %d filed, %d skipped, %d duplicates, %d failed",
+                name,
+                summary.filed,
+                summary.skipped,
+                summary.duplicates,
+                summary.failed,
+            )
 
     def _watch(self, account: Account, folder: str) -> None:
         """Hold an IDLE connection on one folder; poll the account as soon as it changes."""

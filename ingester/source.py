@@ -102,7 +102,7 @@ class ImapSession:
                 )
 
     def supports_idle(self) -> bool:
-        return self._client.has_capability("IDLE")
+        return bool(self._client.has_capability("IDLE"))
 
     def wait_for_mail(self, stop: threading.Event, renew_after: float = IDLE_RENEW) -> bool:
         """IDLE until the selected folder changes (True), `renew_after` passes or `stop` is set (False).
@@ -125,8 +125,12 @@ class ImapSession:
             return changed
 
     @contextmanager
-    def _talking(self, doing: str, hint: str = "", refused: type[SourceError] = SourceError,
-                 ) -> Iterator[imapclient.IMAPClient]:
+    def _talking(
+        self,
+        doing: str,
+        hint: str = "",
+        refused: type[SourceError] = SourceError,
+    ) -> Iterator[imapclient.IMAPClient]:
         """The client, for one exchange; its failures become one `SourceError` saying what was going on.
 
         A dropped connection (imaplib's abort, a socket error) reads "connection lost while …" whatever
@@ -135,8 +139,9 @@ class ImapSession:
         try:
             yield self._client
         except (IMAPClientAbortError, OSError) as err:
-            raise ConnectionLost(f"account {self.account.name!r}: connection lost while {doing} ({_text(err)})") \
-                from err
+            raise ConnectionLost(
+                f"account {self.account.name!r}: connection lost while {doing} ({_text(err)})"
+            ) from err
         except IMAPClientError as err:
             raise refused(f"account {self.account.name!r}: {doing} failed ({_text(err)}){hint}") from err
 
@@ -161,8 +166,9 @@ def connect(account: Account) -> imapclient.IMAPClient:
         if account.security == "starttls":
             client.starttls(context)
         if account.security == "plain" and account.allow_insecure:
-            logger.warning("account %r: plain IMAP without encryption to %s (allow_insecure = true)",
-                           account.name, account.host)
+            logger.warning(
+                "account %r: plain IMAP without encryption to %s (allow_insecure = true)", account.name, account.host
+            )
     except ssl.SSLCertVerificationError as err:
         raise ConnectError(
             f"account {account.name!r}: TLS certificate of {where} not trusted ({err.verify_message}); "
@@ -171,7 +177,7 @@ def connect(account: Account) -> imapclient.IMAPClient:
     except ssl.SSLError as err:
         raise ConnectError(
             f"account {account.name!r}: TLS handshake with {where} failed ({err.reason or err}); "
-            "check port and security (993 = \"tls\", 143 = \"starttls\")"
+            'check port and security (993 = "tls", 143 = "starttls")'
         ) from err
     except socket.gaierror as err:
         raise ConnectError(f"account {account.name!r}: unknown host {account.host!r}; check `host`") from err
@@ -222,9 +228,9 @@ def local_messages(path: Path) -> Iterator[RawMessage]:
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder")
     if path.is_dir() and all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
-        box = mailbox.Maildir(path, create=False)
-        for key in sorted(box.iterkeys()):
-            yield RawMessage(raw=box.get_bytes(key), source=f"{path}/{key}")
+        maildir = mailbox.Maildir(path, create=False)
+        for key in sorted(maildir.iterkeys()):
+            yield RawMessage(raw=maildir.get_bytes(key), source=f"{path}/{key}")
     elif path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
             yield from local_messages(file)

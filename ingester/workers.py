@@ -52,7 +52,8 @@ class Workers(Generic[Item, Job, Result]):
                 window.append((item, self.task(item, self.job)))
                 yield from _drain(window, 0)
             else:
-                window.append((item, pool.submit(_run, item)))
+                future: Future[Result] = pool.submit(_run, item)  # type: ignore[arg-type]  # `_run` runs `task`
+                window.append((item, future))
                 yield from _drain(window, self.jobs * AHEAD_PER_JOB)
         yield from _drain(window, 0)
 
@@ -68,8 +69,12 @@ class Workers(Generic[Item, Job, Result]):
         if self._pool is None:
             # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
             # exit when this process dies (see `_exit_with_parent`)
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init, initargs=(self.task, self.job))
+            self._pool = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init,
+                initargs=(self.task, self.job),
+            )
         return self._pool
 
 

@@ -71,16 +71,29 @@ def write_config(path: Path, archive: Path, account: str = "", language: str = "
     return path
 
 
-def account_toml(server: DovecotServer, user: str, password: str, tls: bool = False, name: str = "test",
-                 ca_file: bool = True, port: int | None = None, folders: str = '["INBOX"]',
-                 starttls: bool = False) -> str:
+def account_toml(
+    server: DovecotServer,
+    user: str,
+    password: str,
+    tls: bool = False,
+    name: str = "test",
+    ca_file: bool = True,
+    port: int | None = None,
+    folders: str = '["INBOX"]',
+    starttls: bool = False,
+) -> str:
     security = "tls" if tls else "starttls" if starttls else "plain"
     port = port or (server.imaps_port if tls else server.port)
     lines = [
-        "[[accounts]]", f'name = "{name}"', f'host = "{server.host}"', f"port = {port}",
-        f'security = "{security}"', f'username = "{user}"',
+        "[[accounts]]",
+        f'name = "{name}"',
+        f'host = "{server.host}"',
+        f"port = {port}",
+        f'security = "{security}"',
+        f'username = "{user}"',
         # a password command that prints a trailing newline, as `pass` does: it must be trimmed
-        f"password_command = \"printf '%s\\\\n' '{password}'\"", f"folders = {folders}",
+        f"password_command = \"printf '%s\\\\n' '{password}'\"",
+        f"folders = {folders}",
     ]
     if (tls or starttls) and ca_file:
         lines.append(f'ca_file = "{server.ca_file}"')
@@ -96,16 +109,24 @@ def mailbox(dovecot: DovecotServer, tmp_path: Path) -> Mailbox:
     return Mailbox(dovecot, user, password, config, archive)
 
 
-def run_ingest(*args: str | os.PathLike[str], env: dict[str, str] | None = None,
-               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_ingest(
+    *args: str | os.PathLike[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real `ingest` command (python -m ingester) as a user would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "ingester", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ingester", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def notes_in(archive: Path) -> list[Path]:
     """Every note in an archive (not the ledger)."""
-    return sorted(p for p in archive.rglob("*.md")
-                  if not any(part.startswith(".") for part in p.relative_to(archive).parts))
+    return sorted(
+        p for p in archive.rglob("*.md") if not any(part.startswith(".") for part in p.relative_to(archive).parts)
+    )

@@ -12,6 +12,7 @@ with a self-signed cert (`ca_file`). Users: `alice` / `alice-secret` (passwd-fil
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
@@ -120,7 +121,7 @@ def _pick_ports() -> tuple[int, int]:
     """Two distinct random ports that refuse connections on 127.0.0.1 right now."""
     ports: list[int] = []
     while len(ports) < 2:
-        port = random.randint(*_PORT_RANGE)
+        port = random.randint(*_PORT_RANGE)  # noqa: S311 - any free port will do
         with socket.socket() as s:
             s.settimeout(0.2)
             if port not in ports and s.connect_ex(("127.0.0.1", port)) != 0:
@@ -156,13 +157,10 @@ def _kill_tree(pid_file: Path) -> None:
     pids = [master]
     if _alive(master):
         os.kill(master, signal.SIGSTOP)
-        pids += [int(p) for p in os.listdir("/proc")
-                 if p.isdigit() and (_proc_stat(int(p)) or ("", 0))[1] == master]
+        pids += [int(p) for p in os.listdir("/proc") if p.isdigit() and (_proc_stat(int(p)) or ("", 0))[1] == master]
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + 5.0
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -213,8 +211,9 @@ class DovecotServer:
             (d / "users").chmod(0o644)
             for attempt in range(_PORT_TRIES):
                 server = cls(d, *_pick_ports())
-                config = _CONFIG.format(d=d, name=d.name, owner=owner, group=group,
-                                        port=server.port, imaps_port=server.imaps_port)
+                config = _CONFIG.format(
+                    d=d, name=d.name, owner=owner, group=group, port=server.port, imaps_port=server.imaps_port
+                )
                 if os.geteuid() != 0:
                     config += _NON_ROOT_CONFIG.format(owner=owner, group=group)
                 server.conf.write_text(config)
@@ -238,8 +237,9 @@ class DovecotServer:
         # capture_output=True subprocess.run would wait for EOF forever. Dovecot binds before
         # daemonizing, so a port clash shows up here as a non-zero exit.
         with open(err_path, "wb") as err:
-            rc = subprocess.run([self._dovecot, "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err).returncode
+            rc = subprocess.run(
+                [self._dovecot, "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+            ).returncode
         if rc != 0:
             raise RuntimeError(f"dovecot exited {rc}: {err_path.read_text(errors='replace')}")
 
@@ -260,8 +260,9 @@ class DovecotServer:
                 except FileNotFoundError:
                     log = "(no dovecot.log)"
                 tail = "\n".join(log.splitlines()[-30:])
-                raise RuntimeError(f"dovecot not ready on port {self.port} after "
-                                   f"{_READY_TIMEOUT:g} s; dovecot.log tail:\n{tail}")
+                raise RuntimeError(
+                    f"dovecot not ready on port {self.port} after {_READY_TIMEOUT:g} s; dovecot.log tail:\n{tail}"
+                )
             time.sleep(0.02)
 
     def stop(self) -> None:
@@ -282,8 +283,9 @@ class DovecotServer:
     def __enter__(self) -> DovecotServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def doveadm(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -291,8 +293,13 @@ class DovecotServer:
 
         E.g. `server.doveadm("mailbox", "update", "-u", user, "--uid-validity", "12345", "INBOX")`.
         """
-        return subprocess.run([self._doveadm, "-c", str(self.conf), *args], check=True,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [self._doveadm, "-c", str(self.conf), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
 
     @staticmethod
     def new_user() -> tuple[str, str]:
@@ -303,8 +310,7 @@ class DovecotServer:
         """A logged-in IMAPClient: plain port, or (tls=True) the IMAPS port trusting ca_file."""
         if tls:
             ctx = ssl.create_default_context(cafile=self.ca_file)
-            c = imapclient.IMAPClient(self.host, port=self.imaps_port, ssl=True, ssl_context=ctx,
-                                      timeout=10)
+            c = imapclient.IMAPClient(self.host, port=self.imaps_port, ssl=True, ssl_context=ctx, timeout=10)
         else:
             c = imapclient.IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
         c._imap.debug = 0  # imapclient forces level 5: formats every literal, 4-5x slower fetches
@@ -315,8 +321,15 @@ class DovecotServer:
             raise
         return c
 
-    def append(self, user: str, raw: bytes, folder: str = "INBOX", flags: Sequence[bytes] = (),
-               msg_time: datetime | None = None, password: str = "test") -> int:
+    def append(
+        self,
+        user: str,
+        raw: bytes,
+        folder: str = "INBOX",
+        flags: Sequence[bytes] = (),
+        msg_time: datetime | None = None,
+        password: str = "test",
+    ) -> int:
         """Append one message (creating folder if missing); return its UID.
 
         Maildir keeps INTERNALDATE as the file mtime: msg_time's instant survives, its UTC
@@ -324,9 +337,14 @@ class DovecotServer:
         """
         return self.append_many(user, [(raw, msg_time)], folder, flags, password)[0]
 
-    def append_many(self, user: str, items: list[tuple[bytes, datetime | None]],
-                    folder: str = "INBOX", flags: Sequence[bytes] = (),
-                    password: str = "test") -> list[int]:
+    def append_many(
+        self,
+        user: str,
+        items: list[tuple[bytes, datetime | None]],
+        folder: str = "INBOX",
+        flags: Sequence[bytes] = (),
+        password: str = "test",
+    ) -> list[int]:
         """Append (raw, msg_time) items over one connection; return their UIDs in order."""
         c = self.client(user, password)
         try:
@@ -343,8 +361,7 @@ class DovecotServer:
         finally:
             c.logout()
 
-    def flags(self, user: str, folder: str = "INBOX",
-              password: str = "test") -> dict[int, tuple[bytes, ...]]:
+    def flags(self, user: str, folder: str = "INBOX", password: str = "test") -> dict[int, tuple[bytes, ...]]:
         """FLAGS of every message in folder by UID, via a read-only EXAMINE.
 
         `\\Recent` is dropped: it is per-session state (set for whichever session saw the
@@ -356,7 +373,9 @@ class DovecotServer:
             uids = c.search("ALL")
             if not uids:
                 return {}
-            return {uid: tuple(f for f in data[b"FLAGS"] if f != b"\\Recent")
-                    for uid, data in c.fetch(uids, ["FLAGS"]).items()}
+            return {
+                uid: tuple(f for f in data[b"FLAGS"] if f != b"\\Recent")
+                for uid, data in c.fetch(uids, ["FLAGS"]).items()
+            }
         finally:
             c.logout()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from ingester.store import files as archive
 from ingester.errors import ArchiveError
+from ingester.store import files as archive
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def note(message_id: str, body: str = "Body.\n", title: str = "A title") -> str:
@@ -84,11 +84,16 @@ def test_write_note_creates_folders_and_writes_the_exact_text(target: Path) -> N
 def test_write_note_never_overwrites_a_different_note(target: Path) -> None:
     first, second, third = note("<a@example.com>"), note("<b@example.com>"), note("<c@example.com>")
 
-    written = [archive.write_note(target, text, id_line(mid))
-               for text, mid in ((first, "<a@example.com>"), (second, "<b@example.com>"), (third, "<c@example.com>"))]
+    written = [
+        archive.write_note(target, text, id_line(mid))
+        for text, mid in ((first, "<a@example.com>"), (second, "<b@example.com>"), (third, "<c@example.com>"))
+    ]
 
-    assert [p.name for p in written] == ["2025-01-27-quiet-year.md", "2025-01-27-quiet-year-2.md",
-                                         "2025-01-27-quiet-year-3.md"]
+    assert [p.name for p in written] == [
+        "2025-01-27-quiet-year.md",
+        "2025-01-27-quiet-year-2.md",
+        "2025-01-27-quiet-year-3.md",
+    ]
     assert [p.read_text(encoding="utf-8") for p in written] == [first, second, third]
 
 
@@ -97,8 +102,7 @@ def test_write_note_recognises_the_same_message_after_a_crash_before_the_ledger(
     original = note("<a@example.com>", body="Rendered by run 1.\n")
     archive.write_note(target, original, id_line("<a@example.com>"))
 
-    again = archive.write_note(target, note("<a@example.com>", body="Rendered by run 2.\n"),
-                               id_line("<a@example.com>"))
+    again = archive.write_note(target, note("<a@example.com>", body="Rendered by run 2.\n"), id_line("<a@example.com>"))
 
     assert again == target
     assert files_in(target.parent) == ["2025-01-27-quiet-year.md"]
@@ -119,7 +123,7 @@ def test_write_note_finds_the_same_message_at_a_numbered_name(target: Path) -> N
     "existing",
     [
         note("<a@example.com>.extra"),  # the wanted ID is only a prefix of the one on disk
-        note("<other@example.com>", body=f'Quoted text:\n{id_line("<a@example.com>")}\nend\n'),  # body, not header
+        note("<other@example.com>", body=f"Quoted text:\n{id_line('<a@example.com>')}\nend\n"),  # body, not header
         f'---\n{id_line("<a@example.com>")}, "<b@example.com>"\n---\n\nBody.\n',  # not the whole line
     ],
     ids=["id-prefix", "line-in-body", "partial-line"],
@@ -152,8 +156,11 @@ def test_every_folder_write_note_creates_is_0700(tmp_path: Path, target: Path) -
     archive.write_note(target, note("<a@example.com>"), id_line("<a@example.com>"))
 
     root = tmp_path / "archive"
-    assert {p.relative_to(tmp_path).as_posix(): oct(mode(p)) for p in (root, root / "2025", root / "2025" / "01")} \
-        == {"archive": "0o700", "archive/2025": "0o700", "archive/2025/01": "0o700"}
+    assert {p.relative_to(tmp_path).as_posix(): oct(mode(p)) for p in (root, root / "2025", root / "2025" / "01")} == {
+        "archive": "0o700",
+        "archive/2025": "0o700",
+        "archive/2025/01": "0o700",
+    }
 
 
 def test_no_temporary_files_are_left_behind(target: Path) -> None:
@@ -176,7 +183,8 @@ def test_failed_write_raises_archive_error_and_leaves_nothing(target: Path, monk
 
 
 def test_name_taken_between_check_and_link_moves_on_to_the_next_name(
-        target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Another writer takes the name after write_note saw it free: os.link refuses, nothing is replaced.
     real_link = os.link
 

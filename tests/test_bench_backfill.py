@@ -8,11 +8,19 @@ from tests.conftest import REPO, load_bench
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
-pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
-                                reason="../shared/corpus is not beside the repository")
+pytestmark = pytest.mark.skipif(
+    not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus is not beside the repository"
+)
 
-ROWS = ("raw fetch ceiling", "our fetch stage", "html2text alone", "our message → note work",
-        "ingest --since, default", "ingest --since --jobs 1", "NAIVE PEER")
+ROWS = (
+    "raw fetch ceiling",
+    "our fetch stage",
+    "html2text alone",
+    "our message → note work",
+    "ingest --since, default",
+    "ingest --since --jobs 1",
+    "NAIVE PEER",
+)
 
 
 def test_backfill_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
@@ -23,7 +31,7 @@ def test_backfill_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     table = [line for line in out.splitlines() if line[:2].strip().isdigit()]
     assert len(table) == len(ROWS), out
-    for number, (line, label) in enumerate(zip(table, ROWS), start=1):
+    for number, (line, label) in enumerate(zip(table, ROWS, strict=True), start=1):
         assert line.split()[0] == str(number) and label in line, line
     rows = result["rows"]
     for key in ("raw", "ours", "h2t", "work", "e2e", "one", "naive"):

@@ -48,15 +48,20 @@ def test_layout_tables_are_flattened() -> None:
 
 
 def test_data_table_is_kept() -> None:
-    html = ("<p>Prices:</p><table><tr><th>Item</th><th>Price</th></tr>"
-            "<tr><td>Tea</td><td>3</td></tr><tr><td>Cake</td><td>4</td></tr></table>")
+    html = (
+        "<p>Prices:</p><table><tr><th>Item</th><th>Price</th></tr>"
+        "<tr><td>Tea</td><td>3</td></tr><tr><td>Cake</td><td>4</td></tr></table>"
+    )
     assert "<table>" in clean_html(html).html
 
 
 def test_an_unsubscribe_link_inside_an_article_paragraph_takes_only_itself() -> None:
-    html = ("<p>Read <a href='https://example.com/report'>the report</a> or "
-            "<a href='https://example.com/unsubscribe?id=1'>unsubscribe</a>.</p>"
-            + "<p>The article goes on for a while after that sentence, as articles do.</p>" * 5)
+    html = (
+        "<p>Read <a href='https://example.com/report'>the report</a> or "
+        "<a href='https://example.com/unsubscribe?id=1'>unsubscribe</a>.</p>"
+        + "<p>The article goes on for a while after that sentence, as articles do.</p>"
+        * 5
+    )
     result = clean_html(html)
 
     assert 'href="https://example.com/report"' in result.html
@@ -69,8 +74,11 @@ def test_confirm_link_is_returned_exactly_as_sent() -> None:
 
 
 CORPUS = EMAILS.parents[3] / "shared" / "corpus"  # ../shared/corpus beside the checkout, when there
-WITH_HTML = [p for p in sorted(EMAILS.glob("*.eml")) + sorted(q for q in CORPUS.rglob("*") if q.is_file())
-             if message.parse(p.read_bytes()).html]
+WITH_HTML = [
+    p
+    for p in sorted(EMAILS.glob("*.eml")) + sorted(q for q in CORPUS.rglob("*") if q.is_file())
+    if message.parse(p.read_bytes()).html
+]
 
 
 @pytest.mark.parametrize("path", WITH_HTML, ids=lambda p: p.name)
@@ -96,9 +104,17 @@ def test_events_are_what_a_parser_reports_for_the_cleaned_html() -> None:
     """Tags open and close in pairs, in document order; text is decoded (no entities)."""
     result = clean_html("<div><p>Fish &amp; chips<br>&lt;b&gt;</p><img src='https://example.com/a.png' alt='A'></div>")
     assert result.events == (
-        ("start", "div", ()), ("start", "p", ()), ("text", "Fish & chips"), ("start", "br", ()), ("end", "br"),
-        ("text", "<b>"), ("end", "p"), ("start", "img", (("src", "https://example.com/a.png"), ("alt", "A"))),
-        ("end", "img"), ("end", "div"),
+        ("start", "div", ()),
+        ("start", "p", ()),
+        ("text", "Fish & chips"),
+        ("start", "br", ()),
+        ("end", "br"),
+        ("text", "<b>"),
+        ("end", "p"),
+        ("start", "img", (("src", "https://example.com/a.png"), ("alt", "A"))),
+        ("end", "img"),
+        ("end", "div"),
     )
-    assert result.html == ('<div><p>Fish &amp; chips<br>&lt;b&gt;</p>'
-                           '<img src="https://example.com/a.png" alt="A"></div>')
+    assert result.html == (
+        '<div><p>Fish &amp; chips<br>&lt;b&gt;</p><img src="https://example.com/a.png" alt="A"></div>'
+    )

@@ -36,9 +36,16 @@ def test_import_json_summary(tmp_path: Path) -> None:
 
     summary = json.loads(result.stdout)
     assert summary == {
-        "seen": 1, "filed": 1, "skipped": 0, "duplicates": 0, "failed": 0,
+        "seen": 1,
+        "filed": 1,
+        "skipped": 0,
+        "duplicates": 0,
+        "failed": 0,
         "notes": ["archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"],
-        "failures": [], "needs_action": [], "errors": [], "stopped": False,
+        "failures": [],
+        "needs_action": [],
+        "errors": [],
+        "stopped": False,
     }
 
 
@@ -196,14 +203,18 @@ def test_every_command_has_help_with_an_example(name: str, command: click.Comman
 
 
 def test_clean_url_prints_each_cleaned_url() -> None:
-    example = ("https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over?utm_source=post-email-title"
-               "&publication_id=888615&post_id=155695342&utm_campaign=email-post-title&isFreemail=true&r=208yzy"
-               "&triedRedirect=true&utm_medium=email")
+    example = (
+        "https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over?utm_source=post-email-title"
+        "&publication_id=888615&post_id=155695342&utm_campaign=email-post-title&isFreemail=true&r=208yzy"
+        "&triedRedirect=true&utm_medium=email"
+    )
     result = run_ingest("clean-url", example, "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42&si=AbC")
 
     assert result.returncode == 0
-    assert result.stdout == ("https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over\n"
-                             "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42\n")
+    assert result.stdout == (
+        "https://garymarcus.substack.com/p/the-race-for-ai-supremacy-is-over\n"
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42\n"
+    )
 
 
 def test_clean_url_reads_stdin_and_explains() -> None:

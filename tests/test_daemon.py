@@ -39,8 +39,12 @@ class Daemon:
     def __init__(self, config: Path, log: Path) -> None:
         self.log = log
         with log.open("w") as stderr:
-            self.proc = subprocess.Popen([sys.executable, "-m", "ingester", "-v", "--config", str(config), "daemon"],
-                                         stdout=subprocess.DEVNULL, stderr=stderr, cwd=config.parent)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "ingester", "-v", "--config", str(config), "daemon"],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                cwd=config.parent,
+            )
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -69,13 +73,21 @@ def unique(name: str, n: int, day: int = 27) -> bytes:
     return re.sub(rb"(?im)^Subject:.*$", f"Subject: Issue number {n}".encode(), raw, count=1)
 
 
-def start_daemon(mailbox: Mailbox, tmp_path: Path, daemons: list[Daemon], extra: str = "", idle: bool = True,
-                 interval: str = "1h", accounts: str | None = None) -> Daemon:
+def start_daemon(
+    mailbox: Mailbox,
+    tmp_path: Path,
+    daemons: list[Daemon],
+    extra: str = "",
+    idle: bool = True,
+    interval: str = "1h",
+    accounts: str | None = None,
+) -> Daemon:
     account = accounts if accounts is not None else account_toml(mailbox.server, mailbox.user, mailbox.password)
     if not idle:
         account = account.replace("[[accounts]]\n", "[[accounts]]\nidle = false\n")
-    config = write_config(tmp_path / "daemon.toml", mailbox.archive,
-                          f'[daemon]\ninterval = "{interval}"\n{extra}\n{account}')
+    config = write_config(
+        tmp_path / "daemon.toml", mailbox.archive, f'[daemon]\ninterval = "{interval}"\n{extra}\n{account}'
+    )
     daemon = Daemon(config, tmp_path / "daemon.log")
     daemons.append(daemon)
     return daemon
@@ -103,16 +115,18 @@ def test_without_idle_the_next_poll_files_it(mailbox: Mailbox, tmp_path: Path, d
     assert daemon.stop()[0] == 0
 
 
-def test_a_second_ingest_on_the_same_archive_is_refused(mailbox: Mailbox, tmp_path: Path,
-                                                         daemons: list[Daemon]) -> None:
+def test_a_second_ingest_on_the_same_archive_is_refused(
+    mailbox: Mailbox, tmp_path: Path, daemons: list[Daemon]
+) -> None:
     daemon = start_daemon(mailbox, tmp_path, daemons)
     wait_for(lambda: "daemon started" in daemon.text(), 10)
 
     other = run_ingest("--config", tmp_path / "daemon.toml", "--since", "2025-01-01")
 
     assert other.returncode == 1
-    assert re.match(r"Error: another ingest \(pid \d+\) is already using .*archive; wait for it to finish or stop it",
-                    other.stderr)
+    assert re.match(
+        r"Error: another ingest \(pid \d+\) is already using .*archive; wait for it to finish or stop it", other.stderr
+    )
     status = run_ingest("--config", tmp_path / "daemon.toml", "status", "--json")
     assert status.returncode == 0, status.stderr  # reading works while the daemon runs
     assert daemon.stop()[0] == 0
@@ -145,8 +159,9 @@ def own_server() -> Iterator[DovecotServer]:
         yield server
 
 
-def test_server_restart_under_a_running_daemon(own_server: DovecotServer, tmp_path: Path,
-                                               daemons: list[Daemon]) -> None:
+def test_server_restart_under_a_running_daemon(
+    own_server: DovecotServer, tmp_path: Path, daemons: list[Daemon]
+) -> None:
     user, password = own_server.new_user()
     archive = tmp_path / "archive"
     mailbox = Mailbox(own_server, user, password, tmp_path / "x.toml", archive)
@@ -169,8 +184,9 @@ def test_server_restart_under_a_running_daemon(own_server: DovecotServer, tmp_pa
 
 
 @pytest.mark.parametrize("command", ["search", "fetch", "wait"])
-def test_a_dropped_connection_is_named_whatever_the_command(own_server: DovecotServer, tmp_path: Path,
-                                                             command: str) -> None:
+def test_a_dropped_connection_is_named_whatever_the_command(
+    own_server: DovecotServer, tmp_path: Path, command: str
+) -> None:
     """Whichever command meets the dead socket, the error says the connection was lost (no traceback)."""
     user, password = own_server.new_user()
     own_server.append(user, email_bytes("substack-post.eml"), password=password)
@@ -229,8 +245,11 @@ def big_mailbox(mailbox: Mailbox) -> Mailbox:
 
 
 def test_kill_9_mid_backfill_then_rerun_files_each_message_exactly_once(big_mailbox: Mailbox) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "ingester", "--config", str(big_mailbox.config), "--since",
-                             "2000-01-01"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingester", "--config", str(big_mailbox.config), "--since", "2000-01-01"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(lambda: len(notes_in(big_mailbox.archive)) >= 40, 60, step=0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -246,8 +265,12 @@ def test_kill_9_mid_backfill_then_rerun_files_each_message_exactly_once(big_mail
 
 
 def test_sigterm_mid_backfill_exits_0_quickly_and_a_rerun_completes(big_mailbox: Mailbox) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "ingester", "--config", str(big_mailbox.config), "--since",
-                             "2000-01-01"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingester", "--config", str(big_mailbox.config), "--since", "2000-01-01"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(lambda: len(notes_in(big_mailbox.archive)) >= 40, 60, step=0.01)
     start = time.monotonic()
     proc.send_signal(signal.SIGTERM)

@@ -24,8 +24,13 @@ from ingester.store import notes
 from ingester.store.ledger import Ledger
 from tests.conftest import EMAILS, notes_in, run_ingest
 
-FILED = ("substack-post.eml", "chinese-newsletter.eml", "text-only-newsletter.eml",
-         "mailman-wine-announce-spamassassin.eml", "mailchimp-spamscope-13.eml")
+FILED = (
+    "substack-post.eml",
+    "chinese-newsletter.eml",
+    "text-only-newsletter.eml",
+    "mailman-wine-announce-spamassassin.eml",
+    "mailchimp-spamscope-13.eml",
+)
 QUIET = "2025/01/2025-01-27-the-quiet-year-of-small-models.md"
 WEEKLY = "2025/03/2025-03-14-开源周刊-第42期-本地小模型的一年-更便宜-也更可靠.md"
 DISPATCH = "2025/02/2025-02-06-the-plaintext-dispatch-118-caches-notes-and-a-correction.md"
@@ -113,16 +118,19 @@ def test_drafts_alone_is_drafts_list_with_the_same_options(archive: Path) -> Non
     assert ingest("drafts", "--since", "2025-01-01").stdout == ingest("drafts", "list", "--since", "2025-01-01").stdout
 
 
-@pytest.mark.parametrize(("args", "rows"), [
-    (["--since", "2025-02-06"], [WEEKLY, DISPATCH]),
-    (["--publication", "field notes"], [QUIET]),
-    (["--publication", "fieldnotes.substack.com"], [QUIET]),  # the publication id
-    (["--tag", "substack"], [QUIET]),
-    (["--tag", "#开源周刊编辑部", "--tag", "newsletter"], [WEEKLY]),
-    (["--search", "BENCHMARK CHARTS"], [QUIET]),  # body text, any case
-    (["--search", "wine release"], [WINE]),  # title
-    (["--search", "本地小模型", "--since", "2025-01-01"], [WEEKLY]),
-])
+@pytest.mark.parametrize(
+    ("args", "rows"),
+    [
+        (["--since", "2025-02-06"], [WEEKLY, DISPATCH]),
+        (["--publication", "field notes"], [QUIET]),
+        (["--publication", "fieldnotes.substack.com"], [QUIET]),  # the publication id
+        (["--tag", "substack"], [QUIET]),
+        (["--tag", "#开源周刊编辑部", "--tag", "newsletter"], [WEEKLY]),
+        (["--search", "BENCHMARK CHARTS"], [QUIET]),  # body text, any case
+        (["--search", "wine release"], [WINE]),  # title
+        (["--search", "本地小模型", "--since", "2025-01-01"], [WEEKLY]),
+    ],
+)
 def test_list_filters(archive: Path, args: list[str], rows: list[str]) -> None:
     result = ingest("drafts", "list", *args)
 
@@ -142,12 +150,21 @@ def test_list_json(archive: Path) -> None:
     result = ingest("drafts", "--json", "--publication", "Field")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == [{
-        "id": QUIET_ID, "path": f"archive/{QUIET}", "title": "The quiet year of small models",
-        "status": "draft", "date": "2025-01-27T13:05:00+00:00", "publication": "Field Notes",
-        "author": "Jane Doe", "url": "https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
-        "tags": ["substack", "field-notes"], "words": words(QUIET), "reviewed_at": "",
-    }]
+    assert json.loads(result.stdout) == [
+        {
+            "id": QUIET_ID,
+            "path": f"archive/{QUIET}",
+            "title": "The quiet year of small models",
+            "status": "draft",
+            "date": "2025-01-27T13:05:00+00:00",
+            "publication": "Field Notes",
+            "author": "Jane Doe",
+            "url": "https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
+            "tags": ["substack", "field-notes"],
+            "words": words(QUIET),
+            "reviewed_at": "",
+        }
+    ]
 
 
 def test_list_by_status_after_accept_and_discard(archive: Path) -> None:
@@ -158,14 +175,25 @@ def test_list_by_status_after_accept_and_discard(archive: Path) -> None:
     discarded = ingest("drafts", "--status", "discarded", "--json")
     everything = ingest("drafts", "--status", "all")
 
-    assert reviewed.stdout == ("ID       DATE        PUBLICATION  TITLE                           WORDS\n"
-                               f"c2f51ed  2025-01-27  Field Notes  The quiet year of small models  {words(QUIET):>5}\n")
+    assert reviewed.stdout == (
+        "ID       DATE        PUBLICATION  TITLE                           WORDS\n"
+        f"c2f51ed  2025-01-27  Field Notes  The quiet year of small models  {words(QUIET):>5}\n"
+    )
     assert [(n["id"], n["path"]) for n in json.loads(discarded.stdout)] == [("ee38bfa", f"archive/.discarded/{WINE}")]
-    assert everything.stdout == "\n".join([
-        HEADER[:21] + "STATUS     " + HEADER[21:],
-        row(WEEKLY, "draft"), row(DISPATCH, "draft"), row(QUIET, "reviewed"), row(WEBINAR, "draft"),
-        row(".discarded/" + WINE, "discarded"),
-    ]) + "\n"
+    assert (
+        everything.stdout
+        == "\n".join(
+            [
+                HEADER[:21] + "STATUS     " + HEADER[21:],
+                row(WEEKLY, "draft"),
+                row(DISPATCH, "draft"),
+                row(QUIET, "reviewed"),
+                row(WEBINAR, "draft"),
+                row(".discarded/" + WINE, "discarded"),
+            ]
+        )
+        + "\n"
+    )
 
 
 def test_list_leaves_out_files_that_are_not_notes_and_warns_about_broken_ones(archive: Path) -> None:
@@ -177,8 +205,10 @@ def test_list_leaves_out_files_that_are_not_notes_and_warns_about_broken_ones(ar
 
     assert result.exit_code == 0
     assert result.stdout == table(*ROWS)
-    assert result.stderr == (f"WARNING: {broken.relative_to(Path.cwd())}: the front matter is not valid YAML: "
-                             "found unexpected end of stream at line 3\n")
+    assert result.stderr == (
+        f"WARNING: {broken.relative_to(Path.cwd())}: the front matter is not valid YAML: "
+        "found unexpected end of stream at line 3\n"
+    )
 
 
 def test_listing_works_while_an_ingest_holds_the_archive(archive: Path) -> None:
@@ -200,14 +230,27 @@ def test_a_note_is_named_by_id_prefix_or_path(archive: Path, ref: str) -> None:
     assert result.stdout == (archive / QUIET).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("ref", "error"), [
-    ("dead", "Error: no note has the id 'dead'; `ingest drafts list --status all` shows every id\n"),
-    ("c2f", ("Error: 'c2f' is not a note id (at least 4 hex digits, as `ingest drafts list` shows) or the path "
-             "of a note\n")),
-    ("small-models", ("Error: 'small-models' is not a note id (at least 4 hex digits, as `ingest drafts list` "
-                      "shows) or the path of a note\n")),
-    ("2025/01/nope.md", "Error: no note at 2025/01/nope.md\n"),
-])
+@pytest.mark.parametrize(
+    ("ref", "error"),
+    [
+        ("dead", "Error: no note has the id 'dead'; `ingest drafts list --status all` shows every id\n"),
+        (
+            "c2f",
+            (
+                "Error: 'c2f' is not a note id (at least 4 hex digits, as `ingest drafts list` shows) or the path "
+                "of a note\n"
+            ),
+        ),
+        (
+            "small-models",
+            (
+                "Error: 'small-models' is not a note id (at least 4 hex digits, as `ingest drafts list` "
+                "shows) or the path of a note\n"
+            ),
+        ),
+        ("2025/01/nope.md", "Error: no note at 2025/01/nope.md\n"),
+    ],
+)
 def test_unknown_id_is_an_error_with_exit_code_2(archive: Path, ref: str, error: str) -> None:
     for command in (["drafts", "show", ref], ["drafts", "accept", ref], ["rerender", ref]):
         result = ingest(*command)
@@ -275,8 +318,9 @@ def test_accept_changes_the_status_line_only(archive: Path) -> None:
 
     assert (result.exit_code, result.stdout) == (0, f"accepted   c2f51ed  archive/{QUIET}\n")
     after = (archive / QUIET).read_bytes()
-    assert after == before.replace(b'status: "draft"\n',
-                                   b'status: "reviewed"\nreviewed_at: "2025-04-01T09:30:00+02:00"\n')
+    assert after == before.replace(
+        b'status: "draft"\n', b'status: "reviewed"\nreviewed_at: "2025-04-01T09:30:00+02:00"\n'
+    )
     assert ledger_row(archive, QUIET_KEY)[1] == hashlib.sha256(before).hexdigest()  # the hash as filed stays
 
 
@@ -286,8 +330,9 @@ def test_accept_twice_and_several_at_once(archive: Path) -> None:
     result = ingest("drafts", "accept", "ee38bfa", QUIET_ID, "ee38")
 
     assert result.exit_code == 0
-    assert result.stdout == (f"accepted   ee38bfa  archive/{WINE}\n"
-                             f"unchanged  c2f51ed  archive/{QUIET} (already reviewed)\n")
+    assert result.stdout == (
+        f"accepted   ee38bfa  archive/{WINE}\nunchanged  c2f51ed  archive/{QUIET} (already reviewed)\n"
+    )
 
 
 def test_no_note_changes_when_one_id_is_unknown(archive: Path) -> None:
@@ -361,8 +406,10 @@ def test_changes_wait_for_a_short_ingest_then_happen(archive: Path, monkeypatch:
 def test_changes_fail_while_an_ingest_keeps_writing(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notes, "LOCK_WAIT_SECONDS", 0.5)
     with Ledger(archive / ".ingest") as ledger, ledger.writing():
-        results = [ingest(*args) for args in (["drafts", "accept", QUIET_ID], ["drafts", "discard", QUIET_ID],
-                                              ["rerender", "--all"])]
+        results = [
+            ingest(*args)
+            for args in (["drafts", "accept", QUIET_ID], ["drafts", "discard", QUIET_ID], ["rerender", "--all"])
+        ]
 
     for result in results:
         assert result.exit_code == 1
@@ -455,7 +502,7 @@ def test_rerender_replaces_untouched_drafts_and_skips_the_rest(archive: Path, ed
 def test_rerender_all_takes_every_draft_and_says_why_it_skips(archive: Path) -> None:
     pretend_filed_by_an_older_converter(archive, QUIET, QUIET_KEY)
     with sqlite3.connect(archive / ".ingest" / "ledger.sqlite3") as db:
-        wine_hash, = db.execute("SELECT content_hash FROM messages WHERE detail = ?", (WINE,)).fetchone()
+        (wine_hash,) = db.execute("SELECT content_hash FROM messages WHERE detail = ?", (WINE,)).fetchone()
     (archive / ".ingest" / "raw" / wine_hash[:2] / f"{wine_hash}.eml.gz").unlink()
 
     result = ingest("rerender", "--all")
@@ -480,8 +527,9 @@ def test_rerender_needs_ids_or_all() -> None:
         assert result.stderr.endswith("Error: give the IDs of the notes to re-render, or --all (not both)\n")
 
 
-def test_a_note_that_fails_to_render_is_reported_with_exit_code_3(archive: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_note_that_fails_to_render_is_reported_with_exit_code_3(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pretend_filed_by_an_older_converter(archive, QUIET, QUIET_KEY)
     before = (archive / QUIET).read_bytes()
 
@@ -492,18 +540,22 @@ def test_a_note_that_fails_to_render_is_reported_with_exit_code_3(archive: Path,
     result = ingest("rerender", QUIET_ID)
 
     assert result.exit_code == 3
-    assert result.stdout == (f"failed     c2f51ed  archive/{QUIET}: ValueError: converter exploded\n"
-                             "Done: 0 re-rendered, 0 unchanged, 0 skipped, 1 failed.\n")
+    assert result.stdout == (
+        f"failed     c2f51ed  archive/{QUIET}: ValueError: converter exploded\n"
+        "Done: 0 re-rendered, 0 unchanged, 0 skipped, 1 failed.\n"
+    )
     assert (archive / QUIET).read_bytes() == before
 
 
-def test_a_note_without_message_id_is_found_by_its_path_and_re_rendered(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_note_without_message_id_is_found_by_its_path_and_re_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = (EMAILS / "text-only-newsletter.eml").read_bytes()
-    (tmp_path / "no-id.eml").write_bytes(b"\n".join(line for line in raw.split(b"\n")
-                                                    if not line.lower().startswith(b"message-id:")))
+    (tmp_path / "no-id.eml").write_bytes(
+        b"\n".join(line for line in raw.split(b"\n") if not line.lower().startswith(b"message-id:"))
+    )
     run_ingest("import", tmp_path / "no-id.eml")
-    path, = notes_in(tmp_path / "archive")
+    (path,) = notes_in(tmp_path / "archive")
     relative = path.relative_to(tmp_path / "archive").as_posix()
     key = "sha256:" + next((tmp_path / "archive" / ".ingest" / "raw").rglob("*.eml.gz")).name[:64]
     current = pretend_filed_by_an_older_converter(tmp_path / "archive", relative, key)
@@ -515,4 +567,3 @@ def test_a_note_without_message_id_is_found_by_its_path_and_re_rendered(tmp_path
     assert path.read_text() == current
     ingest("drafts", "discard", short)
     assert json.loads(ingest("drafts", "--status", "discarded", "--json").stdout)[0]["id"] == short  # stable
-

@@ -10,16 +10,26 @@ import pytest
 import yaml
 
 from ingester import frontmatter
-from ingester.store import notes
 from ingester.errors import ArchiveError, UsageError
+from ingester.store import notes
 
 WHEN = datetime(2025, 4, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
 STAMP = 'reviewed_at: "2025-04-01T09:30:00+02:00"'
 
 
 def note_text(status_line: str = 'status: "draft"', eol: str = "\n", extra: str = "") -> str:
-    lines = ["---", 'title: "A title"', 'message_id: "<a@example.com>"', status_line, 'tags: ["x"]',
-             *(extra.split("|") if extra else []), "---", "", "Body with status: draft in it.", ""]
+    lines = [
+        "---",
+        'title: "A title"',
+        'message_id: "<a@example.com>"',
+        status_line,
+        'tags: ["x"]',
+        *(extra.split("|") if extra else []),
+        "---",
+        "",
+        "Body with status: draft in it.",
+        "",
+    ]
     return eol.join(lines)
 
 
@@ -39,11 +49,12 @@ def test_with_status_rewrites_a_hand_written_status_and_an_earlier_reviewed_at()
     changed = notes.with_status(text, "draft", WHEN)
 
     assert changed == text.replace("status:   reviewed   # by me", 'status: "draft"').replace(
-        'reviewed_at: "2020-01-01T00:00:00+00:00"', STAMP)
+        'reviewed_at: "2020-01-01T00:00:00+00:00"', STAMP
+    )
 
 
 def test_with_status_adds_a_missing_status_line_at_the_end_of_the_front_matter() -> None:
-    text = note_text("author: \"X\"")
+    text = note_text('author: "X"')
 
     changed = notes.with_status(text, "reviewed", WHEN)
 
@@ -58,14 +69,20 @@ def test_with_status_needs_front_matter() -> None:
 def test_read_note_reads_what_a_person_left(tmp_path: Path) -> None:
     path = tmp_path / "2025" / "01" / "a.md"
     path.parent.mkdir(parents=True)
-    path.write_text("---\ntitle: Plain title\ndate: 2025-01-27\ntags: solo\nstatus: reviewed\n---\n\n"
-                    "正文很短 and three words\n")
+    path.write_text(
+        "---\ntitle: Plain title\ndate: 2025-01-27\ntags: solo\nstatus: reviewed\n---\n\n正文很短 and three words\n"
+    )
 
     note = notes.read_note(tmp_path, path)
 
     assert note is not None
     assert (note.title, note.date, note.tags, note.status, note.words) == (
-        "Plain title", datetime(2025, 1, 27), ["solo"], "reviewed", 7)
+        "Plain title",
+        datetime(2025, 1, 27),
+        ["solo"],
+        "reviewed",
+        7,
+    )
     assert note.id == hashlib.sha256(b"path:2025/01/a.md").hexdigest()  # no Message-ID: the path
 
 
@@ -82,8 +99,7 @@ def test_the_id_of_a_note_without_message_id_survives_discarding(tmp_path: Path)
 
 def test_word_count_counts_ideographs_one_by_one_and_ignores_link_targets(tmp_path: Path) -> None:
     path = tmp_path / "a.md"
-    path.write_text("---\ntitle: t\n---\n"
-                    "本地小模型 [a link](https://example.com/x-y-z) don't — 42 #tag\n")
+    path.write_text("---\ntitle: t\n---\n本地小模型 [a link](https://example.com/x-y-z) don't — 42 #tag\n")
 
     note = notes.read_note(tmp_path, path)
 
@@ -110,8 +126,10 @@ def test_find_needs_four_digits_and_names_every_match(tmp_path: Path) -> None:
         notes.find(tmp_path, found, "abcd")
 
     assert short.value.exit_code == ambiguous.value.exit_code == 2
-    assert str(ambiguous.value) == ("the id 'abcd' is ambiguous; give more digits or the path of one of these notes:\n"
-                                    "  - abcdef0123.md\n  - abcdef0999.md")
+    assert str(ambiguous.value) == (
+        "the id 'abcd' is ambiguous; give more digits or the path of one of these notes:\n"
+        "  - abcdef0123.md\n  - abcdef0999.md"
+    )
 
 
 def test_select_orders_newest_first_across_time_zones_and_undated_last(tmp_path: Path) -> None:

@@ -43,9 +43,15 @@ class Terminal:
         self.master, self.slave = pty.openpty()
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("INGEST_", "VISUAL", "EDITOR"))}
         full_env.update({"TERM": "xterm", "COLUMNS": "80", "LINES": "24", **env})
-        self.process = subprocess.Popen([sys.executable, "-m", "ingester", "review"], stdin=self.slave,
-                                        stdout=self.slave, stderr=self.slave, cwd=cwd, env=full_env,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingester", "review"],
+            stdin=self.slave,
+            stdout=self.slave,
+            stderr=self.slave,
+            cwd=cwd,
+            env=full_env,
+            start_new_session=True,
+        )
         self.output = b""
         self.key_at = 0
 
@@ -76,7 +82,7 @@ class Terminal:
 
     @property
     def text_since_key(self) -> str:
-        return self.output[self.key_at:].decode("utf-8", "replace")
+        return self.output[self.key_at :].decode("utf-8", "replace")
 
     def finish(self, timeout: float = 20) -> int:
         deadline = time.monotonic() + timeout
@@ -115,8 +121,11 @@ def test_review_over_a_terminal_oldest_first(archive: Path, tmp_path: Path) -> N
 
     assert terminal.finish() == 0
     lines = terminal.lines
-    decisions = [line for line in lines if line.startswith(("[", PROMPT.rstrip(), "accepted", "discarded", "edited",
-                                                               "Reviewed:"))]
+    decisions = [
+        line
+        for line in lines
+        if line.startswith(("[", PROMPT.rstrip(), "accepted", "discarded", "edited", "Reviewed:"))
+    ]
     assert decisions == [
         f"[1/5] ee38bfa  archive/{WINE}",
         f"{PROMPT}\aaccept",  # the bell for "x"
@@ -154,8 +163,12 @@ def test_review_with_cli_runner(archive: Path) -> None:
 
     assert result.exit_code == 0
     decisions = [line.rstrip() for line in result.stdout.splitlines() if line.startswith((PROMPT, "discarded"))]
-    assert decisions == [f"{PROMPT}skip", f"{PROMPT}discard", f"discarded  ab3faa1  archive/.discarded/{WEBINAR}",
-                         f"{PROMPT}quit"]
+    assert decisions == [
+        f"{PROMPT}skip",
+        f"{PROMPT}discard",
+        f"discarded  ab3faa1  archive/.discarded/{WEBINAR}",
+        f"{PROMPT}quit",
+    ]
     assert result.stdout.endswith("Reviewed: 0 accepted, 1 discarded, 1 skipped; 4 drafts left.\n")
     assert (archive / ".discarded" / WEBINAR).exists()
 
@@ -169,8 +182,9 @@ def test_review_until_the_end(archive: Path) -> None:
     assert ingest("drafts").stdout == "No drafts.\n"
 
 
-def test_a_decision_that_cannot_be_saved_is_reported_and_the_review_goes_on(archive: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_decision_that_cannot_be_saved_is_reported_and_the_review_goes_on(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importlib.import_module("ingester.store.notes"), "LOCK_WAIT_SECONDS", 0.5)
     with Ledger(archive / ".ingest") as ledger, ledger.writing():
         result = ingest("review", input="aq")

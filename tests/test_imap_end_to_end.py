@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from tests.conftest import EMAILS, Mailbox, account_toml, notes_in, run_ingest, 
 
 
 def at(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T12:00:00+00:00").astimezone(timezone.utc)
+    return datetime.fromisoformat(f"{day}T12:00:00+00:00").astimezone(UTC)
 
 
 def front_matter(note: Path) -> dict[str, object]:
@@ -59,7 +59,11 @@ def test_since_excludes_older_mail_and_json_summary(mailbox: Mailbox) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert {k: summary[k] for k in ("filed", "skipped", "duplicates", "failed")} == {
-        "filed": 1, "skipped": 0, "duplicates": 0, "failed": 0}
+        "filed": 1,
+        "skipped": 0,
+        "duplicates": 0,
+        "failed": 0,
+    }
     assert summary["notes"] == [str(mailbox.archive / "2025/01/2025-01-27-the-quiet-year-of-small-models.md")]
 
     everything = run_ingest("--config", mailbox.config, "--since", "2018-01-01", "--json")
@@ -83,8 +87,11 @@ def test_incremental_run_reads_only_new_uids(mailbox: Mailbox) -> None:
 def test_same_message_in_two_folders_is_filed_once(mailbox: Mailbox, tmp_path: Path) -> None:
     mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
     mailbox.append("substack-post.eml", folder="Newsletters", msg_time=at("2025-01-27"))
-    config = write_config(tmp_path / "two.toml", mailbox.archive, account_toml(
-        mailbox.server, mailbox.user, mailbox.password, folders='["INBOX", "Newsletters"]'))
+    config = write_config(
+        tmp_path / "two.toml",
+        mailbox.archive,
+        account_toml(mailbox.server, mailbox.user, mailbox.password, folders='["INBOX", "Newsletters"]'),
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -104,8 +111,13 @@ def test_all_files_a_non_newsletter(mailbox: Mailbox) -> None:
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_encrypted_connection_trusting_ca_file(mailbox: Mailbox, tmp_path: Path, security: str) -> None:
     mailbox.append("substack-post.eml", msg_time=at("2025-01-27"))
-    config = write_config(tmp_path / f"{security}.toml", mailbox.archive, account_toml(
-        mailbox.server, mailbox.user, mailbox.password, tls=security == "tls", starttls=security == "starttls"))
+    config = write_config(
+        tmp_path / f"{security}.toml",
+        mailbox.archive,
+        account_toml(
+            mailbox.server, mailbox.user, mailbox.password, tls=security == "tls", starttls=security == "starttls"
+        ),
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -114,8 +126,11 @@ def test_encrypted_connection_trusting_ca_file(mailbox: Mailbox, tmp_path: Path,
 
 
 def test_tls_without_trusted_ca_is_one_clear_line(mailbox: Mailbox, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "tls.toml", mailbox.archive,
-                          account_toml(mailbox.server, mailbox.user, mailbox.password, tls=True, ca_file=False))
+    config = write_config(
+        tmp_path / "tls.toml",
+        mailbox.archive,
+        account_toml(mailbox.server, mailbox.user, mailbox.password, tls=True, ca_file=False),
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -127,8 +142,9 @@ def test_tls_without_trusted_ca_is_one_clear_line(mailbox: Mailbox, tmp_path: Pa
 
 
 def test_wrong_password_is_one_clear_line_without_the_password(mailbox: Mailbox, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "bad.toml", mailbox.archive,
-                          account_toml(mailbox.server, "alice", "not-the-password-xyz"))
+    config = write_config(
+        tmp_path / "bad.toml", mailbox.archive, account_toml(mailbox.server, "alice", "not-the-password-xyz")
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -141,8 +157,9 @@ def test_wrong_password_is_one_clear_line_without_the_password(mailbox: Mailbox,
 
 
 def test_wrong_password_with_verbose_shows_traceback_but_not_password(mailbox: Mailbox, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "bad.toml", mailbox.archive,
-                          account_toml(mailbox.server, "alice", "not-the-password-xyz"))
+    config = write_config(
+        tmp_path / "bad.toml", mailbox.archive, account_toml(mailbox.server, "alice", "not-the-password-xyz")
+    )
 
     result = run_ingest("-v", "--config", config, "--since", "2025-01-01")
 
@@ -152,10 +169,13 @@ def test_wrong_password_with_verbose_shows_traceback_but_not_password(mailbox: M
 
 
 def test_unreachable_server_is_one_clear_line(mailbox: Mailbox, tmp_path: Path) -> None:
-    mailbox.server  # a port nobody listens on: the plain port + 1 is not Dovecot's
+    assert mailbox.server.port  # Dovecot runs; the port below is not its
     closed_port = _closed_port()
-    config = write_config(tmp_path / "down.toml", mailbox.archive,
-                          account_toml(mailbox.server, mailbox.user, mailbox.password, port=closed_port))
+    config = write_config(
+        tmp_path / "down.toml",
+        mailbox.archive,
+        account_toml(mailbox.server, mailbox.user, mailbox.password, port=closed_port),
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -165,8 +185,11 @@ def test_unreachable_server_is_one_clear_line(mailbox: Mailbox, tmp_path: Path) 
 
 
 def test_missing_folder_names_the_folder(mailbox: Mailbox, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "nofolder.toml", mailbox.archive, account_toml(
-        mailbox.server, mailbox.user, mailbox.password, folders='["Nope"]'))
+    config = write_config(
+        tmp_path / "nofolder.toml",
+        mailbox.archive,
+        account_toml(mailbox.server, mailbox.user, mailbox.password, folders='["Nope"]'),
+    )
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
@@ -187,9 +210,11 @@ def test_a_message_over_the_size_limit_is_skipped_without_being_fetched(mailbox:
     mailbox.append("mailchimp-spamscope-13.eml", msg_time=at("2025-01-28"))
     raw = (EMAILS / "substack-post.eml").read_bytes()
     small = len(raw) + raw.count(b"\n")  # the server stores CRLF line endings
-    config = write_config(tmp_path / "limits.toml", mailbox.archive,
-                          f"[limits]\nmessage_bytes = {small + 100}\n" + account_toml(
-                              mailbox.server, mailbox.user, mailbox.password))
+    config = write_config(
+        tmp_path / "limits.toml",
+        mailbox.archive,
+        f"[limits]\nmessage_bytes = {small + 100}\n" + account_toml(mailbox.server, mailbox.user, mailbox.password),
+    )
 
     result = run_ingest("-v", "--config", config, "--since", "2025-01-01", "--json")
 

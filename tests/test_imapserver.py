@@ -7,7 +7,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import imapclient
@@ -42,8 +42,7 @@ def _refused(port: int) -> bool:
 def _master_and_children(run_dir: Path) -> list[int]:
     """The master pid from run/master.pid plus its direct children."""
     master = int((run_dir / "master.pid").read_text())
-    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
-                and _proc_ppid(int(p.name)) == master]
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _proc_ppid(int(p.name)) == master]
     return [master, *children]
 
 
@@ -98,8 +97,9 @@ def test_tls_login_trusts_ca_file(server: DovecotServer) -> None:
 def test_tls_without_ca_is_rejected(server: DovecotServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # would make the default context trust it
     with pytest.raises(ssl.SSLCertVerificationError):
-        imapclient.IMAPClient(server.host, port=server.imaps_port, ssl=True,
-                              ssl_context=ssl.create_default_context(), timeout=10)
+        imapclient.IMAPClient(
+            server.host, port=server.imaps_port, ssl=True, ssl_context=ssl.create_default_context(), timeout=10
+        )
 
 
 def test_wrong_credentials_raise_login_error(server: DovecotServer) -> None:
@@ -114,14 +114,14 @@ def test_wrong_credentials_raise_login_error(server: DovecotServer) -> None:
 
     # Each failure takes 0.5 s (Dovecot's floor): run them concurrently.
     with ThreadPoolExecutor(len(bad)) as pool:
-        assert list(pool.map(attempt, *zip(*bad))) == ["LoginError"] * len(bad)
+        assert list(pool.map(attempt, *zip(*bad, strict=True))) == ["LoginError"] * len(bad)
 
 
 def test_append_uids_flags_internaldate_and_body(server: DovecotServer) -> None:
     user, _ = server.new_user()
     assert server.flags(user) == {}
     when = datetime(2024, 3, 12, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
-    later = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
+    later = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
     first = server.append(user, MSG, flags=(b"\\Flagged", b"$Newsletter"), msg_time=when)
     rest = server.append_many(user, [(MSG2, None), (MSG, later)])
     assert [first, *rest] == [1, 2, 3]

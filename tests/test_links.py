@@ -24,7 +24,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingester.links import rules as linkrules
 from ingester.links import (
     DROPPED_KINDS,
     CleanedUrl,
@@ -36,6 +35,7 @@ from ingester.links import (
     explain,
     is_tracker_image,
 )
+from ingester.links import rules as linkrules
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -53,33 +53,63 @@ TARGET_CLEAN = "https://example.com/article?id=7"
         pytest.param(
             f"{GARY}?utm_source=post-email-title&publication_id=888615&post_id=155695342&utm_campaign=email-post-title"
             "&isFreemail=true&r=208yzy&triedRedirect=true&utm_medium=email",
-            GARY, id="substack-email-link"),
-        pytest.param("https://fieldnotes.substack.com/p/x?s=w&token=abc&showWelcome=true",
-                     "https://fieldnotes.substack.com/p/x", id="substack-share-and-token"),
-        pytest.param("https://substack.com/redirect/abc?j=eyJhbGciOi&r=1",
-                     "https://substack.com/redirect/abc?j=eyJhbGciOi", id="substack-apex-redirect-keeps-j"),
+            GARY,
+            id="substack-email-link",
+        ),
+        pytest.param(
+            "https://fieldnotes.substack.com/p/x?s=w&token=abc&showWelcome=true",
+            "https://fieldnotes.substack.com/p/x",
+            id="substack-share-and-token",
+        ),
+        pytest.param(
+            "https://substack.com/redirect/abc?j=eyJhbGciOi&r=1",
+            "https://substack.com/redirect/abc?j=eyJhbGciOi",
+            id="substack-apex-redirect-keeps-j",
+        ),
         # Changed with the link-hygiene spec: a Substack post link (`/p/<slug>`) keeps no query at all, and
         # the publication_id+post_id signature marks a custom domain as Substack (the first cut kept `keep=1`).
-        pytest.param("https://www.astralcodexten.com/p/x?publication_id=89120&post_id=1&r=abc&isFreemail=true&keep=1",
-                     "https://www.astralcodexten.com/p/x", id="custom-domain-with-substack-signature"),
-        pytest.param("https://www.astralcodexten.com/p/x?publication_id=89120&r=abc",
-                     "https://www.astralcodexten.com/p/x?publication_id=89120&r=abc",
-                     id="custom-domain-half-signature-is-not-substack"),
-        pytest.param("https://example.com/search?r=1&q=x&s=2", "https://example.com/search?r=1&q=x&s=2",
-                     id="r-and-s-kept-off-substack"),
-        pytest.param("https://notsubstack.com/p/x?r=1", "https://notsubstack.com/p/x?r=1",
-                     id="look-alike-host-is-not-substack"),
-        pytest.param("https://example.com/a?fbclid=1&gclid=2&mc_eid=3&mc_cid=4&_hsenc=5&mkt_tok=6&ref=7",
-                     "https://example.com/a?ref=7", id="global-click-ids"),
-        pytest.param("https://example.com/a?UTM_SOURCE=x&b=1", "https://example.com/a?b=1",
-                     id="names-case-insensitive"),
-        pytest.param("https://mailchi.mp/abc/issue-1?e=123abc&x=1", "https://mailchi.mp/abc/issue-1?x=1",
-                     id="mailchimp-e-dropped"),
-        pytest.param("https://us14.mailchi.mp/abc/issue-1?e=123abc", "https://us14.mailchi.mp/abc/issue-1",
-                     id="mailchimp-subdomain-e-dropped"),
+        pytest.param(
+            "https://www.astralcodexten.com/p/x?publication_id=89120&post_id=1&r=abc&isFreemail=true&keep=1",
+            "https://www.astralcodexten.com/p/x",
+            id="custom-domain-with-substack-signature",
+        ),
+        pytest.param(
+            "https://www.astralcodexten.com/p/x?publication_id=89120&r=abc",
+            "https://www.astralcodexten.com/p/x?publication_id=89120&r=abc",
+            id="custom-domain-half-signature-is-not-substack",
+        ),
+        pytest.param(
+            "https://example.com/search?r=1&q=x&s=2",
+            "https://example.com/search?r=1&q=x&s=2",
+            id="r-and-s-kept-off-substack",
+        ),
+        pytest.param(
+            "https://notsubstack.com/p/x?r=1", "https://notsubstack.com/p/x?r=1", id="look-alike-host-is-not-substack"
+        ),
+        pytest.param(
+            "https://example.com/a?fbclid=1&gclid=2&mc_eid=3&mc_cid=4&_hsenc=5&mkt_tok=6&ref=7",
+            "https://example.com/a?ref=7",
+            id="global-click-ids",
+        ),
+        pytest.param(
+            "https://example.com/a?UTM_SOURCE=x&b=1", "https://example.com/a?b=1", id="names-case-insensitive"
+        ),
+        pytest.param(
+            "https://mailchi.mp/abc/issue-1?e=123abc&x=1",
+            "https://mailchi.mp/abc/issue-1?x=1",
+            id="mailchimp-e-dropped",
+        ),
+        pytest.param(
+            "https://us14.mailchi.mp/abc/issue-1?e=123abc",
+            "https://us14.mailchi.mp/abc/issue-1",
+            id="mailchimp-subdomain-e-dropped",
+        ),
         pytest.param("https://example.com/a?e=1", "https://example.com/a?e=1", id="e-kept-elsewhere"),
-        pytest.param("https://www.youtube.com/watch?v=dQw4w9WgXcQ&utm_source=x&t=42s",
-                     "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s", id="youtube-v-and-t-kept"),
+        pytest.param(
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&utm_source=x&t=42s",
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s",
+            id="youtube-v-and-t-kept",
+        ),
         pytest.param("https://example.com/a?utm_source=x", "https://example.com/a", id="query-emptied-drops-?"),
         pytest.param("https://example.com/a?utm_source=x#top", "https://example.com/a#top", id="fragment-kept"),
         pytest.param("  https://example.com/a?utm_source=x\n", "https://example.com/a", id="surrounding-space-trimmed"),
@@ -95,11 +125,15 @@ def test_clean_url(url: str, expected: str) -> None:
     ("url", "expected"),
     [
         # order, case, percent-encoding (even of reserved characters), '+' and bare names are untouched
-        ("https://example.com/a?Zeta=1&utm_source=x&alpha=Caf%C3%A9&B=%2F%3d&q=a+b&flag",
-         "https://example.com/a?Zeta=1&alpha=Caf%C3%A9&B=%2F%3d&q=a+b&flag"),
+        (
+            "https://example.com/a?Zeta=1&utm_source=x&alpha=Caf%C3%A9&B=%2F%3d&q=a+b&flag",
+            "https://example.com/a?Zeta=1&alpha=Caf%C3%A9&B=%2F%3d&q=a+b&flag",
+        ),
         # the fragment is not a query: a tracking-looking name in it stays
-        ("https://example.com/a?x=1&utm_medium=email#Sec?utm_source=y&A=%41",
-         "https://example.com/a?x=1#Sec?utm_source=y&A=%41"),
+        (
+            "https://example.com/a?x=1&utm_medium=email#Sec?utm_source=y&A=%41",
+            "https://example.com/a?x=1#Sec?utm_source=y&A=%41",
+        ),
         # repeated and empty-valued parameters are kept as they are
         ("https://example.com/a?tag=b&tag=a&empty=&utm_campaign=z", "https://example.com/a?tag=b&tag=a&empty="),
         # path, port, user info and host case are untouched
@@ -134,25 +168,49 @@ def test_clean_url_leaves_non_http_urls_unchanged(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        pytest.param(f"{GARY}?utm_source=post-email-title&publication_id=888615&r=208yzy&triedRedirect=true", GARY,
-                     id="substack-post"),
-        pytest.param("https://www.interconnects.ai/p/open-models?publication_id=48206&post_id=1&r=xyz&isFreemail=true",
-                     "https://www.interconnects.ai/p/open-models", id="custom-domain-signature"),
-        pytest.param("https://open.substack.com/pub/fosspost/p/open-up-your-android-smartphone"
-                     "?utm_campaign=post-expanded-share&utm_medium=web",
-                     "https://fosspost.substack.com/p/open-up-your-android-smartphone", id="open-substack-share"),
-        pytest.param("https://fosspost.substack.com/p/x?r=c0obe#comment-12345",
-                     "https://fosspost.substack.com/p/x#comment-12345", id="substack-fragment-kept"),
-        pytest.param("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42&si=AbC&feature=share",
-                     "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42", id="youtube-scoped"),
-        pytest.param("https://github.com/org/repo/tree/main?ref=main", "https://github.com/org/repo/tree/main?ref=main",
-                     id="github-ref-kept"),
-        pytest.param("https://github.com/org/repo?utm_source=newsletter&ref=main", "https://github.com/org/repo?ref=main",
-                     id="github-utm-stripped-although-clearurls-excepts-github"),
+        pytest.param(
+            f"{GARY}?utm_source=post-email-title&publication_id=888615&r=208yzy&triedRedirect=true",
+            GARY,
+            id="substack-post",
+        ),
+        pytest.param(
+            "https://www.interconnects.ai/p/open-models?publication_id=48206&post_id=1&r=xyz&isFreemail=true",
+            "https://www.interconnects.ai/p/open-models",
+            id="custom-domain-signature",
+        ),
+        pytest.param(
+            "https://open.substack.com/pub/fosspost/p/open-up-your-android-smartphone"
+            "?utm_campaign=post-expanded-share&utm_medium=web",
+            "https://fosspost.substack.com/p/open-up-your-android-smartphone",
+            id="open-substack-share",
+        ),
+        pytest.param(
+            "https://fosspost.substack.com/p/x?r=c0obe#comment-12345",
+            "https://fosspost.substack.com/p/x#comment-12345",
+            id="substack-fragment-kept",
+        ),
+        pytest.param(
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42&si=AbC&feature=share",
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42",
+            id="youtube-scoped",
+        ),
+        pytest.param(
+            "https://github.com/org/repo/tree/main?ref=main",
+            "https://github.com/org/repo/tree/main?ref=main",
+            id="github-ref-kept",
+        ),
+        pytest.param(
+            "https://github.com/org/repo?utm_source=newsletter&ref=main",
+            "https://github.com/org/repo?ref=main",
+            id="github-utm-stripped-although-clearurls-excepts-github",
+        ),
         pytest.param("https://x.company.com/?t=42&s=3", "https://x.company.com/?t=42&s=3", id="clearurls-host-guard"),
-        pytest.param("https://click.convertkit-mail2.com/k3v9q2m7x1c8/p4r8t2w6y0/"
-                     "aHR0cHM6Ly93d3cuc2VhcmNoYXBpLmlvL2RvY3MvZ29vZ2xlLWxpZ2h0LWFwaQ==",
-                     "https://www.searchapi.io/docs/google-light-api", id="kit-last-segment"),
+        pytest.param(
+            "https://click.convertkit-mail2.com/k3v9q2m7x1c8/p4r8t2w6y0/"
+            "aHR0cHM6Ly93d3cuc2VhcmNoYXBpLmlvL2RvY3MvZ29vZ2xlLWxpZ2h0LWFwaQ==",
+            "https://www.searchapi.io/docs/google-light-api",
+            id="kit-last-segment",
+        ),
     ],
 )
 def test_spec_vectors(url: str, expected: str) -> None:
@@ -161,8 +219,11 @@ def test_spec_vectors(url: str, expected: str) -> None:
 
 def test_spec_vector_nested_safe_links_google_target() -> None:
     google = "https://www.google.com/url?q=" + quote(TARGET, safe="") + "&sa=D&usg=AOvVaw0"
-    safelinks = ("https://nam12.safelinks.protection.outlook.com/?url=" + quote(google, safe="")
-                 + "&data=05%7C01%7Creader%40example.com%7C&sdata=AbC%3D&reserved=0")
+    safelinks = (
+        "https://nam12.safelinks.protection.outlook.com/?url="
+        + quote(google, safe="")
+        + "&data=05%7C01%7Creader%40example.com%7C&sdata=AbC%3D&reserved=0"
+    )
 
     result = clean(safelinks)
 
@@ -195,14 +256,29 @@ def b64(data: str) -> str:
 
 
 def substack_redirect_2(destination: str) -> str:
-    claims = {"e": destination, "p": 115526894, "s": 664721, "f": True, "u": 10203040, "iat": 1681786543,
-              "exp": 1684378543, "iss": "pub-0", "sub": "link-redirect"}
+    claims = {
+        "e": destination,
+        "p": 115526894,
+        "s": 664721,
+        "f": True,
+        "u": 10203040,
+        "iat": 1681786543,
+        "exp": 1684378543,
+        "iss": "pub-0",
+        "sub": "link-redirect",
+    }
     return f"https://substack.com/redirect/2/{b64url(json.dumps(claims))}.Zq8PxR2mVt5LwN7cKj4HsB1dF9a"
 
 
 def mailgun(destination: str, host: str = "email.mg2.substack.com") -> str:
-    fields = {"category": "post", "user_id": "10203040", "publication_id": "424242", "l": destination,
-              "i": "20250127130500.1.a1b2c3d4e5f60718.xyz@mg2.substack.com", "r": "reader@example.com"}
+    fields = {
+        "category": "post",
+        "user_id": "10203040",
+        "publication_id": "424242",
+        "l": destination,
+        "i": "20250127130500.1.a1b2c3d4e5f60718.xyz@mg2.substack.com",
+        "r": "reader@example.com",
+    }
     return f"https://{host}/c/{b64url(zlib.compress(urlencode(fields).encode()))}"
 
 
@@ -236,67 +312,168 @@ def sendgrid_legacy(destination: str) -> str:
 
 
 WRAPPED = [
-    pytest.param(substack_redirect_2("https://example.substack.com/p/title?token=eyJ1c2VyX2lkIjo3Mn0&utm_source=substack"),
-                 "https://example.substack.com/p/title", ("substack-redirect-2",), id="substack-redirect-2"),
-    pytest.param(mailgun("https://news.example.net/culture/123/cartoons?utm_source=substack"),
-                 "https://news.example.net/culture/123/cartoons", ("mailgun",), id="mailgun-substack"),
+    pytest.param(
+        substack_redirect_2("https://example.substack.com/p/title?token=eyJ1c2VyX2lkIjo3Mn0&utm_source=substack"),
+        "https://example.substack.com/p/title",
+        ("substack-redirect-2",),
+        id="substack-redirect-2",
+    ),
+    pytest.param(
+        mailgun("https://news.example.net/culture/123/cartoons?utm_source=substack"),
+        "https://news.example.net/culture/123/cartoons",
+        ("mailgun",),
+        id="mailgun-substack",
+    ),
     pytest.param(mailgun(TARGET, host="email.news.example.org"), TARGET_CLEAN, ("mailgun",), id="mailgun-ghost"),
-    pytest.param("https://open.substack.com/pub/fieldnotes/p/title?utm_source=email&redirect=app-store",
-                 "https://fieldnotes.substack.com/p/title", ("substack-open",), id="open-substack"),
-    pytest.param("https://substack.com/app-link/post?publication_id=664721&post_id=115526894&utm_source=post-email-title"
-                 "&isFreemail=true&token=eyJ1c2VyX2lkIjo3MjU3NzcyMX0",
-                 "https://substack.com/app-link/post?publication_id=664721&post_id=115526894", ("substack-app-link",),
-                 id="substack-app-link-keeps-two-ids"),
-    pytest.param("https://click.convertkit-mail2.com/k3v9q2m7x1/p4r8t2w6/" + b64url(TARGET), TARGET_CLEAN, ("kit",),
-                 id="kit-urlsafe-unpadded"),
-    pytest.param("https://click.convertkit-mail2.com/k3v9q2m7x1/p4r8t2w6/" + b64("https://example.com/?q=~>?"),
-                 "https://example.com/?q=~>?", ("kit",), id="kit-standard-base64-with-slash"),
-    pytest.param("https://buttondown.com/c/" + b64url(f"9f3e1c2a|newsletter|{TARGET}"), TARGET_CLEAN, ("buttondown",),
-                 id="buttondown"),
-    pytest.param("https://buttondown.email/c/" + b64url(f"abc|{TARGET}"), TARGET_CLEAN, ("buttondown",),
-                 id="buttondown-email"),
-    pytest.param("https://www.google.com/url?q=" + quote(TARGET, safe="") + "&sa=D&source=editors&usg=AOvVaw0",
-                 TARGET_CLEAN, ("google-url",), id="google-url-q"),
-    pytest.param("https://www.google.co.uk/url?sa=t&url=" + quote(TARGET, safe="") + "&ved=2ahUKE",
-                 TARGET_CLEAN, ("google-url",), id="google-url-url"),
-    pytest.param("https://eur01.safelinks.protection.outlook.com/?url=" + quote(quote(TARGET, safe=""), safe="")
-                 + "&data=05%7C01%7Creader%40example.com&sdata=x&reserved=0",
-                 TARGET_CLEAN, ("outlook-safelinks",), id="outlook-safelinks-double-encoded"),
-    pytest.param("https://l.facebook.com/l.php?u=" + quote(TARGET + "&fbclid=IwAR0", safe="") + "&h=AT0abc",
-                 TARGET_CLEAN, ("facebook-l",), id="facebook-l-php"),
-    pytest.param("https://medium.com/r/?url=" + quote(TARGET, safe=""), TARGET_CLEAN, ("medium-redirect",),
-                 id="medium-r"),
-    pytest.param("https://a1b2c3d4.r.us-east-1.awstrack.me/L0/" + quote(TARGET, safe="")
-                 + "/1/0100018a2b3c4d5e-12345678-aaaa-bbbb-cccc-1234567890ab-000000/Xyz123Abc=314",
-                 TARGET_CLEAN, ("amazon-ses",), id="amazon-ses"),
-    pytest.param("https://click.pstmrk.it/3s/" + quote(TARGET.removeprefix("https://"), safe="") + "/AbC1/XyZ2/aBc3",
-                 TARGET_CLEAN, ("postmark",), id="postmark-https"),
-    pytest.param("https://click.pstmrk.it/2/" + quote("example.com/plain", safe="") + "/AbC1/XyZ2",
-                 "http://example.com/plain", ("postmark",), id="postmark-http"),
+    pytest.param(
+        "https://open.substack.com/pub/fieldnotes/p/title?utm_source=email&redirect=app-store",
+        "https://fieldnotes.substack.com/p/title",
+        ("substack-open",),
+        id="open-substack",
+    ),
+    pytest.param(
+        "https://substack.com/app-link/post?publication_id=664721&post_id=115526894&utm_source=post-email-title"
+        "&isFreemail=true&token=eyJ1c2VyX2lkIjo3MjU3NzcyMX0",
+        "https://substack.com/app-link/post?publication_id=664721&post_id=115526894",
+        ("substack-app-link",),
+        id="substack-app-link-keeps-two-ids",
+    ),
+    pytest.param(
+        "https://click.convertkit-mail2.com/k3v9q2m7x1/p4r8t2w6/" + b64url(TARGET),
+        TARGET_CLEAN,
+        ("kit",),
+        id="kit-urlsafe-unpadded",
+    ),
+    pytest.param(
+        "https://click.convertkit-mail2.com/k3v9q2m7x1/p4r8t2w6/" + b64("https://example.com/?q=~>?"),
+        "https://example.com/?q=~>?",
+        ("kit",),
+        id="kit-standard-base64-with-slash",
+    ),
+    pytest.param(
+        "https://buttondown.com/c/" + b64url(f"9f3e1c2a|newsletter|{TARGET}"),
+        TARGET_CLEAN,
+        ("buttondown",),
+        id="buttondown",
+    ),
+    pytest.param(
+        "https://buttondown.email/c/" + b64url(f"abc|{TARGET}"), TARGET_CLEAN, ("buttondown",), id="buttondown-email"
+    ),
+    pytest.param(
+        "https://www.google.com/url?q=" + quote(TARGET, safe="") + "&sa=D&source=editors&usg=AOvVaw0",
+        TARGET_CLEAN,
+        ("google-url",),
+        id="google-url-q",
+    ),
+    pytest.param(
+        "https://www.google.co.uk/url?sa=t&url=" + quote(TARGET, safe="") + "&ved=2ahUKE",
+        TARGET_CLEAN,
+        ("google-url",),
+        id="google-url-url",
+    ),
+    pytest.param(
+        "https://eur01.safelinks.protection.outlook.com/?url="
+        + quote(quote(TARGET, safe=""), safe="")
+        + "&data=05%7C01%7Creader%40example.com&sdata=x&reserved=0",
+        TARGET_CLEAN,
+        ("outlook-safelinks",),
+        id="outlook-safelinks-double-encoded",
+    ),
+    pytest.param(
+        "https://l.facebook.com/l.php?u=" + quote(TARGET + "&fbclid=IwAR0", safe="") + "&h=AT0abc",
+        TARGET_CLEAN,
+        ("facebook-l",),
+        id="facebook-l-php",
+    ),
+    pytest.param(
+        "https://medium.com/r/?url=" + quote(TARGET, safe=""), TARGET_CLEAN, ("medium-redirect",), id="medium-r"
+    ),
+    pytest.param(
+        "https://a1b2c3d4.r.us-east-1.awstrack.me/L0/"
+        + quote(TARGET, safe="")
+        + "/1/0100018a2b3c4d5e-12345678-aaaa-bbbb-cccc-1234567890ab-000000/Xyz123Abc=314",
+        TARGET_CLEAN,
+        ("amazon-ses",),
+        id="amazon-ses",
+    ),
+    pytest.param(
+        "https://click.pstmrk.it/3s/" + quote(TARGET.removeprefix("https://"), safe="") + "/AbC1/XyZ2/aBc3",
+        TARGET_CLEAN,
+        ("postmark",),
+        id="postmark-https",
+    ),
+    pytest.param(
+        "https://click.pstmrk.it/2/" + quote("example.com/plain", safe="") + "/AbC1/XyZ2",
+        "http://example.com/plain",
+        ("postmark",),
+        id="postmark-http",
+    ),
     pytest.param(mandrill(TARGET), TARGET_CLEAN, ("mandrill",), id="mandrill"),
-    pytest.param("https://example.lt.acemlna.com/Prod/link-tracker?redirectUrl=" + quote(b64(TARGET), safe="")
-                 + "&sig=AbC&iat=1700000000&a=25&account=example.activehosted.com&email=reader%40example.com",
-                 TARGET_CLEAN, ("activecampaign",), id="activecampaign"),
-    pytest.param("https://us1.mailchimp.com/mctx/clicks?url=" + quote(TARGET, safe="") + "&h=abc&v=1&xid=1&uid=2",
-                 TARGET_CLEAN, ("mailchimp-mctx",), id="mailchimp-mctx"),
-    pytest.param(proofpoint_v2("https://example.com/path_a/page-2?a=1&b=2"),
-                 "https://example.com/path_a/page-2?a=1&b=2", ("proofpoint-v2",), id="proofpoint-v2"),
-    pytest.param(proofpoint_v3("https://example.com/search?q=a&b=c"), "https://example.com/search?q=a&b=c",
-                 ("proofpoint-v3",), id="proofpoint-v3"),
-    pytest.param(proofpoint_v3("https://example.com/p?a=1&&b==2"), "https://example.com/p?a=1&&b==2",
-                 ("proofpoint-v3",), id="proofpoint-v3-runs"),
+    pytest.param(
+        "https://example.lt.acemlna.com/Prod/link-tracker?redirectUrl="
+        + quote(b64(TARGET), safe="")
+        + "&sig=AbC&iat=1700000000&a=25&account=example.activehosted.com&email=reader%40example.com",
+        TARGET_CLEAN,
+        ("activecampaign",),
+        id="activecampaign",
+    ),
+    pytest.param(
+        "https://us1.mailchimp.com/mctx/clicks?url=" + quote(TARGET, safe="") + "&h=abc&v=1&xid=1&uid=2",
+        TARGET_CLEAN,
+        ("mailchimp-mctx",),
+        id="mailchimp-mctx",
+    ),
+    pytest.param(
+        proofpoint_v2("https://example.com/path_a/page-2?a=1&b=2"),
+        "https://example.com/path_a/page-2?a=1&b=2",
+        ("proofpoint-v2",),
+        id="proofpoint-v2",
+    ),
+    pytest.param(
+        proofpoint_v3("https://example.com/search?q=a&b=c"),
+        "https://example.com/search?q=a&b=c",
+        ("proofpoint-v3",),
+        id="proofpoint-v3",
+    ),
+    pytest.param(
+        proofpoint_v3("https://example.com/p?a=1&&b==2"),
+        "https://example.com/p?a=1&&b==2",
+        ("proofpoint-v3",),
+        id="proofpoint-v3-runs",
+    ),
     pytest.param(sendgrid_legacy(TARGET), TARGET_CLEAN, ("sendgrid-upn",), id="sendgrid-legacy-upn"),
-    pytest.param("https://link.axios.com/click/12345678.654321/" + b64url(TARGET) + "/5f0c1d2e3f4a5b6c7d8eB0a1b2c",
-                 TARGET_CLEAN, ("sailthru",), id="sailthru"),
-    pytest.param("https://engage.squarespace-mail.com/r?u=" + quote(TARGET, safe="") + "&w=1",
-                 TARGET_CLEAN, ("squarespace",), id="brave-debounce-squarespace"),
-    pytest.param("https://duckduckgo.com/l/?uddg=" + quote(TARGET, safe="") + "&rut=abc",
-                 TARGET_CLEAN, ("duckduckgo-l",), id="clearurls-redirection-duckduckgo"),
-    pytest.param("https://eur01.safelinks.protection.outlook.com/?url="
-                 + quote("https://a1.r.eu-west-1.awstrack.me/L0/" + quote(TARGET, safe="") + "/1/010201/sig=1", safe="")
-                 + "&data=x", TARGET_CLEAN, ("outlook-safelinks", "amazon-ses"), id="safelinks-around-ses"),
-    pytest.param("https://click.convertkit-mail2.com/a1/b2/" + b64url("https://www.google.com/url?q=" + quote(TARGET, safe="")),
-                 TARGET_CLEAN, ("kit", "google-url"), id="kit-around-google"),
+    pytest.param(
+        "https://link.axios.com/click/12345678.654321/" + b64url(TARGET) + "/5f0c1d2e3f4a5b6c7d8eB0a1b2c",
+        TARGET_CLEAN,
+        ("sailthru",),
+        id="sailthru",
+    ),
+    pytest.param(
+        "https://engage.squarespace-mail.com/r?u=" + quote(TARGET, safe="") + "&w=1",
+        TARGET_CLEAN,
+        ("squarespace",),
+        id="brave-debounce-squarespace",
+    ),
+    pytest.param(
+        "https://duckduckgo.com/l/?uddg=" + quote(TARGET, safe="") + "&rut=abc",
+        TARGET_CLEAN,
+        ("duckduckgo-l",),
+        id="clearurls-redirection-duckduckgo",
+    ),
+    pytest.param(
+        "https://eur01.safelinks.protection.outlook.com/?url="
+        + quote("https://a1.r.eu-west-1.awstrack.me/L0/" + quote(TARGET, safe="") + "/1/010201/sig=1", safe="")
+        + "&data=x",
+        TARGET_CLEAN,
+        ("outlook-safelinks", "amazon-ses"),
+        id="safelinks-around-ses",
+    ),
+    pytest.param(
+        "https://click.convertkit-mail2.com/a1/b2/" + b64url("https://www.google.com/url?q=" + quote(TARGET, safe="")),
+        TARGET_CLEAN,
+        ("kit", "google-url"),
+        id="kit-around-google",
+    ),
 ]
 
 
@@ -305,8 +482,11 @@ def test_wrappers_decode_offline(url: str, expected: str, decoded: tuple[str, ..
     result = clean(url)
 
     assert (result.url, result.decoded, result.kind) == (expected, decoded, "link")
-    assert all(step.detail.startswith("→ https://") or step.detail.startswith("→ http://")
-               for step in result.steps if step.kind in ("decode", "rewrite"))
+    assert all(
+        step.detail.startswith("→ https://") or step.detail.startswith("→ http://")
+        for step in result.steps
+        if step.kind in ("decode", "rewrite")
+    )
 
 
 @pytest.mark.parametrize(
@@ -351,23 +531,47 @@ def test_a_decoded_signup_link_carrying_the_readers_address_is_dropped() -> None
 @pytest.mark.parametrize(
     ("url", "expected", "rule"),
     [
-        ("https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=0a1b2c3d4e&e=042ea43672",
-         "https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=0a1b2c3d4e", "mailchimp-click"),
-        ("https://u1234567.ct.sendgrid.net/ls/click?upn=u001.AbCdEf-2BgHiJk-3D-3Dxyz_AbC",
-         "https://u1234567.ct.sendgrid.net/ls/click?upn=u001.AbCdEf-2BgHiJk-3D-3Dxyz_AbC", "sendgrid-click"),
-        ("https://link.mail.beehiiv.com/ss/c/u001.AbCdEfGh/4al/xYzAbC/h1/h001.SiGnAtUrE",
-         "https://link.mail.beehiiv.com/ss/c/u001.AbCdEfGh/4al/xYzAbC/h1/h001.SiGnAtUrE", "sendgrid-ss"),
-        ("https://substack.com/redirect/07e3cc16-5e31-46a3-9830-9acda2260330?r=2d1yw",
-         "https://substack.com/redirect/07e3cc16-5e31-46a3-9830-9acda2260330", "substack-redirect"),
-        ("https://blog.example.com/r/1a2b3c4d?m=5f1e1c2a-1111-2222-3333-444455556666",
-         "https://blog.example.com/r/1a2b3c4d", "ghost-redirect"),
+        (
+            "https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=0a1b2c3d4e&e=042ea43672",
+            "https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=0a1b2c3d4e",
+            "mailchimp-click",
+        ),
+        (
+            "https://u1234567.ct.sendgrid.net/ls/click?upn=u001.AbCdEf-2BgHiJk-3D-3Dxyz_AbC",
+            "https://u1234567.ct.sendgrid.net/ls/click?upn=u001.AbCdEf-2BgHiJk-3D-3Dxyz_AbC",
+            "sendgrid-click",
+        ),
+        (
+            "https://link.mail.beehiiv.com/ss/c/u001.AbCdEfGh/4al/xYzAbC/h1/h001.SiGnAtUrE",
+            "https://link.mail.beehiiv.com/ss/c/u001.AbCdEfGh/4al/xYzAbC/h1/h001.SiGnAtUrE",
+            "sendgrid-ss",
+        ),
+        (
+            "https://substack.com/redirect/07e3cc16-5e31-46a3-9830-9acda2260330?r=2d1yw",
+            "https://substack.com/redirect/07e3cc16-5e31-46a3-9830-9acda2260330",
+            "substack-redirect",
+        ),
+        (
+            "https://blog.example.com/r/1a2b3c4d?m=5f1e1c2a-1111-2222-3333-444455556666",
+            "https://blog.example.com/r/1a2b3c4d",
+            "ghost-redirect",
+        ),
         ("https://d2v8tf04.na1.hubspotlinks.com/Ctc/5G+113/d2v8tf04/VWxyz1-abc", None, "hubspot"),
         ("https://brand.createsend1.com/t/d-l-abcdef-l-r/", None, "campaign-monitor"),
         ("https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.com", None, "mimecast"),
         ("https://email.mg2.substack.com/c/XXXXXX", None, "mailgun"),
     ],
-    ids=["mailchimp", "sendgrid", "beehiiv", "substack-uuid", "ghost", "hubspot", "campaign-monitor", "mimecast",
-         "mailgun-undecodable"],
+    ids=[
+        "mailchimp",
+        "sendgrid",
+        "beehiiv",
+        "substack-uuid",
+        "ghost",
+        "hubspot",
+        "campaign-monitor",
+        "mimecast",
+        "mailgun-undecodable",
+    ],
 )
 def test_opaque_wrappers_keep_working_minus_the_reader(url: str, expected: str | None, rule: str) -> None:
     result = clean(url)
@@ -423,11 +627,18 @@ def test_links_that_must_never_be_cleaned_come_back_unchanged(url: str, kind: st
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://mailchi.mp/eb93241944da/learn-how-to-balance?e=042ea43672",
-         "https://mailchi.mp/eb93241944da/learn-how-to-balance"),
-        ("https://us14.campaign-archive.com/?e=042ea43672&u=3f21937f0f636c8cec1db30bf&id=199bb58d0b",
-         "https://us14.campaign-archive.com/?u=3f21937f0f636c8cec1db30bf&id=199bb58d0b"),
-        ("https://news.example.com/webversion/12345?utm_source=newsletter", "https://news.example.com/webversion/12345"),
+        (
+            "https://mailchi.mp/eb93241944da/learn-how-to-balance?e=042ea43672",
+            "https://mailchi.mp/eb93241944da/learn-how-to-balance",
+        ),
+        (
+            "https://us14.campaign-archive.com/?e=042ea43672&u=3f21937f0f636c8cec1db30bf&id=199bb58d0b",
+            "https://us14.campaign-archive.com/?u=3f21937f0f636c8cec1db30bf&id=199bb58d0b",
+        ),
+        (
+            "https://news.example.com/webversion/12345?utm_source=newsletter",
+            "https://news.example.com/webversion/12345",
+        ),
     ],
 )
 def test_view_online_links_are_cleaned_and_flagged(url: str, expected: str) -> None:
@@ -457,43 +668,84 @@ def test_words_inside_longer_slugs_do_not_classify(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        pytest.param("https://twitter.com/jack/status/20?s=20&t=AbC", "https://twitter.com/jack/status/20",
-                     id="twitter-s-t"),
-        pytest.param("https://x.com/jack/status/20?s=20&t=AbC&ref_src=twsrc", "https://x.com/jack/status/20",
-                     id="x-s-t-ref_src"),
+        pytest.param(
+            "https://twitter.com/jack/status/20?s=20&t=AbC", "https://twitter.com/jack/status/20", id="twitter-s-t"
+        ),
+        pytest.param(
+            "https://x.com/jack/status/20?s=20&t=AbC&ref_src=twsrc", "https://x.com/jack/status/20", id="x-s-t-ref_src"
+        ),
         pytest.param("https://youtu.be/dQw4w9WgXcQ?si=AbC&t=42", "https://youtu.be/dQw4w9WgXcQ?t=42", id="youtu.be"),
-        pytest.param("https://example.com/a?r=1&s=2&t=3&token=4&ref=5&source=6&si=7",
-                     "https://example.com/a?r=1&s=2&t=3&token=4&ref=5&source=6&si=7", id="never-global-names"),
-        pytest.param("https://gitlab.com/org/repo?ref=main&utm_medium=email", "https://gitlab.com/org/repo?ref=main",
-                     id="gitlab-ref"),
-        pytest.param("https://bucket.s3.amazonaws.com/f.pdf?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc&utm_source=x",
-                     "https://bucket.s3.amazonaws.com/f.pdf?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc", id="signed-url"),
-        pytest.param("https://www.google.com/search?q=hello+world&ved=0ahUKE&ei=AbC", "https://www.google.com/search?q=hello+world",
-                     id="search-q"),
-        pytest.param("https://www.theguardian.com/world/2024/jan/01/story?CMP=share_btn_link",
-                     "https://www.theguardian.com/world/2024/jan/01/story", id="brave-guardian-CMP"),
-        pytest.param("https://www.nytimes.com/2024/01/01/x.html?smid=nytcore-ios-share&referringSource=articleShare",
-                     "https://www.nytimes.com/2024/01/01/x.html", id="nytimes-smid"),
-        pytest.param("https://medium.com/@writer/post-1a2b?source=email-abc--------1", "https://medium.com/@writer/post-1a2b",
-                     id="medium-source"),
-        pytest.param("https://example.com/post?ref=news.example.org&x=1", "https://example.com/post?x=1",
-                     id="ghost-ref-host"),
-        pytest.param("https://example.com/post?ref=producthunt", "https://example.com/post?ref=producthunt",
-                     id="ref-word-kept"),
+        pytest.param(
+            "https://example.com/a?r=1&s=2&t=3&token=4&ref=5&source=6&si=7",
+            "https://example.com/a?r=1&s=2&t=3&token=4&ref=5&source=6&si=7",
+            id="never-global-names",
+        ),
+        pytest.param(
+            "https://gitlab.com/org/repo?ref=main&utm_medium=email",
+            "https://gitlab.com/org/repo?ref=main",
+            id="gitlab-ref",
+        ),
+        pytest.param(
+            "https://bucket.s3.amazonaws.com/f.pdf?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc&utm_source=x",
+            "https://bucket.s3.amazonaws.com/f.pdf?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc",
+            id="signed-url",
+        ),
+        pytest.param(
+            "https://www.google.com/search?q=hello+world&ved=0ahUKE&ei=AbC",
+            "https://www.google.com/search?q=hello+world",
+            id="search-q",
+        ),
+        pytest.param(
+            "https://www.theguardian.com/world/2024/jan/01/story?CMP=share_btn_link",
+            "https://www.theguardian.com/world/2024/jan/01/story",
+            id="brave-guardian-CMP",
+        ),
+        pytest.param(
+            "https://www.nytimes.com/2024/01/01/x.html?smid=nytcore-ios-share&referringSource=articleShare",
+            "https://www.nytimes.com/2024/01/01/x.html",
+            id="nytimes-smid",
+        ),
+        pytest.param(
+            "https://medium.com/@writer/post-1a2b?source=email-abc--------1",
+            "https://medium.com/@writer/post-1a2b",
+            id="medium-source",
+        ),
+        pytest.param(
+            "https://example.com/post?ref=news.example.org&x=1", "https://example.com/post?x=1", id="ghost-ref-host"
+        ),
+        pytest.param(
+            "https://example.com/post?ref=producthunt", "https://example.com/post?ref=producthunt", id="ref-word-kept"
+        ),
         pytest.param("https://example.com/a?utm%5Fsource=x&b=1", "https://example.com/a?b=1", id="encoded-name"),
-        pytest.param("https://example.com/a?_bhlid=abc&ck_subscriber_id=42&mc_cid=1", "https://example.com/a",
-                     id="esp-ids"),
-        pytest.param("https://substack.com/@handle/note/c-12345678?r=abc&utm_source=notes-share-action",
-                     "https://substack.com/@handle/note/c-12345678", id="substack-note"),
-        pytest.param("https://example.substack.com/p/slug/comments?token=eyJ&sort=top",
-                     "https://example.substack.com/p/slug/comments?sort=top", id="substack-comments-page"),
-        pytest.param("https://example.substack.com/subscribe?utm_source=x&simple=true&next=%2Fp%2Fa",
-                     "https://example.substack.com/subscribe?simple=true&next=%2Fp%2Fa", id="substack-other-page"),
-        pytest.param("https://www.amazon.com/dp/B0123ABC/ref=sr_1_1?keywords=x&qid=123",
-                     "https://www.amazon.com/dp/B0123ABC", id="amazon-raw-rule"),
+        pytest.param(
+            "https://example.com/a?_bhlid=abc&ck_subscriber_id=42&mc_cid=1", "https://example.com/a", id="esp-ids"
+        ),
+        pytest.param(
+            "https://substack.com/@handle/note/c-12345678?r=abc&utm_source=notes-share-action",
+            "https://substack.com/@handle/note/c-12345678",
+            id="substack-note",
+        ),
+        pytest.param(
+            "https://example.substack.com/p/slug/comments?token=eyJ&sort=top",
+            "https://example.substack.com/p/slug/comments?sort=top",
+            id="substack-comments-page",
+        ),
+        pytest.param(
+            "https://example.substack.com/subscribe?utm_source=x&simple=true&next=%2Fp%2Fa",
+            "https://example.substack.com/subscribe?simple=true&next=%2Fp%2Fa",
+            id="substack-other-page",
+        ),
+        pytest.param(
+            "https://www.amazon.com/dp/B0123ABC/ref=sr_1_1?keywords=x&qid=123",
+            "https://www.amazon.com/dp/B0123ABC",
+            id="amazon-raw-rule",
+        ),
         pytest.param("https://example.com/a?utm_source=x&", "https://example.com/a", id="trailing-ampersand"),
-        pytest.param("https://www.sendgb.com/upload/?utm_source=AbC123&fbclid=1", "https://www.sendgb.com/upload/?utm_source=AbC123",
-                     id="functional-utm-kept-per-parameter"),
+        pytest.param(
+            "https://www.sendgb.com/upload/?utm_source=AbC123&fbclid=1",
+            "https://www.sendgb.com/upload/?utm_source=AbC123",
+            id="functional-utm-kept-per-parameter",
+        ),
         pytest.param("//cdn.example.com/a.png?utm_source=x&v=2", "//cdn.example.com/a.png?v=2", id="protocol-relative"),
     ],
 )
@@ -504,13 +756,21 @@ def test_tracking_parameters_are_stripped_with_scope_and_keep_lists(url: str, ex
 @pytest.mark.parametrize(
     ("url", "with_context", "without_context"),
     [
-        ("https://www.interconnects.ai/p/open-models?r=abc&foo=1",
-         "https://www.interconnects.ai/p/open-models", "https://www.interconnects.ai/p/open-models?r=abc&foo=1"),
-        ("https://www.interconnects.ai/subscribe?token=eyJ1&next=1",
-         "https://www.interconnects.ai/subscribe?next=1", "https://www.interconnects.ai/subscribe?token=eyJ1&next=1"),
+        (
+            "https://www.interconnects.ai/p/open-models?r=abc&foo=1",
+            "https://www.interconnects.ai/p/open-models",
+            "https://www.interconnects.ai/p/open-models?r=abc&foo=1",
+        ),
+        (
+            "https://www.interconnects.ai/subscribe?token=eyJ1&next=1",
+            "https://www.interconnects.ai/subscribe?next=1",
+            "https://www.interconnects.ai/subscribe?token=eyJ1&next=1",
+        ),
     ],
 )
-def test_sender_context_scopes_substack_rules_to_custom_domains(url: str, with_context: str, without_context: str) -> None:
+def test_sender_context_scopes_substack_rules_to_custom_domains(
+    url: str, with_context: str, without_context: str
+) -> None:
     context = LinkContext(publication_hosts=frozenset({"www.interconnects.ai"}))
 
     assert clean_url(url, context) == with_context
@@ -549,7 +809,10 @@ def test_explain_describes_each_step() -> None:
         "  strip     clearurls:globalRules: removed utm_source",
         f"= {TARGET_CLEAN}  (link)",
     ]
-    assert explain("https://example.com/a").splitlines()[1:] == ["  nothing to do", "= https://example.com/a  (link, unchanged)"]
+    assert explain("https://example.com/a").splitlines()[1:] == [
+        "  nothing to do",
+        "= https://example.com/a  (link, unchanged)",
+    ]
 
 
 # --- Rule data -------------------------------------------------------------------------------------------------------
@@ -563,9 +826,15 @@ def vendored_sha256() -> dict[str, str]:
 def test_vendored_rule_files_match_their_sha256() -> None:
     expected = vendored_sha256()
 
-    assert set(expected) == {"clearurls/data.min.json", "clearurls/LICENSE.LGPL-3.0", "clearurls/COPYING.GPL-3.0",
-                             "brave/clean-urls.json", "brave/query-filter.json", "brave/debounce.json",
-                             "brave/LICENSE.MPL-2.0"}
+    assert set(expected) == {
+        "clearurls/data.min.json",
+        "clearurls/LICENSE.LGPL-3.0",
+        "clearurls/COPYING.GPL-3.0",
+        "brave/clean-urls.json",
+        "brave/query-filter.json",
+        "brave/debounce.json",
+        "brave/LICENSE.MPL-2.0",
+    }
     for name, digest in expected.items():
         assert hashlib.sha256((linkrules.RULES_DIR / name).read_bytes()).hexdigest() == digest, name
 
@@ -667,8 +936,10 @@ def test_is_tracker_image_flags_pixels(url: str) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "https://substackcdn.com/image/fetch/w_1456,c_limit,f_webp,q_auto:good,fl_progressive:steep/"
-        "https%3A%2F%2Fsubstack-post-media.s3.amazonaws.com%2Fpublic%2Fimages%2Fabc.png",
+        (
+            "https://substackcdn.com/image/fetch/w_1456,c_limit,f_webp,q_auto:good,fl_progressive:steep/"
+            "https%3A%2F%2Fsubstack-post-media.s3.amazonaws.com%2Fpublic%2Fimages%2Fabc.png"
+        ),
         "https://media.beehiiv.com/cdn-cgi/image/fit=scale-down,format=auto,quality=80/uploads/asset/file/abc/image.png",
         "https://mcusercontent.com/3f21937f0f636c8cec1db30bf/images/57356bf7-98ab-4f39.jpg",
         "https://cdn.example.com/photos/openai-logo.png",
@@ -726,7 +997,8 @@ def test_clean_text_urls_uses_the_context_and_leaves_unsubscribe_links() -> None
     text = "Post: https://www.interconnects.ai/p/x?r=abc Leave: https://example.com/unsubscribe?e=1&utm_source=x"
 
     assert clean_text_urls(text, context) == (
-        "Post: https://www.interconnects.ai/p/x Leave: https://example.com/unsubscribe?e=1&utm_source=x")
+        "Post: https://www.interconnects.ai/p/x Leave: https://example.com/unsubscribe?e=1&utm_source=x"
+    )
 
 
 # --- No network, ever ---------------------------------------------------------------------------------------------
@@ -790,6 +1062,7 @@ def test_every_corpus_link_cleans_idempotently_and_keeps_no_tracking() -> None:
 @needs_corpus
 def test_two_subscribers_of_the_same_mailchimp_issue_get_the_same_links() -> None:
     """unspy's schreibsuchti u1/u2: one issue sent to two readers; only the reader ids differ."""
+
     def kept(name: str) -> Counter[str]:
         results = [clean(u) for u in corpus_links(name) if not is_tracker_image(u)]
         return Counter(r.url for r in results if r.kind not in DROPPED_KINDS)
@@ -844,40 +1117,109 @@ def test_corpus_wrappers_decode(relative: str, marker: str, decoded: str) -> Non
 
 @needs_corpus
 def test_corpus_pixels_are_flagged() -> None:
-    for relative, marker in [("omnivore/substack-newsletter-new.html", "mailgun.substack.com/api/v1/email/open"),
-                             ("omnivore/milkroad-newsletter.html", "/ss/o/"),
-                             ("omnivore/tomasz-tunguz-newsletter.html", "open.convertkit-mail2.com"),
-                             ("unspy/2023-01-17-schreibsuchti.u1.eml", "track/open.php"),
-                             ("unspy/2023-01-16-norma.u1.eml", "piwik.php")]:  # Matomo's beacon
+    for relative, marker in [
+        ("omnivore/substack-newsletter-new.html", "mailgun.substack.com/api/v1/email/open"),
+        ("omnivore/milkroad-newsletter.html", "/ss/o/"),
+        ("omnivore/tomasz-tunguz-newsletter.html", "open.convertkit-mail2.com"),
+        ("unspy/2023-01-17-schreibsuchti.u1.eml", "track/open.php"),
+        ("unspy/2023-01-16-norma.u1.eml", "piwik.php"),
+    ]:  # Matomo's beacon
         pixels = [u for u in corpus_links(relative) if marker in u]
         assert pixels and all(map(is_tracker_image, pixels)), relative
 
 
 # --- Properties ---------------------------------------------------------------------------------------------------
 
-NAMES = st.sampled_from(["utm_source", "UTM_Medium", "r", "s", "e", "v", "t", "q", "publication_id", "post_id",
-                         "isFreemail", "fbclid", "token", "a", "", "%20", "url", "u", "p", "upn", "redirectUrl",
-                         "submitLike", "action", "ref", "m"])
+NAMES = st.sampled_from(
+    [
+        "utm_source",
+        "UTM_Medium",
+        "r",
+        "s",
+        "e",
+        "v",
+        "t",
+        "q",
+        "publication_id",
+        "post_id",
+        "isFreemail",
+        "fbclid",
+        "token",
+        "a",
+        "",
+        "%20",
+        "url",
+        "u",
+        "p",
+        "upn",
+        "redirectUrl",
+        "submitLike",
+        "action",
+        "ref",
+        "m",
+    ]
+)
 # no whitespace here: URLs with blanks inside are covered by the blank-parameter test below
 VALUES = st.text(alphabet="abcXYZ019=&#?%/:;,.+-_~", max_size=8)
-PAIRS = st.builds(lambda name, value, has_value: name + ("=" + value if has_value else ""),
-                  NAMES, VALUES, st.booleans())
-HOSTS = st.sampled_from(["example.com", "x.substack.com", "substack.com", "mailchi.mp", "us1.mailchi.mp",
-                         "www.youtube.com", "EXAMPLE.com:8080", "user@host", "[::1]", "", "www.google.com",
-                         "eur01.safelinks.protection.outlook.com", "a.r.us-east-1.awstrack.me", "click.pstmrk.it",
-                         "click.convertkit-mail2.com", "email.mg1.substack.com", "urldefense.com", "medium.com",
-                         "x.us1.list-manage.com", "open.substack.com", "l.facebook.com", "link.axios.com"])
+PAIRS = st.builds(
+    lambda name, value, has_value: name + ("=" + value if has_value else ""), NAMES, VALUES, st.booleans()
+)
+HOSTS = st.sampled_from(
+    [
+        "example.com",
+        "x.substack.com",
+        "substack.com",
+        "mailchi.mp",
+        "us1.mailchi.mp",
+        "www.youtube.com",
+        "EXAMPLE.com:8080",
+        "user@host",
+        "[::1]",
+        "",
+        "www.google.com",
+        "eur01.safelinks.protection.outlook.com",
+        "a.r.us-east-1.awstrack.me",
+        "click.pstmrk.it",
+        "click.convertkit-mail2.com",
+        "email.mg1.substack.com",
+        "urldefense.com",
+        "medium.com",
+        "x.us1.list-manage.com",
+        "open.substack.com",
+        "l.facebook.com",
+        "link.axios.com",
+    ]
+)
 PATHS = st.one_of(
-    st.sampled_from(["", "/", "/p/some-post", "//a", "/a;b", "/%7Euser", "/url", "/r/", "/unsubscribe",
-                     "/action/disable_email", "/pub/abc/p/x", "/track/click", "/l.php", "/app-link/post"]),
+    st.sampled_from(
+        [
+            "",
+            "/",
+            "/p/some-post",
+            "//a",
+            "/a;b",
+            "/%7Euser",
+            "/url",
+            "/r/",
+            "/unsubscribe",
+            "/action/disable_email",
+            "/pub/abc/p/x",
+            "/track/click",
+            "/l.php",
+            "/app-link/post",
+        ]
+    ),
     # wrapper-shaped paths with token-like payloads that rarely decode: the decoders must fail quietly
-    st.builds(lambda prefix, token: prefix + token,
-              st.sampled_from(["/redirect/2/", "/c/", "/c/eJ", "/L0/", "/3s/", "/a/b/", "/v3/__", "/click/1.2/"]),
-              st.text(alphabet="aZ09+/=_-.%*~", max_size=24)),
+    st.builds(
+        lambda prefix, token: prefix + token,
+        st.sampled_from(["/redirect/2/", "/c/", "/c/eJ", "/L0/", "/3s/", "/a/b/", "/v3/__", "/click/1.2/"]),
+        st.text(alphabet="aZ09+/=_-.%*~", max_size=24),
+    ),
 )
 URLS = st.builds(
     lambda scheme, host, path, pairs, has_query, fragment: (
-        f"{scheme}://{host}{path}" + ("?" + "&".join(pairs) if has_query else "") + fragment),
+        f"{scheme}://{host}{path}" + ("?" + "&".join(pairs) if has_query else "") + fragment
+    ),
     st.sampled_from(["http", "https", "HTTPS", "mailto", "ftp"]),
     HOSTS,
     PATHS,

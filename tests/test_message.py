@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -88,8 +88,11 @@ def test_unknown_charset_label_x_mac_cyrillic_decodes_utf8_bytes() -> None:
     [
         ("chinese-newsletter.eml", "开源周刊编辑部", "editor@weekly.example.com"),  # B-encoded display name
         ("mailchimp-spamscope-13.eml", "Continuity Insights", "info@continuityinsights.com"),  # Q-encoded
-        ("conference-x-mac-cyrillic-issue230.eml", "Science and Education Foundation, Bulgaria",
-         "science@news-s.info"),  # quoted name with a comma
+        (
+            "conference-x-mac-cyrillic-issue230.eml",
+            "Science and Education Foundation, Bulgaria",
+            "science@news-s.info",
+        ),  # quoted name with a comma
         ("substack-post.eml", "Jane Doe from Field Notes", "fieldnotes@substack.com"),
         ("personal-plain-no-ctype-flanker.eml", "Bob Marley", "bob@marley.com"),
         ("mailman-wine-announce-spamassassin.eml", "Alexandre Julliard", "julliard@winehq.com"),
@@ -119,7 +122,9 @@ def test_parse_from(value: str, expected: tuple[str, str]) -> None:
 
 def test_parse_from_unescapes_quoted_pairs_in_the_display_name() -> None:
     assert message.parse_from(r'"Matt \"Money Stuff\" Levine" <ml@example.com>') == (
-        'Matt "Money Stuff" Levine', "ml@example.com")
+        'Matt "Money Stuff" Levine',
+        "ml@example.com",
+    )
 
 
 # --- Substack names, Message-ID, Date -----------------------------------------------------------------------------
@@ -134,7 +139,8 @@ def test_parse_from_unescapes_quoted_pairs_in_the_display_name() -> None:
     ],
 )
 def test_author_and_publication_split_substack_author_from_publication(
-        name: str, author: str, publication: str) -> None:
+    name: str, author: str, publication: str
+) -> None:
     parsed = letter(name)
 
     assert classify.author_name(parsed) == author
@@ -150,8 +156,7 @@ def test_publication_falls_back_to_list_id_label_then_address() -> None:
 
 
 def test_from_name_containing_from_is_not_split_for_non_substack_senders() -> None:
-    postcards = synthetic("From: Postcards from Berlin <hello@postcards.example.com>\n"
-                          "List-Id: <postcards.example.com>")
+    postcards = synthetic("From: Postcards from Berlin <hello@postcards.example.com>\nList-Id: <postcards.example.com>")
 
     assert classify.publication_name(postcards) == "Postcards from Berlin"
     assert classify.author_name(postcards) == "Postcards from Berlin"
@@ -176,8 +181,9 @@ def test_normalise_message_id(value: str, expected: str) -> None:
     assert message.normalise_message_id(value) == expected
 
 
-@pytest.mark.parametrize("headers", ["From: a@example.com", "From: a@example.com\nMessage-ID: "],
-                         ids=["missing", "empty"])
+@pytest.mark.parametrize(
+    "headers", ["From: a@example.com", "From: a@example.com\nMessage-ID: "], ids=["missing", "empty"]
+)
 def test_message_without_message_id_is_keyed_by_content_hash(headers: str) -> None:
     parsed = synthetic(headers)
 
@@ -212,11 +218,10 @@ def test_date_keeps_the_senders_time_zone(name: str, local: datetime, offset_hou
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("Mon, 27 Jan 2025 13:05:00", datetime(2025, 1, 27, 13, 5, tzinfo=timezone.utc)),  # no zone → UTC
-        ("Mon, 27 Jan 2025 13:05:00 -0000", datetime(2025, 1, 27, 13, 5, tzinfo=timezone.utc)),
+        ("Mon, 27 Jan 2025 13:05:00", datetime(2025, 1, 27, 13, 5, tzinfo=UTC)),  # no zone → UTC
+        ("Mon, 27 Jan 2025 13:05:00 -0000", datetime(2025, 1, 27, 13, 5, tzinfo=UTC)),
         ("Mon, 27 Jan 2025 13:05:00 EST", datetime(2025, 1, 27, 13, 5, tzinfo=timezone(timedelta(hours=-5)))),
-        ("Tue, 7 Jan 2003 13:26:53 +0800 (CST)", datetime(2003, 1, 7, 13, 26, 53,
-                                                         tzinfo=timezone(timedelta(hours=8)))),
+        ("Tue, 7 Jan 2003 13:26:53 +0800 (CST)", datetime(2003, 1, 7, 13, 26, 53, tzinfo=timezone(timedelta(hours=8)))),
         ("Mon, 1 Jan 2020 00:00:00 +9999", None),  # offset out of range
         ("2025-01-27T13:05:00Z", None),  # ISO 8601 is not RFC 5322
         ("not a date", None),
@@ -374,8 +379,9 @@ def test_detect_platform(name: str, platform: str) -> None:
 
 
 def test_detect_platform_ignores_platform_names_in_the_subject() -> None:
-    parsed = synthetic("From: Sam <sam@dispatch.example.net>\nSubject: Why I moved off ConvertKit\n"
-                       "List-Id: <dispatch.example.net>")
+    parsed = synthetic(
+        "From: Sam <sam@dispatch.example.net>\nSubject: Why I moved off ConvertKit\nList-Id: <dispatch.example.net>"
+    )
 
     assert classify.detect_platform(parsed) == "newsletter"
 
@@ -472,7 +478,6 @@ def test_parse_never_raises_on_the_shared_corpus() -> None:
 
     assert files, f"no messages found under {CORPUS}"
     assert problems == []
-
 
 
 def test_forward_found_after_a_very_long_rule_line() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,12 @@ def test_substack_metadata_and_sources() -> None:
     made = note("substack-post.eml")
 
     assert dict(made.metadata.sources) == {
-        "title": "post-title", "author": "byline", "publication_id": "list-id",
-        "publication": "from-name after ' from '", "date": "date-header", "url": "list-post",
+        "title": "post-title",
+        "author": "byline",
+        "publication_id": "list-id",
+        "publication": "from-name after ' from '",
+        "date": "date-header",
+        "url": "list-post",
     }
     assert (made.metadata.author, made.metadata.publication) == ("Jane Doe", "Field Notes")
     assert made.metadata.publication_id == "fieldnotes.substack.com"
@@ -81,20 +86,36 @@ def test_forwarded_note_has_no_forward_header_block_and_clean_links() -> None:
     assert "(https://soilandlight.substack.com/p/notes-from-a-small-kitchen-garden)" in made.text
 
 
-@pytest.mark.parametrize(("name", "reason", "link"), [
-    ("kit-confirm-subscription.eml", "confirm subscription",
-     "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x"),
-    ("gmail-forwarding-verification.eml", "Gmail forwarding verification",
-     "https://mail-settings.google.com/mail/vf-%5BANGjdJ9example%5D-confirm"),
-])
-def test_confirmation_mails_are_listed_as_needing_action_not_filed(tmp_path: Path, name: str, reason: str,
-                                                                  link: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "reason", "link"),
+    [
+        (
+            "kit-confirm-subscription.eml",
+            "confirm subscription",
+            "https://app.kit.com/forms/123456/subscriptions/987654321/confirm?token=zQ81x",
+        ),
+        (
+            "gmail-forwarding-verification.eml",
+            "Gmail forwarding verification",
+            "https://mail-settings.google.com/mail/vf-%5BANGjdJ9example%5D-confirm",
+        ),
+    ],
+)
+def test_confirmation_mails_are_listed_as_needing_action_not_filed(
+    tmp_path: Path, name: str, reason: str, link: str
+) -> None:
     result = run_ingest("import", EMAILS / name, "--json")
 
     summary = json.loads(result.stdout)
     assert (summary["filed"], summary["skipped"]) == (0, 1)
-    assert summary["needs_action"] == [{"source": str(EMAILS / name), "subject": message.parse(
-        email_bytes(name)).subject, "reason": reason, "link": link}]  # the link exactly as sent, not cleaned
+    assert summary["needs_action"] == [
+        {
+            "source": str(EMAILS / name),
+            "subject": message.parse(email_bytes(name)).subject,
+            "reason": reason,
+            "link": link,
+        }
+    ]  # the link exactly as sent, not cleaned
     assert notes_in(tmp_path / "archive") == []
 
 
@@ -108,8 +129,10 @@ def test_confirmation_is_shown_in_plain_output() -> None:
 
 
 def test_rules_add_tags_category_and_folder() -> None:
-    rules = (Rule(sender="*@substack.com", tags=("substack-reads",)),
-             Rule(publication="field notes", category="AI", tags=("ai",), folder="ai"))
+    rules = (
+        Rule(sender="*@substack.com", tags=("substack-reads",)),
+        Rule(publication="field notes", category="AI", tags=("ai",), folder="ai"),
+    )
     made = note("substack-post.eml", Config(rules=rules))
 
     assert front(made.text)["tags"] == ["substack", "field-notes", "substack-reads", "ai"]
@@ -119,11 +142,14 @@ def test_rules_add_tags_category_and_folder() -> None:
 
 def test_rule_skip_and_folder_through_the_cli(tmp_path: Path) -> None:
     config = tmp_path / "rules.toml"
-    config.write_text('[[rules]]\nsender = "*@substack.com"\nfolder = "reads/substack"\n\n'
-                      '[[rules]]\npublication = "*mcsv.net"\nskip = true\n')
+    config.write_text(
+        '[[rules]]\nsender = "*@substack.com"\nfolder = "reads/substack"\n\n'
+        '[[rules]]\npublication = "*mcsv.net"\nskip = true\n'
+    )
 
-    result = run_ingest("--config", config, "import", EMAILS / "substack-post.eml",
-                        EMAILS / "mailchimp-spamscope-13.eml", "--json")
+    result = run_ingest(
+        "--config", config, "import", EMAILS / "substack-post.eml", EMAILS / "mailchimp-spamscope-13.eml", "--json"
+    )
 
     summary = json.loads(result.stdout)
     assert (summary["filed"], summary["skipped"]) == (1, 1)
@@ -164,9 +190,9 @@ def test_explain_of_a_non_newsletter_says_why() -> None:
 
 def test_metadata_falls_back_to_internaldate() -> None:
     letter = message.parse(b"From: a@example.com\nSubject: s\nList-Id: <x.example.com>\n\nbody\n")
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    when = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    when = datetime(2025, 5, 1, tzinfo=UTC)
     meta = metadata.decide(letter, PostHeader(), LinkContext(), when)
 
     assert (meta.date, meta.source("date")) == (when, "internaldate")

@@ -69,7 +69,10 @@ def test_front_matter_is_yaml_with_the_promised_keys(name: str, language: str) -
 
 def test_substack_note_links_are_clean_and_chrome_is_gone() -> None:
     note = note_for("substack-post.eml", "zh")
-    assert "- 链接：[The quiet year of small models](https://fieldnotes.substack.com/p/the-quiet-year-of-small-models)" in note
+    assert (
+        "- 链接：[The quiet year of small models](https://fieldnotes.substack.com/p/the-quiet-year-of-small-models)"
+        in note
+    )
     for tracking in ("utm_", "publication_id=", "triedRedirect", "r=208yzy"):
         assert tracking not in note
     for chrome in ("Unsubscribe", "548 Market Street", "Restack"):
@@ -115,7 +118,9 @@ def test_real_newsletter_note_is_the_one_reviewed(path: str) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         REVIEW_DIR.mkdir(parents=True, exist_ok=True)
         review.write_text(note, encoding="utf-8")
-        PINNED.write_text("".join(f"{h}  {p}\n" for p, h in sorted({**pinned_hashes(), path: digest}.items())),
-                          encoding="utf-8")
+        PINNED.write_text(
+            "".join(f"{h}  {p}\n" for p, h in sorted({**pinned_hashes(), path: digest}.items())), encoding="utf-8"
+        )
     assert digest == pinned_hashes().get(path), (
-        f"the note for {path} changed: run UPDATE_GOLDEN=1 make test, read {review}, then commit the new hash")
+        f"the note for {path} changed: run UPDATE_GOLDEN=1 make test, read {review}, then commit the new hash"
+    )

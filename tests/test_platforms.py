@@ -31,8 +31,9 @@ from ingester.message import RawMessage
 from tests.conftest import REPO, email_bytes, load_bench
 
 CORPUS = REPO.parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(),
-                                  reason="../shared/corpus is not beside the repository")
+needs_corpus = pytest.mark.skipif(
+    not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus is not beside the repository"
+)
 
 
 class Want(NamedTuple):
@@ -55,142 +56,380 @@ SENDGRID = "https://u25184427.ct.sendgrid.net/ls/click?upn="  # opaque click wra
 EXPECTED: dict[str, Want] = {
     # --- Substack (HTML bodies wrapped with List-Id/List-Post of <sub>.substack.com) ---
     "omnivore-readability/substack/source.html": W(
-        "substack", "Tic's Weekly Thoughts", "Tic", "Tic's Weekly Thoughts", "tictoctrading.substack.com",
-        "2022-02-13T14:00:00+00:00", "https://tictoctrading.substack.com/p/tics-weekly-thoughts", "list-post"),
+        "substack",
+        "Tic's Weekly Thoughts",
+        "Tic",
+        "Tic's Weekly Thoughts",
+        "tictoctrading.substack.com",
+        "2022-02-13T14:00:00+00:00",
+        "https://tictoctrading.substack.com/p/tics-weekly-thoughts",
+        "list-post",
+    ),
     "omnivore/substack-forwarded-welcome-email.html": W(  # a Gmail forward: the forward block's From/Subject/Date
-        "substack", "How can Slow Chinese 每周漫闻 help you?", "Andrew Methven", "Andrew Methven",
-        "slowchinese.substack.com", "2021-12-09T23:27:00+00:00", "https://slowchinese.substack.com/p/welcome",
-        "list-post"),
+        "substack",
+        "How can Slow Chinese 每周漫闻 help you?",
+        "Andrew Methven",
+        "Andrew Methven",
+        "slowchinese.substack.com",
+        "2021-12-09T23:27:00+00:00",
+        "https://slowchinese.substack.com/p/welcome",
+        "list-post",
+    ),
     "omnivore/substack-newsletter-new.html": W(
-        "substack", "Title", "Hongbo", "Hongbo’s Newsletter", "hongbo130.substack.com", "2023-04-18T08:00:00+00:00",
-        "https://hongbo130.substack.com/p/title", "list-post"),
+        "substack",
+        "Title",
+        "Hongbo",
+        "Hongbo’s Newsletter",
+        "hongbo130.substack.com",
+        "2023-04-18T08:00:00+00:00",
+        "https://hongbo130.substack.com/p/title",
+        "list-post",
+    ),
     "omnivore/substack-with-static-tweets-newsletter.html": W(
-        "substack", "Nick Cammarata On Jhana", "Scott Alexander", "Astral Codex Ten", "astralcodexten.substack.com",
-        "2022-11-16T05:00:00+00:00", "https://astralcodexten.substack.com/p/nick-cammarata-on-jhana", "list-post"),
+        "substack",
+        "Nick Cammarata On Jhana",
+        "Scott Alexander",
+        "Astral Codex Ten",
+        "astralcodexten.substack.com",
+        "2022-11-16T05:00:00+00:00",
+        "https://astralcodexten.substack.com/p/nick-cammarata-on-jhana",
+        "list-post",
+    ),
     # --- beehiiv (X-Beehiiv-Type, X-Newsletter) ---
     "omnivore-readability/milk-road/source.html": W(
-        "beehiiv", "🥛 How my friend found millions NFT dumpster diving", "Milk Road", "Milk Road",
-        "milkroad.beehiiv.com", "2022-09-28T11:00:00+00:00",
-        "https://www.milkroad.com/p/how-my-friend-found-millions-nft-dumpster-diving", "x-newsletter"),
+        "beehiiv",
+        "🥛 How my friend found millions NFT dumpster diving",
+        "Milk Road",
+        "Milk Road",
+        "milkroad.beehiiv.com",
+        "2022-09-28T11:00:00+00:00",
+        "https://www.milkroad.com/p/how-my-friend-found-millions-nft-dumpster-diving",
+        "x-newsletter",
+    ),
     "omnivore/milkroad-newsletter.html": W(
-        "beehiiv", "🥛The SEC is investigating the Bored Apes. Here's why..🔍", "Milk Road", "Milk Road",
-        "milkroad.beehiiv.com", "2022-10-13T11:00:00+00:00",
-        "https://www.milkroad.com/p/the-sec-is-investigating-the-bored-apes-here-s-why", "x-newsletter"),
+        "beehiiv",
+        "🥛The SEC is investigating the Bored Apes. Here's why..🔍",
+        "Milk Road",
+        "Milk Road",
+        "milkroad.beehiiv.com",
+        "2022-10-13T11:00:00+00:00",
+        "https://www.milkroad.com/p/the-sec-is-investigating-the-bored-apes-here-s-why",
+        "x-newsletter",
+    ),
     # --- Ghost ---
     "omnivore/ghost-newsletter.html": W(  # its view-online link is an opaque SendGrid wrapper: no URL
-        "ghost", "why ish / 2022-10-14", "Luis Villa", "Open(ish) Machine Learning News", "openml.fyi",
-        "2022-10-14T16:00:00+00:00", "", "none"),
+        "ghost",
+        "why ish / 2022-10-14",
+        "Luis Villa",
+        "Open(ish) Machine Learning News",
+        "openml.fyi",
+        "2022-10-14T16:00:00+00:00",
+        "",
+        "none",
+    ),
     # --- Kit / ConvertKit ---
     "omnivore-readability/forte-labs/source.html": W(
-        "convertkit", "Progressive Summarization: A Practical Technique for Designing Discoverable Notes - Forte Labs",
-        "Tiago Forte", "Tiago Forte", "db10bcc0.list-id.convertkit-mail2.com", "2022-12-01T15:00:00+00:00", "", "none"),
+        "convertkit",
+        "Progressive Summarization: A Practical Technique for Designing Discoverable Notes - Forte Labs",
+        "Tiago Forte",
+        "Tiago Forte",
+        "db10bcc0.list-id.convertkit-mail2.com",
+        "2022-12-01T15:00:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore/convertkit-newsletter.html": W(
-        "convertkit", "FS | BRAIN FOOD", "Farnam Street", "Farnam Street", "9bfe2328.list-id.convertkit-mail2.com",
-        "2022-11-06T12:00:00+00:00", "", "none"),
+        "convertkit",
+        "FS | BRAIN FOOD",
+        "Farnam Street",
+        "Farnam Street",
+        "9bfe2328.list-id.convertkit-mail2.com",
+        "2022-11-06T12:00:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore/tomasz-tunguz-newsletter.html": W(  # a Gmail forward
-        "convertkit", "Grey Skies in Cloud Earnings", "Tomasz Tunguz", "Tomasz Tunguz",
-        "ab2673ca.list-id.convertkit-mail2.com", "2022-10-28T19:15:00+02:00", "", "none"),
+        "convertkit",
+        "Grey Skies in Cloud Earnings",
+        "Tomasz Tunguz",
+        "Tomasz Tunguz",
+        "ab2673ca.list-id.convertkit-mail2.com",
+        "2022-10-28T19:15:00+02:00",
+        "",
+        "none",
+    ),
     # --- Mailchimp ---
     "spamscope/mail_test_13": W(
-        "mailchimp", "New Webinar: So, You Have A Disaster... Now What?", "Continuity Insights", "Continuity Insights",
-        "3f21937f0f636c8cec1db30bf.140953.list-id.mcsv.net", "2018-08-29T20:26:47+00:00",
-        "https://mailchi.mp/eb93241944da/learn-how-to-balance-flexibility-in-your-bcp-395229", "view-online"),
+        "mailchimp",
+        "New Webinar: So, You Have A Disaster... Now What?",
+        "Continuity Insights",
+        "Continuity Insights",
+        "3f21937f0f636c8cec1db30bf.140953.list-id.mcsv.net",
+        "2018-08-29T20:26:47+00:00",
+        "https://mailchi.mp/eb93241944da/learn-how-to-balance-flexibility-in-your-bcp-395229",
+        "view-online",
+    ),
     "unspy/2023-01-17-schreibsuchti.u1.eml": W(
-        "mailchimp", "Der fiese Schlüssel zum Ca$h", "Walter (Schreibsuchti)", "Walter (Schreibsuchti)",
-        "5e78d7ef2297cc80842b7591e.227233.list-id.mcsv.net", "2023-01-17T10:17:27+00:00", "", "none"),
+        "mailchimp",
+        "Der fiese Schlüssel zum Ca$h",
+        "Walter (Schreibsuchti)",
+        "Walter (Schreibsuchti)",
+        "5e78d7ef2297cc80842b7591e.227233.list-id.mcsv.net",
+        "2023-01-17T10:17:27+00:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-17-schreibsuchti.u2.eml": W(  # the same issue to a second subscriber: same values
-        "mailchimp", "Der fiese Schlüssel zum Ca$h", "Walter (Schreibsuchti)", "Walter (Schreibsuchti)",
-        "5e78d7ef2297cc80842b7591e.227233.list-id.mcsv.net", "2023-01-17T10:17:27+00:00", "", "none"),
+        "mailchimp",
+        "Der fiese Schlüssel zum Ca$h",
+        "Walter (Schreibsuchti)",
+        "Walter (Schreibsuchti)",
+        "5e78d7ef2297cc80842b7591e.227233.list-id.mcsv.net",
+        "2023-01-17T10:17:27+00:00",
+        "",
+        "none",
+    ),
     # --- mailing lists (Mailman) ---
     "spamassassin/001": W(
-        "mailing-list", '[HC Announce] Ximian Evolution 0.10 "Tasmanian Devil" is Now Available!', "Ximian, Inc.",
-        "Ximian, Inc.", "announce.helixcode.com", "2001-05-15T17:31:22-04:00", "", "none"),
+        "mailing-list",
+        '[HC Announce] Ximian Evolution 0.10 "Tasmanian Devil" is Now Available!',
+        "Ximian, Inc.",
+        "Ximian, Inc.",
+        "announce.helixcode.com",
+        "2001-05-15T17:31:22-04:00",
+        "",
+        "none",
+    ),
     "spamassassin/mailman_message.txt": W(  # List-Post is a mailto: address, not a post URL
-        "mailing-list", "Wine release 20020904", "Alexandre Julliard", "Alexandre Julliard", "wine-announce.winehq.com",
-        "2002-09-04T19:07:34-07:00", "", "none"),
+        "mailing-list",
+        "Wine release 20020904",
+        "Alexandre Julliard",
+        "Alexandre Julliard",
+        "wine-announce.winehq.com",
+        "2002-09-04T19:07:34-07:00",
+        "",
+        "none",
+    ),
     # --- other senders: generic newsletter ---
     "omnivore-readability/axios-am/source.html": W(
-        "newsletter", "Mike Allen: latest issue", "Mike Allen", "Mike Allen", "am.axios.com", "2022-09-20T10:02:00+00:00",
+        "newsletter",
+        "Mike Allen: latest issue",
+        "Mike Allen",
+        "Mike Allen",
+        "am.axios.com",
+        "2022-09-20T10:02:00+00:00",
         "https://www.axios.com/newsletters/axios-thought-bubble-bb75f80e-62cd-4f99-9dab-fde72370a296.html?stream=top",
-        "view-online"),
+        "view-online",
+    ),
     "omnivore-readability/bloomberg/source.html": W(  # "View in browser" is an opaque SendGrid wrapper
-        "newsletter", "Bloomberg: latest issue", "Bloomberg", "Bloomberg", "noreply.mail.bloombergbusiness.com",
-        "2022-10-31T11:15:00+00:00", "", "none"),
+        "newsletter",
+        "Bloomberg: latest issue",
+        "Bloomberg",
+        "Bloomberg",
+        "noreply.mail.bloombergbusiness.com",
+        "2022-10-31T11:15:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore-readability/golang-weekly/source.html": W(  # Cooperpress; "Read on the Web" is opaque SendGrid
-        "newsletter", "Golang Weekly: latest issue", "Golang Weekly", "Golang Weekly",
-        "golangweekly.com.cooperpress.com", "2022-02-18T16:00:00+00:00", "", "none"),
+        "newsletter",
+        "Golang Weekly: latest issue",
+        "Golang Weekly",
+        "Golang Weekly",
+        "golangweekly.com.cooperpress.com",
+        "2022-02-18T16:00:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore-readability/money-stuff/source.html": W(
-        "newsletter", "Money Stuff", "Matt Levine", "Matt Levine", "moneystuff.mail.bloombergbusiness.com",
-        "2022-11-01T21:30:00+00:00", "", "none"),
+        "newsletter",
+        "Money Stuff",
+        "Matt Levine",
+        "Matt Levine",
+        "moneystuff.mail.bloombergbusiness.com",
+        "2022-11-01T21:30:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore/energy-world-newsletter.html": W(
-        "newsletter", "ETEnergyworld Latest news", "ETEnergyWorld", "ETEnergyWorld", "newsletter.etenergyworld.com",
-        "2023-01-30T05:30:00+00:00", "", "none"),
+        "newsletter",
+        "ETEnergyworld Latest news",
+        "ETEnergyWorld",
+        "ETEnergyWorld",
+        "newsletter.etenergyworld.com",
+        "2023-01-30T05:30:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore/every-io-newsletter.html": W(
-        "newsletter", "The Endgame for AI-generated Writing", "Nathan Baschez", "Every", "hello.every.to",
-        "2023-01-17T14:00:00+00:00", "", "none"),
+        "newsletter",
+        "The Endgame for AI-generated Writing",
+        "Nathan Baschez",
+        "Every",
+        "hello.every.to",
+        "2023-01-17T14:00:00+00:00",
+        "",
+        "none",
+    ),
     "omnivore/hey-world-newsletter.html": W(
-        "newsletter", "David Heinemeier Hansson: latest issue", "David Heinemeier Hansson", "David Heinemeier Hansson",
-        "dhh.world.hey.com", "2022-10-31T09:00:00+00:00",
-        "https://world.hey.com/dhh/here-s-how-to-fix-twitter-79632ecb", "view-online"),
+        "newsletter",
+        "David Heinemeier Hansson: latest issue",
+        "David Heinemeier Hansson",
+        "David Heinemeier Hansson",
+        "dhh.world.hey.com",
+        "2022-10-31T09:00:00+00:00",
+        "https://world.hey.com/dhh/here-s-how-to-fix-twitter-79632ecb",
+        "view-online",
+    ),
     "omnivore/ttso-newsletter.html": W(  # "Lire en ligne" is an opaque SendGrid wrapper
-        "newsletter", "TTSO du Mardi 31 janvier 2023", "TTSO", "TTSO", "daily.timetosignoff.fr.k5yx-uok.mj",
-        "2023-01-31T06:00:00+01:00", "", "none"),
+        "newsletter",
+        "TTSO du Mardi 31 janvier 2023",
+        "TTSO",
+        "TTSO",
+        "daily.timetosignoff.fr.k5yx-uok.mj",
+        "2023-01-31T06:00:00+01:00",
+        "",
+        "none",
+    ),
     "php-mime-mail-parser/issue230": W(  # no list headers; "view email in browser" is in the body
-        "newsletter", "Scientific conferences, Bulgaria 2019", "Science and Education Foundation, Bulgaria",
-        "Science and Education Foundation, Bulgaria", "science@news-s.info", "2019-03-20T09:46:38+02:00",
-        "http://scientific-news.net/ise/ise19-eng.html", "view-online"),
+        "newsletter",
+        "Scientific conferences, Bulgaria 2019",
+        "Science and Education Foundation, Bulgaria",
+        "Science and Education Foundation, Bulgaria",
+        "science@news-s.info",
+        "2019-03-20T09:46:38+02:00",
+        "http://scientific-news.net/ise/ise19-eng.html",
+        "view-online",
+    ),
     "spamassassin/gb2312.1": W(
-        "newsletter", "全新原装进口，送货上门，货到付款－台湾鑫龙商贸集团公司向您拜年!", "台湾鑫龙商贸集团公司", "台湾鑫龙商贸集团公司",
-        "1234@e34.com", "2003-01-07T13:26:53+08:00", "", "none"),
+        "newsletter",
+        "全新原装进口，送货上门，货到付款－台湾鑫龙商贸集团公司向您拜年!",
+        "台湾鑫龙商贸集团公司",
+        "台湾鑫龙商贸集团公司",
+        "1234@e34.com",
+        "2003-01-07T13:26:53+08:00",
+        "",
+        "none",
+    ),
     "spamscope/mail_test_5": W(  # its web-version link carries the subscriber id: not a canonical URL
-        "newsletter", "Je prépare mon été zéro complexe !", "Marina de Carlance", "Marina de Carlance",
-        "contact@carlance.fr", "2017-03-08T05:00:31+01:00", "", "none"),
+        "newsletter",
+        "Je prépare mon été zéro complexe !",
+        "Marina de Carlance",
+        "Marina de Carlance",
+        "contact@carlance.fr",
+        "2017-03-08T05:00:31+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-02-schoepflin.u1.eml": W(  # Newsletter2Go
-        "newsletter", "Schöpflins Schaufenster 01/2022", "Schöpflin Stiftung", "Schöpflin Stiftung",
-        "uxz7dfiv-o6cz2uk0-t3h.list-id.amxe.net", "2023-01-02T22:49:21+01:00", "", "none"),
+        "newsletter",
+        "Schöpflins Schaufenster 01/2022",
+        "Schöpflin Stiftung",
+        "Schöpflin Stiftung",
+        "uxz7dfiv-o6cz2uk0-t3h.list-id.amxe.net",
+        "2023-01-02T22:49:21+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-03-oekoligenta.u1.eml": W(  # fairmailing; List-Unsubscribe only
-        "newsletter", "Wandel-Newsletter Janur 2023", "Oekoligenta", "Oekoligenta", "langer@oekoligenta.de",
-        "2023-01-03T00:30:03+01:00", "", "none"),
+        "newsletter",
+        "Wandel-Newsletter Janur 2023",
+        "Oekoligenta",
+        "Oekoligenta",
+        "langer@oekoligenta.de",
+        "2023-01-03T00:30:03+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-04-wwf.u1.eml": W(  # Optimizely/Episerver; List-Id in upper case
-        "newsletter", "Der WWF stellt sich vor", "WWF", "WWF", "1bevuvux-xvx13wu.news.wwf.de",
-        "2023-01-04T22:19:24+01:00", "", "none"),
+        "newsletter",
+        "Der WWF stellt sich vor",
+        "WWF",
+        "WWF",
+        "1bevuvux-xvx13wu.news.wwf.de",
+        "2023-01-04T22:19:24+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-06-trusted-shops.u1.eml": W(  # Sendinblue
-        "newsletter", "Bewertungen: Wertvolle Hilfe beim Online-Shopping", "Trusted Shops", "Trusted Shops",
-        "willkommen@email.trustedshops.de", "2023-01-06T21:19:17+00:00", "", "none"),
+        "newsletter",
+        "Bewertungen: Wertvolle Hilfe beim Online-Shopping",
+        "Trusted Shops",
+        "Trusted Shops",
+        "willkommen@email.trustedshops.de",
+        "2023-01-06T21:19:17+00:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-15-rewe.u1.eml": W(  # ELAINE
-        "newsletter", "Gewinne einen 25 € REWE Gutschein. Einkauf bewerten lohnt sich.", "REWE Newsletter",
-        "REWE Newsletter", "newsletter@mailing.rewe.de", "2023-01-15T12:28:43+01:00", "", "none"),
+        "newsletter",
+        "Gewinne einen 25 € REWE Gutschein. Einkauf bewerten lohnt sich.",
+        "REWE Newsletter",
+        "REWE Newsletter",
+        "newsletter@mailing.rewe.de",
+        "2023-01-15T12:28:43+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-16-norma.u1.eml": W(  # no List-* header at all, Precedence: bulk
-        "newsletter", "Grün & Günstig ‒ ab 18.01. in Ihrer Filiale", "NORMA Newsletter", "NORMA Newsletter",
-        "newsletter@norma-online.info", "2023-01-16T12:03:27+01:00", "", "none"),
+        "newsletter",
+        "Grün & Günstig ‒ ab 18.01. in Ihrer Filiale",
+        "NORMA Newsletter",
+        "NORMA Newsletter",
+        "newsletter@norma-online.info",
+        "2023-01-16T12:03:27+01:00",
+        "",
+        "none",
+    ),
     "unspy/2023-01-25-katjes-u1.eml": W(  # Klaviyo
-        "newsletter", "Infos zu Katjes 💕", "Katjes | Online-Shop", "Katjes | Online-Shop", "shop@katjes.de",
-        "2023-01-25T11:00:42+00:00", "", "none"),
+        "newsletter",
+        "Infos zu Katjes 💕",
+        "Katjes | Online-Shop",
+        "Katjes | Online-Shop",
+        "shop@katjes.de",
+        "2023-01-25T11:00:42+00:00",
+        "",
+        "none",
+    ),
     "unspy/2023-02-16-inxmail-u1.eml": W(  # its List-Id is `"0" <15.….localhost>`: meaningless
-        "newsletter", "Herzlich Willkommen bei Inxmail! Schön, dass Sie mit an Bord sind.", "Inxmail Newsletter",
-        "Inxmail Newsletter", "news@newsletter.inxmail.de", "2023-02-16T19:17:19+01:00", "", "none"),
+        "newsletter",
+        "Herzlich Willkommen bei Inxmail! Schön, dass Sie mit an Bord sind.",
+        "Inxmail Newsletter",
+        "Inxmail Newsletter",
+        "news@newsletter.inxmail.de",
+        "2023-02-16T19:17:19+01:00",
+        "",
+        "none",
+    ),
 }
 
 # (corpus file, field) → why the ingester gets it wrong today (file:line of the cause in the report).
-VIEW_IN_BROWSER = ("clean.VIEW_ONLINE requires 'in your/a/the browser', so a plain 'View in browser' "
-                   "(or one with a line break inside the link text) is not recognised")
+VIEW_IN_BROWSER = (
+    "clean.VIEW_ONLINE requires 'in your/a/the browser', so a plain 'View in browser' "
+    "(or one with a line break inside the link text) is not recognised"
+)
 OPAQUE_URL = "metadata.canonical_url takes a view-online link that is an opaque click wrapper (SendGrid) as the URL"
-KNOWN_WRONG: dict[tuple[str, str], str] = {
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 FIELDS = ("platform", "title", "author", "publication", "publication_id", "date", "url", "url_source")
 # Footer sentence classes of bench/retention.py that a note must never keep ("share-buttons" is left
 # out: its patterns also match an author's own "feel free to share it" in the article).
-FOOTER_CLASSES = ("unsubscribe", "you-are-receiving", "view-in-browser", "manage-preferences", "postal-address",
-                  "contact-imprint", "copyright")
+FOOTER_CLASSES = (
+    "unsubscribe",
+    "you-are-receiving",
+    "view-in-browser",
+    "manage-preferences",
+    "postal-address",
+    "contact-imprint",
+    "copyright",
+)
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
     "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
-                                                   "site menus follow the address, so it is no footer at the end",
+    "site menus follow the address, so it is no footer at the end",
     "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
-                                    "text that the retention classifier files under imprint)",
+    "text that the retention classifier files under imprint)",
 }
-NON_WEB_LINKS: dict[str, str] = {
-}
+NON_WEB_LINKS: dict[str, str] = {}
 
 
 # --- Loading ------------------------------------------------------------------------------------------------------
@@ -313,8 +552,11 @@ def test_note_keeps_no_footer_sentence(path: str) -> None:
     kind, body = bench.reference_body(corpus_message(path))
     lines = bench.visible_lines(body) if kind == "html" else bench.text_lines(body)
     note_key = bench.key(bench.markdown_to_text(bench.front_matter_split(corpus_note(path).text)))
-    kept = [sentence for sentence in bench.sentences(lines)
-            if bench.classify(sentence)[1] in FOOTER_CLASSES and bench.found_in(bench.key(sentence), note_key)]
+    kept = [
+        sentence
+        for sentence in bench.sentences(lines)
+        if bench.classify(sentence)[1] in FOOTER_CLASSES and bench.found_in(bench.key(sentence), note_key)
+    ]
     assert kept == []
 
 
@@ -463,8 +705,10 @@ def test_gmail_image_proxy_is_undone() -> None:
 def test_view_in_browser_with_a_line_break_is_chrome_and_the_url() -> None:
     note = fixture_note("conference-x-mac-cyrillic-issue230.eml")
     assert "view email in browser" not in note.text
-    assert (note.metadata.url, note.metadata.url_source) == ("http://scientific-news.net/ise/ise19-eng.html",
-                                                            "view-online")
+    assert (note.metadata.url, note.metadata.url_source) == (
+        "http://scientific-news.net/ise/ise19-eng.html",
+        "view-online",
+    )
 
 
 def test_french_view_in_browser_line_is_gone() -> None:

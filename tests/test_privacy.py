@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -56,9 +57,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_the_guard_itself_catches_a_request(no_network: list[str]) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="network disabled by test"):
         socket.create_connection(("93.184.216.34", 80), timeout=1)
-    with pytest.raises(OSError), socket.socket() as sock:
+    with pytest.raises(OSError, match="network disabled by test"), socket.socket() as sock:
         sock.connect(("93.184.216.34", 80))
     assert no_network == ["getaddrinfo 93.184.216.34", "connect ('93.184.216.34', 80)"]
     no_network.clear()
@@ -96,7 +97,7 @@ def _recipients(raw: bytes) -> set[str]:
 def _newsletters() -> list[Path]:
     files = sorted(EMAILS.glob("*.eml"))
     if CORPUS.is_dir():
-        files += sorted(p for p in (CORPUS / "unspy").glob("*.eml")) + [CORPUS / "spamscope" / "mail_test_13"]
+        files += [*sorted((CORPUS / "unspy").glob("*.eml")), CORPUS / "spamscope" / "mail_test_13"]
     return files
 
 
@@ -128,7 +129,9 @@ def test_one_mailchimp_issue_sent_to_two_subscribers_gives_the_same_note() -> No
     assert made("2023-01-17-schreibsuchti.u1.eml") == made("2023-01-17-schreibsuchti.u2.eml")
 
 
-MAILCHIMP_CLICK = "https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=594eb744a2&e=042ea43672"
+MAILCHIMP_CLICK = (
+    "https://example.us14.list-manage.com/track/click?u=3f21937f0f636c8cec1db30bf&id=594eb744a2&e=042ea43672"
+)
 
 
 def test_opaque_wrappers_are_kept_without_the_reader_id_and_counted() -> None:
@@ -146,9 +149,11 @@ def test_resolver_is_only_asked_for_opaque_links() -> None:
         asked.append(url)
         return "https://example.com/report?utm_source=mc"
 
-    html = (f'<p><a href="{MAILCHIMP_CLICK}">report</a> '
-            '<a href="https://example.us14.list-manage.com/unsubscribe?u=1&amp;id=2&amp;e=3">Unsubscribe</a> '
-            '<a href="https://example.com/plain">plain</a></p>')
+    html = (
+        f'<p><a href="{MAILCHIMP_CLICK}">report</a> '
+        '<a href="https://example.us14.list-manage.com/unsubscribe?u=1&amp;id=2&amp;e=3">Unsubscribe</a> '
+        '<a href="https://example.com/plain">plain</a></p>'
+    )
     cleaned = clean_html(html, resolve=resolve)
 
     assert len(asked) == 1 and "track/click" in asked[0]
@@ -157,9 +162,9 @@ def test_resolver_is_only_asked_for_opaque_links() -> None:
 
 
 class _Redirect(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:
         _Redirect.requests.append(self.path)
         self.send_response(302)
         self.send_header("Location", "https://example.com/final?utm_medium=email")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -26,9 +26,17 @@ HOSTILE = [
 
 def fields(title: str) -> render.NoteFields:
     return render.NoteFields(
-        title=title, original_title=title, url="https://example.com/p/x", url_source="list-post", author=title,
-        publication=title, platform="substack", date=datetime(2025, 1, 27, 13, 5, tzinfo=timezone.utc),
-        message_id="<a@b>", source=title, tags=(title, "plain"),
+        title=title,
+        original_title=title,
+        url="https://example.com/p/x",
+        url_source="list-post",
+        author=title,
+        publication=title,
+        platform="substack",
+        date=datetime(2025, 1, 27, 13, 5, tzinfo=UTC),
+        message_id="<a@b>",
+        source=title,
+        tags=(title, "plain"),
     )
 
 
@@ -71,17 +79,20 @@ def test_link_text_brackets_are_escaped() -> None:
     assert render.escape_link_text("[Draft] the [x] plan") == "\\[Draft\\] the \\[x\\] plan"
 
 
-@pytest.mark.parametrize(("title", "expected"), [
-    ("The quiet year of small models", "the-quiet-year-of-small-models"),
-    ("../../etc/passwd", "etc-passwd"),
-    ("CON", "con-note"),
-    ("lpt1", "lpt1-note"),
-    ("a/b\\c:d*e?f\"g<h>i|j\x00k", "a-b-c-d-e-f-g-h-i-jk"),  # control characters are dropped
-    ("【开源周刊 第42期】本地小模型", "开源周刊-第42期-本地小模型"),
-    ("", "note"),
-    ("!!!", "note"),
-    ("x" * 300, "x" * 60),
-])
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("The quiet year of small models", "the-quiet-year-of-small-models"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("CON", "con-note"),
+        ("lpt1", "lpt1-note"),
+        ('a/b\\c:d*e?f"g<h>i|j\x00k', "a-b-c-d-e-f-g-h-i-jk"),  # control characters are dropped
+        ("【开源周刊 第42期】本地小模型", "开源周刊-第42期-本地小模型"),
+        ("", "note"),
+        ("!!!", "note"),
+        ("x" * 300, "x" * 60),
+    ],
+)
 def test_slug_is_safe_file_name(title: str, expected: str) -> None:
     assert render.slug(title) == expected
 
@@ -95,4 +106,4 @@ def test_slug_never_escapes_or_hides(title: str) -> None:
 
 @pytest.mark.parametrize(("language", "expected"), [("zh", "2025年1月27日"), ("en", "January 27, 2025")])
 def test_date_format(language: str, expected: str) -> None:
-    assert render.format_date(datetime(2025, 1, 27, tzinfo=timezone.utc), language) == expected
+    assert render.format_date(datetime(2025, 1, 27, tzinfo=UTC), language) == expected

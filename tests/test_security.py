@@ -39,8 +39,23 @@ from tests.imapserver import DovecotServer
 from tests.test_fuzz import live_html
 
 FRONT_MATTER_KEYS = {
-    "title", "original_title", "url", "url_source", "author", "publication", "publication_id", "platform", "date",
-    "message_id", "status", "tags", "source", "links_cleaned", "wrappers_decoded", "opaque_links", "pixels_removed",
+    "title",
+    "original_title",
+    "url",
+    "url_source",
+    "author",
+    "publication",
+    "publication_id",
+    "platform",
+    "date",
+    "message_id",
+    "status",
+    "tags",
+    "source",
+    "links_cleaned",
+    "wrappers_decoded",
+    "opaque_links",
+    "pixels_removed",
 }
 WINDOWS_RESERVED = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.IGNORECASE)
 NOT_PORTABLE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -52,9 +67,15 @@ def encoded_word(value: str) -> str:
     return "=?utf-8?b?" + base64.b64encode(value.encode("utf-8")).decode() + "?="
 
 
-def eml(subject: str = "Hello", sender: str = "Sender <news@example.com>", body: str = "Hello.\n",
-        subtype: str = "plain", message_id: str | None = None, date: str = "Mon, 27 Jan 2025 13:05:00 +0000",
-        **headers: str) -> bytes:
+def eml(
+    subject: str = "Hello",
+    sender: str = "Sender <news@example.com>",
+    body: str = "Hello.\n",
+    subtype: str = "plain",
+    message_id: str | None = None,
+    date: str = "Mon, 27 Jan 2025 13:05:00 +0000",
+    **headers: str,
+) -> bytes:
     """A message built with EmailMessage; header values are stored as given (encoded-words and all)."""
     msg = EmailMessage()
     msg.set_content(body, subtype=subtype)
@@ -91,13 +112,44 @@ def every_file(root: Path) -> list[Path]:
 # --- File names from hostile titles -------------------------------------------------------------------------------
 
 HOSTILE_TITLES = [
-    "../../../../tmp/pwned", "/etc/passwd", "..", ".", ".hidden", "-rf", "~", "~root/.ssh/authorized_keys",
-    "CON", "con.md", "aux.txt", "NUL", "LPT1", "COM¹", "prn .md",
-    "x\x00y", encoded_word("nul\x00in\x00the\x00middle"), encoded_word("new\nline/../x"),
-    "a" * 1000, "中" * 300, "\U00020000" * 200, "e" + "\u0301" * 500,
-    "\u202etxt.exe", "\u202e../../etc", "．．／．．／etc", "..\u2215..\u2215etc", "..\u2044..\u2044etc",
-    "\\\\server\\share\\x", "C:\\Windows\\System32", "C:", "a:b*c?d\"e<f>g|h",
-    "\ufeffbom", "\u200b\u200b", "zero\u200dwidth", "ﬁle", "𝐀𝐁𝐂", "İstanbul", "\u0130" * 100,
+    "../../../../tmp/pwned",
+    "/etc/passwd",
+    "..",
+    ".",
+    ".hidden",
+    "-rf",
+    "~",
+    "~root/.ssh/authorized_keys",
+    "CON",
+    "con.md",
+    "aux.txt",
+    "NUL",
+    "LPT1",
+    "COM¹",
+    "prn .md",
+    "x\x00y",
+    encoded_word("nul\x00in\x00the\x00middle"),
+    encoded_word("new\nline/../x"),
+    "a" * 1000,
+    "中" * 300,
+    "\U00020000" * 200,
+    "e" + "\u0301" * 500,
+    "\u202etxt.exe",
+    "\u202e../../etc",
+    "．．／．．／etc",
+    "..\u2215..\u2215etc",
+    "..\u2044..\u2044etc",
+    "\\\\server\\share\\x",
+    "C:\\Windows\\System32",
+    "C:",
+    'a:b*c?d"e<f>g|h',
+    "\ufeffbom",
+    "\u200b\u200b",
+    "zero\u200dwidth",
+    "ﬁle",
+    "𝐀𝐁𝐂",
+    "İstanbul",
+    "\u0130" * 100,
 ]
 
 
@@ -121,7 +173,7 @@ def test_notes_from_hostile_titles_stay_inside_the_archive_with_portable_names(t
         assert re.fullmatch(r"\d{4}/\d{2}", relative.parent.as_posix()), relative
         name = relative.name
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-.+\.md", name), name
-        stem = name[len("2025-01-27-"):-len(".md")]
+        stem = name[len("2025-01-27-") : -len(".md")]
         assert not NOT_PORTABLE.search(name), name
         assert not WINDOWS_RESERVED.fullmatch(stem), name
         assert not any(unicodedata.category(c) in ("Cf", "Cc", "Zs") for c in name), ascii(name)  # nothing invisible
@@ -153,8 +205,9 @@ def test_two_issues_with_the_same_long_four_byte_title_on_one_day_are_both_filed
 def rule_config(tmp_path: Path, folder: str) -> Path:
     path = tmp_path / "rules.toml"
     toml_folder = json.dumps(folder)  # a TOML basic string: JSON escapes are valid TOML escapes
-    path.write_text(f'[archive]\npath = "archive"\n\n[[rules]]\nsender = "*"\nfolder = {toml_folder}\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[archive]\npath = "archive"\n\n[[rules]]\nsender = "*"\nfolder = {toml_folder}\n', encoding="utf-8"
+    )
     return path
 
 
@@ -170,16 +223,31 @@ def test_rule_folder_outside_the_archive_is_a_config_error(tmp_path: Path, folde
     assert not (tmp_path / "archive").exists() or notes_in(tmp_path / "archive") == []
 
 
-@pytest.mark.parametrize("folder", [
-    "..\\..\\evil", ".ingest", ".ingest/raw", "sub/.hidden/x", "\u202eevil", "．．／．．／etc", "..\u0338/x", "~",
-    "a/./b", "...", "e\u0301\u0301/x", "~/x", "$HOME", "news/2025",
-])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "..\\..\\evil",
+        ".ingest",
+        ".ingest/raw",
+        "sub/.hidden/x",
+        "\u202eevil",
+        "．．／．．／etc",
+        "..\u0338/x",
+        "~",
+        "a/./b",
+        "...",
+        "e\u0301\u0301/x",
+        "~/x",
+        "$HOME",
+        "news/2025",
+    ],
+)
 def test_rule_folder_with_tricks_files_inside_the_archive_and_never_in_hidden_folders(
-        tmp_path: Path, folder: str) -> None:
+    tmp_path: Path, folder: str
+) -> None:
     (tmp_path / "m.eml").write_bytes(eml())
 
-    result = run_ingest("--config", rule_config(tmp_path, folder), "import", tmp_path / "m.eml", "--json",
-                        cwd=tmp_path)
+    result = run_ingest("--config", rule_config(tmp_path, folder), "import", tmp_path / "m.eml", "--json", cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     archive = tmp_path / "archive"
@@ -192,11 +260,14 @@ def test_rule_folder_with_tricks_files_inside_the_archive_and_never_in_hidden_fo
     assert {p.relative_to(tmp_path).parts[0] for p in every_file(tmp_path)} == {"m.eml", "rules.toml", "archive"}
 
 
-@pytest.mark.parametrize("folder", [
-    pytest.param("x\x00y", id="nul"),
-    pytest.param("d" * 300, id="component-over-255-bytes"),
-    pytest.param("ok/" + "中" * 100, id="cjk-component-over-255-bytes"),
-])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        pytest.param("x\x00y", id="nul"),
+        pytest.param("d" * 300, id="component-over-255-bytes"),
+        pytest.param("ok/" + "中" * 100, id="cjk-component-over-255-bytes"),
+    ],
+)
 def test_rule_folder_that_no_file_system_accepts_is_a_config_error(tmp_path: Path, folder: str) -> None:
     (tmp_path / "m.eml").write_bytes(eml())
 
@@ -206,14 +277,22 @@ def test_rule_folder_that_no_file_system_accepts_is_a_config_error(tmp_path: Pat
     assert "[[rules]] #1 folder" in result.stderr
 
 
-@pytest.mark.parametrize("folder", [
-    "CON", "aux/nul", "news/com1", "prn.", "Con.md", "LPT1.txt", "com1.tar.gz",
-])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "CON",
+        "aux/nul",
+        "news/com1",
+        "prn.",
+        "Con.md",
+        "LPT1.txt",
+        "com1.tar.gz",
+    ],
+)
 def test_rule_folder_with_windows_device_names_is_refused_or_made_portable(tmp_path: Path, folder: str) -> None:
     (tmp_path / "m.eml").write_bytes(eml())
 
-    result = run_ingest("--config", rule_config(tmp_path, folder), "import", tmp_path / "m.eml", "--json",
-                        cwd=tmp_path)
+    result = run_ingest("--config", rule_config(tmp_path, folder), "import", tmp_path / "m.eml", "--json", cwd=tmp_path)
 
     if result.returncode == 2:
         assert "[[rules]] #1 folder" in result.stderr
@@ -227,13 +306,37 @@ def test_rule_folder_with_windows_device_names_is_refused_or_made_portable(tmp_p
 # --- Front matter -------------------------------------------------------------------------------------------------
 
 HOSTILE_VALUES = [
-    "COP30: a guide", 'He said "no" \\ and left', "---", "...", "# not a heading", "- [ ] yes: {a: b}",
-    "&anchor *alias !tag %directive @at `tick`", "!!python/object/apply:os.system ['echo pwned']",
-    "{title: injected}", "[1, 2]", "null", "~", "yes", "0x1F", "2025-01-01", "| block", "> folded", "'single",
-    '"double', "\\", "\t", "key: value", "emoji 🎉 and 中文", "right-to-left: \u202eשלום\u202c",
-    encoded_word("x\n---\nstatus: reviewed\ninjected: true"), encoded_word("a\r\nb\rc\x85d\u2028e\u2029f"),
-    encoded_word("nul\x00 bell\x07 esc\x1b del\x7f c1\x9b bom\ufeff"), encoded_word("\"\n---\n"),
-    "=?utf-8?b?not base64?=", "=?x-unknown?q?=FF=FE?=", "z" * 20_000,
+    "COP30: a guide",
+    'He said "no" \\ and left',
+    "---",
+    "...",
+    "# not a heading",
+    "- [ ] yes: {a: b}",
+    "&anchor *alias !tag %directive @at `tick`",
+    "!!python/object/apply:os.system ['echo pwned']",
+    "{title: injected}",
+    "[1, 2]",
+    "null",
+    "~",
+    "yes",
+    "0x1F",
+    "2025-01-01",
+    "| block",
+    "> folded",
+    "'single",
+    '"double',
+    "\\",
+    "\t",
+    "key: value",
+    "emoji 🎉 and 中文",
+    "right-to-left: \u202eשלום\u202c",
+    encoded_word("x\n---\nstatus: reviewed\ninjected: true"),
+    encoded_word("a\r\nb\rc\x85d\u2028e\u2029f"),
+    encoded_word("nul\x00 bell\x07 esc\x1b del\x7f c1\x9b bom\ufeff"),
+    encoded_word('"\n---\n'),
+    "=?utf-8?b?not base64?=",
+    "=?x-unknown?q?=FF=FE?=",
+    "z" * 20_000,
 ]
 
 
@@ -252,8 +355,13 @@ def test_no_header_value_breaks_or_injects_into_the_front_matter(tmp_path: Path)
     inbox.mkdir()
     made = {}
     for n, value in enumerate(HOSTILE_VALUES):
-        raw = eml(subject=value, sender=f"{value} <author{n}@example.com>", List_Id=f"{value} <list{n}.example.com>",
-                  X_Newsletter=value, message_id=f"<hostile-{n}@test.example>")
+        raw = eml(
+            subject=value,
+            sender=f"{value} <author{n}@example.com>",
+            List_Id=f"{value} <list{n}.example.com>",
+            X_Newsletter=value,
+            message_id=f"<hostile-{n}@test.example>",
+        )
         (inbox / f"{n:02d}.eml").write_bytes(raw)
         made[f"<hostile-{n}@test.example>"] = value
     hostile_name = inbox / 'name"\n---\nstatus: reviewed\n: [x].eml'
@@ -269,9 +377,10 @@ def test_no_header_value_breaks_or_injects_into_the_front_matter(tmp_path: Path)
         data = front_matter(note)
         assert set(data) == FRONT_MATTER_KEYS, set(data) ^ FRONT_MATTER_KEYS  # nothing injected, nothing lost
         assert data["status"] == "draft"
-        assert all(isinstance(data[k], str) for k in FRONT_MATTER_KEYS - {"tags", "links_cleaned",
-                                                                          "wrappers_decoded", "opaque_links",
-                                                                          "pixels_removed"})
+        assert all(
+            isinstance(data[k], str)
+            for k in FRONT_MATTER_KEYS - {"tags", "links_cleaned", "wrappers_decoded", "opaque_links", "pixels_removed"}
+        )
         assert isinstance(data["tags"], list) and all(isinstance(t, str) for t in data["tags"])
         message_id = data["message_id"]
         seen.add(message_id)
@@ -306,8 +415,7 @@ def note_for(raw: bytes) -> str:
 
 
 def html_mail(html: str, **kwargs: str) -> bytes:
-    return eml(body=f"<html><body><p>Article text.</p>{html}<p>More text.</p></body></html>", subtype="html",
-               **kwargs)
+    return eml(body=f"<html><body><p>Article text.</p>{html}<p>More text.</p></body></html>", subtype="html", **kwargs)
 
 
 HTML_REMOVED = {
@@ -463,25 +571,31 @@ def alice_folder(dovecot: DovecotServer) -> str:
 
 
 def alice_account(server: DovecotServer, folder: str, how: str, password: str) -> str:
-    secret = {"password_command": f"password_command = \"printf '%s\\\\n' '{password}'\"",
-              "password_env": 'password_env = "SEC_TEST_PASSWORD"',
-              "password": f'password = "{password}"'}[how]
-    return (f'[[accounts]]\nname = "sec"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "plain"\n'
-            f'username = "{ALICE}"\n{secret}\nfolders = ["{folder}"]\n')
+    secret = {
+        "password_command": f"password_command = \"printf '%s\\\\n' '{password}'\"",
+        "password_env": 'password_env = "SEC_TEST_PASSWORD"',
+        "password": f'password = "{password}"',
+    }[how]
+    return (
+        f'[[accounts]]\nname = "sec"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "plain"\n'
+        f'username = "{ALICE}"\n{secret}\nfolders = ["{folder}"]\n'
+    )
 
 
 @pytest.mark.parametrize("verbosity", ["-v", "-vv"])
 @pytest.mark.parametrize("how", ["password_command", "password_env", "password"])
 @pytest.mark.parametrize("right", [True, False], ids=["right-password", "wrong-password"])
-def test_password_never_logged_nor_stored(dovecot: DovecotServer, alice_folder: str, tmp_path: Path,
-                                          verbosity: str, how: str, right: bool) -> None:
+def test_password_never_logged_nor_stored(
+    dovecot: DovecotServer, alice_folder: str, tmp_path: Path, verbosity: str, how: str, right: bool
+) -> None:
     password = ALICE_PASSWORD if right else f"wrong-{uuid.uuid4().hex[:10]}"
     archive = tmp_path / "archive"
     config = write_config(tmp_path / "c.toml", archive, alice_account(dovecot, alice_folder, how, password))
     config.chmod(0o600)
 
-    result = run_ingest(verbosity, "--config", config, "--since", "2000-01-01", env={"SEC_TEST_PASSWORD": password},
-                        cwd=tmp_path)
+    result = run_ingest(
+        verbosity, "--config", config, "--since", "2000-01-01", env={"SEC_TEST_PASSWORD": password}, cwd=tmp_path
+    )
 
     if right:
         assert result.returncode == 0, result.stderr
@@ -500,11 +614,14 @@ def test_password_never_logged_nor_stored(dovecot: DovecotServer, alice_folder: 
         assert password.encode() not in data, name
 
 
-def test_a_failing_password_command_never_echoes_what_it_printed(dovecot: DovecotServer, alice_folder: str,
-                                                                 tmp_path: Path) -> None:
+def test_a_failing_password_command_never_echoes_what_it_printed(
+    dovecot: DovecotServer, alice_folder: str, tmp_path: Path
+) -> None:
     secret = f"printed-{uuid.uuid4().hex[:10]}"  # from the environment: not in the config or the command line
     account = alice_account(dovecot, alice_folder, "password", "x").replace(
-        'password = "x"', "password_command = \"printf '%s\\\\n' \\\"$SEC_SECRET\\\"; echo \\\"$SEC_SECRET\\\" >&2; exit 3\"")
+        'password = "x"',
+        'password_command = "printf \'%s\\\\n\' \\"$SEC_SECRET\\"; echo \\"$SEC_SECRET\\" >&2; exit 3"',
+    )
     config = write_config(tmp_path / "c.toml", tmp_path / "archive", account)
     config.chmod(0o600)
 
@@ -515,12 +632,15 @@ def test_a_failing_password_command_never_echoes_what_it_printed(dovecot: Doveco
     assert secret not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("printed", "expected"), [
-    ("secret\\n", "secret"),
-    ("secret\\r\\n", "secret"),
-    ("secret", "secret"),
-    ("  pass word \\t\\n", "  pass word \t"),
-])
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("secret\\n", "secret"),
+        ("secret\\r\\n", "secret"),
+        ("secret", "secret"),
+        ("  pass word \\t\\n", "  pass word \t"),
+    ],
+)
 def test_password_command_output_loses_only_its_trailing_newline(printed: str, expected: str) -> None:
     account = Account(name="a", host="127.0.0.1", username="u", password_command=f"printf '%b' \"{printed}\"")
     assert account.resolve_password() == expected
@@ -534,9 +654,11 @@ def test_password_command_output_keeps_a_leading_newline() -> None:
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
 def test_config_with_a_literal_password_readable_by_others_warns_with_chmod_600(tmp_path: Path, mode: int) -> None:
     secret = f"literal-{uuid.uuid4().hex[:8]}"
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          '[[accounts]]\nname = "x"\nhost = "imap.example.com"\nusername = "me"\n'
-                          f'password = "{secret}"\n')
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "archive",
+        f'[[accounts]]\nname = "x"\nhost = "imap.example.com"\nusername = "me"\npassword = "{secret}"\n',
+    )
     config.chmod(mode)
     (tmp_path / "m.eml").write_bytes(eml())
 
@@ -549,8 +671,11 @@ def test_config_with_a_literal_password_readable_by_others_warns_with_chmod_600(
 
 
 def test_config_with_a_literal_password_readable_by_the_user_only_does_not_ask_for_chmod(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          '[[accounts]]\nname = "x"\nhost = "imap.example.com"\nusername = "me"\npassword = "p"\n')
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "archive",
+        '[[accounts]]\nname = "x"\nhost = "imap.example.com"\nusername = "me"\npassword = "p"\n',
+    )
     config.chmod(0o600)
     (tmp_path / "m.eml").write_bytes(eml())
 
@@ -572,8 +697,9 @@ def only_error_line(stderr: str) -> str:
 def test_self_signed_server_without_ca_file_is_refused(dovecot: DovecotServer, tmp_path: Path) -> None:
     user, password = dovecot.new_user()
     dovecot.append(user, eml())
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          account_toml(dovecot, user, password, tls=True, ca_file=False))
+    config = write_config(
+        tmp_path / "c.toml", tmp_path / "archive", account_toml(dovecot, user, password, tls=True, ca_file=False)
+    )
 
     result = run_ingest("--config", config, cwd=tmp_path)
 
@@ -586,8 +712,9 @@ def test_self_signed_server_without_ca_file_is_refused(dovecot: DovecotServer, t
 def test_starttls_to_a_self_signed_server_without_ca_file_is_refused(dovecot: DovecotServer, tmp_path: Path) -> None:
     user, password = dovecot.new_user()
     dovecot.append(user, eml())
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          account_toml(dovecot, user, password, starttls=True, ca_file=False))
+    config = write_config(
+        tmp_path / "c.toml", tmp_path / "archive", account_toml(dovecot, user, password, starttls=True, ca_file=False)
+    )
 
     result = run_ingest("--config", config, cwd=tmp_path)
 
@@ -662,8 +789,16 @@ FAKE_ENV = {"FAKE_IMAP_PASSWORD": "fake-password-42"}
 
 
 def fake_account(port: int, security: str, ca_file: str | None = None) -> str:
-    lines = ['[[accounts]]', 'name = "fake"', 'host = "127.0.0.1"', f"port = {port}", f'security = "{security}"',
-             'username = "me"', 'password_env = "FAKE_IMAP_PASSWORD"', 'folders = ["INBOX"]']
+    lines = [
+        "[[accounts]]",
+        'name = "fake"',
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        f'security = "{security}"',
+        'username = "me"',
+        'password_env = "FAKE_IMAP_PASSWORD"',
+        'folders = ["INBOX"]',
+    ]
     if ca_file:
         lines.append(f'ca_file = "{ca_file}"')
     return "\n".join(lines) + "\n"
@@ -688,9 +823,31 @@ def test_starttls_refuses_to_continue_without_a_working_upgrade(tmp_path: Path, 
 
 def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
     cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-days", "2", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
     return cert, key
 
 
@@ -712,12 +869,24 @@ def test_certificate_for_another_host_is_refused_even_when_its_ca_is_trusted(tmp
     assert server.received == []  # not one IMAP command went over the unverified connection
 
 
-@pytest.mark.parametrize("host", ["imap.example.com", "10.0.0.1", "192.168.1.10", "localhost.example.com",
-                                  "127.0.0.1.nip.io", "::ffff:8.8.8.8", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "imap.example.com",
+        "10.0.0.1",
+        "192.168.1.10",
+        "localhost.example.com",
+        "127.0.0.1.nip.io",
+        "::ffff:8.8.8.8",
+        "0.0.0.0",  # noqa: S104 - a host name in a config, never bound
+    ],
+)
 def test_plain_imap_to_a_non_loopback_host_is_a_config_error(tmp_path: Path, host: str) -> None:
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          f'[[accounts]]\nname = "p"\nhost = "{host}"\nsecurity = "plain"\nusername = "me"\n'
-                          'password_env = "NOPE"\n')
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "archive",
+        f'[[accounts]]\nname = "p"\nhost = "{host}"\nsecurity = "plain"\nusername = "me"\npassword_env = "NOPE"\n',
+    )
 
     result = run_ingest("--config", config, cwd=tmp_path)
 
@@ -729,8 +898,9 @@ def test_plain_imap_to_a_non_loopback_host_is_a_config_error(tmp_path: Path, hos
 def test_plain_imap_with_allow_insecure_warns_on_every_run(dovecot: DovecotServer, tmp_path: Path) -> None:
     user, password = dovecot.new_user()
     dovecot.append(user, eml())
-    config = write_config(tmp_path / "c.toml", tmp_path / "archive",
-                          account_toml(dovecot, user, password) + "allow_insecure = true\n")
+    config = write_config(
+        tmp_path / "c.toml", tmp_path / "archive", account_toml(dovecot, user, password) + "allow_insecure = true\n"
+    )
     config.chmod(0o600)
 
     runs = [run_ingest("--config", config, cwd=tmp_path) for _ in range(2)]
@@ -755,9 +925,16 @@ def import_under_umask_022(tmp_path: Path) -> Path:
     (tmp_path / "in" / "b.eml").write_bytes(eml(subject="Undated", sender="x@rules.example", date=""))
     (tmp_path / "in" / "c.eml").write_bytes(b"\x00\x01 not a message")
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
-    result = subprocess.run([sys.executable, "-m", "ingester", "--config", str(config), "import", str(tmp_path / "in"),
-                             "--all", "--json"], check=False, capture_output=True, text=True, env=env, cwd=tmp_path,
-                            timeout=120, umask=0o022)
+    result = subprocess.run(
+        [sys.executable, "-m", "ingester", "--config", str(config), "import", str(tmp_path / "in"), "--all", "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        umask=0o022,
+    )
     assert result.returncode in (0, 3), result.stderr
     summary = json.loads(result.stdout)
     assert summary["filed"] == 2
@@ -766,8 +943,7 @@ def import_under_umask_022(tmp_path: Path) -> Path:
 
 
 def modes(root: Path, top: Path) -> dict[str, int]:
-    found = {str(p.relative_to(top)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
-    return found
+    return {str(p.relative_to(top)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
 
 
 def test_archive_folders_and_notes_are_user_only_under_umask_022(tmp_path: Path) -> None:
@@ -777,8 +953,9 @@ def test_archive_folders_and_notes_are_user_only_under_umask_022(tmp_path: Path)
     assert {"data/notes/archive/2025/01", "data/notes/archive/sub/dir/undated"} <= set(found)
     for parent in ("data", "data/notes"):  # folders the ingester had to create on the way
         found[parent] = stat.S_IMODE((tmp_path / parent).stat().st_mode)
-    wrong = {name: oct(mode) for name, mode in found.items()
-             if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)}
+    wrong = {
+        name: oct(mode) for name, mode in found.items() if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)
+    }
     assert wrong == {}
 
 
@@ -789,10 +966,10 @@ def test_ledger_lock_and_raw_messages_are_user_only_under_umask_022(tmp_path: Pa
     found = modes(state, tmp_path)
     assert any(name.endswith("ledger.sqlite3") for name in found)
     assert any(name.endswith(".eml.gz") for name in found)
-    wrong = {name: oct(mode) for name, mode in found.items()
-             if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)}
+    wrong = {
+        name: oct(mode) for name, mode in found.items() if mode != (0o700 if (tmp_path / name).is_dir() else 0o600)
+    }
     assert wrong == {}
-
 
 
 # --- A note that cannot be written --------------------------------------------------------------------------------

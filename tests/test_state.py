@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,14 @@ def ledger(state_dir: Path) -> Iterator[Ledger]:
         yield opened
 
 
-def record(ledger: Ledger, key: str = "<a@example.com>", outcome: str = "filed", detail: str = "2025/01/a.md",
-           source: str = "imap://work/INBOX;UIDVALIDITY=1700000000/;UID=41", location: Location | None = None) -> None:
+def record(
+    ledger: Ledger,
+    key: str = "<a@example.com>",
+    outcome: str = "filed",
+    detail: str = "2025/01/a.md",
+    source: str = "imap://work/INBOX;UIDVALIDITY=1700000000/;UID=41",
+    location: Location | None = None,
+) -> None:
     ledger.record(key, key if key.startswith("<") else "", "c0ffee", outcome, detail, source, location)
 
 
@@ -36,17 +42,22 @@ def record(ledger: Ledger, key: str = "<a@example.com>", outcome: str = "filed",
 
 
 def test_record_then_get(ledger: Ledger) -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     record(ledger)
 
     got = ledger.get("<a@example.com>")
 
     assert got is not None
     assert (got.key, got.outcome, got.detail, got.source, got.attempts) == (
-        "<a@example.com>", "filed", "2025/01/a.md", "imap://work/INBOX;UIDVALIDITY=1700000000/;UID=41", 1)
+        "<a@example.com>",
+        "filed",
+        "2025/01/a.md",
+        "imap://work/INBOX;UIDVALIDITY=1700000000/;UID=41",
+        1,
+    )
     updated = datetime.fromisoformat(got.updated_at)
     assert updated.utcoffset() == timedelta(0)
-    assert before <= updated <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert before <= updated <= datetime.now(UTC) + timedelta(seconds=1)
 
 
 def test_get_unknown_key_is_none(ledger: Ledger) -> None:
@@ -64,7 +75,11 @@ def test_re_record_increments_attempts_and_replaces_the_outcome(ledger: Ledger) 
 
     assert got is not None
     assert (got.outcome, got.detail, got.source, got.attempts) == (
-        "filed", "2025/01/a.md", "file:///tmp/sample.mbox#3", 3)
+        "filed",
+        "2025/01/a.md",
+        "file:///tmp/sample.mbox#3",
+        3,
+    )
 
 
 def test_records_survive_closing_and_reopening(state_dir: Path) -> None:
@@ -145,9 +160,8 @@ def test_folder_mark_follows_a_new_uidvalidity(ledger: Ledger) -> None:
 
 
 def test_second_ledger_on_the_same_archive_is_refused_while_the_first_is_open(state_dir: Path) -> None:
-    with Ledger(state_dir):
-        with pytest.raises(ArchiveError, match="already using") as refused:
-            Ledger(state_dir).__enter__()
+    with Ledger(state_dir), pytest.raises(ArchiveError, match="already using") as refused:
+        Ledger(state_dir).__enter__()
     assert f"pid {os.getpid()}" in str(refused.value)
     assert str(state_dir.parent) in str(refused.value)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as htmllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
 from ingester.clean.anchors import clean_links
@@ -23,8 +23,9 @@ from ingester.links import LinkContext
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
 
 Resolver = Callable[[str], "str | None"]
-VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-                       "track", "wbr"})
+VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class CleanedHtml:
     """
 
     events: tuple[Event, ...] = ()
-    header: PostHeader = PostHeader()
-    counts: LinkCounts = LinkCounts()
+    header: PostHeader = field(default_factory=PostHeader)
+    counts: LinkCounts = field(default_factory=LinkCounts)
     removed: tuple[str, ...] = ()
 
     @property
@@ -74,8 +75,9 @@ class CleanedHtml:
         return "".join(parts)
 
 
-def clean_html(html: str, platform: str = "newsletter", context: LinkContext | None = None,
-               resolve: Resolver | None = None) -> CleanedHtml:
+def clean_html(
+    html: str, platform: str = "newsletter", context: LinkContext | None = None, resolve: Resolver | None = None
+) -> CleanedHtml:
     """Strip the email around the article and clean every URL.
 
     `resolve` (opt-in, see `links.resolve`) is asked for the target of opaque wrappers; it is never
@@ -87,8 +89,9 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     header = read_header(ix, context)
     drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
     drop_hidden(ix.tags, tally)
-    drop_chrome(ix.named("a"), ix.by_class, tally,
-                CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ()))
+    drop_chrome(
+        ix.named("a"), ix.by_class, tally, CHROME_CLASSES + (SUBSTACK_CHROME_CLASSES if platform == "substack" else ())
+    )
     drop_engagement(ix.engagement, tally)
     if platform == "beehiiv":
         drop_polls(ix.named("ul", "ol"), tally)
@@ -97,8 +100,9 @@ def clean_html(html: str, platform: str = "newsletter", context: LinkContext | N
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
     flatten_layout_tables(ix.by_name)
-    counts = LinkCounts(tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links,
-                        tally.links_dropped)
+    counts = LinkCounts(
+        tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links, tally.links_dropped
+    )
     return CleanedHtml(article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed))
 
 

@@ -22,7 +22,9 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
         if gone(anchor):
             continue
         href = str(anchor.get("href", "")).strip()
-        if not anchor.get_text(strip=True) and not any(isinstance(t, Tag) and t.name == "img" for t in anchor.descendants):
+        if not anchor.get_text(strip=True) and not any(
+            isinstance(t, Tag) and t.name == "img" for t in anchor.descendants
+        ):
             anchor.decompose()  # empty links render as `[](url)`
             continue
         if not href or href.startswith("#") or not re.match(r"(?:https?:)?//", href, re.I):
@@ -56,14 +58,15 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
 
 
 def _footnote_mark(anchor: Tag) -> str | None:
-    """"1" for a footnote reference (`<sup><a href="#fn:1">1</a></sup>`), "" for a footnote's link
+    """ "1" for a footnote reference (`<sup><a href="#fn:1">1</a></sup>`), "" for a footnote's link
     back to the text ("↩"), None for any other in-page link."""
     text = anchor.get_text(strip=True)
     href = str(anchor.get("href", ""))
     if BACK_MARK.fullmatch(text) and re.match(r"#fn", href, re.I):
         return ""
-    if re.fullmatch(r"\[?(\d{1,3})\]?", text) and (anchor.parent is not None and anchor.parent.name == "sup"
-                                                   or re.match(r"#fn|#footnote", href, re.I)):
+    if re.fullmatch(r"\[?(\d{1,3})\]?", text) and (
+        (anchor.parent is not None and anchor.parent.name == "sup") or re.match(r"#fn|#footnote", href, re.I)
+    ):
         return text.strip("[]")
     return None
 

@@ -12,24 +12,45 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from bs4 import BeautifulSoup, CData, Comment, MarkupResemblesLocatorWarning, NavigableString, ParserRejectedMarkup, Tag
-from bs4.element import PreformattedString
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup
+from bs4.element import CData, Comment, NavigableString, PageElement, PreformattedString, Tag
 
 from ingester.chrome import ENGAGEMENT_TEXT
 from ingester.links import CleanedUrl, LinkContext, clean
 
-__all__ = ["NavigableString", "Tag"]  # the bs4 types the other cleaning modules name
+__all__ = ["NavigableString", "PageElement", "Tag"]  # the bs4 types the other cleaning modules name
 
 ROOTS = frozenset({"body", "html", "[document]"})  # where climbing from a tag towards a block stops
-DROP_TAGS = frozenset({"script", "style", "head", "title", "meta", "link", "noscript", "iframe", "object", "embed",
-                       "form", "input", "button", "select", "textarea", "svg", "template", "base"})
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "noscript",
+        "iframe",
+        "object",
+        "embed",
+        "form",
+        "input",
+        "button",
+        "select",
+        "textarea",
+        "svg",
+        "template",
+        "base",
+    }
+)
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 
 # The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
 # ("text", characters). Plain data, so `convert` turns it into Markdown without parsing HTML again.
-Event = tuple
+Event = tuple[Any, ...]
 ByClass = dict[str, list[tuple[int, Tag]]]
 TEXT_TYPES = (NavigableString, CData)  # the strings `get_text()` counts
 
@@ -60,7 +81,7 @@ def index(html: str) -> Index:
     """Parse `html`, drop what never shows (scripts, styles, head, comments…), cap the nesting depth,
     and index what is left."""
     soup = parse(html)
-    unwanted = [node for node in soup.descendants if node.name in DROP_TAGS or type(node) is Comment]
+    unwanted = [node for node in soup.descendants if type(node) is Comment or _named(node) in DROP_TAGS]
     for node in unwanted:
         if not gone(node):  # not inside something removed already
             node.decompose()
@@ -73,7 +94,7 @@ def index(html: str) -> Index:
                 found.by_class.setdefault(name, []).append((len(found.tags), node))
             found.tags.append(node)
             found.by_name.setdefault(node.name, []).append(node)
-        elif type(node) in TEXT_TYPES and (text := node.strip()):
+        elif isinstance(node, NavigableString) and type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
             if ENGAGEMENT_TEXT.search(text):
                 found.engagement.append(node)
@@ -109,7 +130,11 @@ class Tally:
         return result
 
 
-def gone(tag: Tag) -> bool:
+def _named(node: PageElement) -> str | None:
+    return node.name if isinstance(node, Tag) else None
+
+
+def gone(tag: PageElement) -> bool:
     """Removed by an earlier step. (bs4's own `decomposed` property searches the subtree of every
     live tag — `tag.x` means `tag.find("x")` for unknown attributes — which made cleaning quadratic.)"""
     return bool(tag.__dict__.get("_decomposed"))
@@ -152,8 +177,9 @@ def parse(html: str) -> BeautifulSoup:
 def article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:
     """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
     is_body = has_classes("body", "markup")
-    blocks = [tag for _, tag in by_class.get("body", ()) if not gone(tag) and is_body(tag)
-              and not tag.find_parent(is_body)]
+    blocks = [
+        tag for _, tag in by_class.get("body", ()) if not gone(tag) and is_body(tag) and not tag.find_parent(is_body)
+    ]
     events: list[Event] = []
     for i, block in enumerate(blocks or [soup.body or soup]):
         if i:
@@ -170,8 +196,13 @@ def events_of(root: Tag, out: list[Event]) -> None:
         while node.parent is not open_tags[-1]:
             out.append(("end", open_tags.pop().name))
         if isinstance(node, Tag):
-            out.append(("start", node.name, tuple((k, " ".join(v) if isinstance(v, list) else v)
-                                                   for k, v in node.attrs.items())))
+            out.append(
+                (
+                    "start",
+                    node.name,
+                    tuple((k, " ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items()),
+                )
+            )
             open_tags.append(node)
         elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
             out.append(("text", str(node)))
@@ -181,11 +212,12 @@ def events_of(root: Tag, out: list[Event]) -> None:
 
 def has_classes(*wanted: str) -> Callable[[Tag], bool]:
     """A test for tags that have every one of these classes (Gmail prefixes allowed)."""
+
     def matches(tag: Tag) -> bool:
-        have = tag.get("class")
-        if not have:
+        classes = tag.get("class")
+        if not classes:
             return False
-        have = [bare_class(c) for c in have]
+        have = [bare_class(c) for c in classes]
         return all(w in have for w in wanted)
 
     return matches
@@ -201,8 +233,9 @@ def first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | Non
     """First live tag (optionally of one name) with all the given classes, Gmail `m_<digits>` prefixes allowed."""
     lead, *_ = wanted = classes.split()
     has = has_classes(*wanted)
-    return next((t for _, t in by_class.get(lead, ()) if not gone(t) and (name is None or t.name == name) and has(t)),
-                None)
+    return next(
+        (t for _, t in by_class.get(lead, ()) if not gone(t) and (name is None or t.name == name) and has(t)), None
+    )
 
 
 def text_of(tag: Tag | None) -> str:

@@ -62,7 +62,9 @@ def _byline(meta: Tag | None) -> str:
     return ""
 
 
-DATE_LIKE = re.compile(r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$")
+DATE_LIKE = re.compile(
+    r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$"
+)
 DATE_TAIL = re.compile(r"\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?)$")
 NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
 
@@ -74,4 +76,3 @@ def _view_online_link(anchors: list[Tag]) -> str:
     if link is None:
         link = next((a for a in anchors if VIEW_ONLINE.search(" ".join(a.get_text(" ").split()))), None)
     return str(link["href"]) if link is not None else ""
-

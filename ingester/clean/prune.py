@@ -15,7 +15,7 @@ from ingester.chrome import (
     SUBSCRIBE_BUTTON,
     VIEW_ONLINE,
 )
-from ingester.clean.dom import ROOTS, ByClass, NavigableString, Tag, Tally, bare_class, gone, live, text_of
+from ingester.clean.dom import ROOTS, ByClass, NavigableString, PageElement, Tag, Tally, bare_class, gone, live, text_of
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
 
@@ -100,8 +100,11 @@ def drop_polls(lists: list[Tag], counts: Tally) -> None:
     for listing in live(lists):
         items = [li for li in listing.children if isinstance(li, Tag) and li.name == "li"]
         links = [li.find("a", href=True) for li in items]
-        if len(items) < 2 or not all(a is not None and "/ss/c/" in str(a["href"])
-                                     and text_of(a) == text_of(li) for a, li in zip(links, items)):
+        votes = (
+            isinstance(a, Tag) and "/ss/c/" in str(a["href"]) and text_of(a) == text_of(li)
+            for a, li in zip(links, items, strict=True)
+        )
+        if len(items) < 2 or not all(votes):
             continue
         block = alone_in(listing)
         question = block.find_previous_sibling()
@@ -113,8 +116,11 @@ def drop_polls(lists: list[Tag], counts: Tally) -> None:
 def _is_question(block: Tag) -> bool:
     """A short block that is a heading asking something ("How was today's issue?")."""
     text = block.get_text(" ", strip=True)
-    return len(text) <= 200 and text.endswith(("?", "？")) and any(
-        isinstance(h, Tag) and h.name in HEADINGS for h in [block, *block.descendants])
+    return (
+        len(text) <= 200
+        and text.endswith(("?", "？"))
+        and any(isinstance(h, Tag) and h.name in HEADINGS for h in [block, *block.descendants])
+    )
 
 
 def alone_in(tag: Tag) -> Tag:
@@ -178,14 +184,14 @@ def _has_article(block: Tag) -> bool:
                 paragraphs += 1
                 if paragraphs >= 3:
                     return True
-        elif len(node) > 200 and not CHROME_TEXT.search(node):
+        elif isinstance(node, NavigableString) and len(node) > 200 and not CHROME_TEXT.search(node):
             return True
     return False
 
 
 def _text_after(block: Tag) -> int:
     """How much text follows the block in the document (counting stops once it is clearly a lot)."""
-    last: Tag | NavigableString = block
+    last: PageElement = block
     while isinstance(last, Tag) and last.contents:
         last = last.contents[-1]
     total = 0
@@ -237,7 +243,9 @@ def _unproxied(src: str) -> str:
 def _is_tiny(img: Tag) -> bool:
     sizes = [str(img.get("width", "")), str(img.get("height", ""))]
     style = str(img.get("style", ""))
-    sizes += re.findall(r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)", style, re.I)
+    sizes += re.findall(
+        r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)", style, re.I
+    )
     return any(re.fullmatch(r"\s*[012](?:px)?\s*", s) for s in sizes if s)
 
 

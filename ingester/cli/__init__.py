@@ -30,19 +30,38 @@ from ingester.cli.terminal import progress_bar
 
 
 @click.group(cls=IngestGroup, invoke_without_command=True, epilog=EXIT_CODES_HELP)
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Backfill: messages received on or after this date (IMAP SINCE).")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Backfill: messages received on or after this date (IMAP SINCE).",
+)
 @json_option
 @all_option
 @jobs_option
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=config_mod.ENV_VAR,
-              help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).")
-@click.option("-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: also the IMAP library's own debug log).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar=config_mod.ENV_VAR,
+    help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: also the IMAP library's own debug log)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.version_option(__version__, prog_name="ingest")
 @click.pass_context
-def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages: bool, jobs: int,
-        config_path: str | None, verbose: int, quiet: bool) -> None:
+def cli(
+    ctx: click.Context,
+    since: datetime | None,
+    as_json: bool,
+    all_messages: bool,
+    jobs: int,
+    config_path: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Turn the newsletters in your IMAP mailbox into clean Markdown notes.
 
     Without a subcommand, read the configured IMAP account(s) and file every newsletter not filed
@@ -66,8 +85,16 @@ def cli(ctx: click.Context, since: datetime | None, as_json: bool, all_messages:
         report(summary, as_json)
 
 
-for command in (run.import_, run.daemon_command, run.status_command, run.explain_command, run.clean_url_command,
-                drafts.drafts, drafts.review, drafts.rerender):
+for command in (
+    run.import_,
+    run.daemon_command,
+    run.status_command,
+    run.explain_command,
+    run.clean_url_command,
+    drafts.drafts,
+    drafts.review,
+    drafts.rerender,
+):
     cli.add_command(command)
 
 

@@ -44,15 +44,18 @@ class IngestGroup(click.Group):
         except IngesterError as exc:
             _debug_traceback()
             raise _click_error(str(exc), exc.exit_code) from exc
-        except Exception as exc:  # noqa: BLE001 - the one catch-all: anything else is a bug, said in one line
+        except Exception as exc:
             _debug_traceback()
-            raise _click_error(f"unexpected {type(exc).__name__}: {exc} (a bug in the ingester; rerun with -v "
-                               "for the traceback and report it)", EXIT_INTERNAL) from exc
+            raise _click_error(
+                f"unexpected {type(exc).__name__}: {exc} (a bug in the ingester; rerun with -v "
+                "for the traceback and report it)",
+                EXIT_INTERNAL,
+            ) from exc
 
 
 def _click_error(message: str, code: int) -> click.ClickException:
     error = click.ClickException(message)
-    error.exit_code = code
+    error.exit_code = code  # type: ignore[misc]  # click exits with the instance's code
     return error
 
 
@@ -87,8 +90,10 @@ def report(summary: RunSummary, as_json: bool) -> None:
         for item in summary.needs_action:
             link = f" → {item['link']}" if item["link"] else ""
             click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
-        counts = (f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
-                  f"{summary.failed} failed")
+        counts = (
+            f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
+            f"{summary.failed} failed"
+        )
         if summary.stopped:
             click.echo(f"Stopped early: {counts}. Run the same command again to continue.")
         elif summary.filed == 0 and summary.failed == 0 and not summary.errors:
@@ -122,7 +127,14 @@ def stop_on_signal() -> Iterator[threading.Event]:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object.")
-jobs_option = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
-                           show_default="number of cores", help="Worker processes converting messages.")
-all_option = click.option("--all", "all_messages", is_flag=True,
-                          help="File every message, not only those that look like newsletters.")
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default="number of cores",
+    help="Worker processes converting messages.",
+)
+all_option = click.option(
+    "--all", "all_messages", is_flag=True, help="File every message, not only those that look like newsletters."
+)

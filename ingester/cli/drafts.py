@@ -49,7 +49,7 @@ class Archive:
         return list({note.id + note.relative: note for note in found}.values())
 
     def short(self, note: NoteFile) -> str:
-        return self.ids.get(note.id) or note.id[:notes.SHORT_ID]
+        return self.ids.get(note.id) or note.id[: notes.SHORT_ID]
 
     def path(self, note: NoteFile | str) -> str:
         relative = note if isinstance(note, str) else note.relative
@@ -84,17 +84,30 @@ def drafts() -> None:
 
 
 @drafts.command("list")
-@click.option("--status", type=click.Choice([*notes.STATUSES, "all"]), default="draft", show_default=True,
-              help="Notes with this status.")
+@click.option(
+    "--status",
+    type=click.Choice([*notes.STATUSES, "all"]),
+    default="draft",
+    show_default=True,
+    help="Notes with this status.",
+)
 @click.option("--publication", default="", metavar="TEXT", help="Publication name (or id) contains TEXT.")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Notes dated on or after this day.")
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="Notes dated on or after this day."
+)
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Notes with this tag (repeat: with all of them).")
 @click.option("--search", default="", metavar="TEXT", help="TEXT in the title or body (any case).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of objects instead of the table.")
 @click.pass_context
-def list_(ctx: click.Context, status: str, publication: str, since: datetime | None, tags: tuple[str, ...],
-          search: str, as_json: bool) -> None:
+def list_(
+    ctx: click.Context,
+    status: str,
+    publication: str,
+    since: datetime | None,
+    tags: tuple[str, ...],
+    search: str,
+    as_json: bool,
+) -> None:
     """List notes, newest first: id, date, publication, title, words.
 
     Reads the note files only (never the ledger), so it works while an ingest is running.
@@ -238,8 +251,10 @@ def review(ctx: click.Context) -> None:
             break
     left = len(notes.select(notes.scan(arch.config.archive_path)))
     failed = f", {counts['failed']} not saved" if counts["failed"] else ""
-    click.echo(f"Reviewed: {counts['accepted']} accepted, {counts['discarded']} discarded, "
-               f"{counts['skipped']} skipped{failed}; {left} {'draft' if left == 1 else 'drafts'} left.")
+    click.echo(
+        f"Reviewed: {counts['accepted']} accepted, {counts['discarded']} discarded, "
+        f"{counts['skipped']} skipped{failed}; {left} {'draft' if left == 1 else 'drafts'} left."
+    )
 
 
 def _review_one(arch: Archive, note: NoteFile, position: str, counts: Counter[str]) -> str:
@@ -288,8 +303,9 @@ def _read_key() -> str:
         except (KeyboardInterrupt, EOFError):
             return "quit"
         except OSError:
-            raise click.UsageError("`ingest review` reads keys from a terminal; in scripts, use "
-                                   "`ingest drafts accept|discard ID...`") from None
+            raise click.UsageError(
+                "`ingest review` reads keys from a terminal; in scripts, use `ingest drafts accept|discard ID...`"
+            ) from None
         if key == "":  # end of input
             return "quit"
         if len(key) == 1 and key.lower() in KEYS:
@@ -323,8 +339,10 @@ def rerender(ctx: click.Context, refs: tuple[str, ...], all_drafts: bool) -> Non
             counts[result.outcome] += 1
             reason = f": {result.reason}" if result.reason else ""
             click.echo(f"{result.outcome:<10} {arch.short(result.note)}  {arch.path(result.note)}{reason}")
-    click.echo(f"Done: {counts['rerendered']} re-rendered, {counts['unchanged']} unchanged, "
-               f"{counts['skipped']} skipped, {counts['failed']} failed.")
+    click.echo(
+        f"Done: {counts['rerendered']} re-rendered, {counts['unchanged']} unchanged, "
+        f"{counts['skipped']} skipped, {counts['failed']} failed."
+    )
     if counts["failed"]:
         ctx.exit(EXIT_SOME_FAILED)
 
@@ -336,9 +354,14 @@ def _show(arch: Archive, note: NoteFile) -> None:
     """The front matter in a few lines, then the body as rich Markdown."""
     when = note.date
     rows = [
-        ("Title", note.title), ("Publication", note.publication), ("Author", note.field("author")),
-        ("Date", when.isoformat(sep=" ", timespec="minutes") if when else ""), ("Status", note.status),
-        ("Reviewed", note.field("reviewed_at")), ("URL", note.field("url")), ("Tags", ", ".join(note.tags)),
+        ("Title", note.title),
+        ("Publication", note.publication),
+        ("Author", note.field("author")),
+        ("Date", when.isoformat(sep=" ", timespec="minutes") if when else ""),
+        ("Status", note.status),
+        ("Reviewed", note.field("reviewed_at")),
+        ("URL", note.field("url")),
+        ("Tags", ", ".join(note.tags)),
         ("Words", str(note.words)),
     ]
     click.echo(f"{arch.short(note)}  {arch.path(note)}")
@@ -359,22 +382,38 @@ def _edit(note: NoteFile) -> str:
 def _as_json(arch: Archive, note: NoteFile) -> dict[str, Any]:
     when = note.date
     return {
-        "id": arch.short(note), "path": arch.path(note), "title": note.title, "status": note.status,
-        "date": when.isoformat() if when else "", "publication": note.publication,
-        "author": note.field("author"), "url": note.field("url"), "tags": note.tags, "words": note.words,
+        "id": arch.short(note),
+        "path": arch.path(note),
+        "title": note.title,
+        "status": note.status,
+        "date": when.isoformat() if when else "",
+        "publication": note.publication,
+        "author": note.field("author"),
+        "url": note.field("url"),
+        "tags": note.tags,
+        "words": note.words,
         "reviewed_at": note.field("reviewed_at"),
     }
 
 
 def _table(arch: Archive, shown: list[NoteFile], with_status: bool) -> list[str]:
     header = ["ID", "DATE", *(["STATUS"] if with_status else []), "PUBLICATION", "TITLE", "WORDS"]
-    rows = [[arch.short(n), f"{n.date:%Y-%m-%d}" if n.date else "-", *([n.status] if with_status else []),
-             n.publication or "-", n.title or "-", str(n.words)] for n in shown]
+    rows = [
+        [
+            arch.short(n),
+            f"{n.date:%Y-%m-%d}" if n.date else "-",
+            *([n.status] if with_status else []),
+            n.publication or "-",
+            n.title or "-",
+            str(n.words),
+        ]
+        for n in shown
+    ]
     caps = [None] * (len(header) - 3) + [MAX_PUBLICATION, MAX_TITLE, None]
     widths = [min(max(_width(r[i]) for r in [header, *rows]), cap or 999) for i, cap in enumerate(caps)]
     lines = []
     for row in [header, *rows]:
-        cells = [_fit(cell, width) for cell, width in zip(row[:-1], widths[:-1])]
+        cells = [_fit(cell, width) for cell, width in zip(row[:-1], widths[:-1], strict=True)]
         lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]))
     return lines
 
@@ -391,4 +430,3 @@ def _fit(text: str, width: int) -> str:
             text = text[:-1]
         text += "…"
     return text + " " * (width - _width(text))
-

@@ -89,20 +89,26 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(status, ensure_ascii=False, indent=2))
         return
     totals = status["totals"]
-    click.echo(f"archive: {config.archive_path}  ({totals['filed']} filed, {totals['skipped']} skipped, "
-               f"{totals['failed']} failed)")
+    click.echo(
+        f"archive: {config.archive_path}  ({totals['filed']} filed, {totals['skipped']} skipped, "
+        f"{totals['failed']} failed)"
+    )
     for account in status["accounts"]:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
         if account["last_error"]:
             line += f"; last error {account['last_error_at']}: {account['last_error']}"
         click.echo(line)
     for folder in status["folders"]:
-        click.echo(f"  {folder['account']}/{folder['folder']}: last poll {folder['last_poll']}, "
-                   f"{folder['filed']} filed, {folder['skipped']} skipped, {folder['failed']} failed, "
-                   f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})")
+        click.echo(
+            f"  {folder['account']}/{folder['folder']}: last poll {folder['last_poll']}, "
+            f"{folder['filed']} filed, {folder['skipped']} skipped, {folder['failed']} failed, "
+            f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})"
+        )
     for failure in status["failures"]:
-        click.echo(f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
-                   f"next after {failure['retry_after'] or 'next run'})")
+        click.echo(
+            f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
+            f"next after {failure['retry_after'] or 'next run'})"
+        )
 
 
 @click.command("explain")

@@ -36,8 +36,14 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         return
     state = _Bar()
     started = time.monotonic()
-    bar = Progress(TextColumn("filing"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]:>6.1f} msg/s"), TimeRemainingColumn(), transient=True)
+    bar = Progress(
+        TextColumn("filing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>6.1f} msg/s"),
+        TimeRemainingColumn(),
+        transient=True,
+    )
 
     def update(advance: int, more: int) -> None:
         state.done += advance
@@ -47,8 +53,9 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
             bar.start()
             state.task = bar.add_task("filing", total=state.total or None, rate=0.0)
         if state.task is not None:
-            bar.update(state.task, completed=state.done, total=max(state.total, state.done) or None,
-                       rate=state.done / elapsed)
+            bar.update(
+                state.task, completed=state.done, total=max(state.total, state.done) or None, rate=state.done / elapsed
+            )
 
     try:
         yield update

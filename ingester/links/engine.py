@@ -113,8 +113,11 @@ def _is_tracker_image(url: str, proxied: bool) -> bool:
         return True
     if images.content.search(where):
         return False  # real images on content CDNs, whatever their path looks like
-    return (images.paths.search(u.path) is not None or images.query.search(u.query or "") is not None
-            or not images.host_labels.isdisjoint(u.host.split(".")[:-1]))
+    return (
+        images.paths.search(u.path) is not None
+        or images.query.search(u.query or "") is not None
+        or not images.host_labels.isdisjoint(u.host.split(".")[:-1])
+    )
 
 
 def explain(url: str, context: LinkContext | None = None) -> str:
@@ -140,8 +143,14 @@ def _process(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
         again, before = _process_once(result.url, context, classify), result.url
         if again.url == result.url:
             break
-        result = CleanedUrl(url, again.url, again.kind, result.decoded + again.decoded,
-                            tuple(dict.fromkeys(result.removed + again.removed)), result.steps + again.steps)
+        result = CleanedUrl(
+            url,
+            again.url,
+            again.kind,
+            result.decoded + again.decoded,
+            tuple(dict.fromkeys(result.removed + again.removed)),
+            result.steps + again.steps,
+        )
     return result
 
 
@@ -170,8 +179,13 @@ def _process_once(url: str, context: LinkContext, classify: bool) -> CleanedUrl:
     opaque = next((o for o in host_plan(u.host).opaque if o.matches_path(u.path)), None)
     if opaque is not None and kind == "link":
         kind = "opaque"
-        steps.append(Step("classify", f"ingester:{opaque.name}",
-                          "opaque wrapper: the destination is not in the URL; kept, minus what identifies the reader"))
+        steps.append(
+            Step(
+                "classify",
+                f"ingester:{opaque.name}",
+                "opaque wrapper: the destination is not in the URL; kept, minus what identifies the reader",
+            )
+        )
     cleaned, strip_steps, removed = _strip(u, context, opaque)
     steps += strip_steps
     return CleanedUrl(url, cleaned.strip(), kind, tuple(decoded), tuple(dict.fromkeys(removed)), tuple(steps))
@@ -188,8 +202,14 @@ def _classify_step(hit: Classifier) -> Step:
 
 def _classify_other(text: str) -> Classifier | None:
     scheme = text.partition(":")[0].lower()
-    return next((c for c in rules().classifiers
-                 if c.scheme and c.scheme == scheme and c.pattern is not None and c.pattern.search(text)), None)
+    return next(
+        (
+            c
+            for c in rules().classifiers
+            if c.scheme and c.scheme == scheme and c.pattern is not None and c.pattern.search(text)
+        ),
+        None,
+    )
 
 
 def _classify(u: SplitUrl, context: LinkContext) -> Classifier | None:
@@ -216,7 +236,8 @@ def _has_evidence(c: Classifier, u: SplitUrl, segments: frozenset[str]) -> bool:
     if c.pattern is not None and c.pattern.search(u.text):
         return True
     return c.query is not None and any(
-        _value_in(value, wanted) for key, wanted in c.query.items() if key in u.names for value in u.values(key))
+        _value_in(value, wanted) for key, wanted in c.query.items() if key in u.names for value in u.values(key)
+    )
 
 
 def _value_in(value: str, wanted: tuple[str, ...]) -> bool:
@@ -225,8 +246,12 @@ def _value_in(value: str, wanted: tuple[str, ...]) -> bool:
 
 def _is_substack(u: SplitUrl, context: LinkContext) -> bool:
     """A Substack URL: on substack.com, on the sender's own publication host, or with the post-id signature."""
-    return (u.host == "substack.com" or u.host.endswith(".substack.com") or u.host in context.publication_hosts
-            or ("publication_id" in u.names and "post_id" in u.names))
+    return (
+        u.host == "substack.com"
+        or u.host.endswith(".substack.com")
+        or u.host in context.publication_hosts
+        or ("publication_id" in u.names and "post_id" in u.names)
+    )
 
 
 # --- Decoding -------------------------------------------------------------------------------------------------------
@@ -259,8 +284,9 @@ def _brave_debounce(u: SplitUrl) -> Decoded | None:
         target = _debounce_target(rule, u) if everywhere or rule.applies(u.scheme, u.host, u.path_query) else None
         if target:
             names = rules().wrapper_names
-            wrapper = next((names[k] for s in host_suffixes(u.host) if (k := f"brave-debounce:{s}") in names),
-                           "brave-debounce")
+            wrapper = next(
+                (names[k] for s in host_suffixes(u.host) if (k := f"brave-debounce:{s}") in names), "brave-debounce"
+            )
             return target, Step("decode", "brave-debounce", f"→ {target}"), wrapper
     return None
 
@@ -330,11 +356,16 @@ def _removers(u: SplitUrl, substack: bool, opaque: HostPathRule | None) -> list[
         found.append((f"ingester:{opaque.name}", lambda name, value: name in opaque.strip))
     if substack:  # also on the sender's custom domain, which no include pattern can name
         found += [(rule.source, rule.names_param) for rule in r.substack_rules]
-    found += [(f"clearurls:{p.name}", _clearurls_test(p, u, r.never_global))
-              for p in plan.providers if p.rules is not None and p.applies(u.match_text)]
+    found += [
+        (f"clearurls:{p.name}", _clearurls_test(p, u, r.never_global))
+        for p in plan.providers
+        if p.rules is not None and p.applies(u.match_text)
+    ]
     for rule in plan.strip.dynamic:
         if rule.applies(u.scheme, u.host, u.path_query):
-            found.append((rule.source, _unless(rule.names_param, r.never_global) if rule.anywhere else rule.names_param))
+            found.append(
+                (rule.source, _unless(rule.names_param, r.never_global) if rule.anywhere else rule.names_param)
+            )
     return found
 
 

@@ -37,8 +37,11 @@ class MatchPattern:
         return not self.host or host == self.host or (self.subdomains and host.endswith("." + self.host))
 
     def matches(self, scheme: str, host: str, path_query: str) -> bool:
-        return (scheme in self.schemes and self.matches_host(host)
-                and (self.path is None or self.path.fullmatch(path_query) is not None))
+        return (
+            scheme in self.schemes
+            and self.matches_host(host)
+            and (self.path is None or self.path.fullmatch(path_query) is not None)
+        )
 
 
 def parse_match_pattern(text: str) -> MatchPattern:
@@ -95,8 +98,9 @@ class Scoped:
     exclude: tuple[MatchPattern, ...]
 
     def applies(self, scheme: str, host: str, path_query: str) -> bool:
-        return (any(p.matches(scheme, host, path_query) for p in self.include)
-                and not any(p.matches(scheme, host, path_query) for p in self.exclude))
+        return any(p.matches(scheme, host, path_query) for p in self.include) and not any(
+            p.matches(scheme, host, path_query) for p in self.exclude
+        )
 
     def on_host(self, host: str) -> bool | None:
         """True: applies to every web URL on `host`; False: to none; None: it depends on scheme or path."""
@@ -217,25 +221,32 @@ def split_host_pattern(url_pattern: str) -> tuple[str, str] | None:
     start = _CLEARURLS_SCHEME.match(url_pattern)
     if start is None:
         return None
-    text = url_pattern[start.end():]
-    end = _HOST_PART.match(text).end()  # type: ignore[union-attr]  (it matches the empty string)
+    text = url_pattern[start.end() :]
+    end = _match_end(_HOST_PART, text)
     return text[:end], text[end:]
+
+
+def _match_end(pattern: re.Pattern[str], text: str) -> int:
+    """Where `pattern`, which matches the empty string too, stops matching at the start of `text`."""
+    match = pattern.match(text)
+    return match.end() if match else 0
 
 
 def host_tokens(host_pattern: str) -> tuple[frozenset[str], frozenset[str]] | None:
     """(whole labels, label prefixes) one of which any host matching `host_pattern` has; None if unknown."""
-    text = host_pattern[_SUBDOMAIN_GROUPS.match(host_pattern).end():]  # type: ignore[union-attr]
+    text = host_pattern[_match_end(_SUBDOMAIN_GROUPS, host_pattern) :]
     alternatives = [text]
     if (group := _GROUP.match(text)) is not None:  # `(youtube\.com|youtu\.be)`: one token per alternative
         alternatives = _TOP_LEVEL_BAR.split(group.group(1))
-        if len(alternatives) == 1 or not text[group.end():].startswith(("", "\\.", "\\/")):
+        if len(alternatives) == 1 or not text[group.end() :].startswith(("", "\\.", "\\/")):
             return None
-    whole, prefixes = set(), set()
+    whole: set[str] = set()
+    prefixes: set[str] = set()
     for alternative in alternatives:
         literal = _LITERAL.match(alternative)
         if literal is None:
             return None
-        token, rest = literal.group().replace("\\-", "-").lower(), alternative[literal.end():]
+        token, rest = literal.group().replace("\\-", "-").lower(), alternative[literal.end() :]
         if rest[:1] in ("?", "*", "{"):  # the last character is optional: only what precedes it is certain
             token, rest = token[:-1], "["
         if not token:
@@ -288,7 +299,10 @@ class ProviderIndex:
 
 
 def build_provider_index(providers: Iterable[tuple[str, Mapping[str, Any]]]) -> ProviderIndex:
-    compiled, by_label, by_prefix, everywhere = [], {}, [], []
+    compiled: list[Provider] = []
+    by_label: dict[str, list[int]] = {}
+    by_prefix: list[tuple[str, int]] = []
+    everywhere: list[int] = []
     for index, (name, data) in enumerate(providers):
         compiled.append(provider(name, data))
         split = split_host_pattern(data["urlPattern"])
@@ -299,5 +313,6 @@ def build_provider_index(providers: Iterable[tuple[str, Mapping[str, Any]]]) -> 
         for label in tokens[0]:
             by_label.setdefault(label, []).append(index)
         by_prefix.extend((prefix, index) for prefix in tokens[1])
-    return ProviderIndex(tuple(compiled), {k: tuple(v) for k, v in by_label.items()}, tuple(by_prefix),
-                         tuple(everywhere))
+    return ProviderIndex(
+        tuple(compiled), {k: tuple(v) for k, v in by_label.items()}, tuple(by_prefix), tuple(everywhere)
+    )

@@ -77,10 +77,16 @@ def classifier(entry: Mapping[str, Any]) -> Classifier:
 
     query = {k.lower(): tuple(v.lower() for v in values) for k, values in entry.get("query", {}).items()}
     return Classifier(
-        kind=entry["kind"], name=entry["name"], scheme=entry.get("scheme", ""), host=optional("host"),
-        path=optional("path"), scope=entry.get("scope", ""),
+        kind=entry["kind"],
+        name=entry["name"],
+        scheme=entry.get("scheme", ""),
+        host=optional("host"),
+        path=optional("path"),
+        scope=entry.get("scope", ""),
         segments=frozenset(s.lower() for s in entry.get("segments", ())),
-        keys=frozenset(k.lower() for k in entry.get("keys", ())), query=query or None, pattern=optional("pattern"),
+        keys=frozenset(k.lower() for k in entry.get("keys", ())),
+        query=query or None,
+        pattern=optional("pattern"),
         has_evidence=any(entry.get(k) for k in ("segments", "keys", "query", "pattern")),
     )
 
@@ -96,8 +102,9 @@ class HostPathRule:
     exclude_host: re.Pattern[str] | None = None
 
     def matches_host(self, host: str) -> bool:
-        return ((self.host is None or self.host.search(host) is not None)
-                and (self.exclude_host is None or self.exclude_host.search(host) is None))
+        return (self.host is None or self.host.search(host) is not None) and (
+            self.exclude_host is None or self.exclude_host.search(host) is None
+        )
 
     def matches_path(self, path: str) -> bool:
         return self.path is None or self.path.search(path) is not None
@@ -107,8 +114,13 @@ def host_path_rule(name: str, entry: Mapping[str, Any]) -> HostPathRule:
     def optional(key: str, flags: int = 0) -> re.Pattern[str] | None:
         return re.compile(entry[key], flags) if entry.get(key) else None
 
-    return HostPathRule(name, optional("host", re.I), optional("path"), frozenset(entry.get("strip", ())),
-                        optional("exclude_host", re.I))
+    return HostPathRule(
+        name,
+        optional("host", re.I),
+        optional("path"),
+        frozenset(entry.get("strip", ())),
+        optional("exclude_host", re.I),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,7 +179,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> Rules:
     ours = _read_json(rules_dir / INGESTER_FILE)
     brave = [
         param_rule(entry, source, casefold=False)
-        for source, name in (("brave:clean-urls", BRAVE_CLEAN_URLS_FILE), ("brave:query-filter", BRAVE_QUERY_FILTER_FILE))
+        for source, name in (
+            ("brave:clean-urls", BRAVE_CLEAN_URLS_FILE),
+            ("brave:query-filter", BRAVE_QUERY_FILTER_FILE),
+        )
         for entry in _read_json(rules_dir / name)
     ]
     our_params = [param_rule(entry, f"ingester:{entry['name']}", casefold=True) for entry in ours["params"]]
@@ -222,8 +237,11 @@ class NameTable:
     def lookup(self, name: str) -> str | None:
         """The source of the first path-independent rule naming `name`."""
         folded = name.lower()
-        return (self.folded.get(folded) or next((s for p, s in self.prefixes if folded.startswith(p)), None)
-                or self.exact.get(name))
+        return (
+            self.folded.get(folded)
+            or next((s for p, s in self.prefixes if folded.startswith(p)), None)
+            or self.exact.get(name)
+        )
 
 
 def name_table(rules: Iterable[ParamRule], host: str, never_global: frozenset[str]) -> NameTable:
@@ -258,6 +276,7 @@ def host_plan(host: str) -> HostPlan:
         opaque=tuple(o for o in r.opaque if o.matches_host(host)),
         strip=name_table((x for x in r.strip.candidates(host) if x.scope != "substack"), host, r.never_global),
         keep=name_table(r.keep.candidates(host), host, frozenset()),
-        debounce=tuple((d, status is True) for d in r.debounce.candidates(host)
-                       if (status := d.on_host(host)) is not False),
+        debounce=tuple(
+            (d, status is True) for d in r.debounce.candidates(host) if (status := d.on_host(host)) is not False
+        ),
     )

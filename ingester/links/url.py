@@ -51,10 +51,19 @@ def split(text: str) -> SplitUrl | None:
         host = host[: host.index("]") + 1].lower()
     else:
         host = host.partition(":")[0].lower().rstrip(".")
-    rest, hash_mark, fragment = text[match.end():].partition("#")
+    rest, hash_mark, fragment = text[match.end() :].partition("#")
     path, question_mark, query = rest.partition("?")
     pairs = tuple((n, v) for n, _, v in (p.partition("=") for p in query.split("&")) if n) if question_mark else ()
-    return SplitUrl(text, text if match.group(1) else "https:" + text, (match.group(1) or "https").lower(),
-                text[: match.end()] + path, host, path, query if question_mark else None,
-                fragment if hash_mark else None, f"{path}?{query}" if question_mark else path, pairs,
-                frozenset(n.lower() for n, _ in pairs))
+    return SplitUrl(
+        text,
+        text if match.group(1) else "https:" + text,
+        (match.group(1) or "https").lower(),
+        text[: match.end()] + path,
+        host,
+        path,
+        query if question_mark else None,
+        fragment if hash_mark else None,
+        f"{path}?{query}" if question_mark else path,
+        pairs,
+        frozenset(n.lower() for n, _ in pairs),
+    )

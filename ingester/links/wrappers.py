@@ -22,8 +22,9 @@ from ingester.links.url import SplitUrl
 _ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#]+\S*", re.I)
 _PROOFPOINT_V3 = re.compile(r"/v3/__(.+?)__;([A-Za-z0-9_-]*)!")
 # Proofpoint v3 writes a run of n replaced characters as `**` and the (n-2)th character of this alphabet.
-_PROOFPOINT_RUNS = {c: n + 2 for n, c in
-                    enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")}
+_PROOFPOINT_RUNS = {
+    c: n + 2 for n, c in enumerate(string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_")
+}
 _SENDGRID_ESCAPE = re.compile(r"-([0-9A-F]{2})")
 
 
@@ -55,9 +56,14 @@ def b64_text(text: str) -> str | None:
         return None
 
 
+def _text(value: object) -> str | None:
+    """A decoded JSON value, if it is a string."""
+    return value if isinstance(value, str) else None
+
+
 def _substack_redirect_2(u: SplitUrl) -> str | None:
     """`/redirect/2/<base64url JSON>.<signature>`: `e` is the destination."""
-    return json.loads(_b64(u.path.removeprefix("/redirect/2/").partition("/")[0].partition(".")[0]))["e"]
+    return _text(json.loads(_b64(u.path.removeprefix("/redirect/2/").partition("/")[0].partition(".")[0]))["e"])
 
 
 def _mailgun(u: SplitUrl) -> str | None:
@@ -71,7 +77,7 @@ def _substack_open(u: SplitUrl) -> str | None:
     _, _, pub, rest = u.path.split("/", 3)
     if not re.fullmatch(r"[A-Za-z0-9-]+", pub):
         return None
-    return f"https://{pub.lower()}.substack.com/{rest}" + u.text[len(u.head):]
+    return f"https://{pub.lower()}.substack.com/{rest}" + u.text[len(u.head) :]
 
 
 def _substack_app_link(u: SplitUrl) -> str | None:
@@ -105,7 +111,7 @@ def _url_param(u: SplitUrl) -> str | None:
 
 def _mandrill(u: SplitUrl) -> str | None:
     """`p` is base64 JSON whose `p` is a JSON string holding the `url`."""
-    return json.loads(json.loads(_b64(u.param("p") or ""))["p"])["url"]
+    return _text(json.loads(json.loads(_b64(u.param("p") or ""))["p"])["url"])
 
 
 def _proofpoint_v2(u: SplitUrl) -> str | None:
@@ -121,7 +127,7 @@ def _proofpoint_v3(u: SplitUrl) -> str | None:
         return None
     encoded, out, used, i = match.group(1), [], 0, 0
     while i < len(encoded):
-        if encoded.startswith("**", i) and encoded[i + 2:i + 3] in _PROOFPOINT_RUNS:
+        if encoded.startswith("**", i) and encoded[i + 2 : i + 3] in _PROOFPOINT_RUNS:
             n, i = _PROOFPOINT_RUNS[encoded[i + 2]], i + 3
         elif encoded[i] == "*":
             n, i = 1, i + 1
@@ -129,7 +135,7 @@ def _proofpoint_v3(u: SplitUrl) -> str | None:
             out.append(encoded[i])
             i += 1
             continue
-        out.append(replaced[used:used + n])
+        out.append(replaced[used : used + n])
         used += n
     return "".join(out) if used <= len(replaced) else None
 
@@ -146,9 +152,17 @@ def _sailthru(u: SplitUrl) -> str | None:
 
 
 DECODERS: dict[str, Callable[[SplitUrl], str | None]] = {
-    "substack-redirect-2": _substack_redirect_2, "mailgun": _mailgun, "substack-open": _substack_open,
-    "substack-app-link": _substack_app_link, "kit": _kit, "buttondown": _buttondown,
-    "outlook-safelinks": _url_param, "medium-redirect": _url_param, "mandrill": _mandrill,
-    "proofpoint-v2": _proofpoint_v2, "proofpoint-v3": _proofpoint_v3, "sendgrid-upn": _sendgrid_upn,
+    "substack-redirect-2": _substack_redirect_2,
+    "mailgun": _mailgun,
+    "substack-open": _substack_open,
+    "substack-app-link": _substack_app_link,
+    "kit": _kit,
+    "buttondown": _buttondown,
+    "outlook-safelinks": _url_param,
+    "medium-redirect": _url_param,
+    "mandrill": _mandrill,
+    "proofpoint-v2": _proofpoint_v2,
+    "proofpoint-v3": _proofpoint_v3,
+    "sendgrid-upn": _sendgrid_upn,
     "sailthru": _sailthru,
 }

@@ -30,7 +30,9 @@ def ensure_dir(path: Path) -> None:
         for folder in reversed(missing):  # top down, so each new folder gets the private mode
             folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
     except OSError as exc:
-        raise ArchiveError(f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions") from exc
+        raise ArchiveError(
+            f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions"
+        ) from exc
 
 
 WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.I)
@@ -140,4 +142,3 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -16,11 +16,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from ingester.store.files import ensure_dir, write_atomic
 from ingester.errors import ArchiveError
+from ingester.store.files import ensure_dir, write_atomic
 
 MIGRATIONS: list[str] = [
     """
@@ -78,7 +79,10 @@ class Record:
     retry_after: str = ""
 
 
+# Every query below is a constant string (these column names are ours), never built from input.
 RECORD_COLUMNS = "key, outcome, detail, source, attempts, updated_at, content_hash, note_sha256, retry_after"
+FILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'filed' ORDER BY updated_at"  # noqa: S608
+FAILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'failed' ORDER BY updated_at"  # noqa: S608
 MAX_RETRY_DELAY = timedelta(hours=24)
 
 
@@ -118,8 +122,9 @@ class Ledger:
             if self.readonly:
                 if not path.exists():
                     raise ArchiveError(f"no ledger in {self.state_dir}: nothing was ingested into this archive yet")
-                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                          check_same_thread=False)
+                self.db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                )
                 return self
             ensure_dir(self.state_dir)
             if self.exclusive:
@@ -179,8 +184,9 @@ class Ledger:
                     break
                 except BlockingIOError as exc:
                     if time.monotonic() >= deadline:
-                        raise ArchiveError(f"another ingest is writing to {self.state_dir.parent}; "
-                                           "try again when it has finished") from exc
+                        raise ArchiveError(
+                            f"another ingest is writing to {self.state_dir.parent}; try again when it has finished"
+                        ) from exc
                     time.sleep(0.1)
             yield
         finally:
@@ -199,12 +205,12 @@ class Ledger:
         return self.db
 
     def get(self, key: str) -> Record | None:
-        row = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM messages WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM messages WHERE key = ?", (key,)).fetchone()  # noqa: S608
         return Record(*row) if row else None
 
     def filed(self) -> list[Record]:
         """Every filed message, oldest first."""
-        rows = self._db.execute(f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'filed' ORDER BY updated_at")
+        rows = self._db.execute(FILED_QUERY)
         return [Record(*row) for row in rows]
 
     def set_note(self, key: str, detail: str, note_sha256: str) -> None:
@@ -231,11 +237,18 @@ class Ledger:
         return self.state_dir / "raw" / content_hash[:2] / f"{content_hash}.eml.gz"
 
     def record(
-        self, key: str, message_id: str, content_hash: str, outcome: str, detail: str, source: str,
-        location: Location | None = None, note_sha256: str = "",
+        self,
+        key: str,
+        message_id: str,
+        content_hash: str,
+        outcome: str,
+        detail: str,
+        source: str,
+        location: Location | None = None,
+        note_sha256: str = "",
     ) -> None:
         """Record an outcome (after the note, if any, is durably on disk) and where the message was."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         previous = self.get(key) if outcome == "failed" else None
         failures = previous.attempts + 1 if previous is not None and previous.outcome == "failed" else 1
         retry_after = (now + retry_delay(failures)).isoformat(timespec="seconds") if outcome == "failed" else ""
@@ -248,8 +261,17 @@ class Ledger:
                        source = excluded.source, updated_at = excluded.updated_at,
                        note_sha256 = excluded.note_sha256, retry_after = excluded.retry_after,
                        attempts = messages.attempts + 1""",
-                (key, message_id, content_hash, outcome, detail, source, now.isoformat(timespec="seconds"),
-                 note_sha256, retry_after),
+                (
+                    key,
+                    message_id,
+                    content_hash,
+                    outcome,
+                    detail,
+                    source,
+                    now.isoformat(timespec="seconds"),
+                    note_sha256,
+                    retry_after,
+                ),
             )
             if location is not None:
                 self._add_location(db, key, location)
@@ -273,8 +295,11 @@ class Ledger:
 
     def failed_uids_due(self, account: str, folder: str, uidvalidity: int, now: datetime) -> list[int]:
         """UIDs of failed messages in this folder whose backoff has passed: an incremental run retries them."""
-        return sorted(uid for uid, outcome, retry_after in self._folder_rows(account, folder, uidvalidity)
-                      if outcome == "failed" and (not retry_after or datetime.fromisoformat(retry_after) <= now))
+        return sorted(
+            uid
+            for uid, outcome, retry_after in self._folder_rows(account, folder, uidvalidity)
+            if outcome == "failed" and (not retry_after or datetime.fromisoformat(retry_after) <= now)
+        )
 
     def _folder_rows(self, account: str, folder: str, uidvalidity: int) -> list[tuple[int, str, str]]:
         return self._db.execute(
@@ -291,7 +316,7 @@ class Ledger:
         return (row[0], row[1]) if row else None
 
     def set_folder_mark(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)", (account, folder, uidvalidity, last_uid, now)
@@ -299,42 +324,60 @@ class Ledger:
 
     def account_result(self, account: str, error: str = "") -> None:
         """Remember how the last run of an account went: success clears the error."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._transaction() as db:
             db.execute("INSERT OR IGNORE INTO accounts (account) VALUES (?)", (account,))
             if error:
-                db.execute("UPDATE accounts SET last_error = ?, last_error_at = ? WHERE account = ?",
-                           (error, now, account))
+                db.execute(
+                    "UPDATE accounts SET last_error = ?, last_error_at = ? WHERE account = ?", (error, now, account)
+                )
             else:
-                db.execute("UPDATE accounts SET last_success = ?, last_error = '', last_error_at = '' "
-                           "WHERE account = ?", (now, account))
+                db.execute(
+                    "UPDATE accounts SET last_success = ?, last_error = '', last_error_at = '' WHERE account = ?",
+                    (now, account),
+                )
 
-    def status(self) -> dict[str, object]:
+    def status(self) -> dict[str, Any]:
         """Per account and folder: last poll, counts by outcome, high-water mark; plus failures and errors."""
         db = self._db
         folders = []
         for account, folder, uidvalidity, last_uid, last_poll in db.execute(
-                "SELECT account, folder, uidvalidity, last_uid, last_poll FROM folders ORDER BY account, folder"):
-            counts = dict(db.execute(
-                """SELECT m.outcome, count(DISTINCT m.key) FROM locations l JOIN messages m ON m.key = l.key
-                   WHERE l.account = ? AND l.folder = ? GROUP BY m.outcome""", (account, folder)).fetchall())
-            folders.append({"account": account, "folder": folder, "uidvalidity": uidvalidity,
-                            "high_water_uid": last_uid, "last_poll": last_poll,
-                            **{o: counts.get(o, 0) for o in ("filed", "skipped", "failed")}})
-        accounts = [{"account": a, "last_success": s, "last_error": e, "last_error_at": at}
-                    for a, s, e, at in db.execute("SELECT * FROM accounts ORDER BY account")]
+            "SELECT account, folder, uidvalidity, last_uid, last_poll FROM folders ORDER BY account, folder"
+        ):
+            counts = dict(
+                db.execute(
+                    """SELECT m.outcome, count(DISTINCT m.key) FROM locations l JOIN messages m ON m.key = l.key
+                   WHERE l.account = ? AND l.folder = ? GROUP BY m.outcome""",
+                    (account, folder),
+                ).fetchall()
+            )
+            folders.append(
+                {
+                    "account": account,
+                    "folder": folder,
+                    "uidvalidity": uidvalidity,
+                    "high_water_uid": last_uid,
+                    "last_poll": last_poll,
+                    **{o: counts.get(o, 0) for o in ("filed", "skipped", "failed")},
+                }
+            )
+        accounts = [
+            {"account": a, "last_success": s, "last_error": e, "last_error_at": at}
+            for a, s, e, at in db.execute("SELECT * FROM accounts ORDER BY account")
+        ]
         totals = dict(db.execute("SELECT outcome, count(*) FROM messages GROUP BY outcome").fetchall())
         return {
-            "accounts": accounts, "folders": folders,
+            "accounts": accounts,
+            "folders": folders,
             "totals": {o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
-            "failures": [{"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
-                         for r in self.failures()],
+            "failures": [
+                {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
+                for r in self.failures()
+            ],
         }
 
     def failures(self) -> list[Record]:
-        rows = self._db.execute(
-            f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'failed' ORDER BY updated_at"
-        )
+        rows = self._db.execute(FAILED_QUERY)
         return [Record(*row) for row in rows]
 
     def count(self, outcome: str) -> int:

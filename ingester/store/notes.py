@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +150,9 @@ def read_note(root: Path, path: Path) -> NoteFile | None:
 def note_files(root: Path) -> Iterator[Path]:
     """Every Markdown file of the archive and of its `.discarded/` (not the ledger, not hidden files)."""
     for top in (root, root / DISCARDED):
-        for folder, subfolders, files in os.walk(top):
+        for folder, subfolders, names in os.walk(top):
             subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            yield from (Path(folder) / f for f in sorted(files) if f.endswith(".md") and not f.startswith("."))
+            yield from (Path(folder) / f for f in sorted(names) if f.endswith(".md") and not f.startswith("."))
 
 
 def scan(root: Path) -> list[NoteFile]:
@@ -169,14 +169,22 @@ def scan(root: Path) -> list[NoteFile]:
     return found
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """How many leading characters two ids share."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def short_ids(notes: Iterable[NoteFile]) -> dict[str, str]:
     """{full id: the shortest prefix (at least 7 digits) that no other note shares}."""
     ids = sorted({note.id for note in notes})
     shown = {}
     for n, full in enumerate(ids):
-        neighbours = ids[max(n - 1, 0):n] + ids[n + 1:n + 2]
-        common = max((len(os.path.commonprefix([full, other])) for other in neighbours), default=0)
-        shown[full] = full[:max(SHORT_ID, common + 1)]
+        neighbours = ids[max(n - 1, 0) : n] + ids[n + 1 : n + 2]
+        common = max((_common_prefix(full, other) for other in neighbours), default=0)
+        shown[full] = full[: max(SHORT_ID, common + 1)]
     return shown
 
 
@@ -193,22 +201,32 @@ def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
         raise UsageError(f"no note at {ref}")
     prefix = ref.lower()
     if len(prefix) < MIN_ID or not re.fullmatch(r"[0-9a-f]+", prefix):
-        raise UsageError(f"{ref!r} is not a note id (at least {MIN_ID} hex digits, as `ingest drafts list` "
-                          "shows) or the path of a note")
+        raise UsageError(
+            f"{ref!r} is not a note id (at least {MIN_ID} hex digits, as `ingest drafts list` "
+            "shows) or the path of a note"
+        )
     matches = [note for note in notes if note.id.startswith(prefix)]
     if not matches:
         raise UsageError(f"no note has the id {ref!r}; `ingest drafts list --status all` shows every id")
     if len(matches) > 1:
-        raise UsageError(f"the id {ref!r} is ambiguous; give more digits or the path of one of these notes:",
-                          problems=[note.relative for note in matches])
+        raise UsageError(
+            f"the id {ref!r} is ambiguous; give more digits or the path of one of these notes:",
+            problems=[note.relative for note in matches],
+        )
     return matches[0]
 
 
 # --- Listing ------------------------------------------------------------------------------------------------------
 
 
-def select(notes: Iterable[NoteFile], status: str = "draft", publication: str = "", since: date | None = None,
-           tags: Iterable[str] = (), search: str = "") -> list[NoteFile]:
+def select(
+    notes: Iterable[NoteFile],
+    status: str = "draft",
+    publication: str = "",
+    since: date | None = None,
+    tags: Iterable[str] = (),
+    search: str = "",
+) -> list[NoteFile]:
     """The notes that pass every filter, newest first (undated last). `status="all"` keeps any status."""
     tags = {t.lstrip("#").casefold() for t in tags}
     wanted = []
@@ -217,7 +235,8 @@ def select(notes: Iterable[NoteFile], status: str = "draft", publication: str = 
         if status != "all" and note.status != status:
             continue
         if publication and publication.casefold() not in (
-                note.publication.casefold() + "\n" + note.field("publication_id").casefold()):
+            note.publication.casefold() + "\n" + note.field("publication_id").casefold()
+        ):
             continue
         if since is not None and (when is None or when.date() < since):
             continue
@@ -238,7 +257,7 @@ def _age(note: NoteFile, newest_first: bool = True) -> tuple[bool, float, str]:
     """Sort key: dated notes by their moment (a naive date counts as UTC), then undated, then by path."""
     when = note.date
     if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     moment = when.timestamp() if when is not None else 0.0
     return (when is None, -moment if newest_first else moment, note.relative)
 
@@ -253,12 +272,14 @@ def with_status(text: str, status: str, when: datetime) -> str:
     if not lines or lines[0].rstrip("\r\n") != "---" or end is None:
         raise ArchiveError("the note has no front matter")
     eol = lines[0][3:] or "\n"
-    new = {"status": f"status: {yaml_value(status)}",
-           "reviewed_at": f"reviewed_at: {yaml_value(when.isoformat(timespec='seconds'))}"}
+    new = {
+        "status": f"status: {yaml_value(status)}",
+        "reviewed_at": f"reviewed_at: {yaml_value(when.isoformat(timespec='seconds'))}",
+    }
     at = {key: next((n for n in range(1, end) if re.match(rf"{key}\s*:", lines[n])), None) for key in new}
     for key, n in at.items():
         if n is not None:
-            lines[n] = new[key] + (lines[n][len(lines[n].rstrip("\r\n")):] or eol)
+            lines[n] = new[key] + (lines[n][len(lines[n].rstrip("\r\n")) :] or eol)
     if at["status"] is None:
         lines.insert(end, new["status"] + eol)
         end += 1
@@ -302,7 +323,7 @@ def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: da
 
 def now() -> datetime:
     """The time a reviewer's decision is stamped with (local time, with its offset)."""
-    return datetime.now(timezone.utc).astimezone()
+    return datetime.now(UTC).astimezone()
 
 
 def reread(root: Path, note: NoteFile) -> NoteFile:
