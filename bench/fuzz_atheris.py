@@ -37,7 +37,8 @@ with atheris.instrument_imports(include=["ingester", "bs4", "html2text"]):
     import ingester.pipeline
     import ingester.render  # noqa: F401
 
-from tests.test_fuzz import _seed_files, known_crash, live_html, sound_note
+from tests.conftest import live_html
+from tests.test_fuzz import _seed_files, known_crash, sound_note
 
 LIVE = os.environ.get("FUZZ_LIVE") == "1"
 

@@ -153,55 +153,71 @@ class ImapSession:
 
 
 def connect(account: Account) -> imapclient.IMAPClient:
-    """Connect and log in, translating every failure into one clear `SourceError`."""
+    """Connect and log in, translating every failure into one clear `SourceError`.
+
+    Whatever fails after the socket is open (STARTTLS, the password command, the login), the socket
+    is closed before the error goes up.
+    """
     where = f"{account.host}:{account.port}"
     context = tls_context(account)
     try:
         client = imapclient.IMAPClient(
             account.host, port=account.port, ssl=account.security == "tls", ssl_context=context, timeout=TIMEOUT
         )
+    except (OSError, IMAPClientError) as err:
+        raise _connect_error(account, where, err) from err
+    try:
         # imapclient forces imaplib's debug level 5, which formats every literal even with logging
         # off (4-5x slower fetches, imap-testing.md §8). We do our own logging.
         client._imap.debug = 0
         if account.security == "starttls":
-            client.starttls(context)
+            try:
+                client.starttls(context)
+            except (OSError, IMAPClientError) as err:
+                raise _connect_error(account, where, err) from err
         if account.security == "plain" and account.allow_insecure:
             logger.warning(
                 "account %r: plain IMAP without encryption to %s (allow_insecure = true)", account.name, account.host
             )
-    except ssl.SSLCertVerificationError as err:
-        raise ConnectError(
+        _login(client, account, account.resolve_password())
+    except BaseException:
+        _close_quietly(client)
+        raise
+    logger.debug("logged in to %s as %s", where, account.username)
+    return client
+
+
+def _connect_error(account: Account, where: str, err: BaseException) -> ConnectError:
+    """The one line that says why the server could not be reached or spoken to securely."""
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return ConnectError(
             f"account {account.name!r}: TLS certificate of {where} not trusted ({err.verify_message}); "
             "if the server uses its own CA, set ca_file to it"
-        ) from err
-    except ssl.SSLError as err:
-        raise ConnectError(
+        )
+    if isinstance(err, ssl.SSLError):
+        return ConnectError(
             f"account {account.name!r}: TLS handshake with {where} failed ({err.reason or err}); "
             'check port and security (993 = "tls", 143 = "starttls")'
-        ) from err
-    except socket.gaierror as err:
-        raise ConnectError(f"account {account.name!r}: unknown host {account.host!r}; check `host`") from err
-    except (OSError, IMAPClientError) as err:
-        raise ConnectError(
-            f"account {account.name!r}: cannot reach {where} ({_text(err)}); check host, port and your network"
-        ) from err
-    password = account.resolve_password()
+        )
+    if isinstance(err, socket.gaierror):
+        return ConnectError(f"account {account.name!r}: unknown host {account.host!r}; check `host`")
+    return ConnectError(
+        f"account {account.name!r}: cannot reach {where} ({_text(err)}); check host, port and your network"
+    )
+
+
+def _login(client: imapclient.IMAPClient, account: Account, password: str) -> None:
     try:
         client.login(account.username, password)
     except LoginError as err:
-        _close_quietly(client)
         raise LoginRefused(
             f"account {account.name!r}: login as {account.username!r} refused by {account.host}; "
             "check the username and password (password_command / password_env)"
         ) from err
     except (IMAPClientAbortError, OSError) as err:
-        _close_quietly(client)
         raise ConnectionLost(f"account {account.name!r}: connection lost while logging in ({_text(err)})") from err
     except IMAPClientError as err:
-        _close_quietly(client)
         raise SourceError(f"account {account.name!r}: login failed ({_text(err)})") from err
-    logger.debug("logged in to %s as %s", where, account.username)
-    return client
 
 
 def tls_context(account: Account) -> ssl.SSLContext:

@@ -8,9 +8,10 @@ from tests.conftest import REPO, load_bench
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
-pytestmark = pytest.mark.skipif(
-    not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus is not beside the repository"
-)
+pytestmark = [
+    pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus is not beside the repository"),
+    pytest.mark.slow,
+]
 
 
 def test_retention_runs_on_two_messages(capsys: pytest.CaptureFixture[str]) -> None:

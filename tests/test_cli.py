@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import mailbox
 import shutil
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 import yaml
 
 from ingester.cli import cli
-from tests.conftest import EMAILS, REPO, notes_in, run_ingest, write_config
+from ingester.cli import run as run_commands
+from ingester.errors import EXIT_INTERNAL
+from tests.conftest import EMAILS, REPO, notes_in, run_ingest, run_ingest_process, write_config
 
 DEMO = REPO / "tests" / "fixtures" / "demo" / "sample.mbox"
 
@@ -179,7 +182,7 @@ def test_a_failed_message_is_recorded_and_exit_code_is_3(tmp_path: Path, monkeyp
 
 
 def test_python_m_ingester_and_version() -> None:
-    result = run_ingest("--version")
+    result = run_ingest_process("--version")
 
     assert result.returncode == 0
     assert result.stdout.startswith("ingest, version ")
@@ -227,3 +230,42 @@ def test_clean_url_reads_stdin_and_explains() -> None:
     assert plain.output == "https://example.com/page\n"
     assert explained.exit_code == 0
     assert "google" in explained.output.lower() and "utm_source" in explained.output
+
+
+def test_a_damaged_ledger_is_one_line_that_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "archive" / ".ingest").mkdir(parents=True)
+    (tmp_path / "archive" / ".ingest" / "ledger.sqlite3").write_bytes(b"not a database " * 100)
+
+    for args in (["status"], ["import", str(EMAILS / "substack-post.eml")]):
+        result = run_ingest(*args)
+        assert result.returncode == 1
+        assert result.stderr == (
+            "Error: the ledger archive/.ingest/ledger.sqlite3 is damaged (file is not a database); move it aside "
+            "and run again to start a new one (notes on disk are recognised and not filed twice), or restore it "
+            "from a backup\n"
+        )
+
+
+def test_an_unexpected_error_is_one_line_with_its_own_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> list[str]:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(run_commands, "explain", broken)
+    result = run_ingest("explain", EMAILS / "substack-post.eml")
+
+    assert result.returncode == EXIT_INTERNAL == 70
+    assert result.stderr == (
+        "Error: unexpected RuntimeError: something nobody expected (a bug in the ingester; rerun with -v for the "
+        "traceback and report it)\n"
+    )
+    verbose = run_ingest("-v", "explain", EMAILS / "substack-post.eml")
+    assert verbose.returncode == 70
+    assert "Traceback (most recent call last)" in verbose.stderr and 'raise RuntimeError("something' in verbose.stderr
+
+
+def test_exit_codes_are_in_the_help_and_the_readme() -> None:
+    help_text = run_ingest("--help").stdout
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for code in ("0", "1", "2", "3", "70"):
+        assert re.search(rf"^\s+{code}\s+\w", help_text, re.MULTILINE), code
+        assert f"| {code} |" in readme, code

@@ -14,7 +14,10 @@ from tests.conftest import REPO, run_ingest
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the repository")
+pytestmark = [
+    pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the repository"),
+    pytest.mark.slow,
+]
 
 
 def test_whole_corpus_is_accounted_for(tmp_path: Path) -> None:

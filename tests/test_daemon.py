@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ingester import config as config_mod
-from ingester.errors import SourceError
+from ingester.errors import ConnectError, ConnectionLost, FolderMissing, LoginRefused
 from ingester.source import ImapSession
 from tests.conftest import Mailbox, account_toml, email_bytes, notes_in, run_ingest, write_config
 from tests.imapserver import DovecotServer
@@ -142,10 +144,13 @@ def test_two_accounts_one_with_a_wrong_password(mailbox: Mailbox, tmp_path: Path
     wait_for(lambda: len(notes_in(mailbox.archive)) == 1, 5)
     wait_for(lambda: "login as 'alice' refused" in daemon.text(), 5)
 
-    status = json.loads(run_ingest("--config", tmp_path / "daemon.toml", "status", "--json").stdout)
-    errors = {a["account"]: a["last_error"] for a in status["accounts"]}
-    assert "login as 'alice' refused" in errors["bad"]
-    assert errors["good"] == ""
+    def errors() -> dict[str, str]:
+        status = json.loads(run_ingest("--config", tmp_path / "daemon.toml", "status", "--json").stdout)
+        return {a["account"]: a["last_error"] for a in status["accounts"]}
+
+    wait_for(lambda: {"good", "bad"} <= errors().keys(), 5)  # each poll records its account when it ends
+    assert "login as 'alice' refused" in errors()["bad"]
+    assert errors()["good"] == ""
     assert "wrong-password" not in daemon.text()
     # logged once per backoff step, not in a tight loop
     assert daemon.text().count("login as 'alice' refused") < 10
@@ -200,8 +205,23 @@ def test_a_dropped_connection_is_named_whatever_the_command(
     with ImapSession(config_mod.load(config).accounts[0]) as session:
         session.select("INBOX")
         own_server.stop()
-        with pytest.raises(SourceError, match=rf"^account 'test': connection lost while {re.escape(doing)} \("):
+        with pytest.raises(ConnectionLost, match=rf"^account 'test': connection lost while {re.escape(doing)} \("):
             call(session)
+
+
+def test_each_kind_of_source_failure_has_its_own_class(mailbox: Mailbox) -> None:
+    """Callers (the daemon's retry policy, `status`) tell failures apart by class, never by message text."""
+    account = config_mod.load(mailbox.config).accounts[0]
+    wrong = dataclasses.replace(account, password_command=None, password="not-the-password")
+    with pytest.raises(LoginRefused, match=r"login as .* refused"), ImapSession(wrong):
+        pass
+    with ImapSession(account) as session, pytest.raises(FolderMissing, match="opening folder 'Nope' failed"):
+        session.select("Nope")
+    with socket.socket() as holder:  # a port that is bound but never listened on: nothing answers there
+        holder.bind(("127.0.0.1", 0))
+        closed = dataclasses.replace(account, port=holder.getsockname()[1])
+        with pytest.raises(ConnectError, match="cannot reach"), ImapSession(closed):
+            pass
 
 
 def test_uidvalidity_change_files_nothing_twice(mailbox: Mailbox) -> None:

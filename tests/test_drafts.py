@@ -12,68 +12,36 @@ import shutil
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from ingester import rerender
-from ingester.cli import cli
 from ingester.store import notes
 from ingester.store.ledger import Ledger
-from tests.conftest import EMAILS, notes_in, run_ingest
-
-FILED = (
-    "substack-post.eml",
-    "chinese-newsletter.eml",
-    "text-only-newsletter.eml",
-    "mailman-wine-announce-spamassassin.eml",
-    "mailchimp-spamscope-13.eml",
+from tests.conftest import (
+    DISPATCH,
+    EMAILS,
+    FILED,
+    HEADER,
+    QUIET,
+    QUIET_ID,
+    QUIET_KEY,
+    ROWS,
+    WEBINAR,
+    WEEKLY,
+    WINE,
+    copy_filed,
+    ingest,
+    notes_in,
+    run_ingest,
 )
-QUIET = "2025/01/2025-01-27-the-quiet-year-of-small-models.md"
-WEEKLY = "2025/03/2025-03-14-开源周刊-第42期-本地小模型的一年-更便宜-也更可靠.md"
-DISPATCH = "2025/02/2025-02-06-the-plaintext-dispatch-118-caches-notes-and-a-correction.md"
-WEBINAR = "2018/08/2018-08-29-new-webinar-so-you-have-a-disaster-now-what.md"
-WINE = "2002/09/2002-09-04-wine-release-20020904.md"
-QUIET_ID = "c2f51ed"  # sha256 of the Message-ID <20250127130500.3.7c2e9b41d05a6f83@mg1.substack.com>
-QUIET_KEY = "<20250127130500.3.7c2e9b41d05a6f83@mg1.substack.com>"
-HEADER = "ID       DATE        PUBLICATION          TITLE                                                        WORDS"
-ROWS = {  # up to the WORDS column: word counts come from the converter, see words()
-    WEEKLY: "7c8e7e4  2025-03-14  开源周刊编辑部       【开源周刊 第42期】本地小模型的一年：更便宜，也更可靠        ",
-    DISPATCH: "3a84b58  2025-02-06  Sam Rivera           The Plaintext Dispatch #118: caches, notes and a correction  ",
-    QUIET: "c2f51ed  2025-01-27  Field Notes          The quiet year of small models                               ",
-    WEBINAR: "ab3faa1  2018-08-29  Continuity Insights  New Webinar: So, You Have A Disaster... Now What?            ",
-    WINE: "ee38bfa  2002-09-04  Alexandre Julliard   Wine release 20020904                                        ",
-}
-NOW = datetime(2025, 4, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
-
-
-@pytest.fixture(scope="session")
-def filed_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Five notes filed by `ingest import`, built once; tests get copies."""
-    where = tmp_path_factory.mktemp("filed")
-    result = run_ingest("import", *(EMAILS / name for name in FILED), cwd=where)
-    assert result.returncode == 0, result.stderr
-    return where / "archive"
-
-
-def copy_filed(filed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the filed archive at ./archive (the default [archive] path); decisions stamped NOW."""
-    shutil.copytree(filed, tmp_path / "archive")
-    monkeypatch.setattr(notes, "now", lambda: NOW)
-    monkeypatch.setattr(notes, "LOCK_WAIT_SECONDS", 0.3)
-    return tmp_path / "archive"
 
 
 @pytest.fixture
 def archive(filed_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """This test's own copy of the filed archive."""
     return copy_filed(filed_archive, tmp_path, monkeypatch)
-
-
-def ingest(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"COLUMNS": "80", **(env or {})}, input=input)
 
 
 def ledger_row(archive: Path, key: str) -> tuple[str, str]:
@@ -403,6 +371,7 @@ def test_changes_wait_for_a_short_ingest_then_happen(archive: Path, monkeypatch:
     assert 0.3 < time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_changes_fail_while_an_ingest_keeps_writing(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notes, "LOCK_WAIT_SECONDS", 0.5)
     with Ledger(archive / ".ingest") as ledger, ledger.writing():

@@ -16,16 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingester.store.ledger import Ledger
-from tests.conftest import notes_in, run_ingest
-from tests.test_drafts import (
-    DISPATCH,
-    QUIET,
-    WEBINAR,
-    WINE,
-    copy_filed,
-    filed_archive,  # noqa: F401 - the session's filed archive, shared
-    ingest,
-)
+from tests.conftest import DISPATCH, QUIET, WEBINAR, WINE, copy_filed, ingest, notes_in, run_ingest
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 PROMPT = "[a]ccept  [d]iscard  [e]dit  [s]kip  [q]uit? "
@@ -106,6 +97,7 @@ def status_of(path: Path) -> str:
     return next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("status:"))
 
 
+@pytest.mark.slow
 def test_review_over_a_terminal_oldest_first(archive: Path, tmp_path: Path) -> None:
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nprintf "Reviewed by hand.\\n" >> "$1"\n')
@@ -149,6 +141,7 @@ def test_review_over_a_terminal_oldest_first(archive: Path, tmp_path: Path) -> N
     assert 'status: "discarded"' in discarded and discarded.endswith("Reviewed by hand.\n")
 
 
+@pytest.mark.slow
 def test_ctrl_c_and_ctrl_d_quit(archive: Path, tmp_path: Path) -> None:
     for key in ("\x03", "\x04"):
         terminal = Terminal(tmp_path, {})

@@ -32,7 +32,6 @@ import re
 import subprocess
 import sys
 import traceback
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -40,13 +39,12 @@ import yaml
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
-from markdown_it import MarkdownIt  # a dependency of rich, which the project depends on
 
 from ingester import compose, frontmatter, message, render
 from ingester.config import Config
 from ingester.message import RawMessage
 from ingester.store import files
-from tests.conftest import EMAILS, REPO, run_ingest
+from tests.conftest import EMAILS, REPO, live_html, run_ingest
 
 CORPUS = REPO.parent / "shared" / "corpus"
 FUZZ_FIXTURES = REPO / "tests" / "fixtures" / "fuzz"
@@ -539,55 +537,6 @@ def sound_note(raw: bytes) -> compose.Note:
     return note
 
 
-DANGEROUS_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "meta"}
-URL_ATTRIBUTES = {
-    "href",
-    "src",
-    "action",
-    "formaction",
-    "xlink:href",
-    "data",
-    "poster",
-    "background",
-    "lowsrc",
-    "dynsrc",
-    "srcdoc",
-}
-BAD_SCHEME = re.compile(r"(?:java|vb|live)script:|data:text/html", re.IGNORECASE)
-
-
-class _LiveHtml(HTMLParser):
-    """Collects what would run in a browser: script-like elements, event handlers, script links."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in DANGEROUS_TAGS:
-            self.found.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.found.append(f"<{tag} {name}=…>")
-            # browsers drop tabs, newlines and leading controls from URLs before reading the scheme
-            if name in URL_ATTRIBUTES and value and BAD_SCHEME.match(re.sub(r"[\x00-\x20]", "", value)):
-                self.found.append(f"<{tag} {name}={value[:40]!r}>")
-
-    handle_startendtag = handle_starttag
-
-
-def live_html(note_text: str) -> list[str]:
-    """What would execute if the note's Markdown were previewed by a renderer that passes raw HTML
-    through and does not filter link schemes (CommonMark allows both)."""
-    body = note_text.split("\n---\n", 1)[1] if note_text.startswith("---\n") else note_text
-    md = MarkdownIt("commonmark")
-    md.validateLink = lambda url: True  # markdown-it filters javascript: links by default; not every previewer does
-    finder = _LiveHtml()
-    finder.feed(md.render(body))
-    finder.close()
-    return finder.found
-
-
 def test_the_live_html_check_itself() -> None:
     assert live_html("---\ntitle: x\n---\n# <script>alert(1)</script>") == ["<script>"]
     assert live_html("[a](javascript:alert(1)) <img src=x onerror=alert(1)>") == [
@@ -614,6 +563,7 @@ def known_crash(exc: BaseException) -> str | None:
     return KNOWN_CRASHES.get((type(exc).__name__, frames[-1].name if frames else ""))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(fuzzed_messages())
 def test_fuzz_message_to_note_never_raises_and_stays_well_formed(raw: bytes) -> None:
@@ -627,6 +577,7 @@ def test_fuzz_message_to_note_never_raises_and_stays_well_formed(raw: bytes) -> 
         reject()
 
 
+@pytest.mark.slow
 @FUZZ
 # Found by this target (shrunk by hand), fixed in f4141fd: hostile fragments in the HTML, a hostile Subject.
 @example(b"Subject: x\nContent-Type: text/html\n\n&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -672,6 +623,7 @@ sound_note(open(sys.argv[1], "rb").read())
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _saved_inputs())
 def test_saved_fuzz_input_gives_a_sound_note(path: Path) -> None:
     """Replayed in a child process with a memory cap and a timeout: a blow-up fails the test, not the run."""

@@ -1046,6 +1046,7 @@ def all_corpus_links() -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @needs_corpus
 def test_every_corpus_link_cleans_idempotently_and_keeps_no_tracking() -> None:
     urls = all_corpus_links()
@@ -1245,6 +1246,7 @@ def test_the_other_functions_never_raise(text: str) -> None:
     clean_text_urls(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500)
 @given(URLS)
 def test_clean_url_is_idempotent_on_urls_built_from_parts(url: str) -> None:

@@ -1,6 +1,8 @@
 """Golden notes: fixture message → note, compared with a committed note that was read by eye.
 
-Regenerate after a deliberate change with `UPDATE_GOLDEN=1 make test`, then read the diff.
+The pairs are found by name: `fixtures/expected/<stem>.<language>.md` is the note of
+`fixtures/emails/<stem>.eml` in that language. Regenerate after a deliberate change with
+`UPDATE_GOLDEN=1 make test`, then read the diff.
 """
 
 from __future__ import annotations
@@ -16,31 +18,24 @@ import yaml
 from ingester import compose, message
 from ingester.config import Config
 from ingester.message import RawMessage
-from tests.conftest import EXPECTED, email_bytes
-from tests.test_platforms import corpus_note, needs_corpus, short
+from tests.conftest import EMAILS, EXPECTED, corpus_note, email_bytes, needs_corpus, short
 
-CASES = [
-    ("substack-post.eml", "zh"),
-    ("substack-post.eml", "en"),
-    ("chinese-newsletter.eml", "zh"),
-    ("text-only-newsletter.eml", "zh"),
-    ("gbk-in-gb2312.eml", "zh"),
-    ("mailchimp-spamscope-13.eml", "en"),
-    ("mailman-wine-announce-spamassassin.eml", "en"),
-    # the other permissively licensed real newsletters of ../shared/corpus (copied byte for byte)
-    ("conference-x-mac-cyrillic-issue230.eml", "en"),
-    ("emailsys-french-spamscope-5.eml", "en"),
-    ("gb2312-raw-headers-spamassassin.eml", "zh"),
-    ("ximian-announce-spamassassin-001.eml", "en"),
-    # synthetic issues, one per platform the corpus has no permissive sample of
-    ("ghost-post.eml", "en"),
-    ("beehiiv-post.eml", "zh"),
-    ("kit-post.eml", "en"),
-    ("buttondown-post.eml", "zh"),
-    ("substack-custom-domain.eml", "en"),
-    ("substack-gmail-forward.eml", "zh"),
-    ("forwarded-substack-gmail.eml", "en"),
-]
+
+def golden_pairs() -> list[tuple[str, str]]:
+    """(fixture message, language) for every golden note `expected/<stem>.<language>.md` whose message
+    `emails/<stem>.eml` exists: adding a reviewed note is adding a test."""
+    pairs = []
+    for note in sorted(EXPECTED.glob("*.md")):
+        stem, _, language = note.stem.rpartition(".")
+        pairs.append((f"{stem}.eml", language))
+    return pairs
+
+
+CASES = golden_pairs()
+
+
+def test_every_golden_note_has_its_message() -> None:
+    assert CASES and all((EMAILS / name).is_file() for name, _ in CASES), CASES
 
 
 def note_for(name: str, language: str) -> str:

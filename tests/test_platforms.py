@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import datetime, timedelta, timezone
-from functools import cache
-from types import ModuleType
 from typing import NamedTuple
 
 import pytest
@@ -28,11 +26,16 @@ from markdown_it import MarkdownIt
 from ingester import compose, message
 from ingester.config import Config
 from ingester.message import RawMessage
-from tests.conftest import REPO, email_bytes, load_bench
-
-CORPUS = REPO.parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(
-    not (CORPUS / "MANIFEST.tsv").is_file(), reason="../shared/corpus is not beside the repository"
+from tests.conftest import (
+    body_of,
+    corpus_message,
+    corpus_note,
+    email_bytes,
+    fixture_note,
+    manifest_newsletters,
+    needs_corpus,
+    retention,
+    short,
 )
 
 
@@ -432,48 +435,7 @@ KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of t
 NON_WEB_LINKS: dict[str, str] = {}
 
 
-# --- Loading ------------------------------------------------------------------------------------------------------
-
-
-@cache
-def retention() -> ModuleType:
-    """bench/retention.py, for its WRAPPED headers and its visible-text/chrome classification."""
-    return load_bench("retention.py", "bench_retention_for_platforms")
-
-
-def manifest_newsletters() -> dict[str, str]:
-    """{corpus path: platform} of every newsletter-kind row of MANIFEST.tsv; {} without a corpus."""
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        return {}
-    return dict(retention().read_manifest(CORPUS))
-
-
-@cache
-def corpus_message(path: str) -> bytes:
-    """The message as delivered: full messages byte for byte, HTML-only bodies wrapped in memory."""
-    bench, data = retention(), (CORPUS / path).read_bytes()
-    if bench.is_html_only(path, data):
-        return bench.wrap_html(path, manifest_newsletters()[path], data)
-    return data
-
-
-def make_note(raw: bytes, source: str, language: str = "en") -> compose.Note:
-    settings = compose.Settings.of(Config(language=language))
-    return compose.make_note(RawMessage(raw, source=source), message.parse(raw), settings)
-
-
-@cache
-def corpus_note(path: str) -> compose.Note:
-    return make_note(corpus_message(path), path)
-
-
-def fixture_note(name: str, language: str = "en") -> compose.Note:
-    return make_note(email_bytes(name), f"fixtures/{name}", language)
-
-
-def body_of(note: str) -> str:
-    """The note without its front matter."""
-    return note.split("\n---\n", 1)[1] if note.startswith("---\n") else note
+# --- Expected values -------------------------------------------------------------------------------------------
 
 
 def field_value(note: compose.Note, field: str) -> str:
@@ -484,10 +446,6 @@ def field_value(note: compose.Note, field: str) -> str:
     if field == "date":
         return note.metadata.date.isoformat() if note.metadata.date else ""
     return str(getattr(note.metadata, field))
-
-
-def short(path: str) -> str:
-    return path.removeprefix("omnivore-readability/").removesuffix("/source.html").removeprefix("omnivore/")
 
 
 def params(reasons: dict[str, str] | None = None) -> list[object]:

@@ -65,6 +65,7 @@ def test_the_guard_itself_catches_a_request(no_network: list[str]) -> None:
     no_network.clear()
 
 
+@pytest.mark.slow
 def test_importing_every_fixture_and_the_corpus_opens_no_socket(no_network: list[str], tmp_path: Path) -> None:
     paths = [EMAILS] + ([CORPUS] if CORPUS.is_dir() else [])
     summary = pipeline.run_local(Config(archive_path=tmp_path / "archive"), paths, all_messages=True)

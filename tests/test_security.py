@@ -34,9 +34,8 @@ from markdown_it import MarkdownIt
 
 from ingester import compose
 from ingester.config import Account, Config, Limits
-from tests.conftest import account_toml, notes_in, run_ingest, write_config
+from tests.conftest import account_toml, live_html, notes_in, run_ingest, write_config
 from tests.imapserver import DovecotServer
-from tests.test_fuzz import live_html
 
 FRONT_MATTER_KEYS = {
     "title",
@@ -153,6 +152,7 @@ HOSTILE_TITLES = [
 ]
 
 
+@pytest.mark.slow
 def test_notes_from_hostile_titles_stay_inside_the_archive_with_portable_names(tmp_path: Path) -> None:
     inbox = tmp_path / "in"
     inbox.mkdir()

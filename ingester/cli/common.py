@@ -23,11 +23,11 @@ from ingester.pipeline import RunSummary
 EXIT_SOME_FAILED = 3
 EXIT_CODES_HELP = f"""\b
 Exit codes:
-  0  done (nothing failed)
-  1  runtime error: server unreachable, TLS or login failure, archive not writable
-  2  usage or configuration error
-  3  finished, but some messages failed (recorded; retried on the next run)
-  {EXIT_INTERNAL} unexpected error (a bug): rerun with -v and report the traceback"""
+  0   done (nothing failed)
+  1   runtime error: server unreachable, TLS or login failure, archive not writable
+  2   usage or configuration error
+  3   finished, but some messages failed (recorded; retried on the next run)
+  {EXIT_INTERNAL}  unexpected error (a bug): rerun with -v and report the traceback"""
 # Exceptions click handles itself (usage errors, --help, Ctrl-C at a prompt): never a bug of ours.
 CLICK_FLOW = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
 

@@ -84,6 +84,7 @@ RECORD_COLUMNS = "key, outcome, detail, source, attempts, updated_at, content_ha
 FILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'filed' ORDER BY updated_at"  # noqa: S608
 FAILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'failed' ORDER BY updated_at"  # noqa: S608
 MAX_RETRY_DELAY = timedelta(hours=24)
+DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # the file is no SQLite database, or a damaged one
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -125,6 +126,7 @@ class Ledger:
                 self.db = sqlite3.connect(
                     f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
                 )
+                self.db.execute("PRAGMA schema_version")  # reads the file's header: a damaged ledger fails here
                 return self
             ensure_dir(self.state_dir)
             if self.exclusive:
@@ -136,7 +138,15 @@ class Ledger:
             # rerun recognises a note on disk (archive.write_note). It saves an fsync per message.
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.Error as exc:
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if getattr(exc, "sqlite_errorname", "") not in DAMAGED:
+                raise ArchiveError(f"cannot open the ledger in {self.state_dir}: {exc}") from exc
+            raise ArchiveError(
+                f"the ledger {path} is damaged ({exc}); move it aside and run again to start a new one "
+                "(notes on disk are recognised and not filed twice), or restore it from a backup"
+            ) from exc
+        except sqlite3.Error as exc:  # e.g. a read-only file system
             self.close()
             raise ArchiveError(f"cannot open the ledger in {self.state_dir}: {exc}") from exc
         return self
