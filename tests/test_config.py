@@ -127,8 +127,10 @@ security = "ssl"
         "[limits] parts: must be a positive whole number, not 0",
         "[archive]: unknown key 'size' (valid keys: language, path, template)",
         "[archive] language: must be one of 'zh', 'en', not 'fr'",
-        "[links] resolve_hosts: list the wrapper hosts you allow to be asked, e.g. resolve_hosts = "
-        '["*.list-manage.com"]; resolve_opaque needs an allowlist',
+        (
+            "[links] resolve_hosts: list the wrapper hosts you allow to be asked, e.g. resolve_hosts = "
+            '["*.list-manage.com"]; resolve_opaque needs an allowlist'
+        ),
         "[links] resolve_timeout: must be a number of seconds from 0 to 30, not 90",
         '[daemon] interval: must be a duration such as "30s", "15m" or "1h", not \'soon\'',
         "[[rules]] #1: set sender or publication (or both) to say which newsletters it applies to",
