@@ -1,17 +1,19 @@
-# make install: .venv with the package; make demo: ingest the sample mailbox; make test: the suite.
+# make install: .venv with the package and its test and dev tools; make demo: ingest the sample mailbox;
+# make test: the whole suite; make test-fast: the inner loop (no IMAP server, nothing slow); make check: lint,
+# format and types.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test dovecot clean
+.PHONY: install demo test test-fast check dovecot clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 demo: install
@@ -29,6 +31,16 @@ dovecot:
 
 test: install dovecot
 	$(BIN)/pytest
+
+# Under 30 s: everything but the tests that need Dovecot (marker `imap`) or take seconds (`slow`).
+test-fast: install
+	$(BIN)/pytest -q -m "not imap and not slow"
+
+# ruff (lint and format) and mypy --strict, at the versions pinned in the `dev` extra.
+check: install
+	$(BIN)/ruff check ingester tests bench
+	$(BIN)/ruff format --check ingester tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 IDLE_RENEW = 25 * 60.0  # seconds: renew IDLE before servers drop it (29 min, RFC 2177)
 IDLE_SLICE = 1.0  # seconds per idle_check, so a stop request is noticed quickly
-FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, bounded memory (imap-testing.md §7)
+FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, memory bounded by the batch
 TIMEOUT = 30.0  # seconds for connect and each command
 
 
@@ -168,7 +168,7 @@ def connect(account: Account) -> imapclient.IMAPClient:
         raise _connect_error(account, where, err) from err
     try:
         # imapclient forces imaplib's debug level 5, which formats every literal even with logging
-        # off (4-5x slower fetches, imap-testing.md §8). We do our own logging.
+        # off (fetches measured 4-5x slower). We do our own logging.
         client._imap.debug = 0
         if account.security == "starttls":
             try:

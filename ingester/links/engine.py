@@ -1,6 +1,6 @@
 """Pure URL functions: every link that reaches a note goes through `clean`.
 
-For each URL (reference/link-hygiene.md §6), without any network access:
+For each URL, without any network access:
 
 1. **Classify.** Unsubscribe, preferences, action (like, restack, share, webview) and confirm links
    are returned unchanged with their kind: callers drop them from notes, and cleaning or resolving
@@ -98,7 +98,7 @@ def clean_text_urls(text: str, context: LinkContext | None = None) -> str:
 
 
 def is_tracker_image(url: str) -> bool:
-    """A known tracker or beacon URL: pixel signals 1, 4 and 6 of §7 (the caller checks size and visibility)."""
+    """A known tracker or beacon URL (the caller checks the image's size and visibility too)."""
     return _is_tracker_image(url, proxied=False)
 
 
@@ -258,7 +258,7 @@ def _is_substack(u: SplitUrl, context: LinkContext) -> bool:
 
 
 def _decode_once(u: SplitUrl) -> Decoded | None:
-    """The first wrapper that decodes offline to a new absolute http(s) URL (§6 step 2 order)."""
+    """The first wrapper that decodes offline to a new absolute http(s) URL: ClearURLs, Brave, then ours."""
     for finder in (_clearurls_redirect, _brave_debounce, _our_decoders):
         found = finder(u)
         if found is not None and found[0] != u.text:

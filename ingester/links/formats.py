@@ -200,7 +200,7 @@ class Provider:
     redirections: tuple[re.Pattern[str], ...]
 
     def guards(self, host: str) -> bool:
-        """The host is the provider's domain or a subdomain of it: urlPattern has no host boundary (§3)."""
+        """The host is the provider's domain or a subdomain of it (urlPatterns have no host boundary of their own)."""
         return self.host is None or self.host.fullmatch(host) is not None
 
     def applies(self, url: str) -> bool:

@@ -52,7 +52,8 @@ INGESTER_FILE = "ingester.json"
 
 @dataclass(frozen=True, eq=False)
 class Classifier:
-    """Recognises links that must never be cleaned or resolved (§1 rule 3), or view-online links.
+    """Recognises links that must never be cleaned or resolved (acting on them would change the reader's
+    subscription or act in their name), or view-online links.
 
     `host`, `path`, `scheme` and `scope` must all hold; then any one of `segments`, `keys`, `query`
     or `pattern` (if none is given, the first part decides alone).
@@ -125,7 +126,8 @@ def host_path_rule(name: str, entry: Mapping[str, Any]) -> HostPathRule:
 
 @dataclass(frozen=True, eq=False)
 class TrackerImages:
-    """Pixel signals 1, 4 and 6 of §7, matched on a URL without its scheme."""
+    """What gives a tracking image away in its URL (without its scheme): a known tracker host or path, a
+    tracking query, a host label such as `pixel` or `open`; content CDNs are real images whatever their path."""
 
     patterns: re.Pattern[str]  # host + path + query
     content: re.Pattern[str]  # content CDNs: real images, whatever their path looks like
