@@ -302,10 +302,10 @@ def _read_key() -> str:
             key = click.getchar()
         except (KeyboardInterrupt, EOFError):
             return "quit"
-        except OSError:
+        except OSError as exc:
             raise click.UsageError(
                 "`ingest review` reads keys from a terminal; in scripts, use `ingest drafts accept|discard ID...`"
-            ) from None
+            ) from exc
         if key == "":  # end of input
             return "quit"
         if len(key) == 1 and key.lower() in KEYS:
