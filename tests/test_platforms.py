@@ -354,8 +354,8 @@ EXPECTED: dict[str, Want] = {
         "",
         "none",
     ),
-    "unspy/2023-01-06-trusted-shops.u1.eml": W(  # Sendinblue
-        "newsletter",
+    "unspy/2023-01-06-trusted-shops.u1.eml": W(  # Sendinblue (now Brevo): X-Mailin-* headers, sendibt links
+        "brevo",
         "Bewertungen: Wertvolle Hilfe beim Online-Shopping",
         "Trusted Shops",
         "Trusted Shops",
@@ -404,6 +404,462 @@ EXPECTED: dict[str, Want] = {
         "",
         "none",
     ),
+    # --- Mailchimp (X-Mailer "Mailchimp Mailer", X-MC-User, List-Id <…>.list-id.mcsv.net, list-manage.com links) ---
+    # Kotlin Weekly: no issue has a "view in browser" link (checked all 8); every link is a list-manage wrapper.
+    "n2rss/kotlin-weekly/388.eml": W(  # h1 "ISSUE #388" is an issue label, not a post title: Subject
+        "mailchimp",
+        "Kotlin Weekly #388",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2024-01-07T09:17:36+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/389.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #389",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2024-01-14T06:54:52+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/390.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #390",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2024-01-21T04:19:58+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/400.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #400",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2024-04-01T06:49:56+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/462.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #462",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2025-06-08T11:22:48+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/463.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #463",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2025-06-15T08:02:46+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/kotlin-weekly/494.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #494",
+        "Kotlin Weekly",
+        "Kotlin Weekly",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2026-01-18T09:00:29+00:00",
+        "",
+        "none",
+    ),
+    # 510: From is the editor's own "=?utf-8?Q?Enrique=20L=C3=B3pez=20Ma=C3=B1as?=" (an encoded-word inside a quoted
+    # string) at @48329721.mailchimpapp.com; the List-Id is the one of every other issue. Publication = From name by
+    # convention; the publication's own name, as the other seven issues give it, would be "Kotlin Weekly".
+    "n2rss/kotlin-weekly/510.eml": W(
+        "mailchimp",
+        "Kotlin Weekly #510",
+        "Enrique López Mañas",
+        "Enrique López Mañas",
+        "f39692e245b94f7fb693b6d82.245405.list-id.mcsv.net",
+        "2026-05-10T15:07:46+00:00",
+        "",
+        "none",
+    ),
+    # Pointer on Mailchimp: no "view in browser" link; article titles are bold 20px spans, no <h*>.
+    "n2rss/pointer/480-mailchimp.eml": W(
+        "mailchimp",
+        "Issue #480",
+        "Pointer",
+        "Pointer",
+        "e9492ff27d760c578a39d0675.419973.list-id.mcsv.net",
+        "2024-01-16T15:57:05+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/pointer/481-mailchimp.eml": W(
+        "mailchimp",
+        "Issue #481",
+        "Pointer",
+        "Pointer",
+        "e9492ff27d760c578a39d0675.419973.list-id.mcsv.net",
+        "2024-01-19T13:03:28+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/pointer/482-mailchimp.eml": W(
+        "mailchimp",
+        "Issue #482",
+        "Pointer",
+        "Pointer",
+        "e9492ff27d760c578a39d0675.419973.list-id.mcsv.net",
+        "2024-01-23T13:01:57+00:00",
+        "",
+        "none",
+    ),
+    "n2rss/pointer/520-mailchimp.eml": W(
+        "mailchimp",
+        "Issue #520",
+        "Pointer",
+        "Pointer",
+        "e9492ff27d760c578a39d0675.419973.list-id.mcsv.net",
+        "2024-06-04T13:11:29+00:00",
+        "",
+        "none",
+    ),
+    # --- beehiiv (X-Beehiiv-Type: newsletter, X-Newsletter, link.mail.beehiiv.com/ss/c/ wrappers) ---
+    # No List-Id header (only a non-standard x-list-id: <uuid>): publication_id is the From address.
+    # 541: Subject is "#541" (a typo); X-Newsletter and the text part's "view the post online" both name
+    # /p/issue-542, and the Tue/Fri cadence (#543 is Fri 23 Aug) makes Tue 20 Aug issue #542. Title stays the Subject.
+    "n2rss/pointer/541-beehiiv.eml": W(
+        "beehiiv",
+        "#541",
+        "Pointer",
+        "Pointer",
+        "suraj@pointer.io",
+        "2024-08-20T13:06:43+00:00",
+        "https://pointerio.beehiiv.com/p/issue-542",
+        "x-newsletter",
+    ),
+    "n2rss/pointer/543-beehiiv.eml": W(  # "Read Online" is an opaque /ss/c/ wrapper; X-Newsletter gives the post
+        "beehiiv",
+        "Issue #543",
+        "Pointer",
+        "Pointer",
+        "suraj@pointer.io",
+        "2024-08-23T13:03:27+00:00",
+        "https://pointerio.beehiiv.com/p/issue-543",
+        "x-newsletter",
+    ),
+    "n2rss/pointer/544-beehiiv.eml": W(
+        "beehiiv",
+        "Issue #544",
+        "Pointer",
+        "Pointer",
+        "suraj@pointer.io",
+        "2024-08-27T13:02:39+00:00",
+        "https://pointerio.beehiiv.com/p/issue-544",
+        "x-newsletter",
+    ),
+    # --- HubSpot (X-HS-Cid, Feedback-ID …:HubSpot, hubspotemail.net, hubspotlinks.com/Ctc/ wrappers) ---
+    # No List-Id; no "view in browser" link in the Tech Readers issues. The h2 "Newsletter #116" is an issue label;
+    # the intro is signed by the issue's coordinator, which is no "By X" byline: author = From name.
+    "n2rss/tech-readers/116.eml": W(
+        "hubspot",
+        "Tech Readers #116 : Manager par les valeurs",
+        "L'équipe Tech.Rocks",
+        "L'équipe Tech.Rocks",
+        "hello@tech.rocks",
+        "2024-10-04T12:07:29+02:00",
+        "",
+        "none",
+    ),
+    "n2rss/tech-readers/117.eml": W(
+        "hubspot",
+        "Tech Readers #117 : l'IA et nous",
+        "L'équipe Tech.Rocks",
+        "L'équipe Tech.Rocks",
+        "hello@tech.rocks",
+        "2024-10-18T12:02:55+02:00",
+        "",
+        "none",
+    ),
+    "n2rss/tech-readers/120.eml": W(
+        "hubspot",
+        "Tech Readers #120 : Gestion des désaccords, autonomie des équipes et IA générative",
+        "L'équipe Tech.Rocks",
+        "L'équipe Tech.Rocks",
+        "hello@tech.rocks",
+        "2024-11-29T16:07:20+01:00",
+        "",
+        "none",
+    ),
+    # 123: a new template opens with an h2 "Quand l'avenir est flou, revenez aux basiques" (the theme of the Subject,
+    # no platform post-title markup): the Subject stays the title (curly ’ and final "." as sent).
+    "n2rss/tech-readers/123.eml": W(
+        "hubspot",
+        "Tech Readers #123 : Quand l’avenir est flou, revenez aux basiques.",
+        "L'équipe Tech.Rocks",
+        "L'équipe Tech.Rocks",
+        "hello@tech.rocks",
+        "2025-03-07T12:06:01+01:00",
+        "",
+        "none",
+    ),
+    # An event promo from the same sender, not a Tech Readers issue; its "Afficher dans le navigateur" is an opaque
+    # hubspotlinks.com/Ctc/ wrapper: no URL.
+    "n2rss/tech-readers/masterclasses-promo.eml": W(
+        "hubspot",
+        "Participez aux Masterclasses Solutions Résilientes pour un avant-goût du Tech.Rocks Summit 🔑",
+        "L'équipe Tech.Rocks",
+        "L'équipe Tech.Rocks",
+        "hello@tech.rocks",
+        "2024-10-22T12:27:41+02:00",
+        "",
+        "none",
+    ),
+    # --- Constant Contact (X-Roving-Campaignid, X-CTCT-ID, …:CTCT Feedback-ID, r20.rs6.net/tn.jsp wrappers) ---
+    # No List-Id; "View in web browser" is an opaque r20.rs6.net/tn.jsp?f=… wrapper: no URL.
+    "n2rss/android-weekly/604-resend.eml": W(  # a resend of #604 (body dated January 7th); the Subject as sent
+        "constant-contact",
+        "If you've missed: Android Weekly #604 🤖",
+        "AndroidWeekly.net",
+        "AndroidWeekly.net",
+        "contact@androidweekly.net",
+        "2024-01-10T12:05:13-05:00",
+        "",
+        "none",
+    ),
+    "n2rss/android-weekly/605.eml": W(
+        "constant-contact",
+        "Android Weekly #605 🤖",
+        "AndroidWeekly.net",
+        "AndroidWeekly.net",
+        "contact@androidweekly.net",
+        "2024-01-14T18:00:51-05:00",
+        "",
+        "none",
+    ),
+    "n2rss/android-weekly/606.eml": W(
+        "constant-contact",
+        "Android Weekly #606 🤖",
+        "AndroidWeekly.net",
+        "AndroidWeekly.net",
+        "contact@androidweekly.net",
+        "2024-01-21T13:01:33-05:00",
+        "",
+        "none",
+    ),
+    # --- Brevo, formerly Sendinblue (X-Mailer: Sendinblue, X-Mailin-Campaign, List-Id …list-id.mailin.fr) ---
+    # GDIY's own Brevo campaign (List-Id/List-Unsubscribe of its list, ESP headers): not a reader's forward, so the
+    # sender fields are the campaign's, not Magma's. Its body is Matt's intro, then a pasted Gmail forward block
+    # ("De : Magma <hi@getplanet.eu>", "ven. 28 nov. 2025 à 14:35") and Magma #274. Subject kept as sent.
+    # List-Id is base64 "9006340-21627-16", lower-cased by convention. "Lire dans le navigateur" is an opaque
+    # sendibm1.com/mk/cl/ wrapper (and Magma's page, not this campaign's): no URL.
+    "n2rss/gdiy/fwd-magma-brevo.eml": W(
+        "brevo",
+        "Fwd: Un chef privé pour vos prochaines vacances ? Ton rapport Magma",
+        "Matthieu Stefani",
+        "Matthieu Stefani",
+        "otawnjm0mc0ymtyyny0xng==.list-id.mailin.fr",
+        "2025-11-28T16:15:50+00:00",
+        "",
+        "none",
+    ),
+    # --- mailing lists (Usenet/list digest, Yahoo! Groups) ---
+    # A moderated list's digest (Approved:, multipart/digest of message/rfc822), gatewayed to comp.sys.mac.digest;
+    # From is "addr (The Info-Mac Moderators)"; no List-Id; Date "… GMT".
+    "mailcore2/jwz-52-info-mac-digest.eml": W(
+        "mailing-list",
+        "Info-Mac Digest V13 #50",
+        "The Info-Mac Moderators",
+        "The Info-Mac Moderators",
+        "info-mac-request@sumex-aim.stanford.edu",
+        "1995-04-26T16:07:02+00:00",
+        "",
+        "none",
+    ),
+    # Yahoo! Groups daily digest (Mailing-List:, X-Yahoo-Newman-Property: groups-digest-ff-m). From is a bare
+    # address with no display name: author/publication are the group's name as the digest shows it ("frieNDA").
+    # Date "… -0000" (UTC, sender zone unknown) is written +00:00.
+    "mailcore2/yahoogroups-digest.eml": W(
+        "mailing-list",
+        "[frieNDA] Digest Number 2057",
+        "frieNDA",
+        "frieNDA",
+        "frienda.yahoogroups.com",
+        "2011-01-21T09:26:54+00:00",
+        "",
+        "none",
+    ),
+    # --- other senders: generic newsletter ---
+    # GDIY and Kessel "HyperTextes" on Kessel.media, sent through Mailgun (X-Mailgun-*, trk.gdiy.fr / email.kessel.media
+    # /c/eJ… wrappers that decode offline: base64url + zlib, l=<target>, r=<reader>). "Ouvrir dans le navigateur"
+    # decodes to <pub>.kessel.media/posts/<post id>?source_type=user_referral&source_referral=usr_<reader's Kessel
+    # user id>; without those two parameters it is the same public post page for every reader.
+    "n2rss/gdiy/ces-projets-secondaires.eml": W(
+        "newsletter",
+        "Ces projets secondaires",
+        "Matt Stefani",
+        "Matt Stefani",
+        "matt.kessel.media",
+        "2025-03-23T11:55:34+00:00",
+        "https://matt.kessel.media/posts/pst_3b543f94a0b34d67abad3c1ab3ba9612",
+        "view-online",
+    ),
+    "n2rss/gdiy/cet-episode.eml": W(  # "intincelles" is the sender's typo, kept
+        "newsletter",
+        "Cet épisode fait des intincelles",
+        "Matt Stefani",
+        "Matt Stefani",
+        "matt.kessel.media",
+        "2025-07-28T10:00:08+00:00",
+        "https://matt.kessel.media/posts/pst_b4383d8f4bef4f34bcce754e602212c3",
+        "view-online",
+    ),
+    "n2rss/gdiy/cette-rentree.eml": W(
+        "newsletter",
+        "Cette rentrée si surprenante",
+        "Matt Stefani",
+        "Matt Stefani",
+        "matt.kessel.media",
+        "2025-09-08T12:06:52+00:00",
+        "https://matt.kessel.media/posts/pst_846e1cdc0c9e4889bcf2833542e6a4b9",
+        "view-online",
+    ),
+    "n2rss/gdiy/une-vie-en-11-heures.eml": W(
+        "newsletter",
+        "Une vie en 11 heures",
+        "Matt Stefani",
+        "Matt Stefani",
+        "matt.kessel.media",
+        "2025-03-27T14:33:11+00:00",
+        "https://matt.kessel.media/posts/pst_55ce21f4ccd84964a56abd7892ab909c",
+        "view-online",
+    ),
+    "n2rss/kessel/diplomatie.eml": W(  # "Par Clara-Douce Mcgrath…" is the byline of a quoted excerpt, not the post's
+        "newsletter",
+        "Diplomatie, injonctions et cabines d'essayage",
+        "Kessel",
+        "Kessel",
+        "hypertextes.kessel.media",
+        "2025-05-16T12:32:45+00:00",
+        "https://hypertextes.kessel.media/posts/pst_0df6135f22f8470eaa9ece345960c7e3",
+        "view-online",
+    ),
+    "n2rss/kessel/spermatozoides.eml": W(
+        "newsletter",
+        "Spermatozoïdes, frites et finance",
+        "Kessel",
+        "Kessel",
+        "hypertextes.kessel.media",
+        "2025-03-28T08:14:09+00:00",
+        "https://hypertextes.kessel.media/posts/pst_9a4c993afbaf4568a728a09e2e8b7bb0",
+        "view-online",
+    ),
+    # Avertinoo (X-Mailer: PG-MAILINGLIST PRO; no List-* header). Raw 8-bit Latin-1 Subject. From is a bare address:
+    # author/publication are the name the issue gives itself (<title> "Avertinoo Newsletter #5", signed "L'équipe
+    # Avertinoo"). "Si vous n'arrivez pas à lire cette newsletter, cliquez ici" is the same page for every reader.
+    # h1 "NewsLetter #5" is an issue label, not a post title. Date "… -0000" is written +00:00.
+    "mailcore2/avertinoo-newsletter-5.eml": W(
+        "newsletter",
+        "Avertinoo - Une fin d'année chargée ... et un début d'année prometteur !",
+        "Avertinoo",
+        "Avertinoo",
+        "support@avertinoo.fr",
+        "2010-12-23T16:02:21+00:00",
+        "http://news.avertinoo.fr/newsletter5.html",
+        "view-online",
+    ),
+    "mailcore2/earlyshop-promo.eml": W(  # shop promo (all-image body); raw 8-bit EUC-KR Subject
+        "newsletter",
+        "[주말특가] 일본정품 후끈후끈 핫팩, 손난로 주말특가!",
+        "EarlyShop",
+        "EarlyShop",
+        "mall@earlyadopter.co.kr",
+        "2011-01-07T15:04:21+09:00",
+        "",
+        "none",
+    ),
+    # opt-in "お知らせメール" of a loyalty service; full-width ＥＴＣ kept as sent
+    "mailcore2/etc-mileage-notice.eml": W(
+        "newsletter",
+        "ＥＴＣマイレージからのお知らせ",
+        "ＥＴＣマイレージサービス事務局",
+        "ＥＴＣマイレージサービス事務局",
+        "admin@ml.smile-etc.jp",
+        "2011-11-16T08:08:51+09:00",
+        "",
+        "none",
+    ),
+    # A personal note (Lou Montulli to jwz about relative links) carrying the newsletter as message/rfc822: the values
+    # are those of the enclosed message (its own From/Subject/Date headers). Its From "editor-bounce@netsurf.com" has
+    # no display name: author/publication are the name the issue gives itself (<TITLE>, H1, © line). No web copy.
+    "mailcore2/jwz-59-netsurfer-digest-fwd.eml": W(
+        "newsletter",
+        "Netsurfer Digest: Vol. 02, #14 (HTML)",
+        "Netsurfer Digest",
+        "Netsurfer Digest",
+        "editor-bounce@netsurf.com",
+        "1996-05-14T09:20:12-07:00",
+        "",
+        "none",
+    ),
+    # Not really a newsletter: a terms-of-service change notice sent to all members (X-Mailer MaxMailer). Raw 8-bit
+    # EUC-KR Subject; From "=?euc-kr?B?uOG30A==?=" is 멜론.
+    "mailcore2/melon-notice.eml": W(
+        "newsletter",
+        "[멜론] 이용약관 및 서비스 상품약관 변경 안내",
+        "멜론",
+        "멜론",
+        "meloninfo@iloen.com",
+        "2009-12-08T23:01:00+09:00",
+        "",
+        "none",
+    ),
+    "mailcore2/mobilluck-promo.eml": W(  # PHPMailer; "открыть его в браузере" carries only utm_* (dropped)
+        "newsletter",
+        "Видеообзоры интересных девайсов только для вас!",
+        "МОБИЛЛАК",
+        "МОБИЛЛАК",
+        "mail@webmail.mobilluck.net",
+        "2014-11-27T13:13:23+02:00",
+        "http://www.mobilluck.com.ua/mail/videoobzor14.html",
+        "view-online",
+    ),
+    "mailcore2/pressnetwork-digest-1433.eml": W(  # X-Mailer PressNetwork; no Content-Type at all, ISO-2022-JP body
+        "newsletter",
+        "[PressNetwork Digest] 2010年12月21日(火) [2件]",
+        "プレスネットワーク",
+        "プレスネットワーク",
+        "info@pressnet.tv",
+        "2010-12-22T06:11:28+09:00",
+        "",
+        "none",
+    ),
+    "mailcore2/pressnetwork-digest-1460.eml": W(
+        "newsletter",
+        "[PressNetwork Digest] 2010年12月08日(水) [3件]",
+        "プレスネットワーク",
+        "プレスネットワーク",
+        "info@pressnet.tv",
+        "2010-12-09T06:12:04+09:00",
+        "",
+        "none",
+    ),
+    "mailcore2/travelro-promo.eml": W(  # raw 8-bit EUC-KR Subject; the h1 holds only the logo image
+        "newsletter",
+        "[트래블로] 지금, 오픈베타 서비스가 출발했습니다 !",
+        "TravelRo",
+        "TravelRo",
+        "donotreply@travelro.co.kr",
+        "2010-10-20T15:17:32+09:00",
+        "",
+        "none",
+    ),
 }
 
 # (corpus file, field) → why the ingester gets it wrong today (file:line of the cause in the report).
@@ -412,7 +868,64 @@ VIEW_IN_BROWSER = (
     "(or one with a line break inside the link text) is not recognised"
 )
 OPAQUE_URL = "metadata.canonical_url takes a view-online link that is an opaque click wrapper (SendGrid) as the URL"
-KNOWN_WRONG: dict[tuple[str, str], str] = {}
+HUBSPOT = "classify.detect_platform knows no HubSpot fingerprint (X-HS-* headers, hubspotlinks.com wrappers)"
+CONSTANT_CONTACT = "classify.detect_platform knows no Constant Contact fingerprint (X-Roving-* headers, rs6.net links)"
+BREVO = "classify.detect_platform knows no Brevo/Sendinblue fingerprint (X-Mailin-*/X-sib-id headers, sendib* hosts)"
+DIGEST = "a listserv digest with no List-* header (Sender/Errors-To, multipart/digest) is not seen as a mailing list"
+YAHOO_GROUPS = "Yahoo Groups (its Mailing-List header, [group] subject tag) is not recognised as a mailing list"
+NO_DISPLAY_NAME = "no From display name: the name the mail gives itself (subject tag, list name) is not used"
+MAILGUN_VIEW_ONLINE = (
+    "the view-online link is a Mailgun wrapper on the sender's own tracking host (trk.<domain>/c/eJ…), decoded "
+    "only on email.* hosts"
+)
+FRENCH_VIEW_ONLINE = (
+    "'Si vous n'arrivez pas à lire cette newsletter, cliquez ici' is not recognised as a view-online line"
+)
+RUSSIAN_VIEW_ONLINE = (
+    "'открыть его в браузере' (Russian 'open it in the browser') is not recognised as a view-online line"
+)
+ATTACHED_ISSUE = (
+    "the issue is a message/rfc822 attachment to a personal note: the enclosed newsletter's own headers are not read"
+)
+KNOWN_WRONG: dict[tuple[str, str], str] = {
+    ("n2rss/tech-readers/116.eml", "platform"): HUBSPOT,
+    ("n2rss/tech-readers/117.eml", "platform"): HUBSPOT,
+    ("n2rss/tech-readers/120.eml", "platform"): HUBSPOT,
+    ("n2rss/tech-readers/123.eml", "platform"): HUBSPOT,
+    ("n2rss/tech-readers/masterclasses-promo.eml", "platform"): HUBSPOT,
+    ("n2rss/android-weekly/604-resend.eml", "platform"): CONSTANT_CONTACT,
+    ("n2rss/android-weekly/605.eml", "platform"): CONSTANT_CONTACT,
+    ("n2rss/android-weekly/606.eml", "platform"): CONSTANT_CONTACT,
+    ("n2rss/gdiy/fwd-magma-brevo.eml", "platform"): BREVO,
+    ("unspy/2023-01-06-trusted-shops.u1.eml", "platform"): BREVO,
+    ("mailcore2/jwz-52-info-mac-digest.eml", "platform"): DIGEST,
+    ("mailcore2/yahoogroups-digest.eml", "platform"): YAHOO_GROUPS,
+    ("mailcore2/yahoogroups-digest.eml", "author"): NO_DISPLAY_NAME,
+    ("mailcore2/yahoogroups-digest.eml", "publication"): NO_DISPLAY_NAME,
+    ("n2rss/gdiy/ces-projets-secondaires.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/ces-projets-secondaires.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/cet-episode.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/cet-episode.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/cette-rentree.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/cette-rentree.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/une-vie-en-11-heures.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/gdiy/une-vie-en-11-heures.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/kessel/diplomatie.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/kessel/diplomatie.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/kessel/spermatozoides.eml", "url"): MAILGUN_VIEW_ONLINE,
+    ("n2rss/kessel/spermatozoides.eml", "url_source"): MAILGUN_VIEW_ONLINE,
+    ("mailcore2/avertinoo-newsletter-5.eml", "author"): NO_DISPLAY_NAME,
+    ("mailcore2/avertinoo-newsletter-5.eml", "publication"): NO_DISPLAY_NAME,
+    ("mailcore2/avertinoo-newsletter-5.eml", "url"): FRENCH_VIEW_ONLINE,
+    ("mailcore2/avertinoo-newsletter-5.eml", "url_source"): FRENCH_VIEW_ONLINE,
+    ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "title"): ATTACHED_ISSUE,
+    ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "author"): ATTACHED_ISSUE,
+    ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "publication"): ATTACHED_ISSUE,
+    ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "publication_id"): ATTACHED_ISSUE,
+    ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "date"): ATTACHED_ISSUE,
+    ("mailcore2/mobilluck-promo.eml", "url"): RUSSIAN_VIEW_ONLINE,
+    ("mailcore2/mobilluck-promo.eml", "url_source"): RUSSIAN_VIEW_ONLINE,
+}
 
 FIELDS = ("platform", "title", "author", "publication", "publication_id", "date", "url", "url_source")
 # Footer sentence classes of bench/retention.py that a note must never keep ("share-buttons" is left
@@ -427,12 +940,33 @@ FOOTER_CLASSES = (
     "copyright",
 )
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
+    "n2rss/gdiy/fwd-magma-brevo.eml": "the forwarded partner issue's own footer (©, address, unsubscribe line) sits "
+    "in the middle of the mail, above the sender's footer, so it is not at the end",
+    "mailcore2/yahoogroups-digest.eml": "members' signatures with their street addresses inside the digest's "
+    "messages: article text that the retention classifier files under postal address",
+    "mailcore2/avertinoo-newsletter-5.eml": "the unsubscribe sentence whose link text is the URL itself stays once "
+    "its link is dropped",
     "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
     "site menus follow the address, so it is no footer at the end",
     "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
     "text that the retention classifier files under imprint)",
 }
 NON_WEB_LINKS: dict[str, str] = {}
+SWALLOWED = "html.parser swallows the whole body after an unbalanced <![endif]--> in <head>: the note is empty"
+EMPTY_OUTLINE: dict[str, str] = {
+    **{
+        f"n2rss/{name}.eml": SWALLOWED
+        for name in (
+            "gdiy/ces-projets-secondaires",
+            "gdiy/cet-episode",
+            "gdiy/cette-rentree",
+            "gdiy/une-vie-en-11-heures",
+            "kessel/diplomatie",
+            "kessel/spermatozoides",
+        )
+    },
+    "mailcore2/earlyshop-promo.eml": "an all-image promo: no text to outline, and the note does not say so",
+}
 
 
 # --- Expected values -------------------------------------------------------------------------------------------
@@ -543,7 +1077,7 @@ OUTLINE = re.compile(r"\n```markdown\n(.*?)\n```\n", re.DOTALL)
 
 
 @needs_corpus
-@pytest.mark.parametrize("path", params())
+@pytest.mark.parametrize("path", params(EMPTY_OUTLINE))
 def test_outline_block_is_never_empty(path: str) -> None:
     match = OUTLINE.search(corpus_note(path).text)
     assert match is not None, "no outline block"
