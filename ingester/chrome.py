@@ -57,7 +57,7 @@ VIEW_ONLINE = re.compile(
     r"lire en ligne|webversion|webseitenansicht|webansicht",
     re.I,
 )
-TWEET_COUNTS = re.compile(r"[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
+TWEET_COUNTS = re.compile(r"(?<![\d.,])[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
 # A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
 SUBSCRIBE_BUTTON = re.compile(
     r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"

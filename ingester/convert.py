@@ -19,7 +19,7 @@ LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
 NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
-RULE_LINE = re.compile(r"\s*[-_=*~]{5,}\s*")
+RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 
 
 def _converter() -> html2text.HTML2Text:

@@ -9,10 +9,17 @@ import re
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
-LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)(?=[A-Za-z/!?])")
-NON_WEB_LINK = re.compile(r"\[([^\]]*)\]\((?!\s*(?:https?://|mailto:|#))([^)]*)\)", re.I)
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# `<` before something tag-like, unless it opens an autolink (which holds no `<`, so each lookahead stops at the next one)
+LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^<>\s]*>)(?=[A-Za-z/!?])")
+# Links as notes write them: text without unescaped brackets, a destination without blanks, parentheses or
+# brackets (`safe_url` encodes them), an optional title. A link never starts at an escaped `\[`, and neither
+# part can cross an unescaped bracket, so every attempt that fails stops at the next one and the text is
+# scanned a bounded number of times: linear.
+_TEXT = r"((?:\\[\s\S]|[^\[\]\\])*)"
+_DESTINATION = r"([^()\s\[\]<>]*)(?:[ \t]+\"[^\"\n]*\")?"
+NON_WEB_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\((?!\s*(?:https?://|mailto:|#)){_DESTINATION}\)", re.I)
+MARKDOWN_IMAGE = re.compile(rf"(?<!\\)!\[{_TEXT}\]\({_DESTINATION}\)")
+MARKDOWN_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\({_DESTINATION}\)")
 
 
 def safe_url(url: str) -> str:

@@ -161,7 +161,8 @@ FORWARD_MARKER = re.compile(
     r"|Begin forwarded message:)",
     re.I,
 )
-FORWARD_FIELD = re.compile(r"^\s*(From|Date|Sent|Subject)\s*:\s*(.+?)\s*$", re.I | re.M)
+# Blanks only within the line ([ \t], not \s): a field never spans lines, and a run of blank lines is scanned once.
+FORWARD_FIELD = re.compile(r"^[ \t]*(From|Date|Sent|Subject)[ \t]*:[ \t]*(\S(?:[^\n]*\S)?)[ \t]*$", re.I | re.M)
 FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:fwd?|wg|tr|转发)\s*[:：]\s*)+", re.I)
 
 
@@ -210,10 +211,14 @@ def _may_be_forward(body: str) -> bool:
     return "---" in body or "orwarded message" in body  # Gmail's "Forwarded message", Apple's "forwarded message:"
 
 
+LINE_BREAK_TAG = re.compile(r"<br\s*/?>|</(?:div|p|tr)>", re.I)
+ANY_TAG = re.compile(r"<[^<>]+>")  # not `[^>]+`: a run of `<` without `>` would be scanned once per `<`
+
+
 def visible_text(html: str) -> str:
     """Rough text of an HTML body, enough to find a forward header block (no HTML parser here)."""
-    text = re.sub(r"<br\s*/?>|</(?:div|p|tr)>", "\n", html[:200_000], flags=re.I)
-    return htmllib.unescape(re.sub(r"<[^>]+>", "", text))
+    text = LINE_BREAK_TAG.sub("\n", html[:200_000])
+    return htmllib.unescape(ANY_TAG.sub("", text))
 
 
 def _loose_date(value: str, zone: tzinfo | None = None) -> datetime | None:
@@ -308,17 +313,23 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     return "".join(parts).strip()
 
 
+BARE_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w.-]+")
+# `Name <addr>`: the name holds no `<` (a quoted one that does is left to the stdlib parser); greedy, and
+# stripped afterwards, so no character is tried twice.
+NAME_ADDR = re.compile(r"\A([^<]*)<([^<>@\s]+@[^<>\s]+)>\s*\Z")
+
+
 def parse_from(value: str) -> tuple[str, str]:
     """(display name, lower-cased address) of a From header; tolerant of unquoted commas."""
     try:
         return _parse_from(value)
     except RecursionError:  # getaddresses recurses into nested comments "((((…"
-        match = re.search(r"[\w.+-]+@[\w.-]+", value)
+        match = BARE_ADDRESS.search(value)
         return "", match.group(0).lower() if match else ""
 
 
 def _parse_from(value: str) -> tuple[str, str]:
-    match = re.match(r"^\s*(.*?)\s*<([^<>@\s]+@[^<>\s]+)>\s*$", value, re.S)
+    match = NAME_ADDR.match(value)
     if match:
         name = match.group(1).strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':

@@ -65,7 +65,7 @@ def _byline(meta: Tag | None) -> str:
 DATE_LIKE = re.compile(
     r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$"
 )
-DATE_TAIL = re.compile(r"\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?)$")
+DATE_TAIL = re.compile(r"(?<!\s)\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?)$")
 NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
 
 

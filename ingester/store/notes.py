@@ -44,7 +44,7 @@ LOCK_WAIT_SECONDS = 10.0  # a daemon poll is short: wait for it rather than fail
 # Ideographs and kana count one word each (no spaces between words); other scripts count runs of letters.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
-LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+LINK_TARGET = re.compile(r"\]\([^()\s\[\]]*\)")
 GONE = "no longer a note (moved, deleted, or its front matter removed)"
 
 
