@@ -17,7 +17,9 @@ LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^<>\s]*>)(?=[A-Za-z/!?])")
 # scanned a bounded number of times: linear.
 _TEXT = r"((?:\\[\s\S]|[^\[\]\\])*)"
 _DESTINATION = r"([^()\s\[\]<>]*)(?:[ \t]+\"[^\"\n]*\")?"
-NON_WEB_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\((?!\s*(?:https?://|mailto:|#)){_DESTINATION}\)", re.I)
+# The `](` of a link whose destination is not http(s), mailto or an anchor: escaping its `]` unmakes the link,
+# whatever the destination holds (CommonMark allows balanced parentheses in it: `javascript:alert(1)`).
+NON_WEB_LINK = re.compile(r"(?<!\\)\]\((?!\s*(?:https?://|mailto:|#))", re.I)
 MARKDOWN_IMAGE = re.compile(rf"(?<!\\)!\[{_TEXT}\]\({_DESTINATION}\)")
 MARKDOWN_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\({_DESTINATION}\)")
 
@@ -64,7 +66,7 @@ def neutralise(markdown: str) -> str:
         elif not in_fence:
             parts = line.split("`")
             for i in range(0, len(parts), 2):  # even parts are outside inline code
-                parts[i] = NON_WEB_LINK.sub(lambda m: "\\[" + m.group(1) + "\\](" + m.group(2) + ")", parts[i])
+                parts[i] = NON_WEB_LINK.sub(r"\\](", parts[i])
                 parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
             line = "`".join(parts)
         out.append(line)

@@ -1,0 +1,121 @@
+"""The validated configuration as frozen dataclasses, and the constants the validators share."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingester.errors import SourceError
+
+ENV_VAR = "INGEST_CONFIG"
+DEFAULT_PATH = Path("config/ingester.toml")
+LANGUAGES = ("zh", "en")
+SECURITY_MODES = ("tls", "starttls", "plain")
+DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
+PASSWORD_KEYS = ("password_command", "password_env", "password")
+
+
+@dataclass(frozen=True)
+class Account:
+    """One IMAP account: where it is, how to log in, which folders to read."""
+
+    name: str
+    host: str
+    username: str
+    port: int = 993
+    security: str = "tls"
+    folders: tuple[str, ...] = ("INBOX",)
+    password_command: str | None = field(default=None, repr=False)
+    password_env: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+    allow_insecure: bool = False
+    idle: bool = True
+
+    def resolve_password(self) -> str:
+        """The password, from the command, the environment or the file (in that order of preference)."""
+        if self.password_command:
+            try:
+                result = subprocess.run(  # noqa: S602 - the user's own command line, like msmtp's passwordeval
+                    self.password_command, shell=True, capture_output=True, text=True, timeout=60
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise SourceError(
+                    f"account {self.name!r}: password_command took longer than 60 s; check it by running it in a shell"
+                ) from exc
+            if result.returncode != 0:
+                # Never echo the command's output: it may hold the secret or part of it.
+                raise SourceError(
+                    f"account {self.name!r}: password_command exited with status {result.returncode}; "
+                    "run it in a shell to see why"
+                )
+            # the trailing newline `pass` and friends print, nothing else: spaces may be part of it
+            return re.sub(r"\r?\n\Z", "", result.stdout)
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SourceError(
+                    f"account {self.name!r}: environment variable {self.password_env} is not set; "
+                    "export it or use password_command"
+                )
+            return value
+        return self.password or ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on untrusted input, so any message finishes in bounded time and memory."""
+
+    message_bytes: int = 25_000_000  # larger messages are skipped (IMAP: not even fetched)
+    html_bytes: int = 2_000_000  # HTML beyond this is cut (a note says so)
+    parts: int = 200  # MIME parts looked at per message
+    header_chars: int = 16_000  # longer header values are cut before decoding
+
+
+LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Per-sender or per-publication choices: extra tags, a category, skipping, a target folder."""
+
+    sender: str = ""  # shell-style pattern on the sender address, e.g. "*@substack.com"
+    publication: str = ""  # shell-style pattern on the publication name or List-Id, case-insensitive
+    tags: tuple[str, ...] = ()
+    category: str = ""
+    skip: bool = False
+    folder: str = ""  # a sub-folder of the archive for these notes
+
+    def matches(self, sender: str, publications: tuple[str, ...]) -> bool:
+        if self.sender and not fnmatch.fnmatchcase(sender.lower(), self.sender.lower()):
+            return False
+        return not self.publication or any(
+            fnmatch.fnmatchcase(p.lower(), self.publication.lower()) for p in publications if p
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    archive_path: Path = Path("archive")
+    language: str = "zh"
+    template: Path | None = None
+    accounts: tuple[Account, ...] = ()
+    allow_senders: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    resolve_opaque: bool = False
+    resolve_hosts: tuple[str, ...] = ()
+    resolve_timeout: float = 3.0
+    interval: float = 900.0
+    limits: Limits = Limits()
+    source_file: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """Machine state (ledger, lock) lives beside the notes, in `<archive>/.ingest/`."""
+        return self.archive_path / ".ingest"

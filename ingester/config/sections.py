@@ -1,0 +1,135 @@
+"""One validator per top-level section of the file: each reads its table, appends every problem it finds
+and returns the `Config` fields it sets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingester.config.accounts import accounts
+from ingester.config.model import LANGUAGES, LIMIT_KEYS, Limits, Rule
+from ingester.config.read import parse_duration, string, string_list, table, unknown
+
+Section = Callable[[dict[str, Any], list[str]], dict[str, Any]]
+
+
+def _limits(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    raw = table(data, "limits", problems)
+    unknown(raw, LIMIT_KEYS, "[limits]", problems)
+    for key, value in raw.items():
+        if key in LIMIT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            problems.append(f"[limits] {key}: must be a positive whole number, not {value!r}")
+    return {"limits": Limits(**{k: v for k, v in raw.items() if k in LIMIT_KEYS and isinstance(v, int)})}
+
+
+def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    archive = table(data, "archive", problems)
+    unknown(archive, {"path", "language", "template"}, "[archive]", problems)
+    path = string(archive, "path", "[archive]", problems, default="archive")
+    language = string(archive, "language", "[archive]", problems, default="zh")
+    if language not in LANGUAGES:
+        problems.append(f"[archive] language: must be one of {', '.join(map(repr, LANGUAGES))}, not {language!r}")
+    template = string(archive, "template", "[archive]", problems, default="")
+    return {
+        "archive_path": Path(path).expanduser(),
+        "language": language,
+        "template": Path(template).expanduser() if template else None,
+    }
+
+
+def _newsletters(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    newsletters = table(data, "newsletters", problems)
+    unknown(newsletters, {"allow_senders"}, "[newsletters]", problems)
+    allow = string_list(newsletters, "allow_senders", "[newsletters]", problems, default=[])
+    return {"allow_senders": tuple(s.lower() for s in allow)}
+
+
+def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    links = table(data, "links", problems)
+    unknown(links, {"resolve_opaque", "resolve_hosts", "resolve_timeout"}, "[links]", problems)
+    resolve_opaque = links.get("resolve_opaque", False)
+    if not isinstance(resolve_opaque, bool):
+        problems.append("[links] resolve_opaque: must be true or false")
+    resolve_hosts = string_list(links, "resolve_hosts", "[links]", problems, default=[])
+    if resolve_opaque is True and not resolve_hosts:
+        problems.append(
+            "[links] resolve_hosts: list the wrapper hosts you allow to be asked, "
+            'e.g. resolve_hosts = ["*.list-manage.com"]; resolve_opaque needs an allowlist'
+        )
+    resolve_timeout = links.get("resolve_timeout", 3.0)
+    if (
+        isinstance(resolve_timeout, bool)
+        or not isinstance(resolve_timeout, (int, float))
+        or not 0 < resolve_timeout <= 30
+    ):
+        problems.append(f"[links] resolve_timeout: must be a number of seconds from 0 to 30, not {resolve_timeout!r}")
+        resolve_timeout = 3.0
+    return {
+        "resolve_opaque": resolve_opaque is True,
+        "resolve_hosts": tuple(h.lower() for h in resolve_hosts),
+        "resolve_timeout": float(resolve_timeout),
+    }
+
+
+def _daemon(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    daemon = table(data, "daemon", problems)
+    unknown(daemon, {"interval"}, "[daemon]", problems)
+    interval = parse_duration(string(daemon, "interval", "[daemon]", problems, default="15m"))
+    if interval is None:
+        problems.append(
+            f'[daemon] interval: must be a duration such as "30s", "15m" or "1h", not {daemon.get("interval")!r}'
+        )
+    return {"interval": interval or 900.0}
+
+
+def _rules(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        problems.append("[[rules]]: must be an array of tables ([[rules]] sections)")
+        raw_rules = []
+    rules = [_rule(i, raw, problems) for i, raw in enumerate(raw_rules)]
+    return {"rules": tuple(r for r in rules if r is not None)}
+
+
+# Each top-level key of the file and its validator, in the order problems are reported.
+SECTIONS: dict[str, Section] = {
+    "limits": _limits,
+    "archive": _archive,
+    "newsletters": _newsletters,
+    "links": _links,
+    "daemon": _daemon,
+    "rules": _rules,
+    "accounts": accounts,
+}
+
+
+RULE_KEYS = {"sender", "publication", "tags", "category", "skip", "folder"}
+
+
+def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
+    where = f"[[rules]] #{index + 1}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a table")
+        return None
+    before = len(problems)
+    unknown(raw, RULE_KEYS, where, problems)
+    sender = string(raw, "sender", where, problems)
+    publication = string(raw, "publication", where, problems)
+    if not sender and not publication:
+        problems.append(f"{where}: set sender or publication (or both) to say which newsletters it applies to")
+    tags = string_list(raw, "tags", where, problems, default=[])
+    category = string(raw, "category", where, problems)
+    skip = raw.get("skip", False)
+    if not isinstance(skip, bool):
+        problems.append(f"{where} skip: must be true or false")
+    folder = string(raw, "folder", where, problems)
+    if folder and (Path(folder).is_absolute() or ".." in Path(folder).parts):
+        problems.append(f"{where} folder: must be a relative folder inside the archive, not {folder!r}")
+    elif folder and ("\x00" in folder or any(len(p.encode()) > 100 for p in Path(folder).parts)):
+        problems.append(f"{where} folder: no NUL characters, and each part at most 100 bytes")
+    if len(problems) > before:
+        return None
+    return Rule(
+        sender=sender, publication=publication, tags=tuple(tags), category=category, skip=skip is True, folder=folder
+    )
