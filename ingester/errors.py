@@ -9,6 +9,7 @@
     + ConnectionLost          an established connection dropped (timeout, server restart, network)
     + FolderMissing           a configured folder does not exist on the server
   + ArchiveError  (exit 1)    the archive or its ledger can't be written or read
+  + MessageTooSlow            one message took longer than `[limits] message_seconds` (recorded as failed)
 
 Every translation at a boundary chains its cause (`raise SourceError(…) from exc`), so `-v` shows the
 whole story. An exception outside this tree is a bug: the CLI reports it on one line with exit code
@@ -69,3 +70,7 @@ class FolderMissing(SourceError):
 
 class ArchiveError(IngesterError):
     """The archive folder or its ledger can't be used."""
+
+
+class MessageTooSlow(IngesterError):
+    """Converting one message took longer than `[limits] message_seconds`; it is recorded as failed."""

@@ -23,14 +23,14 @@ from pathlib import Path
 from ingester import classify, message, render
 from ingester.compose import Settings, make_note, matching_rules
 from ingester.config import Account, Config
-from ingester.errors import ArchiveError, ConfigError, SourceError
+from ingester.errors import ArchiveError, ConfigError, MessageTooSlow, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.message import RawMessage
 from ingester.source import ImapSession, local_messages
 from ingester.store import files
 from ingester.store.ledger import Ledger, Location
-from ingester.workers import Workers
+from ingester.workers import Workers, time_limit
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,22 @@ DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when se
 
 
 def prepare(raw: RawMessage, job: Job) -> Prepared:
-    """Everything about one message that needs no archive and no ledger. Never raises."""
+    """Everything about one message that needs no archive and no ledger, in at most `[limits]
+    message_seconds` (then it is a failure, recorded). Never raises."""
+    try:
+        with time_limit(job.config.limits.message_seconds):
+            return _prepare(raw, job)
+    except MessageTooSlow as exc:  # the alarm may go off outside `_prepare`'s own handlers
+        return unprepared(raw, exc)
+
+
+def unprepared(raw: RawMessage, exc: BaseException) -> Prepared:
+    """A failure for a message whose conversion did not finish (too slow, or its worker died)."""
+    digest = message.content_hash(raw.raw)
+    return Prepared(key=message.quick_key(raw.raw), content_hash=digest, error=_error_line(exc))
+
+
+def _prepare(raw: RawMessage, job: Job) -> Prepared:
     limits = job.config.limits
     if len(raw.raw) > limits.message_bytes:
         return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), job.config))
@@ -121,7 +136,7 @@ def _resolver(config: Config) -> Resolver | None:
     return make_resolver(config.resolve_hosts, config.resolve_timeout) if config.resolve_opaque else None
 
 
-def _error_line(exc: Exception) -> str:
+def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
@@ -164,7 +179,7 @@ class Pipeline:
         self.all_messages = all_messages
         self.progress = progress
         self.summary = RunSummary()
-        self.workers = Workers(prepare, Job(config, Settings.of(config), all_messages), jobs)
+        self.workers = Workers(prepare, Job(config, Settings.of(config), all_messages), unprepared, jobs)
 
     def close(self) -> None:
         self.workers.close()

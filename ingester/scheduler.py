@@ -75,7 +75,10 @@ class Daemon:
                 len(self.config.accounts),
                 timedelta(seconds=self.config.interval),
             )
-            self.scheduler.start()  # blocks until shutdown
+            try:
+                self.scheduler.start()  # blocks until shutdown
+            finally:
+                self._pipeline.close()  # its worker processes
             self.watch_stop.set()
             for state in self.accounts.values():
                 for thread in state.watchers:
@@ -209,6 +212,7 @@ class Daemon:
             self.watch_stop.set()
             for job in self.scheduler.get_jobs():
                 job.remove()
+            self._pipeline.close()
             self.config = new
             self._start()
         logger.warning("config reloaded: %d account(s)", len(new.accounts))

@@ -3,7 +3,10 @@
 A generic, ordered process pool: `Workers.run` takes (message, ready result or None) pairs and yields
 (message, result) in the same order, converting at most `jobs × 4` messages ahead of the consumer
 (memory does not grow with the mailbox). The first few messages, and every message when `jobs` is 1,
-are converted in this process: starting workers costs more than it saves on a small run.
+are converted in this process: starting workers costs more than it saves on a small run. Outside the
+main thread (the daemon's polls and watchers) every item goes to a worker process, so `time_limit`,
+which needs the main thread's signals, bounds every item wherever it runs. A worker that dies takes
+only the items it held: they get `on_error`'s result and the next items a new pool.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from types import FrameType
 from typing import Generic, TypeVar
+
+from ingester.errors import MessageTooSlow
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -32,9 +40,16 @@ _TASK: dict[str, object] = {}
 class Workers(Generic[Item, Job, Result]):
     """Runs `task(item, job)` for each item, in `jobs` processes once there are enough items."""
 
-    def __init__(self, task: Callable[[Item, Job], Result], job: Job, jobs: int = 1) -> None:
+    def __init__(
+        self,
+        task: Callable[[Item, Job], Result],
+        job: Job,
+        on_error: Callable[[Item, BaseException], Result],
+        jobs: int = 1,
+    ) -> None:
         self.task = task
         self.job = job
+        self.on_error = on_error  # the result of an item whose worker process died
         self.jobs = max(1, jobs)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -50,12 +65,12 @@ class Workers(Generic[Item, Job, Result]):
             pool = self._pool_for(seen)
             if pool is None:
                 window.append((item, self.task(item, self.job)))
-                yield from _drain(window, 0)
+                yield from self._drain(window, 0)
             else:
                 future: Future[Result] = pool.submit(_run, item)  # type: ignore[arg-type]  # `_run` runs `task`
                 window.append((item, future))
-                yield from _drain(window, self.jobs * AHEAD_PER_JOB)
-        yield from _drain(window, 0)
+                yield from self._drain(window, self.jobs * AHEAD_PER_JOB)
+        yield from self._drain(window, 0)
 
     def close(self) -> None:
         """Stop the workers (work not started is cancelled)."""
@@ -64,7 +79,8 @@ class Workers(Generic[Item, Job, Result]):
             self._pool = None
 
     def _pool_for(self, seen: int) -> ProcessPoolExecutor | None:
-        if self.jobs == 1 or seen <= POOL_AFTER:
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main and (self.jobs == 1 or seen <= POOL_AFTER):
             return self._pool
         if self._pool is None:
             # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
@@ -73,20 +89,55 @@ class Workers(Generic[Item, Job, Result]):
                 self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init,
-                initargs=(self.task, self.job),
+                initargs=(self.task, self.job, os.getpid()),
             )
         return self._pool
 
+    def _drain(self, window: deque[tuple[Item, Future[Result] | Result]], limit: int) -> Iterator[tuple[Item, Result]]:
+        while len(window) > limit:
+            item, result = window.popleft()
+            if not isinstance(result, Future):
+                yield item, result
+                continue
+            try:
+                yield item, result.result()
+            except BrokenProcessPool as exc:  # a worker died (killed, out of memory): its items failed
+                self._discard_pool()
+                yield item, self.on_error(item, exc)
 
-def _drain(window: deque[tuple[Item, Future[Result] | Result]], limit: int) -> Iterator[tuple[Item, Result]]:
-    while len(window) > limit:
-        item, result = window.popleft()
-        yield item, result.result() if isinstance(result, Future) else result
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
-def _init(task: Callable[..., object], job: object) -> None:
+@contextmanager
+def time_limit(seconds: float) -> Generator[None]:
+    """Raise `MessageTooSlow` in the code inside once `seconds` have passed (main thread only; elsewhere
+    a no-op, which is why `Workers` sends every item to a worker process outside the main thread).
+
+    The alarm interrupts Python code and regular expressions alike, between two steps of either.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise MessageTooSlow(f"took longer than {seconds:g} s ([limits] message_seconds)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _init(task: Callable[..., object], job: object, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # `parent` comes from the main process: a worker started after its parent died must not wait on pid 1
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _TASK.update(task=task, job=job)
 
 

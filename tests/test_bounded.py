@@ -11,27 +11,121 @@ same fragments go through the message → note work with a time limit.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import pkgutil
 import re
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 import ingester
 from ingester import compose
-from ingester.config import Config
+from ingester.config import Config, Limits
+from ingester.errors import MessageTooSlow
+from ingester.message import RawMessage
+from ingester.pipeline import Pipeline, RunSummary
+from ingester.store.ledger import Ledger
+from ingester.workers import Workers, time_limit
+from tests import workload
+from tests.conftest import email_bytes, run_ingest
 
 SIZE = 10_000  # characters per adversarial input of one pattern
 LIMIT = 0.5  # seconds: a linear pattern needs a hundredth of this, a quadratic one several times it
 # Patterns that only ever read the rule files we ship (never mail): not part of the attack surface.
 RULE_DATA_ONLY = {"ingester.links.formats._HOST_PART", "ingester.links.formats._TOP_LEVEL_BAR"}
 UNITS = [
-    "[a](", "[", "](", "![a](", "[a]", "]: ", "<", "<a", "<a ", "</", "<!--", "-->", "<https://", "&#", "&", "&a",
-    "http://", "https://a", "https://a/", "?a=", "&a=", "=", "#", "# ", " #", " ", "\t", "\n", "\n\n", "*", "**",
-    "_", "__", "`", "```", "~", "|", " | ", "-", "--", "---", ".", "a.", ". ", "@", "a@", "%", "%2", "\\", "\\\n",
-    "1", "1.", "12:", "a", "aa ", "a ", "!", "(", ")", "()", "]", ":", "/", "//", "m_1", "\r\n", "\u00ad",
-    "\u200b", "\\[a\\](", "\\[", "= ", "-3", "*a", "a*", "=?", "?=", "=?utf-8?q?", "From: ", "---------- ", "> ", ">", "‍", "。",
+    "[a](",
+    "[",
+    "](",
+    "![a](",
+    "[a]",
+    "]: ",
+    "<",
+    "<a",
+    "<a ",
+    "</",
+    "<!--",
+    "-->",
+    "<https://",
+    "&#",
+    "&",
+    "&a",
+    "http://",
+    "https://a",
+    "https://a/",
+    "?a=",
+    "&a=",
+    "=",
+    "#",
+    "# ",
+    " #",
+    " ",
+    "\t",
+    "\n",
+    "\n\n",
+    "*",
+    "**",
+    "_",
+    "__",
+    "`",
+    "```",
+    "~",
+    "|",
+    " | ",
+    "-",
+    "--",
+    "---",
+    ".",
+    "a.",
+    ". ",
+    "@",
+    "a@",
+    "%",
+    "%2",
+    "\\",
+    "\\\n",
+    "1",
+    "1.",
+    "12:",
+    "a",
+    "aa ",
+    "a ",
+    "!",
+    "(",
+    ")",
+    "()",
+    "]",
+    ":",
+    "/",
+    "//",
+    "m_1",
+    "\r\n",
+    "\u00ad",
+    "\u200b",
+    "\\[a\\](",
+    "\\[",
+    "= ",
+    "-3",
+    "*a",
+    "a*",
+    "=?",
+    "?=",
+    "=?utf-8?q?",
+    "From: ",
+    "---------- ",
+    "> ",
+    ">",
+    "‍",
+    "。",
+    "\\[a\\](",  # escaped brackets, as the notes write the text of a plain-text message
+    "\\[",
 ]
 
 
@@ -66,7 +160,9 @@ def test_no_pattern_is_superlinear(name: str) -> None:
     slow = []
     for unit in UNITS:
         for text in adversarial(unit):
-            subject: str | bytes = text.encode("utf-8", "surrogateescape") if isinstance(pattern.pattern, bytes) else text
+            subject: str | bytes = (
+                text.encode("utf-8", "surrogateescape") if isinstance(pattern.pattern, bytes) else text
+            )
             started = time.perf_counter()
             pattern.search(subject)  # type: ignore[arg-type]
             for _ in pattern.finditer(subject):  # type: ignore[arg-type]
@@ -100,3 +196,118 @@ def test_a_megabyte_of_hostile_text_is_bounded_work(unit: str, kind: str) -> Non
     started = time.perf_counter()
     compose.note_text(raw, "hostile", Config())
     assert time.perf_counter() - started < MESSAGE_LIMIT
+
+
+# --- the time budget of one message, wherever it is converted ---------------------------------------------
+
+SLOW = 1  # [limits] message_seconds in these tests: the hostile message below takes several seconds
+
+
+def slow_message() -> bytes:
+    """A megabyte of backslash-newline pairs: linear work, but seconds of it (see the test above)."""
+    return (
+        "From: Hostile <h@example.com>\nTo: me@example.org\nSubject: slow\nList-Id: <x.example.com>\n"
+        "Message-ID: <slow@example.com>\nContent-Type: text/plain; charset=utf-8\n\n" + "\\\n" * 500_000
+    ).encode()
+
+
+def limited_config(tmp_path: Path) -> Path:
+    config = tmp_path / "ingester.toml"
+    config.write_text(f'[archive]\npath = "{tmp_path / "archive"}"\n[limits]\nmessage_seconds = {SLOW}\n')
+    return config
+
+
+@pytest.mark.slow
+def test_a_message_over_its_time_budget_is_recorded_as_failed_and_the_run_goes_on(tmp_path: Path) -> None:
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "1-slow.eml").write_bytes(slow_message())
+    (mail / "2-post.eml").write_bytes(email_bytes("substack-post.eml"))
+    ran = run_ingest("--config", limited_config(tmp_path), "import", "--json", mail)
+    summary = json.loads(ran.stdout)
+    assert (summary["filed"], summary["failed"]) == (1, 1), ran
+    assert summary["failures"][0]["error"] == f"MessageTooSlow: took longer than {SLOW} s ([limits] message_seconds)"
+    status = json.loads(run_ingest("--config", limited_config(tmp_path), "status", "--json").stdout)
+    assert "took longer than" in json.dumps(status)
+
+
+@pytest.mark.slow
+def test_outside_the_main_thread_messages_are_converted_in_a_worker_and_still_bounded(tmp_path: Path) -> None:
+    """The daemon polls in threads, where no alarm can be set: its messages go to a worker process."""
+    config = replace(Config(archive_path=tmp_path / "archive"), limits=replace(Limits(), message_seconds=SLOW))
+    messages = [
+        RawMessage(slow_message(), "slow.eml"),
+        RawMessage(email_bytes("substack-post.eml"), "post.eml"),
+    ]
+    summaries: list[RunSummary] = []
+
+    def poll() -> None:
+        with Ledger(config.state_dir) as ledger, ledger.writing():
+            pipeline = Pipeline(config, ledger)
+            try:
+                pipeline.handle_all(messages)
+            finally:
+                pipeline.close()
+            summaries.append(pipeline.summary)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join(timeout=120)
+    assert [(s.filed, s.failed) for s in summaries] == [(1, 1)]
+    assert "took longer than" in summaries[0].failures[0]["error"]
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_fails_its_messages_only_and_a_new_one_takes_over() -> None:
+    workers = Workers(workload.spin, "ok", workload.failed, jobs=2)
+    try:
+        results = dict(workers.run((i, None) for i in range(40)))
+    finally:
+        workers.close()
+    assert list(results) == list(range(40))
+    assert results[13] == "failed:13:BrokenProcessPool"
+    assert results[0] == "ok:0" and results[39] == "ok:39"  # before the pool, and after a new one
+
+
+def test_a_time_limit_interrupts_python_code_and_regular_expressions() -> None:
+    for work in (lambda: workload.spin(-1, ""), lambda: re.match(r"(a+)+$", "a" * 64 + "b")):
+        started = time.perf_counter()
+        with pytest.raises(MessageTooSlow, match=r"took longer than 0.2 s"), time_limit(0.2):
+            work()
+        assert time.perf_counter() - started < 5
+
+
+# Outside the main thread every item goes to the workers (as in the daemon); these never finish.
+ORPHAN_SCRIPT = """
+import threading
+from ingester.workers import Workers
+from tests import workload
+workers = Workers(workload.spin, "x", workload.failed, jobs=2)
+threading.Thread(target=lambda: list(workers.run((-1, None) for _ in range(20)))).start()
+"""
+
+
+@pytest.mark.slow
+def test_workers_exit_when_ingest_is_killed_even_right_after_starting_them(tmp_path: Path) -> None:
+    marker = f"ingest-test-{os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, "INGEST_TEST_MARKER": marker, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    for delay in (0.4, 2.0):  # while the workers start (they outlive their parent's start), and after
+        parent = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], env=env)
+        time.sleep(delay)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while marked_processes(marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marked_processes(marker) == []
+
+
+def marked_processes(marker: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found

@@ -74,9 +74,10 @@ class Limits:
     html_bytes: int = 2_000_000  # HTML beyond this is cut (a note says so)
     parts: int = 200  # MIME parts looked at per message
     header_chars: int = 16_000  # longer header values are cut before decoding
+    message_seconds: int = 20  # converting one message takes longer: it is stopped and recorded as failed
 
 
-LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars"}
+LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars", "message_seconds"}
 
 
 @dataclass(frozen=True)
