@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ingester import gate
 from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
@@ -104,7 +105,7 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         tags=labels.tag_sep.join(f"#{t}" for t in fields.tags) or labels.none,
         sections=render_sections(sections, labels.intro),
     )
-    return front_matter(fields) + body.rstrip("\n") + "\n"
+    return front_matter(fields) + gate.safe_body(body.rstrip("\n")) + "\n"
 
 
 def front_matter(fields: NoteFields) -> str:
