@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ingester import classify, message, render
 from ingester.compose import Settings, make_note, matching_rules
-from ingester.config import Account, Config
+from ingester.config import Account, Config, default_path
 from ingester.errors import ArchiveError, ConfigError, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
@@ -34,7 +34,9 @@ from ingester.workers import Workers
 
 logger = logging.getLogger(__name__)
 
-NOT_A_MESSAGE = "not an email message (no header)"
+NOT_A_MESSAGE = "not an email message (no From, Date or Message-ID header)"
+MAIL_HEADERS = ("from", "date", "message-id")  # RFC 5322 requires From and Date; any one makes it mail
+HEAD_BYTES = 65_536  # of a message over the size limit, read to tell whether it is mail at all
 NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
 
 
@@ -51,6 +53,7 @@ class RunSummary:
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stopped: bool = False
+    not_mail: list[str] = field(default_factory=list)  # local files that are no email at all: not recorded
 
     @property
     def seen(self) -> int:
@@ -96,6 +99,8 @@ def prepare(raw: RawMessage, job: Job) -> Prepared:
     """Everything about one message that needs no archive and no ledger. Never raises."""
     limits = job.config.limits
     if len(raw.raw) > limits.message_bytes:
+        if not is_mail(message.parse(raw.raw[:HEAD_BYTES], limits.parts, limits.header_chars)):
+            return Prepared(key=f"oversized:{raw.source}", skip=NOT_A_MESSAGE)  # a big file that is no mail
         return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), job.config))
     try:
         letter = message.parse(raw.raw, limits.parts, limits.header_chars)
@@ -129,11 +134,17 @@ def oversized(size: int, config: Config) -> str:
     return f"too large: {size:,} bytes > [limits] message_bytes = {config.limits.message_bytes:,}"
 
 
+def is_mail(letter: message.Newsletter) -> bool:
+    """An email message has a From, Date or Message-ID header (RFC 5322 requires the first two); a
+    file without any of them (a config file, a binary) is no mail, whatever else it holds."""
+    return any(letter.header(name) for name in MAIL_HEADERS)
+
+
 def skip_reason(
     raw: RawMessage, letter: message.Newsletter, config: Config, all_messages: bool
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
     """(why this message gets no note, the needs-action entry) — ("", ()) to file it."""
-    if not letter.headers:
+    if not is_mail(letter):
         return NOT_A_MESSAGE, ()
     action = classify.needs_action(letter)
     if action:
@@ -217,7 +228,11 @@ class Pipeline:
         if prepared.error:
             self._fail(prepared, raw, location)
             return
+        if prepared.skip == NOT_A_MESSAGE and location is None:
+            summary.not_mail.append(raw.source)  # a local file that is no mail: nothing to remember
+            return
         if prepared.skip:
+            logger.info("skipped %s: %s", raw.source, prepared.skip)
             summary.skipped += 1
             if prepared.action:
                 summary.needs_action.append(dict(prepared.action))
@@ -312,10 +327,14 @@ def run_imap(
 ) -> RunSummary:
     """File the newsletters in every configured account's folders (since a date, or new since last run)."""
     if not config.accounts:
-        where = config.source_file or "config/ingester.toml"
+        if config.source_file is None:
+            raise ConfigError(
+                f"no config file (none at {default_path()}): `ingest config init` writes an annotated one "
+                "there; add an [[accounts]] section, or use `ingest import PATH`"
+            )
         raise ConfigError(
-            f"no account is configured in {where}; add an [[accounts]] section "
-            "(see config/ingester.example.toml) or use `ingest import PATH`"
+            f"no account is configured in {config.source_file}; add an [[accounts]] section "
+            "(see `ingest config init`) or use `ingest import PATH`"
         )
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
