@@ -27,9 +27,9 @@ from ingester.errors import ArchiveError, ConfigError, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.message import RawMessage
-from ingester.source import ImapSession, local_messages
+from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
-from ingester.store.ledger import Ledger, Location
+from ingester.store.ledger import About, Ledger, Location
 from ingester.workers import Workers
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class Prepared:
     title: str = ""
     folder: str = ""
     error: str = ""
+    about: About = field(default_factory=About)
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -108,15 +109,23 @@ def prepare(raw: RawMessage, job: Job) -> Prepared:
         digest = message.content_hash(raw.raw)
         return Prepared(key=f"sha256:{digest}", content_hash=digest, error=_error_line(exc))
     key, message_id, digest = letter.key, letter.message_id, letter.content_hash
+    about = About(letter.from_addr[:320], letter.subject[:300], letter.date.isoformat() if letter.date else "")
     try:
         skip, action = skip_reason(raw, letter, job.config, job.all_messages)
         if skip:
-            return Prepared(key, message_id, digest, skip=skip, action=action)
+            return Prepared(key, message_id, digest, skip=skip, action=action, about=about)
         note = make_note(raw, letter, job.settings, _resolver(job.config))
     except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
-        return Prepared(key, message_id, digest, error=_error_line(exc))
+        return Prepared(key, message_id, digest, error=_error_line(exc), about=about)
     return Prepared(
-        key, message_id, digest, text=note.text, date=note.fields.date, title=note.fields.title, folder=note.folder
+        key,
+        message_id,
+        digest,
+        text=note.text,
+        date=note.fields.date,
+        title=note.fields.title,
+        folder=note.folder,
+        about=about,
     )
 
 
@@ -237,7 +246,14 @@ class Pipeline:
             if prepared.action:
                 summary.needs_action.append(dict(prepared.action))
             ledger.record(
-                prepared.key, prepared.message_id, prepared.content_hash, "skipped", prepared.skip, raw.source, location
+                prepared.key,
+                prepared.message_id,
+                prepared.content_hash,
+                "skipped",
+                prepared.skip,
+                raw.source,
+                location,
+                about=prepared.about,
             )
             return
         root = self.config.archive_path / files.safe_folder(prepared.folder)
@@ -263,6 +279,7 @@ class Pipeline:
             raw.source,
             location,
             note_sha256=files.note_sha256(written.read_text(encoding="utf-8")),
+            about=prepared.about,
         )
         summary.filed += 1
         summary.notes.append(str(written))
@@ -279,7 +296,14 @@ class Pipeline:
         logger.debug("message %s failed: %s", raw.source, prepared.error)
         self.ledger.store_raw(prepared.content_hash, raw.raw)
         self.ledger.record(
-            prepared.key, prepared.message_id, prepared.content_hash, "failed", prepared.error, raw.source, location
+            prepared.key,
+            prepared.message_id,
+            prepared.content_hash,
+            "failed",
+            prepared.error,
+            raw.source,
+            location,
+            about=prepared.about,
         )
         self.summary.failed += 1
         self.summary.failures.append({"source": raw.source, "error": prepared.error})
@@ -289,7 +313,7 @@ class Pipeline:
             self.progress(1, 0)
 
     def expect(self, count: int) -> None:
-        """Tell the progress display how many more messages are coming (IMAP knows; files don't)."""
+        """Tell the progress display how many more messages are coming (IMAP searches, local files are counted)."""
         if self.progress is not None:
             self.progress(0, count)
 
@@ -309,6 +333,8 @@ def run_local(
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+        if progress is not None:  # the bar gets its total first: counting costs a read, not a parse
+            pipeline.expect(sum(count_messages(path) for path in paths))
         try:
             for path in paths:
                 pipeline.handle_all(local_messages(path))

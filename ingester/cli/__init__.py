@@ -2,7 +2,7 @@
 
 `common` (exit codes, errors, global options, signals, the run report), `terminal` (progress,
 Markdown; the rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing
-notes), `settings` (config path|show|init). The group itself, below, is the default command: an IMAP
+notes), `settings` (config path|show|init), `records` (log). The group itself, below, is the default command: an IMAP
 run.
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime
 import click
 
 from ingester import __version__, pipeline
-from ingester.cli import drafts, run, settings
+from ingester.cli import drafts, records, run, settings
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     IngestGroup,
@@ -86,6 +86,7 @@ for command in (
     drafts.review,
     drafts.rerender,
     settings.config_group,
+    records.log_command,
 ):
     cli.add_command(command)
 

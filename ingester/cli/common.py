@@ -234,6 +234,7 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
     """
     quiet = globals_of(click.get_current_context()).quiet
     elapsed = time.monotonic() - started if started is not None else None
+    _not_mail(summary)
     if as_json:
         data = summary.as_dict()
         if elapsed is not None:
@@ -263,7 +264,6 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
             click.echo(f"Nothing new: {counts}.")
         else:
             click.echo(f"Done: {counts}.")
-    _not_mail(summary)
     for error in summary.errors:
         click.echo(f"Error: {error}", err=True)
     if summary.errors:
@@ -283,7 +283,7 @@ def shown(path: str) -> str:
 
 def _not_mail(summary: RunSummary) -> None:
     """Files given to `import` that are no email at all: named on stderr (never recorded); when nothing
-    else was found, a usage error."""
+    else was found, a usage error, before any summary."""
     if not summary.not_mail:
         return
     count = len(summary.not_mail)

@@ -79,7 +79,7 @@ def table(arch: Archive, shown: list[NoteFile], with_status: bool) -> list[str]:
     widths = [min(max(_width(r[i]) for r in [header, *rows]), cap or 999) for i, cap in enumerate(caps)]
     lines = []
     for row in [header, *rows]:
-        cells = [_fit(cell, width) for cell, width in zip(row[:-1], widths[:-1], strict=True)]
+        cells = [fit(cell, width) for cell, width in zip(row[:-1], widths[:-1], strict=True)]
         lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]))
     return lines
 
@@ -89,7 +89,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
 
 
-def _fit(text: str, width: int) -> str:
+def fit(text: str, width: int) -> str:
     """`text` cut (with …) or padded to exactly `width` columns."""
     if _width(text) > width:
         while _width(text) > width - 1:
