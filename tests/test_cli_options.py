@@ -174,3 +174,18 @@ def test_a_signal_stops_an_import_cleanly_with_its_exit_code(tmp_path: Path, sig
     assert out.splitlines()[-1].startswith("Stopped early: ")
     assert "Traceback" not in err
     assert 5 <= len(notes_in(tmp_path / "archive")) < 2000
+
+
+def test_shell_completion_offers_commands_and_note_ids(filed_archive: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(filed_archive, tmp_path / "archive")
+
+    def complete(words: str) -> list[str]:
+        env = {"_INGEST_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+        return [line.split(",", 1)[1] for line in run_ingest(env=env).stdout.splitlines()]
+
+    assert complete("ingest dr") == ["drafts"]
+    assert complete("ingest config ") == ["init", "path", "show"]
+    assert complete("ingest drafts show c2") == ["c2f51ed"]
+    assert sorted(complete("ingest drafts accept ")) == sorted(["7c8e7e4", "3a84b58", "c2f51ed", "ab3faa1", "ee38bfa"])

@@ -12,7 +12,7 @@ from datetime import datetime
 import click
 
 from ingester.cli.common import EXIT_SOME_FAILED, check_group_options, global_options, globals_of, say, timing
-from ingester.cli.listing import Archive, as_json, table
+from ingester.cli.listing import Archive, as_json, complete_ids, table
 from ingester.cli.terminal import print_markdown, progress_bar
 from ingester.errors import ArchiveError
 from ingester.rerender import rerender as rerender_notes
@@ -108,7 +108,7 @@ def list_(
 
 
 @drafts.command("show")
-@click.argument("ref", metavar="ID")
+@click.argument("ref", metavar="ID", shell_complete=complete_ids)
 @click.option("--raw", is_flag=True, help="Print the file as it is (front matter and Markdown).")
 @global_options()
 @click.pass_context
@@ -132,7 +132,7 @@ def show(ctx: click.Context, ref: str, raw: bool) -> None:
 
 
 @drafts.command("edit")
-@click.argument("ref", metavar="ID")
+@click.argument("ref", metavar="ID", shell_complete=complete_ids)
 @global_options(as_json=False)
 @click.pass_context
 def edit(ctx: click.Context, ref: str) -> None:
@@ -151,7 +151,7 @@ def edit(ctx: click.Context, ref: str) -> None:
 
 
 @drafts.command("accept")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
 @global_options()
 @click.pass_context
 def accept(ctx: click.Context, refs: tuple[str, ...]) -> None:
@@ -166,7 +166,7 @@ def accept(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
 
 @drafts.command("discard")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
 @global_options()
 @click.pass_context
 def discard(ctx: click.Context, refs: tuple[str, ...]) -> None:
@@ -185,7 +185,7 @@ def discard(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
 
 @drafts.command("reopen")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
 @global_options()
 @click.pass_context
 def reopen(ctx: click.Context, refs: tuple[str, ...]) -> None:
@@ -308,7 +308,7 @@ def _read_key() -> str:
 
 
 @click.command("rerender")
-@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.argument("refs", nargs=-1, metavar="[ID]...", shell_complete=complete_ids)
 @click.option("--all", "all_drafts", is_flag=True, help="Every draft in the archive.")
 @global_options()
 @click.pass_context

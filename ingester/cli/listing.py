@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from ingester.cli.common import load_config
 from ingester.config import Config
+from ingester.errors import IngesterError
 from ingester.store import notes
 from ingester.store.notes import NoteFile
 
@@ -43,6 +45,15 @@ class Archive:
     def path(self, note: NoteFile | str) -> str:
         relative = note if isinstance(note, str) else note.relative
         return str(self.config.archive_path / relative)
+
+
+def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of note ids (`eval "$(_INGEST_COMPLETE=bash_source ingest)"`), titles as help."""
+    try:
+        arch = Archive.load(ctx)
+    except (IngesterError, OSError):
+        return []  # no archive, no config: nothing to offer, never an error in the middle of typing
+    return [CompletionItem(arch.short(n), help=n.title) for n in arch.notes if arch.short(n).startswith(incomplete)]
 
 
 def as_json(arch: Archive, note: NoteFile) -> dict[str, Any]:
