@@ -165,3 +165,19 @@ def test_rerender_json_and_quiet(filed_archive: Path, tmp_path: Path, flag: str)
     assert (data["rerendered"], data["unchanged"], data["skipped"], data["failed"]) == (0, 5, 0, 0)
     assert {row["outcome"] for row in data["notes"]} == {"unchanged"} and len(data["notes"]) == 5
     assert data["elapsed_seconds"] >= 0
+
+
+def test_status_limit_keeps_the_latest_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("converter exploded")
+
+    monkeypatch.setattr(pipeline, "make_note", broken)
+    assert run_ingest("import", DEMO).returncode == 3
+
+    every = json.loads(run_ingest("status", "--json").stdout)["failures"]
+    two = json.loads(run_ingest("status", "--json", "-n", "2").stdout)["failures"]
+    text = run_ingest("status", "-n", "1").stdout
+
+    assert len(every) == 4 and two == every[-2:]
+    assert text.count("failed  ") == 1
+    assert json.loads(run_ingest("log", "--failed", "--json").stdout)[0]["detail"] == "ValueError: converter exploded"

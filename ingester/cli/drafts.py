@@ -232,7 +232,7 @@ def review(ctx: click.Context) -> None:
     \b
     Examples:
         ingest review
-        ssh home ingest --config ~/.config/ingest.toml review
+        ssh home ingest review --config ~/vault.toml
     """
     arch = Archive.load(ctx)
     queue = notes.oldest_first(notes.select(arch.notes))

@@ -83,9 +83,10 @@ def daemon_command(ctx: click.Context) -> None:
 
 
 @click.command("status")
+@click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N failures (the latest).")
 @global_options()
 @click.pass_context
-def status_command(ctx: click.Context) -> None:
+def status_command(ctx: click.Context, limit: int | None) -> None:
     """Show what the ledger knows: per account and folder, and the messages that failed.
 
     Reads the ledger without locking it, so it works while `ingest daemon` runs.
@@ -94,10 +95,13 @@ def status_command(ctx: click.Context) -> None:
     Examples:
         ingest status
         ingest status --json | jq '.failures'
+        ingest status -n 5                          # only the 5 latest failures
     """
     config = load_config(ctx)
     with Ledger(config.state_dir, readonly=True) as ledger:
         status = ledger.status()
+    if limit is not None:
+        status["failures"] = status["failures"][len(status["failures"]) - limit :] if limit else []
     if globals_of(ctx).as_json:
         click.echo(json.dumps({"archive": str(config.archive_shown), **status}, ensure_ascii=False, indent=2))
         return

@@ -12,7 +12,7 @@ from pathlib import Path
 from ingester.errors import SourceError
 
 ENV_VAR = "INGEST_CONFIG"
-OLD_DEFAULT_PATH = Path("config/ingester.toml")  # read by default before 0.2; now only pointed at
+OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (working directory); now pointed at
 LANGUAGES = ("zh", "en")
 SECURITY_MODES = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
