@@ -34,8 +34,14 @@ from ingester.workers import Workers
 
 logger = logging.getLogger(__name__)
 
-NOT_A_MESSAGE = "not an email message (no From, Date or Message-ID header)"
-MAIL_HEADERS = ("from", "date", "message-id")  # RFC 5322 requires From and Date; any one makes it mail
+NOT_A_MESSAGE = "not an email message (no header of the mail format: From, To, Subject, Date, Received, MIME …)"
+# The header fields of the Internet Message Format (RFC 5322: originator, destination, identification,
+# informational and trace fields), of MIME (RFC 2045) and of news articles (RFC 5536): a file whose header
+# block holds none of them is no mail (a config file, a picture, a web page), whatever else it holds.
+MAIL_HEADERS = frozenset((
+    "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject", "date",
+    "return-path", "received", "mime-version", "content-type", "content-transfer-encoding", "newsgroups",
+))  # fmt: skip
 HEAD_BYTES = 65_536  # of a message over the size limit, read to tell whether it is mail at all
 NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
 
@@ -144,9 +150,8 @@ def oversized(size: int, config: Config) -> str:
 
 
 def is_mail(letter: message.Newsletter) -> bool:
-    """An email message has a From, Date or Message-ID header (RFC 5322 requires the first two); a
-    file without any of them (a config file, a binary) is no mail, whatever else it holds."""
-    return any(letter.header(name) for name in MAIL_HEADERS)
+    """Whether the message has at least one header field of the mail format (see MAIL_HEADERS)."""
+    return any(name.lower() in MAIL_HEADERS for name, _ in letter.headers)
 
 
 def skip_reason(

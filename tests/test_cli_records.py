@@ -181,3 +181,19 @@ def test_status_limit_keeps_the_latest_failures(monkeypatch: pytest.MonkeyPatch)
     assert len(every) == 4 and two == every[-2:]
     assert text.count("failed  ") == 1
     assert json.loads(run_ingest("log", "--failed", "--json").stdout)[0]["detail"] == "ValueError: converter exploded"
+
+
+def test_mail_is_told_by_its_header_fields_not_by_a_colon(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    (folder / "page.html").write_text("<!DOCTYPE html><html><body><p>Hello</p></body></html>\n")
+    # a MIME fragment with a subject and no From, Date or Message-ID is still mail (real archives hold such)
+    (folder / "fragment").write_bytes(
+        b"Subject: 1234\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHello\r\n"
+    )
+
+    summary = json.loads(run_ingest("import", folder, "--all", "--json").stdout)
+
+    assert sorted(summary["not_mail"]) == [str(folder / "page.html"), str(folder / "passwd")]
+    assert summary["seen"] == 1
