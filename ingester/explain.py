@@ -1,6 +1,9 @@
-"""`ingest explain`: every decision taken for one message, as lines of text. Writes nothing."""
+"""`ingest explain`: every decision taken for one message, as (field, value) pairs that print as lines of
+text or a JSON object. Writes nothing."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ingester import classify, message
 from ingester.compose import Settings, make_note, matching_rules
@@ -11,23 +14,40 @@ from ingester.pipeline import NOT_A_NEWSLETTER
 
 def explain(config: Config, raw: RawMessage) -> list[str]:
     """Newsletter or not and why, platform, each metadata field and its source, what cleaning did."""
+    return [f"{name + ':':<16}{value}" for name, value in decisions(config, raw)]
+
+
+def explain_json(config: Config, raw: RawMessage) -> dict[str, Any]:
+    """The same decisions as one object: a field per line, `removed` a list."""
+    found: dict[str, Any] = {"removed": []}
+    for name, value in decisions(config, raw):
+        key = name.replace(" ", "_")
+        if key == "removed":
+            found["removed"].append(value)
+        else:
+            found[key] = value
+    return found
+
+
+def decisions(config: Config, raw: RawMessage) -> list[tuple[str, str]]:
+    """(what, decision) pairs, in the order they are taken."""
     letter = message.parse(raw.raw)
     lines = [
-        f"message:        {raw.source}",
-        f"message id:     {letter.message_id or '(none: identity is the content hash)'}",
+        ("message", raw.source),
+        ("message id", letter.message_id or "(none: identity is the content hash)"),
     ]
     if letter.forwarded_by:
-        lines.append(f"forwarded by:   {letter.forwarded_by} (credited to the original sender)")
+        lines.append(("forwarded by", f"{letter.forwarded_by} (credited to the original sender)"))
     reason = classify.newsletter_reason(letter, config.allow_senders)
-    lines.append(f"newsletter:     {'yes, ' + reason if reason else 'no: ' + NOT_A_NEWSLETTER}")
+    lines.append(("newsletter", "yes, " + reason if reason else "no: " + NOT_A_NEWSLETTER))
     action = classify.needs_action(letter)
     if action:
-        lines.append(f"needs action:   {action.reason} (not filed as a note)")
+        lines.append(("needs action", f"{action.reason} (not filed as a note)"))
     if any(rule.skip for rule in matching_rules(config.rules, letter)):
-        lines.append("rules:          skipped by a [[rules]] entry")
+        lines.append(("rules", "skipped by a [[rules]] entry"))
     note = make_note(raw, letter, Settings.of(config))
     meta, cleaned, fields = note.metadata, note.cleaned, note.fields
-    lines.append(f"platform:       {fields.platform}")
+    lines.append(("platform", fields.platform))
     for name, value in (
         ("title", meta.title),
         ("author", meta.author),
@@ -36,13 +56,18 @@ def explain(config: Config, raw: RawMessage) -> list[str]:
         ("date", meta.date.isoformat() if meta.date else ""),
         ("url", meta.url),
     ):
-        lines.append(f"{name + ':':<16}{value or '-'}  [{meta.source(name)}]")
-    lines.append(f"category:       {fields.category or '(by platform)'}; tags: {', '.join(fields.tags) or '-'}")
+        lines.append((name, f"{value or '-'}  [{meta.source(name)}]"))
+    lines.append(("category", f"{fields.category or '(by platform)'}; tags: {', '.join(fields.tags) or '-'}"))
     counts = cleaned.counts
     lines.append(
-        f"links:          {counts.links_cleaned} cleaned, {counts.wrappers_decoded} wrappers decoded, "
-        f"{counts.opaque_links} opaque kept, {counts.links_dropped} dropped; "
-        f"{counts.pixels_removed} tracking pixels removed"
+        (
+            "links",
+            (
+                f"{counts.links_cleaned} cleaned, {counts.wrappers_decoded} wrappers decoded, "
+                f"{counts.opaque_links} opaque kept, {counts.links_dropped} dropped; "
+                f"{counts.pixels_removed} tracking pixels removed"
+            ),
+        )
     )
-    lines.extend(f"removed:        {item}" for item in cleaned.removed)
+    lines.extend(("removed", item) for item in cleaned.removed)
     return lines

@@ -22,19 +22,27 @@ from pathlib import Path
 
 from ingester import classify, message, render
 from ingester.compose import Settings, make_note, matching_rules
-from ingester.config import Account, Config
+from ingester.config import Account, Config, default_path
 from ingester.errors import ArchiveError, ConfigError, MessageTooSlow, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.message import RawMessage
-from ingester.source import ImapSession, local_messages
+from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
-from ingester.store.ledger import Ledger, Location
+from ingester.store.ledger import About, Ledger, Location
 from ingester.workers import Workers, time_limit
 
 logger = logging.getLogger(__name__)
 
-NOT_A_MESSAGE = "not an email message (no header)"
+NOT_A_MESSAGE = "not an email message (no header of the mail format: From, To, Subject, Date, Received, MIME …)"
+# The header fields of the Internet Message Format (RFC 5322: originator, destination, identification,
+# informational and trace fields), of MIME (RFC 2045) and of news articles (RFC 5536): a file whose header
+# block holds none of them is no mail (a config file, a picture, a web page), whatever else it holds.
+MAIL_HEADERS = frozenset((
+    "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject", "date",
+    "return-path", "received", "mime-version", "content-type", "content-transfer-encoding", "newsgroups",
+))  # fmt: skip
+HEAD_BYTES = 65_536  # of a message over the size limit, read to tell whether it is mail at all
 NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
 
 
@@ -51,6 +59,7 @@ class RunSummary:
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stopped: bool = False
+    not_mail: list[str] = field(default_factory=list)  # local files that are no email at all: not recorded
 
     @property
     def seen(self) -> int:
@@ -87,6 +96,7 @@ class Prepared:
     title: str = ""
     folder: str = ""
     error: str = ""
+    about: About = field(default_factory=About)
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -111,6 +121,8 @@ def unprepared(raw: RawMessage, exc: BaseException) -> Prepared:
 def _prepare(raw: RawMessage, job: Job) -> Prepared:
     limits = job.config.limits
     if len(raw.raw) > limits.message_bytes:
+        if not is_mail(message.parse(raw.raw[:HEAD_BYTES], limits.parts, limits.header_chars)):
+            return Prepared(key=f"oversized:{raw.source}", skip=NOT_A_MESSAGE)  # a big file that is no mail
         return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), job.config))
     try:
         letter = message.parse(raw.raw, limits.parts, limits.header_chars)
@@ -118,15 +130,23 @@ def _prepare(raw: RawMessage, job: Job) -> Prepared:
         digest = message.content_hash(raw.raw)
         return Prepared(key=f"sha256:{digest}", content_hash=digest, error=_error_line(exc))
     key, message_id, digest = letter.key, letter.message_id, letter.content_hash
+    about = About(letter.from_addr[:320], letter.subject[:300], letter.date.isoformat() if letter.date else "")
     try:
         skip, action = skip_reason(raw, letter, job.config, job.all_messages)
         if skip:
-            return Prepared(key, message_id, digest, skip=skip, action=action)
+            return Prepared(key, message_id, digest, skip=skip, action=action, about=about)
         note = make_note(raw, letter, job.settings, _resolver(job.config))
     except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
-        return Prepared(key, message_id, digest, error=_error_line(exc))
+        return Prepared(key, message_id, digest, error=_error_line(exc), about=about)
     return Prepared(
-        key, message_id, digest, text=note.text, date=note.fields.date, title=note.fields.title, folder=note.folder
+        key,
+        message_id,
+        digest,
+        text=note.text,
+        date=note.fields.date,
+        title=note.fields.title,
+        folder=note.folder,
+        about=about,
     )
 
 
@@ -144,11 +164,16 @@ def oversized(size: int, config: Config) -> str:
     return f"too large: {size:,} bytes > [limits] message_bytes = {config.limits.message_bytes:,}"
 
 
+def is_mail(letter: message.Newsletter) -> bool:
+    """Whether the message has at least one header field of the mail format (see MAIL_HEADERS)."""
+    return any(name.lower() in MAIL_HEADERS for name, _ in letter.headers)
+
+
 def skip_reason(
     raw: RawMessage, letter: message.Newsletter, config: Config, all_messages: bool
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
     """(why this message gets no note, the needs-action entry) — ("", ()) to file it."""
-    if not letter.headers:
+    if not is_mail(letter):
         return NOT_A_MESSAGE, ()
     action = classify.needs_action(letter)
     if action:
@@ -232,12 +257,23 @@ class Pipeline:
         if prepared.error:
             self._fail(prepared, raw, location)
             return
+        if prepared.skip == NOT_A_MESSAGE and location is None:
+            summary.not_mail.append(raw.source)  # a local file that is no mail: nothing to remember
+            return
         if prepared.skip:
+            logger.info("skipped %s: %s", raw.source, prepared.skip)
             summary.skipped += 1
             if prepared.action:
                 summary.needs_action.append(dict(prepared.action))
             ledger.record(
-                prepared.key, prepared.message_id, prepared.content_hash, "skipped", prepared.skip, raw.source, location
+                prepared.key,
+                prepared.message_id,
+                prepared.content_hash,
+                "skipped",
+                prepared.skip,
+                raw.source,
+                location,
+                about=prepared.about,
             )
             return
         root = self.config.archive_path / files.safe_folder(prepared.folder)
@@ -263,6 +299,7 @@ class Pipeline:
             raw.source,
             location,
             note_sha256=files.note_sha256(written.read_text(encoding="utf-8")),
+            about=prepared.about,
         )
         summary.filed += 1
         summary.notes.append(str(written))
@@ -279,7 +316,14 @@ class Pipeline:
         logger.debug("message %s failed: %s", raw.source, prepared.error)
         self.ledger.store_raw(prepared.content_hash, raw.raw)
         self.ledger.record(
-            prepared.key, prepared.message_id, prepared.content_hash, "failed", prepared.error, raw.source, location
+            prepared.key,
+            prepared.message_id,
+            prepared.content_hash,
+            "failed",
+            prepared.error,
+            raw.source,
+            location,
+            about=prepared.about,
         )
         self.summary.failed += 1
         self.summary.failures.append({"source": raw.source, "error": prepared.error})
@@ -289,7 +333,7 @@ class Pipeline:
             self.progress(1, 0)
 
     def expect(self, count: int) -> None:
-        """Tell the progress display how many more messages are coming (IMAP knows; files don't)."""
+        """Tell the progress display how many more messages are coming (IMAP searches, local files are counted)."""
         if self.progress is not None:
             self.progress(0, count)
 
@@ -309,6 +353,8 @@ def run_local(
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+        if progress is not None:  # the bar gets its total first: counting costs a read, not a parse
+            pipeline.expect(sum(count_messages(path) for path in paths))
         try:
             for path in paths:
                 pipeline.handle_all(local_messages(path))
@@ -327,10 +373,14 @@ def run_imap(
 ) -> RunSummary:
     """File the newsletters in every configured account's folders (since a date, or new since last run)."""
     if not config.accounts:
-        where = config.source_file or "config/ingester.toml"
+        if config.source_file is None:
+            raise ConfigError(
+                f"no config file (none at {default_path()}): `ingest config init` writes an annotated one "
+                "there; add an [[accounts]] section, or use `ingest import PATH`"
+            )
         raise ConfigError(
-            f"no account is configured in {where}; add an [[accounts]] section "
-            "(see config/ingester.example.toml) or use `ingest import PATH`"
+            f"no account is configured in {config.source_file}; add an [[accounts]] section "
+            "(see `ingest config init`) or use `ingest import PATH`"
         )
     with Ledger(config.state_dir) as ledger, ledger.writing():
         pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)

@@ -61,6 +61,7 @@ class Daemon:
         self.accounts: dict[str, _AccountState] = {}
         self.ledger: Ledger | None = None
         self.pipeline: Pipeline | None = None
+        self.stopped_by = 0  # the signal that stopped the daemon (the CLI's exit code says which)
 
     def run(self) -> None:
         """Start polling and watching; return after SIGTERM/SIGINT once everything has stopped."""
@@ -221,6 +222,7 @@ class Daemon:
         # Handlers only start a thread: shutting the scheduler down inside a signal handler could
         # deadlock on a lock the interrupted code holds.
         def on_stop(signum: int, frame: FrameType | None) -> None:
+            self.stopped_by = self.stopped_by or signum
             threading.Thread(target=self.stop, name="stop").start()
 
         def on_hup(signum: int, frame: FrameType | None) -> None:
@@ -231,6 +233,8 @@ class Daemon:
         signal.signal(signal.SIGHUP, on_hup)
 
 
-def run_daemon(config: Config, config_path: str | Path | None) -> None:
-    """Entry point for `ingest daemon`."""
-    Daemon(config, str(config_path) if config_path else None).run()
+def run_daemon(config: Config, config_path: str | Path | None) -> int:
+    """Entry point for `ingest daemon`; returns the signal that stopped it."""
+    daemon = Daemon(config, str(config_path) if config_path else None)
+    daemon.run()
+    return daemon.stopped_by

@@ -264,6 +264,23 @@ def local_messages(path: Path) -> Iterator[RawMessage]:
             raise SourceError(f"{path}: cannot read ({err.strerror})") from err
 
 
+def count_messages(path: Path) -> int:
+    """How many messages `local_messages(path)` yields, counted without reading any of them (an mbox
+    is scanned for its "From " lines, as the mailbox module does), for a progress bar with a total."""
+    try:
+        if path.is_dir() and all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
+            return sum(1 for sub in ("cur", "new") for p in (path / sub).iterdir() if not p.name.startswith("."))
+        if path.is_dir():
+            files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            return sum(count_messages(file) for file in files)
+        if _is_mbox(path):
+            with path.open("rb") as box:
+                return sum(1 for line in box if line.startswith(b"From "))
+    except (OSError, SourceError):
+        return 0  # local_messages says what is wrong with it
+    return 1
+
+
 def _is_mbox(path: Path) -> bool:
     try:
         with path.open("rb") as f:

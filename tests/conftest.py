@@ -60,10 +60,12 @@ def email_bytes(name: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Each test runs in its own empty working directory with no INGEST_* variables set."""
+    """Each test runs in its own empty working directory with no INGEST_* variables set, and a config
+    home of its own (an empty $XDG_CONFIG_HOME), so the user's ~/.config/ingester is never read."""
     for name in list(os.environ):
         if name.startswith("INGEST_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.chdir(tmp_path)
 
 
@@ -176,6 +178,14 @@ def run_ingest_process(
         cwd=cwd,
         timeout=120,
     )
+
+
+TIMING = re.compile(r" in \d+\.\d s(?:, \d+\.\d (?:msg|notes)/s)?(?=\.$)", re.MULTILINE)
+
+
+def untimed(text: str) -> str:
+    """Output with the elapsed time and rate of summary lines taken out (" in 0.3 s, 12.0 msg/s")."""
+    return TIMING.sub("", text)
 
 
 def notes_in(archive: Path) -> list[Path]:

@@ -114,7 +114,8 @@ def test_without_idle_the_next_poll_files_it(mailbox: Mailbox, tmp_path: Path, d
     mailbox.append("substack-post.eml")
 
     wait_for(lambda: len(notes_in(mailbox.archive)) == 1, 8)
-    assert daemon.stop()[0] == 0
+    assert daemon.stop(signal.SIGINT)[0] == 130  # Ctrl-C: stopped cleanly, and the shell can tell (SIGTERM: 0)
+    assert "daemon stopped" in daemon.text()
 
 
 def test_a_second_ingest_on_the_same_archive_is_refused(
@@ -284,7 +285,7 @@ def test_kill_9_mid_backfill_then_rerun_files_each_message_exactly_once(big_mail
     assert (again["filed"], again["duplicates"]) == (0, N_BACKFILL)
 
 
-def test_sigterm_mid_backfill_exits_0_quickly_and_a_rerun_completes(big_mailbox: Mailbox) -> None:
+def test_sigterm_mid_backfill_exits_143_quickly_and_a_rerun_completes(big_mailbox: Mailbox) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ingester", "--config", str(big_mailbox.config), "--since", "2000-01-01"],
         stdout=subprocess.PIPE,
@@ -297,7 +298,7 @@ def test_sigterm_mid_backfill_exits_0_quickly_and_a_rerun_completes(big_mailbox:
     out, err = proc.communicate(timeout=10)
     took = time.monotonic() - start
 
-    assert proc.returncode == 0, err
+    assert proc.returncode == 143, err  # 128 + SIGTERM: scripts can tell a stopped run from a finished one
     assert took < 5
     assert out.splitlines()[-1].startswith("Stopped early: ")
     assert len(notes_in(big_mailbox.archive)) < N_BACKFILL
@@ -319,4 +320,5 @@ def test_sighup_reloads_the_config(mailbox: Mailbox, tmp_path: Path, daemons: li
     mailbox.append("substack-post.eml")
 
     wait_for(lambda: len(notes_in(mailbox.archive)) == 1, 8)
-    assert daemon.stop()[0] == 0
+    assert daemon.stop(signal.SIGINT)[0] == 130  # Ctrl-C: stopped cleanly, and the shell can tell (SIGTERM: 0)
+    assert "daemon stopped" in daemon.text()

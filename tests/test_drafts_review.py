@@ -171,8 +171,8 @@ def test_review_until_the_end(archive: Path) -> None:
 
     assert result.exit_code == 0
     assert result.stdout.endswith("Reviewed: 5 accepted, 0 discarded, 0 skipped; 0 drafts left.\n")
-    assert ingest("review").stdout == "No drafts to review.\n"
-    assert ingest("drafts").stdout == "No drafts.\n"
+    assert ingest("review").stdout == f"No drafts to review in {archive}.\n"
+    assert ingest("drafts").stdout == f"No drafts in {archive}.\n"
 
 
 def test_a_decision_that_cannot_be_saved_is_reported_and_the_review_goes_on(
@@ -211,5 +211,9 @@ def test_a_note_decided_elsewhere_meanwhile_is_passed_over(archive: Path, monkey
 def test_no_drafts_no_terminal_needed(tmp_path: Path) -> None:
     result = run_ingest("review")
 
-    assert (result.returncode, result.stdout, result.stderr) == (0, "No drafts to review.\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"No drafts to review in {tmp_path / 'archive'}.\n",
+        "",
+    )
     assert notes_in(tmp_path) == []

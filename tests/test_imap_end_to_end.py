@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EMAILS, Mailbox, account_toml, notes_in, run_ingest, write_config
+from tests.conftest import EMAILS, Mailbox, account_toml, notes_in, run_ingest, untimed, write_config
 
 
 def at(day: str) -> datetime:
@@ -30,7 +30,7 @@ def test_backfill_files_newsletters_leaves_flags_and_files_nothing_twice(mailbox
     first = run_ingest("--config", mailbox.config, "--since", "2025-01-01")
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[-1] == "Done: 3 filed, 1 skipped, 0 duplicates, 0 failed."
+    assert untimed(first.stdout).splitlines()[-1] == "Done: 3 filed, 1 skipped, 0 duplicates, 0 failed."
     notes = notes_in(mailbox.archive)
     assert [n.relative_to(mailbox.archive).as_posix() for n in notes] == [
         "2025/01/2025-01-27-the-quiet-year-of-small-models.md",
@@ -46,7 +46,7 @@ def test_backfill_files_newsletters_leaves_flags_and_files_nothing_twice(mailbox
     second = run_ingest("--config", mailbox.config, "--since", "2025-01-01")
 
     assert second.returncode == 0, second.stderr
-    assert second.stdout == "Nothing new: 0 filed, 1 skipped, 3 duplicates, 0 failed.\n"
+    assert untimed(second.stdout) == "Nothing new: 0 filed, 1 skipped, 3 duplicates, 0 failed.\n"
     assert notes_in(mailbox.archive) == notes
 
 
@@ -95,7 +95,7 @@ def test_same_message_in_two_folders_is_filed_once(mailbox: Mailbox, tmp_path: P
 
     result = run_ingest("--config", config, "--since", "2025-01-01")
 
-    assert result.stdout.splitlines()[-1] == "Done: 1 filed, 0 skipped, 1 duplicates, 0 failed."
+    assert untimed(result.stdout).splitlines()[-1] == "Done: 1 filed, 0 skipped, 1 duplicates, 0 failed."
     assert len(notes_in(mailbox.archive)) == 1
 
 

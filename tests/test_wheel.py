@@ -50,3 +50,6 @@ def test_the_wheel_holds_the_package_and_runs_outside_the_checkout(tmp_path: Pat
     assert Path(note["path"]).read_text(encoding="utf-8").count("## Outline") == 1  # the packaged template
     imported = run(venv / "bin" / "python", "-c", "import ingester; print(ingester.__file__)", cwd=home)
     assert str(venv) in imported.stdout  # the installed copy, not the checkout
+    written = run(venv / "bin" / "ingest", "config", "init", "--config", home / "new.toml", cwd=home)
+    assert written.stdout.startswith(f"wrote {home / 'new.toml'}")  # the annotated example is package data
+    assert (home / "new.toml").read_text(encoding="utf-8") == (REPO / "config" / "ingester.example.toml").read_text()

@@ -1,26 +1,29 @@
 """The `ingest` command line: parse options, call the pipeline, print results. No business logic.
 
-`common` (exit codes, errors, shared options, the run report), `terminal` (progress, Markdown; the
-rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing notes). The
-group itself, below, is the default command: an IMAP run.
+`common` (exit codes, errors, global options, signals, the run report), `terminal` (progress,
+Markdown; the rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing
+notes), `settings` (config path|show|init), `records` (log). The group itself, below, is the default command: an IMAP
+run.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime
 
 import click
 
 from ingester import __version__, pipeline
-from ingester import config as config_mod
-from ingester.cli import drafts, run
+from ingester.cli import drafts, records, run, settings
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     IngestGroup,
     all_option,
+    check_group_options,
+    global_options,
+    globals_of,
     jobs_option,
-    json_option,
     load_config,
     report,
     setup_logging,
@@ -29,39 +32,24 @@ from ingester.cli.common import (
 from ingester.cli.terminal import progress_bar
 
 
-@click.group(cls=IngestGroup, invoke_without_command=True, epilog=EXIT_CODES_HELP)
+@click.group(
+    cls=IngestGroup,
+    invoke_without_command=True,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     metavar="YYYY-MM-DD",
     help="Backfill: messages received on or after this date (IMAP SINCE).",
 )
-@json_option
 @all_option
 @jobs_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    envvar=config_mod.ENV_VAR,
-    help=f"Config file (default: ${config_mod.ENV_VAR}, else config/ingester.toml).",
-)
-@click.option(
-    "-v", "--verbose", count=True, help="Debug logging and tracebacks (-vv: also the IMAP library's own debug log)."
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@global_options()
 @click.version_option(__version__, prog_name="ingest")
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    since: datetime | None,
-    as_json: bool,
-    all_messages: bool,
-    jobs: int,
-    config_path: str | None,
-    verbose: int,
-    quiet: bool,
-) -> None:
+def cli(ctx: click.Context, since: datetime | None, all_messages: bool, jobs: int) -> None:
     """Turn the newsletters in your IMAP mailbox into clean Markdown notes.
 
     Without a subcommand, read the configured IMAP account(s) and file every newsletter not filed
@@ -73,16 +61,19 @@ def cli(
         ingest --since 2025-01-01            # one-off backfill
         ingest --since 2025-01-01 --json     # same, summary as JSON
         ingest import ~/Takeout/news.mbox    # from local files instead
+        ingest -q                            # from cron: prints nothing unless something is wrong
+
+    Global options (--config, --json, -v, -q) work before or after any command; -h is --help.
     """
-    setup_logging(verbose, quiet)
-    ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
-    ctx.obj["quiet"] = quiet
+    opts = globals_of(ctx)
+    setup_logging(opts.verbose, opts.quiet)
+    check_group_options(ctx, ("since", "all_messages", "jobs", "as_json"))
     if ctx.invoked_subcommand is None:
         config = load_config(ctx)
-        with stop_on_signal() as stop, progress_bar(not (as_json or quiet)) as progress:
+        started = time.monotonic()
+        with stop_on_signal() as stop, progress_bar(not (opts.as_json or opts.quiet)) as progress:
             summary = pipeline.run_imap(config, since.date() if since else None, all_messages, stop, jobs, progress)
-        report(summary, as_json)
+        report(summary, opts.as_json, stop, started)
 
 
 for command in (
@@ -94,6 +85,8 @@ for command in (
     drafts.drafts,
     drafts.review,
     drafts.rerender,
+    settings.config_group,
+    records.log_command,
 ):
     cli.add_command(command)
 

@@ -5,55 +5,25 @@
 from __future__ import annotations
 
 import json
-import unicodedata
+import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import click
 
-from ingester import config as config_mod
-from ingester.cli.common import EXIT_SOME_FAILED
-from ingester.cli.terminal import print_markdown
-from ingester.config import Config
+from ingester.cli.common import EXIT_SOME_FAILED, check_group_options, global_options, globals_of, say, timing
+from ingester.cli.listing import Archive, as_json, complete_ids, table
+from ingester.cli.terminal import print_markdown, progress_bar
 from ingester.errors import ArchiveError
 from ingester.rerender import rerender as rerender_notes
 from ingester.store import notes
 from ingester.store.notes import NoteFile
 
+__all__ = ["Archive", "NoteFile", "drafts", "rerender", "review"]
+
 DONE = {"reviewed": "accepted", "discarded": "discarded", "draft": "reopened"}
 KEYS = {"a": "accept", "d": "discard", "e": "edit", "s": "skip", "q": "quit"}
 PROMPT = "[a]ccept  [d]iscard  [e]dit  [s]kip  [q]uit? "
-MAX_PUBLICATION, MAX_TITLE = 24, 60
-
-
-@dataclass(frozen=True)
-class Archive:
-    """The configured archive and every note in it, with the ids listings show."""
-
-    config: Config
-    notes: list[NoteFile]
-    ids: dict[str, str]
-
-    @classmethod
-    def load(cls, ctx: click.Context) -> Archive:
-        config = config_mod.load(ctx.find_root().obj["config_path"])
-        found = notes.scan(config.archive_path)
-        return cls(config, found, notes.short_ids(found))
-
-    def find(self, refs: Iterable[str]) -> list[NoteFile]:
-        """The notes named (each once, in order); every ref is checked before anything changes."""
-        found = [notes.find(self.config.archive_path, self.notes, ref) for ref in refs]
-        return list({note.id + note.relative: note for note in found}.values())
-
-    def short(self, note: NoteFile) -> str:
-        return self.ids.get(note.id) or note.id[: notes.SHORT_ID]
-
-    def path(self, note: NoteFile | str) -> str:
-        relative = note if isinstance(note, str) else note.relative
-        return str(self.config.archive_path / relative)
 
 
 class DraftsGroup(click.Group):
@@ -66,7 +36,8 @@ class DraftsGroup(click.Group):
 
 
 @click.group(cls=DraftsGroup)
-def drafts() -> None:
+@click.pass_context
+def drafts(ctx: click.Context) -> None:
     """Review the notes in the archive: list, show, edit, then accept, discard or reopen them.
 
     `ingest drafts` alone is `ingest drafts list`. A note is named by the id that listings show (any
@@ -81,6 +52,7 @@ def drafts() -> None:
         ingest drafts accept c2f51ed 7c8e7e4
         ingest drafts discard archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md
     """
+    check_group_options(ctx, ("as_json",))
 
 
 @drafts.command("list")
@@ -97,7 +69,8 @@ def drafts() -> None:
 )
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Notes with this tag (repeat: with all of them).")
 @click.option("--search", default="", metavar="TEXT", help="TEXT in the title or body (any case).")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects instead of the table.")
+@click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N notes (the newest).")
+@global_options()
 @click.pass_context
 def list_(
     ctx: click.Context,
@@ -106,7 +79,7 @@ def list_(
     since: datetime | None,
     tags: tuple[str, ...],
     search: str,
-    as_json: bool,
+    limit: int | None,
 ) -> None:
     """List notes, newest first: id, date, publication, title, words.
 
@@ -118,22 +91,26 @@ def list_(
         ingest drafts list --status reviewed --since 2025-01-01
         ingest drafts list --publication 'field notes' --search 'small models'
         ingest drafts list --status all --json | jq '.[].path'
+        ingest drafts -n 10                           # the ten newest drafts
     """
     arch = Archive.load(ctx)
     shown = notes.select(arch.notes, status, publication, since.date() if since else None, tags, search)
-    if as_json:
-        click.echo(json.dumps([_as_json(arch, note) for note in shown], ensure_ascii=False, indent=2))
+    shown = shown[:limit] if limit is not None else shown
+    if globals_of(ctx).as_json:
+        click.echo(json.dumps([as_json(arch, note) for note in shown], ensure_ascii=False, indent=2))
     elif not shown:
         filtered = publication or since or tags or search
-        click.echo("No drafts." if status == "draft" and not filtered else "No notes match.")
+        where = arch.config.archive_shown
+        click.echo(f"No drafts in {where}." if status == "draft" and not filtered else f"No notes match in {where}.")
     else:
-        for line in _table(arch, shown, with_status=status == "all"):
+        for line in table(arch, shown, with_status=status == "all"):
             click.echo(line)
 
 
 @drafts.command("show")
-@click.argument("ref", metavar="ID")
+@click.argument("ref", metavar="ID", shell_complete=complete_ids)
 @click.option("--raw", is_flag=True, help="Print the file as it is (front matter and Markdown).")
+@global_options()
 @click.pass_context
 def show(ctx: click.Context, ref: str, raw: bool) -> None:
     """Show a note: its front matter summarised, then the Markdown rendered for the terminal.
@@ -142,17 +119,21 @@ def show(ctx: click.Context, ref: str, raw: bool) -> None:
     Examples:
         ingest drafts show c2f51ed
         ingest drafts show c2f51ed --raw > copy.md
+        ingest drafts show c2f51ed --json | jq -r .body
     """
     arch = Archive.load(ctx)
     note = arch.find([ref])[0]
-    if raw:
+    if globals_of(ctx).as_json:
+        click.echo(json.dumps({**as_json(arch, note), "body": note.body}, ensure_ascii=False, indent=2))
+    elif raw:
         click.echo(note.text, nl=False)
     else:
         _show(arch, note)
 
 
 @drafts.command("edit")
-@click.argument("ref", metavar="ID")
+@click.argument("ref", metavar="ID", shell_complete=complete_ids)
+@global_options(as_json=False)
 @click.pass_context
 def edit(ctx: click.Context, ref: str) -> None:
     """Open a note in $VISUAL (else $EDITOR).
@@ -166,11 +147,12 @@ def edit(ctx: click.Context, ref: str) -> None:
     """
     arch = Archive.load(ctx)
     note = arch.find([ref])[0]
-    click.echo(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}")
+    say(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}")
 
 
 @drafts.command("accept")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
+@global_options()
 @click.pass_context
 def accept(ctx: click.Context, refs: tuple[str, ...]) -> None:
     """Mark notes as reviewed (status: reviewed, reviewed_at: now).
@@ -184,7 +166,8 @@ def accept(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
 
 @drafts.command("discard")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
+@global_options()
 @click.pass_context
 def discard(ctx: click.Context, refs: tuple[str, ...]) -> None:
     """Discard notes: status discarded, moved to <archive>/.discarded/ (same sub-path).
@@ -197,11 +180,13 @@ def discard(ctx: click.Context, refs: tuple[str, ...]) -> None:
         ingest drafts discard c2f51ed
         ingest drafts discard archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md
     """
+    check_group_options(ctx, ("as_json",))
     _set_status(ctx, refs, "discarded")
 
 
 @drafts.command("reopen")
-@click.argument("refs", nargs=-1, required=True, metavar="ID...")
+@click.argument("refs", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
+@global_options()
 @click.pass_context
 def reopen(ctx: click.Context, refs: tuple[str, ...]) -> None:
     """Make notes drafts again (a discarded note moves back into the archive).
@@ -214,18 +199,27 @@ def reopen(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
 
 def _set_status(ctx: click.Context, refs: tuple[str, ...], status: str) -> None:
+    """Decide each note; a line each (or a JSON array of {id, path, outcome})."""
     arch = Archive.load(ctx)
     chosen = arch.find(refs)  # every id is checked before any note changes
+    done = []
     with notes.open_ledger(arch.config.state_dir) as ledger:
         for note in chosen:
             moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
+            outcome = "unchanged" if moved_to is None else DONE[status]
+            done.append({"id": arch.short(note), "path": arch.path(moved_to or note), "outcome": outcome})
+            if globals_of(ctx).as_json:
+                continue
             if moved_to is None:
-                click.echo(f"{'unchanged':<10} {arch.short(note)}  {arch.path(note)} (already {status})")
+                say(f"{'unchanged':<10} {arch.short(note)}  {arch.path(note)} (already {status})")
             else:
-                click.echo(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to)}")
+                say(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to)}")
+    if globals_of(ctx).as_json:
+        click.echo(json.dumps(done, ensure_ascii=False, indent=2))
 
 
 @click.command("review")
+@global_options(as_json=False)
 @click.pass_context
 def review(ctx: click.Context) -> None:
     """Go through the drafts, oldest first: each is shown, then one key decides.
@@ -238,12 +232,12 @@ def review(ctx: click.Context) -> None:
     \b
     Examples:
         ingest review
-        ssh home ingest --config ~/.config/ingest.toml review
+        ssh home ingest review --config ~/vault.toml
     """
     arch = Archive.load(ctx)
     queue = notes.oldest_first(notes.select(arch.notes))
     if not queue:
-        click.echo("No drafts to review.")
+        say(f"No drafts to review in {arch.config.archive_shown}.")
         return
     counts: Counter[str] = Counter()
     for number, note in enumerate(queue, start=1):
@@ -314,35 +308,56 @@ def _read_key() -> str:
 
 
 @click.command("rerender")
-@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.argument("refs", nargs=-1, metavar="[ID]...", shell_complete=complete_ids)
 @click.option("--all", "all_drafts", is_flag=True, help="Every draft in the archive.")
+@global_options()
 @click.pass_context
 def rerender(ctx: click.Context, refs: tuple[str, ...], all_drafts: bool) -> None:
     """Render drafts again from the raw messages kept in the ledger (after a converter improvement).
 
     Only untouched drafts are replaced (atomically, at the same path); a note that was edited or
     given another status since it was filed, or whose raw message is not kept, is skipped, with the
-    reason. Exit code 3 if some note could not be rendered.
+    reason. Unchanged notes are listed with -v only; a terminal shows a progress bar. Exit code 3 if
+    some note could not be rendered.
 
     \b
     Examples:
         ingest rerender --all
         ingest rerender c2f51ed 7c8e7e4
+        ingest rerender --all --json | jq '.notes[] | select(.outcome == "skipped")'
     """
     if bool(refs) == all_drafts:
         raise click.UsageError("give the IDs of the notes to re-render, or --all (not both)")
+    opts = globals_of(ctx)
     arch = Archive.load(ctx)
     chosen = notes.select(arch.notes) if all_drafts else arch.find(refs)
     counts: Counter[str] = Counter()
-    with notes.open_ledger(arch.config.state_dir) as ledger:
+    done = []
+    started = time.monotonic()
+    with (
+        notes.open_ledger(arch.config.state_dir) as ledger,
+        progress_bar(not (opts.as_json or opts.quiet), "rendering", "notes") as progress,
+    ):
+        if progress is not None:
+            progress(0, len(chosen))
         for result in rerender_notes(arch.config, ledger, chosen):
             counts[result.outcome] += 1
-            reason = f": {result.reason}" if result.reason else ""
-            click.echo(f"{result.outcome:<10} {arch.short(result.note)}  {arch.path(result.note)}{reason}")
-    click.echo(
-        f"Done: {counts['rerendered']} re-rendered, {counts['unchanged']} unchanged, "
-        f"{counts['skipped']} skipped, {counts['failed']} failed."
-    )
+            if progress is not None:
+                progress(1, 0)
+            short, path = arch.short(result.note), arch.path(result.note)
+            done.append({"id": short, "path": path, "outcome": result.outcome, "reason": result.reason})
+            if not opts.as_json and (result.outcome != "unchanged" or opts.verbose):
+                reason = f": {result.reason}" if result.reason else ""
+                say(f"{result.outcome:<10} {short}  {path}{reason}")
+    elapsed = time.monotonic() - started
+    if opts.as_json:
+        summary = {**{k: counts[k] for k in ("rerendered", "unchanged", "skipped", "failed")}, "notes": done}
+        click.echo(json.dumps({**summary, "elapsed_seconds": round(elapsed, 3)}, ensure_ascii=False, indent=2))
+    else:
+        say(
+            f"Done: {counts['rerendered']} re-rendered, {counts['unchanged']} unchanged, "
+            f"{counts['skipped']} skipped, {counts['failed']} failed{timing(len(chosen), elapsed, 'notes')}."
+        )
     if counts["failed"]:
         ctx.exit(EXIT_SOME_FAILED)
 
@@ -377,56 +392,3 @@ def _edit(note: NoteFile) -> str:
     before = note.path.read_bytes()
     click.edit(filename=str(note.path))
     return "unchanged" if note.path.read_bytes() == before else "edited"
-
-
-def _as_json(arch: Archive, note: NoteFile) -> dict[str, Any]:
-    when = note.date
-    return {
-        "id": arch.short(note),
-        "path": arch.path(note),
-        "title": note.title,
-        "status": note.status,
-        "date": when.isoformat() if when else "",
-        "publication": note.publication,
-        "author": note.field("author"),
-        "url": note.field("url"),
-        "tags": note.tags,
-        "words": note.words,
-        "reviewed_at": note.field("reviewed_at"),
-    }
-
-
-def _table(arch: Archive, shown: list[NoteFile], with_status: bool) -> list[str]:
-    header = ["ID", "DATE", *(["STATUS"] if with_status else []), "PUBLICATION", "TITLE", "WORDS"]
-    rows = [
-        [
-            arch.short(n),
-            f"{n.date:%Y-%m-%d}" if n.date else "-",
-            *([n.status] if with_status else []),
-            n.publication or "-",
-            n.title or "-",
-            str(n.words),
-        ]
-        for n in shown
-    ]
-    caps = [None] * (len(header) - 3) + [MAX_PUBLICATION, MAX_TITLE, None]
-    widths = [min(max(_width(r[i]) for r in [header, *rows]), cap or 999) for i, cap in enumerate(caps)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [_fit(cell, width) for cell, width in zip(row[:-1], widths[:-1], strict=True)]
-        lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]))
-    return lines
-
-
-def _width(text: str) -> int:
-    """Terminal columns: East Asian wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
-
-
-def _fit(text: str, width: int) -> str:
-    """`text` cut (with …) or padded to exactly `width` columns."""
-    if _width(text) > width:
-        while _width(text) > width - 1:
-            text = text[:-1]
-        text += "…"
-    return text + " " * (width - _width(text))

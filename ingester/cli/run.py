@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -12,26 +14,30 @@ import click
 from ingester import links, pipeline
 from ingester.cli.common import (
     EXIT_CODES_HELP,
+    EXIT_SIGNAL,
     all_option,
+    global_options,
+    globals_of,
     jobs_option,
-    json_option,
     load_config,
     report,
     stop_on_signal,
 )
 from ingester.cli.terminal import progress_bar
-from ingester.explain import explain
+from ingester.errors import SourceError
+from ingester.explain import explain, explain_json
 from ingester.message import RawMessage
+from ingester.source import local_messages
 from ingester.store.ledger import Ledger
 
 
 @click.command("import", epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@json_option
 @all_option
 @jobs_option
+@global_options()
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_messages: bool, jobs: int) -> None:
+def import_(ctx: click.Context, paths: tuple[Path, ...], all_messages: bool, jobs: int) -> None:
     """File the newsletters found in local files: mbox, Maildir, .eml, or folders of .eml.
 
     Same pipeline and archive as an IMAP run; a message already filed (same Message-ID) is
@@ -43,12 +49,16 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, all_mess
         ingest import ~/Mail/Newsletters/          # a Maildir or a folder of .eml files
         ingest import issue.eml --json
     """
-    with stop_on_signal() as stop, progress_bar(not (as_json or ctx.obj["quiet"])) as progress:
-        summary = pipeline.run_local(load_config(ctx), list(paths), all_messages, stop, jobs, progress)
-    report(summary, as_json)
+    opts = globals_of(ctx)
+    config = load_config(ctx)
+    started = time.monotonic()
+    with stop_on_signal() as stop, progress_bar(not (opts.as_json or opts.quiet)) as progress:
+        summary = pipeline.run_local(config, list(paths), all_messages, stop, jobs, progress)
+    report(summary, opts.as_json, stop, started)
 
 
 @click.command("daemon")
+@global_options(as_json=False)
 @click.pass_context
 def daemon_command(ctx: click.Context) -> None:
     """Keep running: file new newsletters as they arrive, from every configured account.
@@ -56,23 +66,27 @@ def daemon_command(ctx: click.Context) -> None:
     Polls each account every `[daemon] interval` (default 15m) and, where the server supports
     it and `idle = true` (the default), holds an IMAP IDLE connection per folder so a new issue
     is filed within seconds. Network faults are retried with backoff. SIGTERM/SIGINT stop it
-    cleanly; SIGHUP reloads the config. One ingest per archive at a time.
+    cleanly (exit code 0 after SIGTERM, as a service manager expects; 130 after Ctrl-C); SIGHUP reloads
+    the config. One ingest per archive at a time.
 
     \b
     Examples:
         ingest daemon
-        ingest -v --config ~/.config/ingester/config.toml daemon
+        ingest daemon -v --config ~/.config/ingester/config.toml
         systemctl --user enable --now ingester     # config/ingester.service
     """
     from ingester.scheduler import run_daemon  # APScheduler is only needed here
 
-    run_daemon(load_config(ctx), ctx.obj["config_path"])
+    stopped_by = run_daemon(load_config(ctx), globals_of(ctx).config_path)
+    if stopped_by == signal.SIGINT:
+        ctx.exit(EXIT_SIGNAL[signal.SIGINT])
 
 
 @click.command("status")
-@json_option
+@click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N failures (the latest).")
+@global_options()
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool) -> None:
+def status_command(ctx: click.Context, limit: int | None) -> None:
     """Show what the ledger knows: per account and folder, and the messages that failed.
 
     Reads the ledger without locking it, so it works while `ingest daemon` runs.
@@ -81,16 +95,19 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     Examples:
         ingest status
         ingest status --json | jq '.failures'
+        ingest status -n 5                          # only the 5 latest failures
     """
     config = load_config(ctx)
     with Ledger(config.state_dir, readonly=True) as ledger:
         status = ledger.status()
-    if as_json:
-        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+    if limit is not None:
+        status["failures"] = status["failures"][len(status["failures"]) - limit :] if limit else []
+    if globals_of(ctx).as_json:
+        click.echo(json.dumps({"archive": str(config.archive_shown), **status}, ensure_ascii=False, indent=2))
         return
     totals = status["totals"]
     click.echo(
-        f"archive: {config.archive_path}  ({totals['filed']} filed, {totals['skipped']} skipped, "
+        f"archive: {config.archive_shown}  ({totals['filed']} filed, {totals['skipped']} skipped, "
         f"{totals['failed']} failed)"
     )
     for account in status["accounts"]:
@@ -112,28 +129,57 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @click.command("explain")
-@click.argument("message_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("message_file", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--index",
+    "-i",
+    "indexes",
+    type=click.IntRange(1),
+    multiple=True,
+    metavar="N",
+    help="Only the Nth message of an mbox, Maildir or folder (repeatable; default: every message).",
+)
+@click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N messages.")
+@global_options()
 @click.pass_context
-def explain_command(ctx: click.Context, message_file: Path) -> None:
-    """Show every decision for one message, without filing anything.
+def explain_command(ctx: click.Context, message_file: Path, indexes: tuple[int, ...], limit: int | None) -> None:
+    """Show every decision for each message of a file, without filing anything.
 
     Newsletter or not and why, platform, each metadata field and where it came from, what was
-    cleaned and which email chrome was removed.
+    cleaned and which email chrome was removed. An mbox, a Maildir or a folder of .eml files is
+    explained message by message (their `message:` lines number them for --index).
 
     \b
     Examples:
         ingest explain issue.eml
-        ingest explain ~/Mail/cur/1700000000.M1P2.host:2,S
+        ingest explain ~/Takeout/news.mbox --index 3
+        ingest explain ~/Takeout/news.mbox -n 5 --json | jq '.[].newsletter'
     """
-    raw = RawMessage(raw=message_file.read_bytes(), source=str(message_file))
-    for line in explain(load_config(ctx), raw):
-        click.echo(line)
+    config = load_config(ctx)
+    chosen: list[RawMessage] = []
+    for number, raw in enumerate(local_messages(message_file), start=1):
+        if limit is not None and len(chosen) >= limit:
+            break
+        if not indexes or number in indexes:
+            chosen.append(raw)
+    if not chosen:
+        raise SourceError(f"{message_file}: no message" + (" at the index given" if indexes else ""))
+    if globals_of(ctx).as_json:
+        click.echo(json.dumps([explain_json(config, raw) for raw in chosen], ensure_ascii=False, indent=2))
+        return
+    for number, raw in enumerate(chosen):
+        if number:
+            click.echo()
+        for line in explain(config, raw):
+            click.echo(line)
 
 
 @click.command("clean-url")
 @click.argument("urls", nargs=-1)
 @click.option("--explain", is_flag=True, help="Show each step: wrappers decoded, parameters removed and by which rule.")
-def clean_url_command(urls: tuple[str, ...], explain: bool) -> None:
+@global_options()
+@click.pass_context
+def clean_url_command(ctx: click.Context, urls: tuple[str, ...], explain: bool) -> None:
     """Print each URL cleaned, one per line (reads URLs from stdin when none is given).
 
     Offline: wrappers are decoded from the link itself, never requested.
@@ -143,7 +189,12 @@ def clean_url_command(urls: tuple[str, ...], explain: bool) -> None:
         ingest clean-url 'https://example.substack.com/p/slug?utm_source=post-email-title&r=2x'
         ingest clean-url --explain 'https://www.google.com/url?q=https://example.com/&sa=D'
         grep -o 'https://[^ ]*' note.md | ingest clean-url
+        ingest clean-url --json 'https://example.com/?utm_source=x'
     """
     source = urls or (line.strip() for line in sys.stdin if line.strip())
+    if globals_of(ctx).as_json:
+        found = [{"url": url, "clean": links.clean_url(url)} for url in source]
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
     for url in source:
         click.echo(links.explain(url) if explain else links.clean_url(url))

@@ -25,11 +25,14 @@ class _Bar:
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr (messages done, rate, ETA) for runs longer than a few seconds.
+def progress_bar(
+    enabled: bool, label: str = "filing", unit: str = "msg"
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr (items done of the total announced, rate, ETA) for runs longer than a
+    few seconds.
 
     Only on a terminal, never with --json or -q; it appears after PROGRESS_AFTER seconds so quick
-    runs print nothing but their result. The callback takes (messages done, messages announced).
+    runs print nothing but their result. The callback takes (items done, items announced).
     """
     if not enabled or not sys.stderr.isatty():
         yield None
@@ -37,10 +40,10 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     state = _Bar()
     started = time.monotonic()
     bar = Progress(
-        TextColumn("filing"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>6.1f} msg/s"),
+        TextColumn("{task.fields[rate]:>6.1f} " + unit + "/s"),
         TimeRemainingColumn(),
         transient=True,
     )
@@ -51,7 +54,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         elapsed = time.monotonic() - started
         if state.task is None and elapsed >= PROGRESS_AFTER:
             bar.start()
-            state.task = bar.add_task("filing", total=state.total or None, rate=0.0)
+            state.task = bar.add_task(label, total=state.total or None, rate=0.0)
         if state.task is not None:
             bar.update(
                 state.task, completed=state.done, total=max(state.total, state.done) or None, rate=state.done / elapsed

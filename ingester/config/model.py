@@ -12,7 +12,7 @@ from pathlib import Path
 from ingester.errors import SourceError
 
 ENV_VAR = "INGEST_CONFIG"
-DEFAULT_PATH = Path("config/ingester.toml")
+OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (working directory); now pointed at
 LANGUAGES = ("zh", "en")
 SECURITY_MODES = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
@@ -120,3 +120,8 @@ class Config:
     def state_dir(self) -> Path:
         """Machine state (ledger, lock) lives beside the notes, in `<archive>/.ingest/`."""
         return self.archive_path / ".ingest"
+
+    @property
+    def archive_shown(self) -> Path:
+        """The archive as messages name it: absolute, so "No drafts in …" says where it looked."""
+        return self.archive_path.absolute()

@@ -61,7 +61,23 @@ MIGRATIONS: list[str] = [
         last_error_at TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 4: who sent it, its subject and date, so `ingest log` can say which sender was skipped and why.
+    """
+    ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
+    """,
 ]
+LOG_OUTCOMES = ("filed", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class About:
+    """What a person recognises a message by: sender address, subject, the date it was sent (ISO)."""
+
+    sender: str = ""
+    subject: str = ""
+    sent_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -256,8 +272,10 @@ class Ledger:
         source: str,
         location: Location | None = None,
         note_sha256: str = "",
+        about: About | None = None,
     ) -> None:
         """Record an outcome (after the note, if any, is durably on disk) and where the message was."""
+        about = about or About()
         now = datetime.now(UTC)
         previous = self.get(key) if outcome == "failed" else None
         failures = previous.attempts + 1 if previous is not None and previous.outcome == "failed" else 1
@@ -265,11 +283,12 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
-                                         note_sha256, retry_after)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         note_sha256, retry_after, sender, subject, sent_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
                        source = excluded.source, updated_at = excluded.updated_at,
                        note_sha256 = excluded.note_sha256, retry_after = excluded.retry_after,
+                       sender = excluded.sender, subject = excluded.subject, sent_at = excluded.sent_at,
                        attempts = messages.attempts + 1""",
                 (
                     key,
@@ -281,10 +300,25 @@ class Ledger:
                     now.isoformat(timespec="seconds"),
                     note_sha256,
                     retry_after,
+                    about.sender,
+                    about.subject,
+                    about.sent_at,
                 ),
             )
             if location is not None:
                 self._add_location(db, key, location)
+
+    def log(self, outcomes: tuple[str, ...] = LOG_OUTCOMES, since: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """The latest outcomes, newest first: when, sender, subject, sent, outcome, detail, source, attempts."""
+        wanted = [o for o in outcomes if o in LOG_OUTCOMES] or list(LOG_OUTCOMES)
+        marks = ", ".join("?" * len(wanted))
+        rows = self._db.execute(
+            f"""SELECT updated_at, sender, subject, sent_at, outcome, detail, source, attempts FROM messages
+                WHERE outcome IN ({marks}) AND updated_at >= ? ORDER BY updated_at DESC, rowid DESC LIMIT ?""",  # noqa: S608 - marks only
+            (*wanted, since, limit),
+        )
+        names = ("recorded_at", "sender", "subject", "sent_at", "outcome", "detail", "source", "attempts")
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def add_location(self, key: str, location: Location) -> None:
         """Remember that an already recorded message was also seen here (another folder, account or UID)."""
