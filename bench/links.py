@@ -15,6 +15,7 @@ import argparse
 import email
 import email.policy
 import html
+import os
 import re
 import sys
 import time
@@ -27,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ingester import links
 from ingester.links import rules as linkrules
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# $INGEST_CORPUS points elsewhere (a git worktree does not sit beside ../shared)
+CORPUS = Path(os.environ.get("INGEST_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
 ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 WEB = re.compile(r"(?:https?:)?//", re.I)
 
@@ -59,7 +61,7 @@ def corpus_links(root: Path) -> list[str]:
 
 def tracking(url: str) -> bool:
     """Known tracking parameters or an offline-decodable wrapper, whatever the link's kind."""
-    result = links._process(url, links.LinkContext(), classify=False)
+    result = links.engine._process(url, links.LinkContext(), classify=False)
     return bool(result.decoded or result.removed)
 
 

@@ -106,6 +106,7 @@ def decide(
 # A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a
 # link to keep in a note, nor one to share.
 PERSONAL_TOKEN = re.compile(r"[?&;][^=&#]*=[A-Za-z0-9%+/_.~-]{40,}")
+NOT_CANONICAL = frozenset({"opaque", "personal", "credential"})
 SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
 SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
 
@@ -124,11 +125,12 @@ def canonical_url(letter: Newsletter, context: LinkContext, title_url: str, view
     if on_web:
         return clean_url(on_web.group(1), context), "view-online"
     # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
-    if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
+    # nor is a link that identifies the reader (a per-reader "view in browser" copy)
+    if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind not in NOT_CANONICAL:
         return title_url, "title-link"
     if (
         view_online_url.startswith(("http://", "https://"))
-        and clean(view_online_url, context).kind != "opaque"
+        and clean(view_online_url, context).kind not in NOT_CANONICAL
         and not PERSONAL_TOKEN.search(view_online_url)
     ):
         return view_online_url, "view-online"

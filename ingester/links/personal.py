@@ -1,0 +1,181 @@
+"""The personal parts of a URL: what identifies the reader or logs them in, by principle. Pure, offline.
+
+Looked for in every query value, path segment and fragment of a URL already cleaned by `engine`:
+
+- **the reader** (`identity.Reader`): their address in any form trackers use, their name or username;
+- **credentials**: parameters whose name says they log in or hold a session (autologin, access_token,
+  auth, session, magic links, one-time tokens…) and any JSON Web Token, whatever its parameter's name;
+- **ids shared with the unsubscribe URL** (≥ 6 characters, id-like): the sender's id for this reader;
+- **redirect targets** written in a value (plain, %-encoded, base64, hex) that hold any of the above.
+
+Query parameters are removed. A personal path segment, fragment or redirect target cannot be removed
+without breaking the link: then the whole link is personal ("reader" and "credential" ones never reach
+a note; ids shared with the unsubscribe link follow `[links] personal`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from ingester.identity import Reader
+from ingester.links.url import SplitUrl, split
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Words of a parameter name that say it logs in or holds a session ("access_token" → access, token).
+CREDENTIAL_WORDS = frozenset(
+    {"autologin", "autolog", "login", "logintoken", "auth", "authtoken", "authkey", "session", "sessionid",
+     "sessid", "magic", "magiclink", "otp", "onetime", "passcode", "password", "passwd", "apikey", "jwt", "sso",
+     "accesstoken", "idtoken", "refreshtoken", "bearer", "signin", "nonce"}
+)  # fmt: skip
+TOKEN_PARTNERS = frozenset({"access", "id", "refresh", "login", "auth", "magic", "one", "time", "bearer", "session"})
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
+# One opaque token (no words joined by hyphens, as slugs are) or a UUID.
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9_=+.~%]{16,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_HTTP = re.compile(r"https?://", re.I)
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What `find` saw in one URL.
+
+    :ivar url: the URL without its personal query parameters (and fragment)
+    :ivar removed: names of the parameters removed
+    :ivar why: one line per finding, for `explain`
+    :ivar link: "" when the URL is now clean; "credential" or "reader" when the link itself holds a
+        credential or the reader's identity (never in a note); "shared" when it holds an id it shares with
+        the unsubscribe link (`[links] personal` decides)
+    """
+
+    url: str
+    removed: tuple[str, ...]
+    why: tuple[str, ...]
+    link: str
+
+
+def credential_name(name: str) -> bool:
+    """A parameter name that says it logs in or holds a session (case and separators ignored)."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    joined = "".join(words)
+    if joined in CREDENTIAL_WORDS or any(w in CREDENTIAL_WORDS for w in words):
+        return True
+    return "token" in words and not TOKEN_PARTNERS.isdisjoint(words)
+
+
+def find(url: str, reader: Reader | None) -> Personal | None:
+    """The personal parts of `url`, or None when it has none (the usual case, checked fast)."""
+    u = split(url)
+    if u is None:
+        return None
+    removed: list[str] = []
+    why: list[str] = []
+    kept: list[str] = []
+    for piece in (u.query or "").split("&") if u.query else ():
+        name, _, value = piece.partition("=")
+        found = _param(name, value, reader)
+        if found:
+            removed.append(name)
+            why.append(f"{name}: {found}")
+        else:
+            kept.append(piece)
+    link = ""
+    for segment in (s for s in u.path.split("/") if len(s) >= 6):
+        found = _value(segment, reader)
+        if found:
+            link = link or _severity(found)
+            why.append(f"path segment {segment[:24]}{'…' if len(segment) > 24 else ''}: {found}")
+    fragment = u.fragment
+    if fragment and (found := _value(fragment, reader)):
+        why.append(f"fragment: {found}")
+        fragment = None
+    if not why:
+        return None
+    cleaned = _rebuild(u, kept if removed else None, fragment)
+    return Personal(cleaned, tuple(removed), tuple(why), link)
+
+
+def _rebuild(u: SplitUrl, kept: list[str] | None, fragment: str | None) -> str:
+    query = u.query if kept is None else "&".join(p for p in kept if p.strip())
+    return u.head + (f"?{query}" if query else "") + ("" if fragment is None else "#" + fragment)
+
+
+def _severity(found: str) -> str:
+    return "shared" if found.startswith("shared") else ("reader" if found.startswith("the reader") else "credential")
+
+
+def _param(name: str, value: str, reader: Reader | None) -> str:
+    if value and credential_name(unquote(name)):
+        return "credential (its name says it logs in or holds a session)"
+    return _value(value, reader)
+
+
+def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
+    """What `value` (a query value or path segment as written) holds of the reader, or ""."""
+    if len(value) < 6:
+        return ""
+    plain = unquote(value) if "%" in value else value
+    if JWT.search(plain):
+        return "credential (a JSON Web Token)"
+    if reader is not None:
+        if what := reader.in_value(value):
+            return f"the reader's {what}"
+        if plain in reader.shared:
+            return "shared with the unsubscribe link (the sender's id for this reader)"
+    target = _target(plain) if depth == 0 else None
+    if target is not None:
+        inner = _url_finding(target, reader)
+        if inner:
+            return f"redirect target holds {inner}"
+    return ""
+
+
+def _url_finding(url: str, reader: Reader | None) -> str:
+    """A finding in a decoded redirect target: its query values, path segments and fragment."""
+    u = split(url)
+    if u is None:
+        return ""
+    for name, value in u.pairs:
+        found = _param(name, value, reader) if value else ""
+        if found:
+            return f"{unquote(name)}: {found}".replace("redirect target holds ", "")
+    for segment in u.path.split("/"):
+        if found := _value(segment, reader, 1):
+            return found
+    return ""
+
+
+def _target(value: str) -> str | None:
+    """A redirect target written in `value`: a plain URL, or one in base64 or hex."""
+    if _HTTP.match(value):
+        return value
+    candidates = []
+    if _HEX.fullmatch(value):
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            candidates.append(bytes.fromhex(value).decode("utf-8"))
+    if _B64.fullmatch(value):
+        text = value.replace("-", "+").replace("_", "/").rstrip("=")
+        with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
+            candidates.append(base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8"))
+    return next((c for c in candidates if _HTTP.match(c)), None)
+
+
+def shaped_target(u: SplitUrl) -> str | None:
+    """For a link on a host known to wrap clicks in this message: the destination written in one of
+    its query values or path segments (plain, %-encoded, base64, hex), or None (an opaque wrapper)."""
+    for value in [v for _, v in u.pairs] + [s for s in u.path.split("/") if len(s) >= 12]:
+        target = _target(unquote(value) if "%" in value else value)
+        if target is not None:
+            return target
+    return None
+
+
+def has_opaque_id(u: SplitUrl) -> bool:
+    """A query value or path segment that looks like a per-click or per-reader id (long, with digits)."""
+    values = [v for _, v in u.pairs] + u.path.split("/")
+    return any(_OPAQUE_ID.fullmatch(v) and re.search(r"\d", v) and re.search(r"[A-Za-z]", v) for v in values)
