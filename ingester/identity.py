@@ -20,8 +20,34 @@ from urllib.parse import quote, unquote, unquote_plus
 MARK = "[reader]"  # what the reader's address or name becomes in a note
 ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 MIN_SHARED = 6  # a value shared with the unsubscribe link identifies the reader from this length on
-# An id, not a word: a digit in it, or long. "newsletter" in both paths says nothing about the reader.
-_ID_LIKE = re.compile(r"(?=[^/]*\d)[^/]{6,}|[^/]{20,}")
+# An id, not words: one token (letters, digits, `_=+.~-`) with a digit and no word in it, or a long one.
+# "newsletter" or "100_fuellbild_prospekte.png" in two URLs says nothing about the reader.
+_TOKEN = re.compile(r"[A-Za-z0-9_=+.~-]+")
+_WORD = re.compile(r"[A-Z]?[a-z]{4,}")
+_FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}$")
+_PARTS = re.compile(r"[-_.~]")
+LONG_ID = 28
+
+
+def _is_words(value: str) -> bool:
+    """A slug or file name: mostly words ("here-s-how-to-fix-twitter-79632ecb", "issue-37-four-seasons")."""
+    parts = _PARTS.split(value)
+    words = [p for p in parts if len(p) >= 3 and p.isalpha()]
+    return (len(words) >= 2 and sum(map(len, words)) * 2 >= len(value) - len(parts) + 1) or (
+        len(parts) == 1 and value.isalpha()
+    )
+
+
+def id_like(value: str, min_length: int = MIN_SHARED) -> bool:
+    """An opaque id (per reader or per click), not a slug or a file name made of words."""
+    if len(value) < min_length or not _TOKEN.fullmatch(value):
+        return False
+    if _is_words(value):
+        return False
+    words = _WORD.search(value) is not None
+    if len(value) >= LONG_ID:
+        return not (words and _FILE_NAME.search(value))  # "Gesine_Schwan_NL01_cHans-Christian.jpg" is a file
+    return any(c.isdigit() for c in value) and not words
 
 
 @dataclass(frozen=True)
@@ -140,7 +166,7 @@ def unsubscribe_ids(url: str) -> set[str]:
     path = head.split("//", 1)[-1].partition("/")[2]
     parts = [s for s in path.split("/") if s]
     parts += [v for p in query.partition("#")[0].split("&") for v in (p.partition("=")[2],) if v]
-    return {unquote(p) for p in parts if len(p) >= MIN_SHARED and _ID_LIKE.fullmatch(p)}
+    return {plain for p in parts if id_like(plain := unquote(p))}
 
 
 def redact_text(text: str, reader: Reader) -> tuple[str, int]:

@@ -46,9 +46,11 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     html = (letter.html or "")[:2_000_000]
     unsubscribe = HEADER_URL.findall(letter.header("List-Unsubscribe"))
     unsubscribe += footer_unsubscribe(html, base)
-    reader = reader.with_shared(unsubscribe, f"{letter.list_id} {letter.from_addr} {letter.header('Sender')}")
-    hosts = {u.host for url in unsubscribe if (u := split(url)) is not None}
-    hosts |= pixel_hosts(html)
+    pixels, images = tracking_images(html)
+    # ids the list's headers or the message's real images (the same for every reader) hold are the sender's
+    the_list = " ".join((letter.list_id, letter.from_addr, letter.header("Sender"), *images))
+    reader = reader.with_shared(unsubscribe, the_list)
+    hosts = {u.host for url in unsubscribe if (u := split(url)) is not None} | pixels
     return replace(
         base,
         substack=base.substack or platform == "substack",
@@ -74,13 +76,18 @@ def footer_unsubscribe(html: str, context: LinkContext) -> list[str]:
     return found
 
 
-def pixel_hosts(html: str) -> set[str]:
-    """The hosts of the message's known tracking pixels."""
-    hosts = set()
+def tracking_images(html: str) -> tuple[set[str], list[str]]:
+    """The hosts of the message's known tracking pixels, and the paths of its other images."""
+    hosts, images = set(), []
     for n, match in enumerate(IMAGE.finditer(html)):
         if n >= MAX_SCANNED:
             break
         src = htmllib.unescape(match.group(1))
-        if is_tracker_image(src) and (u := split(src)) is not None:
+        u = split(src)
+        if u is None:
+            continue
+        if is_tracker_image(src):
             hosts.add(u.host)
-    return hosts
+        else:
+            images.append(u.path)
+    return hosts, images

@@ -23,7 +23,20 @@ OWNERS = {
     "yaml": {"ingester.frontmatter"},
     "rich": {"ingester.cli.terminal"},
 }
-PURE = ("message", "classify", "clean", "links", "convert", "markdown", "metadata", "render", "frontmatter", "compose")
+PURE = (
+    "message",
+    "classify",
+    "clean",
+    "links",
+    "convert",
+    "markdown",
+    "metadata",
+    "render",
+    "frontmatter",
+    "compose",
+    "identity",
+    "privacy",
+)
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
 
 

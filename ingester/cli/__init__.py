@@ -1,7 +1,8 @@
 """The `ingest` command line: parse options, call the pipeline, print results. No business logic.
 
 `common` (exit codes, errors, shared options, the run report), `terminal` (progress, Markdown; the
-rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing notes). The
+rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing notes),
+`audit` (privacy check of the notes). The
 group itself, below, is the default command: an IMAP run.
 """
 
@@ -14,7 +15,7 @@ import click
 
 from ingester import __version__, pipeline
 from ingester import config as config_mod
-from ingester.cli import drafts, run
+from ingester.cli import audit, drafts, run
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     IngestGroup,
@@ -94,6 +95,7 @@ for command in (
     drafts.drafts,
     drafts.review,
     drafts.rerender,
+    audit.audit_command,
 ):
     cli.add_command(command)
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ingester.identity import Reader
+from ingester.identity import Reader, id_like
 from ingester.links.url import SplitUrl, split
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
@@ -36,8 +36,7 @@ TOKEN_PARTNERS = frozenset({"access", "id", "refresh", "login", "auth", "magic",
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
-# One opaque token (no words joined by hyphens, as slugs are) or a UUID.
-_OPAQUE_ID = re.compile(r"[A-Za-z0-9_=+.~%]{16,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
 
 
@@ -176,6 +175,11 @@ def shaped_target(u: SplitUrl) -> str | None:
 
 
 def has_opaque_id(u: SplitUrl) -> bool:
-    """A query value or path segment that looks like a per-click or per-reader id (long, with digits)."""
-    values = [v for _, v in u.pairs] + u.path.split("/")
-    return any(_OPAQUE_ID.fullmatch(v) and re.search(r"\d", v) and re.search(r"[A-Za-z]", v) for v in values)
+    """A query value (or a bare query name), or a path segment, that looks like a per-click or per-reader
+    id: one long token of letters and digits, or a UUID."""
+    values = [v or n for n, v in u.pairs] + u.path.split("/")
+    for value in values:
+        plain = unquote(value) if "%" in value else value
+        if (id_like(plain, 16) and re.search(r"[A-Za-z]", plain)) or _UUID.fullmatch(plain):
+            return True
+    return False
