@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from urllib.parse import quote, unquote, unquote_plus
 
 MARK = "[reader]"  # what the reader's address or name becomes in a note
+ENCODED_MARK = quote(MARK, safe="")
 ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 MIN_SHARED = 6  # a value shared with the unsubscribe link identifies the reader from this length on
 # An id, not words: one token (letters, digits, `_=+.~-`) with a digit and no word in it, or a long one.
@@ -179,4 +180,5 @@ def redact_text(text: str, reader: Reader) -> tuple[str, int]:
     if not needles:
         return text, 0
     pattern = re.compile("|".join(sorted(needles, key=len, reverse=True)), re.I)
-    return pattern.subn(MARK, text)
+    # %-encoded, it was inside a URL (a mailto body): the mark is %-encoded too, so the URL stays one
+    return pattern.subn(lambda m: ENCODED_MARK if "%" in m.group(0) else MARK, text)

@@ -3,7 +3,8 @@ its unsubscribe URLs carry, the hosts that wrap its clicks, and its platform. Pu
 
 The unsubscribe URLs are List-Unsubscribe's and the footer's (a link whose text or URL says
 "unsubscribe" and that `links.clean` classifies so); the click-wrapping hosts are theirs and those of
-the message's tracking pixels, minus the sender's own publication hosts.
+the message's tracking pixels and a host most of its links go through with opaque ids, minus the sender's own
+publication hosts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from ingester.identity import reader_of
 from ingester.links import LinkContext, clean, is_tracker_image
+from ingester.links.personal import has_opaque_id
 from ingester.links.url import split
 from ingester.message import Newsletter
 
@@ -21,7 +23,9 @@ HEADER_URL = re.compile(r"<(https?://[^>\s]+)>", re.I)
 ANCHOR = re.compile(r"<a\b[^>]{0,2000}?\bhref\s*=\s*[\"']?([^\"'\s>]+)[^>]{0,2000}>([^<]{0,200})", re.I)
 IMAGE = re.compile(r"<img\b[^>]{0,2000}?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
 UNSUBSCRIBE_HINT = re.compile(r"unsub|opt.?out|abmeld|abbestell|d[ée]sinscri|désabonn|退订|取消订阅", re.I)
+SUBSTACK_POST = re.compile(r"/p/[^/?#]+")
 MAX_SCANNED = 2000  # anchors and images looked at per message
+MIN_WRAPPED = 5  # links through one host before it counts as the message's click wrapper
 
 
 @dataclass(frozen=True)
@@ -41,39 +45,65 @@ class Privacy:
 def message_context(letter: Newsletter, base: LinkContext, platform: str, privacy: Privacy) -> LinkContext:
     """`base` with this message's reader, unsubscribe ids, click-wrapping hosts and platform."""
     list_addresses = (letter.from_addr, *re.findall(r"mailto:([^>?\s]+)", letter.list_post, re.I))
-    reader = reader_of(list(letter.headers), list_addresses, privacy.identities)
+    # a forward's forwarder is the reader who received it
+    identities = (*privacy.identities, *((letter.forwarded_by,) if letter.forwarded_by else ()))
+    reader = reader_of(list(letter.headers), list_addresses, identities)
     reader = replace(reader, redact_names=privacy.redact_names)
     html = (letter.html or "")[:2_000_000]
     unsubscribe = HEADER_URL.findall(letter.header("List-Unsubscribe"))
-    unsubscribe += footer_unsubscribe(html, base)
+    hrefs = anchors(html)
+    unsubscribe += footer_unsubscribe(hrefs, base)
     pixels, images = tracking_images(html)
     # ids the list's headers or the message's real images (the same for every reader) hold are the sender's
     the_list = " ".join((letter.list_id, letter.from_addr, letter.header("Sender"), *images))
     reader = reader.with_shared(unsubscribe, the_list)
-    hosts = {u.host for url in unsubscribe if (u := split(url)) is not None} | pixels
+    hosts = {u.host for url in unsubscribe if (u := split(url)) is not None} | pixels | click_hosts(hrefs)
+    publication_hosts = base.publication_hosts
+    if platform == "substack":  # its own host on any domain, forwarded or not: where its posts (/p/…) are
+        publication_hosts |= {u.host for href, _ in hrefs if (u := split(href)) and SUBSTACK_POST.match(u.path)}
     return replace(
         base,
+        publication_hosts=publication_hosts,
         substack=base.substack or platform == "substack",
         reader=reader if reader else None,
-        wrapper_hosts=frozenset(hosts - base.publication_hosts),
+        wrapper_hosts=frozenset(hosts - publication_hosts),
         unlink_personal=privacy.unlink_personal,
     )
 
 
-def footer_unsubscribe(html: str, context: LinkContext) -> list[str]:
-    """The URLs of the links that unsubscribe (their text or URL says so, and `clean` agrees)."""
+def anchors(html: str) -> list[tuple[str, str]]:
+    """(href, start of the text) of the message's web links, at most `MAX_SCANNED`."""
     found = []
     for n, match in enumerate(ANCHOR.finditer(html)):
         if n >= MAX_SCANNED:
             break
-        href, text = htmllib.unescape(match.group(1)), match.group(2)
-        if not href.lower().startswith("http"):
-            continue
-        if UNSUBSCRIBE_HINT.search(text) or (
-            UNSUBSCRIBE_HINT.search(href) and clean(href, context).kind in ("unsubscribe", "preferences")
-        ):
-            found.append(href)
+        href = htmllib.unescape(match.group(1)).strip()
+        if href.lower().startswith(("http://", "https://")):
+            found.append((href, match.group(2)))
     return found
+
+
+def footer_unsubscribe(hrefs: list[tuple[str, str]], context: LinkContext) -> list[str]:
+    """The URLs of the links that unsubscribe (their text says so, or their URL does and `clean` agrees)."""
+    return [
+        href
+        for href, text in hrefs
+        if UNSUBSCRIBE_HINT.search(text)
+        or (UNSUBSCRIBE_HINT.search(href) and clean(href, context).kind in ("unsubscribe", "preferences"))
+    ]
+
+
+def click_hosts(hrefs: list[tuple[str, str]]) -> set[str]:
+    """A host most links of the message go through, nearly all with an opaque id: a click wrapper."""
+    by_host: dict[str, list[bool]] = {}
+    for href, _ in hrefs:
+        if (u := split(href)) is not None:
+            by_host.setdefault(u.host, []).append(has_opaque_id(u))
+    return {
+        host
+        for host, ids in by_host.items()
+        if len(ids) >= MIN_WRAPPED and len(ids) * 2 >= len(hrefs) and sum(ids) * 5 >= len(ids) * 4
+    }
 
 
 def tracking_images(html: str) -> tuple[set[str], list[str]]:

@@ -38,6 +38,7 @@ _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
+REDIRECT = "redirect target holds "
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Personal:
     removed: tuple[str, ...]
     why: tuple[str, ...]
     link: str
+    target: str = ""  # a redirect target written in a removed parameter, that held something personal
 
 
 def credential_name(name: str) -> bool:
@@ -67,20 +69,23 @@ def credential_name(name: str) -> bool:
     return "token" in words and not TOKEN_PARTNERS.isdisjoint(words)
 
 
-def find(url: str, reader: Reader | None) -> Personal | None:
-    """The personal parts of `url`, or None when it has none (the usual case, checked fast)."""
-    u = split(url)
+def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Personal | None:
+    """The personal parts of `url` (`parts`: it split, if the caller has it), or None when it has none."""
+    u = parts or split(url)
     if u is None:
         return None
     removed: list[str] = []
     why: list[str] = []
     kept: list[str] = []
+    target = ""
     for piece in (u.query or "").split("&") if u.query else ():
         name, _, value = piece.partition("=")
         found = _param(name, value, reader)
         if found:
             removed.append(name)
             why.append(f"{name}: {found}")
+            if found.startswith(REDIRECT) and not target:
+                target = _target(unquote(value)) or ""
         else:
             kept.append(piece)
     link = ""
@@ -96,7 +101,7 @@ def find(url: str, reader: Reader | None) -> Personal | None:
     if not why:
         return None
     cleaned = _rebuild(u, kept if removed else None, fragment)
-    return Personal(cleaned, tuple(removed), tuple(why), link)
+    return Personal(cleaned, tuple(removed), tuple(why), link, target)
 
 
 def _rebuild(u: SplitUrl, kept: list[str] | None, fragment: str | None) -> str:
@@ -130,7 +135,7 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
     if target is not None:
         inner = _url_finding(target, reader)
         if inner:
-            return f"redirect target holds {inner}"
+            return f"{REDIRECT}{inner}"
     return ""
 
 
@@ -142,7 +147,7 @@ def _url_finding(url: str, reader: Reader | None) -> str:
     for name, value in u.pairs:
         found = _param(name, value, reader) if value else ""
         if found:
-            return f"{unquote(name)}: {found}".replace("redirect target holds ", "")
+            return f"{unquote(name)}: {found}".replace(REDIRECT, "")
     for segment in u.path.split("/"):
         if found := _value(segment, reader, 1):
             return found
@@ -150,14 +155,15 @@ def _url_finding(url: str, reader: Reader | None) -> str:
 
 
 def _target(value: str) -> str | None:
-    """A redirect target written in `value`: a plain URL, or one in base64 or hex."""
+    """A redirect target written in `value`: a plain URL, or one in base64 or hex. A target starts the
+    value, so only values that begin like "http" in those encodings are decoded."""
     if _HTTP.match(value):
         return value
     candidates = []
-    if _HEX.fullmatch(value):
+    if value[:8].lower() == "68747470" and _HEX.fullmatch(value):
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             candidates.append(bytes.fromhex(value).decode("utf-8"))
-    if _B64.fullmatch(value):
+    elif value.startswith("aHR0") and _B64.fullmatch(value):
         text = value.replace("-", "+").replace("_", "/").rstrip("=")
         with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
             candidates.append(base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8"))
@@ -180,6 +186,6 @@ def has_opaque_id(u: SplitUrl) -> bool:
     values = [v or n for n, v in u.pairs] + u.path.split("/")
     for value in values:
         plain = unquote(value) if "%" in value else value
-        if (id_like(plain, 16) and re.search(r"[A-Za-z]", plain)) or _UUID.fullmatch(plain):
+        if (id_like(plain, 10) and re.search(r"[A-Za-z]", plain)) or _UUID.fullmatch(plain):
             return True
     return False

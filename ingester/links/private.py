@@ -19,22 +19,36 @@ NO_CONTEXT = LinkContext()
 PRIVATE_KINDS = frozenset({"credential", "personal"})
 OPAQUE_STEP = "opaque wrapper:"  # how the classify step of an opaque wrapper begins (engine's and ours)
 SHAPE_WRAPPER = "shape-wrapper"
+MAX_DEPTH = 3  # redirects decoded here, one inside another
 
 
-def clean(url: str, context: LinkContext | None = None) -> CleanedUrl:
+def clean(url: str, context: LinkContext | None = None, depth: int = 0) -> CleanedUrl:
     """`engine.clean`, then (when the message says who reads it or which hosts wrap clicks) wrappers
     recognised by shape decoded or counted, and what identifies the reader removed."""
     context = context or NO_CONTEXT
     result = engine.clean(url, context)
     if (context.reader is None and not context.wrapper_hosts) or result.kind in DROPPED_KINDS:
         return result
-    if context.wrapper_hosts and result.kind == "link":
+    u = split(result.url)
+    if context.wrapper_hosts and result.kind == "link" and u is not None and u.host in context.wrapper_hosts:
         result = _by_shape(result, context)
         if result.kind in DROPPED_KINDS:
             return result
-    found = find(result.url, context.reader)
+        u = split(result.url)
+    found = find(result.url, context.reader, u)
     if found is None:
         return result
+    if found.target and found.link == "" and depth < MAX_DEPTH:  # a redirect to a personal target: go there, cleaned
+        inner = clean(found.target, context, depth + 1)
+        why = f"→ {found.target} (a redirect whose target held {', '.join(found.why)}; cleaned below)"
+        return CleanedUrl(
+            result.original,
+            inner.url,
+            inner.kind,
+            (*result.decoded, "redirect-with-personal-target", *inner.decoded),
+            tuple(dict.fromkeys(result.removed + inner.removed)),
+            (*result.steps, Step("decode", "ingester:personal", why), *inner.steps),
+        )
     steps = list(result.steps)
     if found.removed:
         steps.append(Step("strip", "ingester:personal", "removed " + ", ".join(dict.fromkeys(found.removed))))
@@ -63,7 +77,7 @@ def _by_shape(result: CleanedUrl, context: LinkContext) -> CleanedUrl:
         return result
     target = shaped_target(u)
     if target is not None and split(target) is not None:
-        inner = clean(target, context)
+        inner = clean(target, context, MAX_DEPTH)
         step = Step("decode", f"ingester:{SHAPE_WRAPPER}", f"→ {target} (on a host that wraps this message's clicks)")
         return CleanedUrl(
             result.original,
