@@ -227,3 +227,20 @@ def test_audit_finds_nothing_in_clean_notes_and_each_planted_leak(tmp_path: Path
     assert "the reader's address or name in the text" in whats
     assert any("autologin: credential" in w for w in whats)
     assert not clean("https://a.example/?autologin=1", LinkContext()).changed  # the audit knows more than clean
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [  # the click-tracking link formats the services document, recognised without any message around them
+        ("https://r20.rs6.net/tn.jsp?f=001RVKxtHUpQOsitpJj5P&c=dGsRZl0Aa&ch=Zm9vYmFy", "constant-contact"),
+        ("https://g08dc.r.a.d.sendibm1.com/mk/cl/f/sh/1t6Af4OiGsDg0kUyn5EFxDNbiwiJ5t/7SRKyHQ7amFd", "brevo"),
+        ("https://x4k2p.mjt.lu/lnk/AUsAAE2x9a0AAAAAAAAAAG7rAb8AAYCsZ6wAAAAAAAqM/1/zB3v9Q/aHR0cHM6", "mailjet"),
+        ("https://click.mailerlite.com/link/c/YT0xODQ2NjM4NzM5NTA4MjU5NzUyJmM9", "mailerlite"),
+        ("https://trk.klclick2.com/ls/click?upn=L3exNPy0YRiEtcQ01BHws124cbmIsg3RFdP7", "sendgrid-click"),
+        ("https://link.mail.beehiiv.com/v1/c/u001.PFjHD-ii0vvUj1FcNnOS5q/499/O8SkjJwN", "beehiiv"),
+    ],
+)
+def test_wrapper_formats_of_sending_services(url: str, rule: str) -> None:
+    result = clean(url)
+    assert result.kind == "opaque"
+    assert f"ingester:{rule}" in {s.rule for s in result.steps}
