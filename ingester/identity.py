@@ -19,7 +19,8 @@ from urllib.parse import quote, unquote, unquote_plus
 
 MARK = "[reader]"  # what the reader's address or name becomes in a note
 ENCODED_MARK = quote(MARK, safe="")
-ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Starts only where a run of address characters starts, and never gives characters back: linear.
+ADDRESS = re.compile(r"(?<![A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)+")
 MIN_SHARED = 6  # a value shared with the unsubscribe link identifies the reader from this length on
 # An id, not words: one token (letters, digits, `_=+.~-`) with a digit and no word in it, or a long one.
 # "newsletter" or "100_fuellbild_prospekte.png" in two URLs says nothing about the reader.

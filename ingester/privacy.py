@@ -20,8 +20,13 @@ from ingester.links.url import split
 from ingester.message import Newsletter
 
 HEADER_URL = re.compile(r"<(https?://[^>\s]+)>", re.I)
-ANCHOR = re.compile(r"<a\b[^>]{0,2000}?\bhref\s*=\s*[\"']?([^\"'\s>]+)[^>]{0,2000}>([^<]{0,200})", re.I)
-IMAGE = re.compile(r"<img\b[^>]{0,2000}?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.I)
+# Tags are found with str.find (linear whatever the input); these read one tag's text, at most MAX_TAG long.
+TAG_START = re.compile(r"<(a|img)[\s/]", re.I)
+ATTRIBUTE = {
+    "a": re.compile(r"\shref\s*=\s*[\"']?([^\"'\s>]+)", re.I),
+    "img": re.compile(r"\ssrc\s*=\s*[\"']?([^\"'\s>]+)", re.I),
+}
+MAX_TAG = 4000
 UNSUBSCRIBE_HINT = re.compile(r"unsub|opt.?out|abmeld|abbestell|d[ée]sinscri|désabonn|退订|取消订阅", re.I)
 SUBSTACK_POST = re.compile(r"/p/[^/?#]+")
 MAX_SCANNED = 2000  # anchors and images looked at per message
@@ -71,16 +76,30 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     )
 
 
-def anchors(html: str) -> list[tuple[str, str]]:
-    """(href, start of the text) of the message's web links, at most `MAX_SCANNED`."""
-    found = []
-    for n, match in enumerate(ANCHOR.finditer(html)):
-        if n >= MAX_SCANNED:
+def tags(html: str, name: str) -> list[tuple[str, str]]:
+    """(the URL attribute, the start of the text after the tag) of the first `MAX_SCANNED` `<a>` or `<img>`."""
+    found: list[tuple[str, str]] = []
+    lowered, start = html.lower(), 0
+    while len(found) < MAX_SCANNED:
+        start = lowered.find(f"<{name}", start)
+        end = lowered.find(">", start) if start >= 0 else -1
+        if end < 0:
             break
-        href = htmllib.unescape(match.group(1)).strip()
-        if href.lower().startswith(("http://", "https://")):
-            found.append((href, match.group(2)))
+        tag = html[start : min(end, start + MAX_TAG)]
+        match = TAG_START.match(tag + " ")
+        value = ATTRIBUTE[name].search(tag) if match and match.group(1).lower() == name else None
+        if value is not None:
+            text_end = lowered.find("<", end, end + 200)
+            found.append(
+                (htmllib.unescape(value.group(1)).strip(), html[end + 1 : text_end if text_end > 0 else end + 200])
+            )
+        start = end
     return found
+
+
+def anchors(html: str) -> list[tuple[str, str]]:
+    """(href, start of the text) of the message's web links."""
+    return [(href, text) for href, text in tags(html, "a") if href.lower().startswith(("http://", "https://"))]
 
 
 def footer_unsubscribe(hrefs: list[tuple[str, str]], context: LinkContext) -> list[str]:
@@ -109,10 +128,7 @@ def click_hosts(hrefs: list[tuple[str, str]]) -> set[str]:
 def tracking_images(html: str) -> tuple[set[str], list[str]]:
     """The hosts of the message's known tracking pixels, and the paths of its other images."""
     hosts, images = set(), []
-    for n, match in enumerate(IMAGE.finditer(html)):
-        if n >= MAX_SCANNED:
-            break
-        src = htmllib.unescape(match.group(1))
+    for src, _ in tags(html, "img"):
         u = split(src)
         if u is None:
             continue
