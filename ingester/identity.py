@@ -15,6 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from email.utils import getaddresses
+from functools import lru_cache
 from urllib.parse import quote, unquote, unquote_plus
 
 MARK = "[reader]"  # what the reader's address or name becomes in a note
@@ -85,20 +86,28 @@ class Reader:
 
     def in_value(self, value: str) -> str:
         """What of the reader `value` holds (a URL part, as written): "address", "name" or ""."""
-        lowered = value.lower()
-        if any(n in lowered for n in self.folded) or any(n in value for n in self.exact):
+        needles = _needles(self.folded, self.exact)
+        if needles is not None and needles.search(value):
             return "address"
-        if "%" in value or "+" in value:
-            lowered = unquote_plus(lowered)
-            if any(n in lowered for n in self.folded):
-                return "address"
-        if self.names and lowered.strip() in self._names_folded:
+        if ("%" in value or "+" in value) and needles is not None and needles.search(unquote_plus(value)):
+            return "address"
+        if self.names and unquote_plus(value).strip().lower() in _folded_names(self.names):
             return "name"
         return ""
 
-    @property
-    def _names_folded(self) -> frozenset[str]:
-        return frozenset(n.lower() for n in self.names)
+
+@lru_cache(maxsize=64)
+def _needles(folded: tuple[str, ...], exact: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all forms: the folded ones in any case, base64 ones as written (one search per value)."""
+    if not folded and not exact:
+        return None
+    parts = [f"(?i:{'|'.join(map(re.escape, folded))})"] if folded else []
+    return re.compile("|".join(parts + [re.escape(e) for e in exact]))
+
+
+@lru_cache(maxsize=64)
+def _folded_names(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
 
 
 def reader_of(headers: list[tuple[str, str]], list_addresses: tuple[str, ...], identities: tuple[str, ...]) -> Reader:

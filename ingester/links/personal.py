@@ -39,6 +39,7 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
 REDIRECT = "redirect target holds "
+_TARGET_STARTS = frozenset({"http", "HTTP", "Http", "aHR0", "6874"})  # a target starts a value: plain, base64, hex
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,14 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
     if len(value) < 6:
         return ""
     plain = unquote(value) if "%" in value else value
-    if JWT.search(plain):
+    if "eyJ" in plain and JWT.search(plain):
         return "credential (a JSON Web Token)"
     if reader is not None:
         if what := reader.in_value(value):
             return f"the reader's {what}"
         if plain in reader.shared:
             return "shared with the unsubscribe link (the sender's id for this reader)"
-    target = _target(plain) if depth == 0 else None
+    target = _target(plain) if depth == 0 and plain[:4] in _TARGET_STARTS else None
     if target is not None:
         inner = _url_finding(target, reader)
         if inner:
