@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingester import classify, compose, message, metadata, privacy, render
 from ingester.links import LinkContext, clean, is_opaque
+from ingester.links.url import split
 
 CORPUS = Path(os.environ.get("INGEST_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
 COLUMNS = ("messages", "seen", "cleaned", "decoded", "opaque", "personal", "unlinked", "dropped")
@@ -34,6 +35,17 @@ def service(letter: message.Newsletter, platform: str) -> str:
         return platform
     match = re.search(r"<https?://([^/>:]+)", letter.header("List-Unsubscribe"))
     return ".".join(match.group(1).lower().split(".")[-2:]) if match else "(no List-Unsubscribe URL)"
+
+
+def why_kept(url: str) -> str:
+    """Why a link was kept as it was: it has nothing to clean, or which parameters were judged harmless."""
+    u = split(url)
+    if u is None:
+        return "not a web URL"
+    if not u.pairs:
+        return "no query, no wrapper shape, nothing of the reader in it"
+    names = ", ".join(sorted({n for n, _ in u.pairs})[:4])
+    return f"query kept ({names}): not tracking by the rules, nothing of the reader in it"
 
 
 def main() -> int:
@@ -66,7 +78,7 @@ def main() -> int:
             row["personal"] += result.kind in ("personal", "credential")
             row["dropped"] += result.kind in ("unsubscribe", "preferences", "action", "confirm")
             if not result.steps:
-                kept[f"{name}: not recognised (no tracking parameter, wrapper or personal part found)"] += 1
+                kept[f"{name}: {why_kept(result.url)}"] += 1
         row["unlinked"] += note.cleaned.counts.links_unlinked
     print(f"corpus: {args.corpus}")
     print(f"{'service':<28}" + "".join(f"{c:>9}" for c in COLUMNS))
@@ -75,7 +87,7 @@ def main() -> int:
     total = sum(table.values(), Counter())
     print(f"{'all':<28}" + "".join(f"{total[c]:>9}" for c in COLUMNS))
     print("\nkept as they were, distinct links:")
-    for why, count in kept.most_common():
+    for why, count in kept.most_common(30):
         print(f"  {count:>5}  {why}")
     print()
     none = LinkContext()

@@ -114,11 +114,18 @@ SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)
 def canonical_url(letter: Newsletter, context: LinkContext, title_url: str, view_online_url: str) -> tuple[str, str]:
     """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
     list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
-    if list_post and not re.search(r"/post/?$|groups\.google\.", list_post.group(1)):
-        return clean_url(list_post.group(1), context), "list-post"
+    found = clean(list_post.group(1), context) if list_post else None
+    if (
+        list_post
+        and found
+        and found.kind not in NOT_CANONICAL
+        and not re.search(r"/post/?$|groups\.google\.", found.original)
+    ):
+        return found.url, "list-post"
     x_newsletter = re.search(r"https?://[^\s<>]+", letter.header("X-Newsletter"))
-    if x_newsletter:
-        return clean_url(x_newsletter.group(0), context), "x-newsletter"
+    found = clean(x_newsletter.group(0), context) if x_newsletter else None
+    if found and found.kind not in NOT_CANONICAL:
+        return found.url, "x-newsletter"
     # A forwarded Substack issue's title links to the app (`substack.com/app-link/post?…`); its text
     # part names the post itself: "View this post on the web at https://…/p/…".
     on_web = SUBSTACK_ON_WEB.search(letter.text or "") if SUBSTACK_APP_LINK.match(title_url) else None
