@@ -29,6 +29,7 @@ from ingester.store.notes import NoteFile, ledger_record
 
 # A Markdown link's destination, `](…)`, as notes write it (no blanks or brackets inside).
 LINK_TARGET = re.compile(r"\]\((https?://[^()\s\[\]<>]+)\)", re.I)
+IMAGE_TARGET = re.compile(r"!\[[^\]\n]{0,300}\]\((https?://[^()\s\[\]<>]+)\)", re.I)  # counted as images, not links
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,12 @@ def audit_note(note: NoteFile, context: LinkContext) -> Iterator[Finding]:
             continue
         if context.reader is not None and in_body and identity.redact_text(line, context.reader)[1]:
             yield Finding(note, number, "the reader's address or name in the text")
+        images = {m.group(1) for m in IMAGE_TARGET.finditer(line)}
         for url in _urls(line):
             for what in link_findings(url, context):
                 yield Finding(note, number, what)
+            if url in images:
+                continue
             result = clean(url, context)
             if is_opaque(result):
                 opaque_seen.setdefault(url, number)

@@ -36,6 +36,7 @@ TOKEN_PARTNERS = frozenset({"access", "id", "refresh", "login", "auth", "magic",
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
+_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|pdf|html?|css|js|mp[34])$", re.I)  # a file, not an id
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
 REDIRECT = "redirect target holds "
@@ -184,7 +185,7 @@ def shaped_target(u: SplitUrl) -> str | None:
 def has_opaque_id(u: SplitUrl) -> bool:
     """A query value (or a bare query name), or a path segment, that looks like a per-click or per-reader
     id: one long token of letters and digits, or a UUID."""
-    values = [v or n for n, v in u.pairs] + u.path.split("/")
+    values = [v or n for n, v in u.pairs] + [s for s in u.path.split("/") if not _FILE.search(s)]
     for value in values:
         plain = unquote(value) if "%" in value else value
         if (id_like(plain, 10) and re.search(r"[A-Za-z]", plain)) or _UUID.fullmatch(plain):
