@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingester import links
+from ingester import identity, links
 from ingester.links import rules as linkrules
 
 # $INGEST_CORPUS points elsewhere (a git worktree does not sit beside ../shared)
@@ -101,6 +101,9 @@ def main() -> int:
     timed("clean(), warm", links.clean, urls, args.passes)
     timed("clean_url() per URL, warm", links.clean_url, urls, args.passes)
     timed("clean(), warm, web URLs only", links.clean, web, args.passes)
+    # the reader known, as every message gives it (their address in all its forms): what `ingest` runs
+    reader = links.LinkContext(reader=identity.derive(("reader.one@example.net",)))
+    timed("clean() with a reader, warm", lambda url: links.clean(url, reader), urls, args.passes)
 
     before = sum(tracking(u) for u in urls)
     dropped = [r for r in results if r.kind in links.DROPPED_KINDS]

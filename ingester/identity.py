@@ -86,23 +86,16 @@ class Reader:
 
     def in_value(self, value: str) -> str:
         """What of the reader `value` holds (a URL part, as written): "address", "name" or ""."""
-        needles = _needles(self.folded, self.exact)
-        if needles is not None and needles.search(value):
+        lowered = value.lower()  # substring tests: much faster than one alternation of the forms
+        if any(n in lowered for n in self.folded) or any(n in value for n in self.exact):
             return "address"
-        if ("%" in value or "+" in value) and needles is not None and needles.search(unquote_plus(value)):
-            return "address"
-        if self.names and unquote_plus(value).strip().lower() in _folded_names(self.names):
+        if "%" in value or "+" in value:
+            lowered = unquote_plus(lowered)
+            if any(n in lowered for n in self.folded):
+                return "address"
+        if self.names and lowered.strip() in _folded_names(self.names):
             return "name"
         return ""
-
-
-@lru_cache(maxsize=64)
-def _needles(folded: tuple[str, ...], exact: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern for all forms: the folded ones in any case, base64 ones as written (one search per value)."""
-    if not folded and not exact:
-        return None
-    parts = [f"(?i:{'|'.join(map(re.escape, folded))})"] if folded else []
-    return re.compile("|".join(parts + [re.escape(e) for e in exact]))
 
 
 @lru_cache(maxsize=64)

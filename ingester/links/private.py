@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ingester.links import engine
 from ingester.links.engine import DROPPED_KINDS, URL_IN_TEXT, CleanedUrl, LinkContext, Step
-from ingester.links.personal import find, has_opaque_id, shaped_target
+from ingester.links.personal import find, has_opaque_id, may_hold, shaped_target
 from ingester.links.url import split
 
 NO_CONTEXT = LinkContext()
@@ -29,8 +29,11 @@ def clean(url: str, context: LinkContext | None = None, depth: int = 0) -> Clean
     result = engine.clean(url, context)
     if (context.reader is None and not context.wrapper_hosts) or result.kind in DROPPED_KINDS:
         return result
+    wrapped = bool(context.wrapper_hosts) and result.kind == "link" and _host(result.url) in context.wrapper_hosts
+    if not wrapped and not may_hold(result.url, context.reader):
+        return result  # the usual case, decided without splitting the URL
     u = split(result.url)
-    if context.wrapper_hosts and result.kind == "link" and u is not None and u.host in context.wrapper_hosts:
+    if wrapped and u is not None and u.host in context.wrapper_hosts:
         result = _by_shape(result, context)
         if result.kind in DROPPED_KINDS:
             return result
@@ -63,6 +66,13 @@ def clean(url: str, context: LinkContext | None = None, depth: int = 0) -> Clean
         steps.append(Step("classify", "ingester:personal", f"personal link (shares an id with unsubscribe): {what}"))
     removed = tuple(dict.fromkeys(result.removed + found.removed))
     return CleanedUrl(result.original, found.url, kind, result.decoded, removed, tuple(steps))
+
+
+def _host(url: str) -> str:
+    """The host of a web URL, lower-case (no user info or port): enough to look it up in a set."""
+    rest = url.partition("//")[2]
+    authority = rest[: next((i for i, c in enumerate(rest) if c in "/?#"), len(rest))]
+    return authority.rpartition("@")[2].partition(":")[0].lower().rstrip(".")
 
 
 def _is_param(why: str, removed: tuple[str, ...]) -> bool:
