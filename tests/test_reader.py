@@ -141,6 +141,13 @@ def test_click_wrappers_of_common_sending_services_are_counted(path: str, opaque
     assert not reader or reader.lower() not in note.text.lower()
 
 
+def test_the_readers_name_is_removed_from_a_link_when_configured() -> None:
+    reader = identity.derive(("me@example.com",), ("Sam Reader",))
+    result = clean("https://shop.example/welcome?fname=Sam+Reader&lang=en", LinkContext(reader=reader))
+    assert result.url == "https://shop.example/welcome?lang=en"
+    assert clean("https://shop.example/welcome?fname=Sam+Reader&lang=en").url.endswith("fname=Sam+Reader&lang=en")
+
+
 def test_the_reader_of_a_list_mail_is_not_the_lists_own_address() -> None:
     headers = [("To", "Wine list <wine@lists.example.org>"), ("Delivered-To", "me@example.com")]
     assert identity.reader_of(headers, ("wine@lists.example.org",), ()).addresses == ("me@example.com",)

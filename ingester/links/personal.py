@@ -142,7 +142,7 @@ def _param(name: str, value: str, reader: Reader | None) -> str:
 
 def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
     """What `value` (a query value or path segment as written) holds of the reader, or ""."""
-    if len(value) < 6:
+    if len(value) < 3:  # shorter than any name or id looked for
         return ""
     plain = unquote(value) if "%" in value else value
     if "eyJ" in plain and JWT.search(plain):
