@@ -5,9 +5,9 @@ given. Used by the pipeline for new mail and by `rerender` for notes already fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ingester import classify, metadata, render
+from ingester import classify, identity, metadata, privacy, render
 from ingester.clean import CleanedHtml, clean_html
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
@@ -34,6 +34,7 @@ class Settings:
     language: str = "zh"
     rules: tuple[Rule, ...] = ()
     max_html: int = 2_000_000
+    privacy: privacy.Privacy = field(default_factory=privacy.Privacy)
 
     @classmethod
     def of(cls, config: Config) -> Settings:
@@ -43,13 +44,18 @@ class Settings:
             config.language,
             config.rules,
             config.limits.html_bytes,
+            privacy.Privacy(
+                tuple(dict.fromkeys((*config.identities, *(a.username for a in config.accounts if a.username)))),
+                config.redact_names,
+                config.personal_links == "unlink",
+            ),
         )
 
 
 def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: Resolver | None = None) -> Note:
     """Turn one parsed newsletter into its note."""
     platform = classify.detect_platform(letter)
-    context = metadata.link_context(letter, platform)
+    context = privacy.message_context(letter, metadata.link_context(letter, platform), platform, settings.privacy)
     if letter.html is not None:
         cleaned = clean_html(letter.html[: settings.max_html], platform, context, resolve)
         markdown = events_to_markdown(cleaned.events)
@@ -57,6 +63,12 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
         cleaned = CleanedHtml()
         markdown = text_to_markdown(letter.text or "", context)
     meta = metadata.decide(letter, cleaned.header, context, raw.internaldate)
+    if context.reader is not None:  # the reader's address (and, if asked, name) in the text: a neutral mark
+        markdown, in_text = identity.redact_text(markdown, context.reader)
+        title, in_title = identity.redact_text(meta.title, context.reader)
+        meta = replace(meta, title=title)
+        if in_text or in_title:
+            cleaned = replace(cleaned, counts=replace(cleaned.counts, reader_redacted=in_text + in_title))
     matching = matching_rules(settings.rules, letter, meta)
     fields = note_fields(raw, letter, platform, meta, cleaned, matching)
     folder = next((rule.folder for rule in matching if rule.folder), "")

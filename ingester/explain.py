@@ -8,6 +8,7 @@ from typing import Any
 from ingester import classify, message
 from ingester.compose import Settings, make_note, matching_rules
 from ingester.config import Config
+from ingester.links import CleanedUrl
 from ingester.message import RawMessage
 from ingester.pipeline import NOT_A_NEWSLETTER
 
@@ -69,5 +70,28 @@ def decisions(config: Config, raw: RawMessage) -> list[tuple[str, str]]:
             ),
         )
     )
+    lines.append(
+        (
+            "privacy",
+            (
+                f"{counts.personal_links} personal links, {counts.links_unlinked} unlinked, "
+                f"reader's address or name replaced {counts.reader_redacted} times in the text"
+            ),
+        )
+    )
     lines.extend(("removed", item) for item in cleaned.removed)
+    lines.extend(("link", link_decision(result)) for result in cleaned.links)
     return lines
+
+
+def link_decision(result: CleanedUrl) -> str:
+    """One line per distinct link: its kind, what was done and by which rules; "kept: not recognised" if nothing."""
+    if not result.steps:
+        return f"kept: not recognised  {_short(result.original)}"
+    done = "; ".join(f"{s.kind} {s.rule}: {s.detail}" for s in result.steps)
+    return f"{result.kind}: {_short(result.original)}  [{done}]"
+
+
+def _short(url: str, limit: int = 100) -> str:
+    url = url.strip()
+    return url if len(url) <= limit else url[: limit - 1] + "…"

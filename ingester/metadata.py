@@ -106,6 +106,7 @@ def decide(
 # A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a
 # link to keep in a note, nor one to share.
 PERSONAL_TOKEN = re.compile(r"[?&;][^=&#]*=[A-Za-z0-9%+/_.~-]{40,}")
+NOT_CANONICAL = frozenset({"opaque", "personal", "credential"})
 SUBSTACK_APP_LINK = re.compile(r"https://substack\.com/app-link/post\b")
 SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)")
 
@@ -113,22 +114,30 @@ SUBSTACK_ON_WEB = re.compile(r"View this post on the web at (https?://\S+/p/\S+)
 def canonical_url(letter: Newsletter, context: LinkContext, title_url: str, view_online_url: str) -> tuple[str, str]:
     """(clean URL, where it came from): List-Post when post-shaped, X-Newsletter, title link, view online."""
     list_post = re.search(r"<(https?://[^>]+)>", letter.list_post)
-    if list_post and not re.search(r"/post/?$|groups\.google\.", list_post.group(1)):
-        return clean_url(list_post.group(1), context), "list-post"
+    found = clean(list_post.group(1), context) if list_post else None
+    if (
+        list_post
+        and found
+        and found.kind not in NOT_CANONICAL
+        and not re.search(r"/post/?$|groups\.google\.", found.original)
+    ):
+        return found.url, "list-post"
     x_newsletter = re.search(r"https?://[^\s<>]+", letter.header("X-Newsletter"))
-    if x_newsletter:
-        return clean_url(x_newsletter.group(0), context), "x-newsletter"
+    found = clean(x_newsletter.group(0), context) if x_newsletter else None
+    if found and found.kind not in NOT_CANONICAL:
+        return found.url, "x-newsletter"
     # A forwarded Substack issue's title links to the app (`substack.com/app-link/post?…`); its text
     # part names the post itself: "View this post on the web at https://…/p/…".
     on_web = SUBSTACK_ON_WEB.search(letter.text or "") if SUBSTACK_APP_LINK.match(title_url) else None
     if on_web:
         return clean_url(on_web.group(1), context), "view-online"
     # an opaque click wrapper is no canonical link: it only says "someone clicked" to the sender
-    if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind != "opaque":
+    # nor is a link that identifies the reader (a per-reader "view in browser" copy)
+    if title_url.startswith(("http://", "https://")) and clean(title_url, context).kind not in NOT_CANONICAL:
         return title_url, "title-link"
     if (
         view_online_url.startswith(("http://", "https://"))
-        and clean(view_online_url, context).kind != "opaque"
+        and clean(view_online_url, context).kind not in NOT_CANONICAL
         and not PERSONAL_TOKEN.search(view_online_url)
     ):
         return view_online_url, "view-online"

@@ -130,6 +130,10 @@ def front_matter(fields: NoteFields) -> str:
         ("wrappers_decoded", fields.counts.wrappers_decoded),
         ("opaque_links", fields.counts.opaque_links),
         ("pixels_removed", fields.counts.pixels_removed),
+        # written only when something personal was found, so other notes stay as they were
+        *((("personal_links", fields.counts.personal_links),) if fields.counts.personal_links else ()),
+        *((("links_unlinked", fields.counts.links_unlinked),) if fields.counts.links_unlinked else ()),
+        *((("reader_redacted", fields.counts.reader_redacted),) if fields.counts.reader_redacted else ()),
     ]
     lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
     return "\n".join(lines) + "\n"

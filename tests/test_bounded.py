@@ -40,6 +40,7 @@ SIZE = 10_000  # characters per adversarial input of one pattern
 LIMIT = 0.5  # seconds: a linear pattern needs a hundredth of this, a quadratic one several times it
 # Patterns that only ever read the rule files we ship (never mail): not part of the attack surface.
 RULE_DATA_ONLY = {"ingester.links.formats._HOST_PART", "ingester.links.formats._TOP_LEVEL_BAR"}
+# fmt: off
 UNITS = [
     "[a](",
     "[",
@@ -127,6 +128,7 @@ UNITS = [
     "\\[a\\](",  # escaped brackets, as the notes write the text of a plain-text message
     "\\[",
 ]
+# fmt: on
 
 
 def package_patterns() -> Iterator[tuple[str, re.Pattern[str] | re.Pattern[bytes]]]:

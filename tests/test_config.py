@@ -123,7 +123,10 @@ security = "ssl"
 """
     )
     assert found == [
-        "top level: unknown key 'colour' (valid keys: accounts, archive, daemon, limits, links, newsletters, rules)",
+        (
+            "top level: unknown key 'colour' "
+            "(valid keys: accounts, archive, daemon, limits, links, newsletters, privacy, rules)"
+        ),
         "[limits] parts: must be a positive whole number, not 0",
         "[archive]: unknown key 'size' (valid keys: language, path, template)",
         "[archive] language: must be one of 'zh', 'en', not 'fr'",

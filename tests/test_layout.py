@@ -36,6 +36,8 @@ PURE = (
     "gate",
     "frontmatter",
     "compose",
+    "identity",
+    "privacy",
 )
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
 

@@ -810,7 +810,7 @@ def test_explain_describes_each_step() -> None:
         f"= {TARGET_CLEAN}  (link)",
     ]
     assert explain("https://example.com/a").splitlines()[1:] == [
-        "  nothing to do",
+        "  kept: not recognised (nothing to clean)",
         "= https://example.com/a  (link, unchanged)",
     ]
 

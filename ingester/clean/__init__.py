@@ -18,7 +18,7 @@ from ingester.clean.dom import Event, Tally, article_events, index, live, parse
 from ingester.clean.header import PostHeader, read_header
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
-from ingester.links import LinkContext
+from ingester.links import CleanedUrl, LinkContext
 
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
 
@@ -37,6 +37,9 @@ class LinkCounts:
     :ivar wrappers_decoded: redirect wrappers replaced by their destination, offline
     :ivar opaque_links: opaque click-tracking wrappers kept (their destination is only on the sender's server)
     :ivar links_dropped: unsubscribe, preference, confirm and action links removed
+    :ivar personal_links: links holding the reader's identity, a credential or an id shared with unsubscribe
+    :ivar links_unlinked: of those, links made text only (and opaque ones under `[links] personal = "unlink"`)
+    :ivar reader_redacted: the reader's address or name replaced in the text (`compose`)
     """
 
     pixels_removed: int = 0
@@ -44,6 +47,9 @@ class LinkCounts:
     wrappers_decoded: int = 0
     opaque_links: int = 0
     links_dropped: int = 0
+    personal_links: int = 0
+    links_unlinked: int = 0
+    reader_redacted: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class CleanedHtml:
     header: PostHeader = field(default_factory=PostHeader)
     counts: LinkCounts = field(default_factory=LinkCounts)
     removed: tuple[str, ...] = ()
+    links: tuple[CleanedUrl, ...] = ()  # every distinct link's cleaning, for `ingest explain`
 
     @property
     def html(self) -> str:
@@ -101,9 +108,17 @@ def clean_html(
         caption.name = "p"  # its own paragraph, not glued to the image
     flatten_layout_tables(ix.by_name)
     counts = LinkCounts(
-        tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links, tally.links_dropped
+        tally.pixels_removed,
+        tally.links_cleaned,
+        tally.wrappers_decoded,
+        tally.opaque_links,
+        tally.links_dropped,
+        tally.personal_links,
+        tally.links_unlinked,
     )
-    return CleanedHtml(article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed))
+    return CleanedHtml(
+        article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed), tuple(tally.seen.values())
+    )
 
 
 def confirm_link(html: str) -> str:

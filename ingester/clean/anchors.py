@@ -11,7 +11,7 @@ from collections.abc import Callable
 from ingester.chrome import CHROME_TEXT
 from ingester.clean.dom import Tag, Tally, gone
 from ingester.clean.prune import smallest_block
-from ingester.links import DROPPED_KINDS, LinkContext, clean
+from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, LinkContext, clean, is_opaque
 from ingester.markdown import safe_url
 
 Resolver = Callable[[str], "str | None"]
@@ -47,12 +47,22 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
             counts.links_dropped += 1
             counts.drop(smallest_block(anchor, counts.document_size), f"{result.kind} link")
             continue
+        if result.kind in PRIVATE_KINDS or (result.kind == "opaque" and context.unlink_personal):
+            counts.personal_links += result.kind in PRIVATE_KINDS
+            if result.kind == "credential" or context.unlink_personal:
+                counts.links_unlinked += 1
+                counts.opaque_links += is_opaque(result)
+                counts.removed.append(
+                    f"{result.kind} link unlinked, its text kept: {anchor.get_text(' ').strip()[:60]!r}"
+                )
+                anchor.unwrap()
+                continue
         url = result.url
         if result.kind == "opaque" and resolve is not None and (target := resolve(url)):
             resolved = clean(target, context)
             if resolved.kind not in DROPPED_KINDS and resolved.kind != "opaque":
                 url = resolved.url
-        if url == result.url and result.kind == "opaque":
+        if url == result.url and is_opaque(result):
             counts.opaque_links += 1
         anchor.attrs = {"href": safe_url(url)}
 

@@ -111,6 +111,8 @@ class Tally:
     wrappers_decoded: int = 0
     opaque_links: int = 0
     links_dropped: int = 0
+    personal_links: int = 0
+    links_unlinked: int = 0
     seen: dict[str, CleanedUrl] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     document_size: int = 0

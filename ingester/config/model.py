@@ -16,6 +16,7 @@ OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (worki
 LANGUAGES = ("zh", "en")
 SECURITY_MODES = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
+PERSONAL_POLICIES = ("keep", "unlink")
 PASSWORD_KEYS = ("password_command", "password_env", "password")
 
 
@@ -112,6 +113,9 @@ class Config:
     resolve_opaque: bool = False
     resolve_hosts: tuple[str, ...] = ()
     resolve_timeout: float = 3.0
+    personal_links: str = "keep"  # [links] personal: "keep" | "unlink"
+    identities: tuple[str, ...] = ()  # [privacy] identities: the reader's other addresses and name
+    redact_names: bool = False  # [privacy] redact_names
     interval: float = 900.0
     limits: Limits = Limits()
     source_file: Path | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ingester.config.accounts import accounts
-from ingester.config.model import LANGUAGES, LIMIT_KEYS, Limits, Rule
+from ingester.config.model import LANGUAGES, LIMIT_KEYS, PERSONAL_POLICIES, Limits, Rule
 from ingester.config.read import parse_duration, string, string_list, table, unknown
 
 Section = Callable[[dict[str, Any], list[str]], dict[str, Any]]
@@ -47,7 +47,10 @@ def _newsletters(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     links = table(data, "links", problems)
-    unknown(links, {"resolve_opaque", "resolve_hosts", "resolve_timeout"}, "[links]", problems)
+    unknown(links, {"resolve_opaque", "resolve_hosts", "resolve_timeout", "personal"}, "[links]", problems)
+    personal = string(links, "personal", "[links]", problems, default="keep")
+    if personal not in PERSONAL_POLICIES:
+        problems.append(f'[links] personal: must be "keep" or "unlink", not {personal!r}')
     resolve_opaque = links.get("resolve_opaque", False)
     if not isinstance(resolve_opaque, bool):
         problems.append("[links] resolve_opaque: must be true or false")
@@ -69,7 +72,23 @@ def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         "resolve_opaque": resolve_opaque is True,
         "resolve_hosts": tuple(h.lower() for h in resolve_hosts),
         "resolve_timeout": float(resolve_timeout),
+        "personal_links": personal if personal in PERSONAL_POLICIES else "keep",
     }
+
+
+def _privacy(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    privacy = table(data, "privacy", problems)
+    unknown(privacy, {"identities", "redact_names"}, "[privacy]", problems)
+    identities = string_list(privacy, "identities", "[privacy]", problems, default=[])
+    problems.extend(
+        f"[privacy] identities: {identity!r} is too short to look for (3 characters at least)"
+        for identity in identities
+        if len(identity.strip()) < 3
+    )
+    redact_names = privacy.get("redact_names", False)
+    if not isinstance(redact_names, bool):
+        problems.append("[privacy] redact_names: must be true or false")
+    return {"identities": tuple(i.strip() for i in identities), "redact_names": redact_names is True}
 
 
 def _daemon(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -98,6 +117,7 @@ SECTIONS: dict[str, Section] = {
     "archive": _archive,
     "newsletters": _newsletters,
     "links": _links,
+    "privacy": _privacy,
     "daemon": _daemon,
     "rules": _rules,
     "accounts": accounts,

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from ingester.identity import Reader
 from ingester.links.formats import DebounceRule, ParamRule, Provider, host_suffixes
 from ingester.links.rules import Classifier, HostPathRule, NameTable, host_plan, rules
 from ingester.links.url import SplitUrl, split
@@ -46,6 +47,10 @@ class LinkContext:
     """What the message says about itself, for rules scoped by sender."""
 
     publication_hosts: frozenset[str] = frozenset()  # hosts of the sender's own Substack publication, lower-case
+    substack: bool = False  # sent by Substack (headers, HTML): its post links carry its parameters on any host
+    reader: Reader | None = None  # who reads this message (`links.private` removes it from every URL)
+    wrapper_hosts: frozenset[str] = frozenset()  # hosts that wrap clicks in this message (List-Unsubscribe, pixels)
+    unlink_personal: bool = False  # `[links] personal = "unlink"`
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,7 @@ def _is_substack(u: SplitUrl, context: LinkContext) -> bool:
         or u.host.endswith(".substack.com")
         or u.host in context.publication_hosts
         or ("publication_id" in u.names and "post_id" in u.names)
+        or (context.substack and _SUBSTACK_POST.fullmatch(u.path) is not None)
     )
 
 

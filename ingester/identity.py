@@ -1,0 +1,187 @@
+"""Who the reader of a message is, and every form in which senders write it. Pure.
+
+The reader is known by principle, not by sender: the addresses the message was delivered to
+(Delivered-To, X-Original-To, To unless it is the list's own address), the account usernames and the
+`[privacy] identities` of the config. From each address, once per message, the forms trackers put in
+links are derived: plain, %-encoded, hex, base64 (standard and URL-safe, at each of the three byte
+alignments, so an address inside a longer base64 value is found too) and the MD5, SHA-1 and SHA-256 hex
+of the lower-cased address. `links.personal` looks for them in URLs, `redact_text` in the note's text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from email.utils import getaddresses
+from functools import lru_cache
+from urllib.parse import quote, unquote, unquote_plus
+
+MARK = "[reader]"  # what the reader's address or name becomes in a note
+ENCODED_MARK = quote(MARK, safe="")
+# Starts only where a run of address characters starts, and never gives characters back: linear.
+ADDRESS = re.compile(r"(?<![A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)+")
+MIN_SHARED = 6  # a value shared with the unsubscribe link identifies the reader from this length on
+# An id, not words: one token (letters, digits, `_=+.~-`) with a digit and no word in it, or a long one.
+# "newsletter" or "100_fuellbild_prospekte.png" in two URLs says nothing about the reader.
+_TOKEN = re.compile(r"[A-Za-z0-9_=+.~-]+")
+_WORD = re.compile(r"[A-Z]?[a-z]{4,}")
+_FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}$")
+_PARTS = re.compile(r"[-_.~]")
+LONG_ID = 28
+
+
+def _is_words(value: str) -> bool:
+    """A slug or file name: mostly words ("here-s-how-to-fix-twitter-79632ecb", "issue-37-four-seasons")."""
+    parts = _PARTS.split(value)
+    words = [p for p in parts if len(p) >= 3 and p.isalpha()]
+    return (len(words) >= 2 and sum(map(len, words)) * 2 >= len(value) - len(parts) + 1) or (
+        len(parts) == 1 and value.isalpha()
+    )
+
+
+def id_like(value: str, min_length: int = MIN_SHARED) -> bool:
+    """An opaque id (per reader or per click), not a slug or a file name made of words."""
+    if len(value) < min_length or not _TOKEN.fullmatch(value):
+        return False
+    if _is_words(value):
+        return False
+    words = _WORD.search(value) is not None
+    if len(value) >= LONG_ID:
+        return not (words and _FILE_NAME.search(value))  # "Gesine_Schwan_NL01_cHans-Christian.jpg" is a file
+    return any(c.isdigit() for c in value) and not words
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The reader of one message and the forms their identity takes.
+
+    :ivar addresses: the reader's addresses, lower-cased
+    :ivar names: the reader's name(s) and bare usernames (no "@"), as configured
+    :ivar folded: needles compared case-insensitively (addresses plain and %-encoded, hex, hashes), lower-cased
+    :ivar exact: needles compared as written (base64 forms)
+    :ivar shared: ids (≥ 6 characters) of the message's unsubscribe URLs: shared with another link, personal
+    :ivar redact_names: replace the names in the text too (`[privacy] redact_names`)
+    """
+
+    addresses: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    folded: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+    shared: frozenset[str] = frozenset()
+    redact_names: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.addresses or self.names or self.shared)
+
+    def with_shared(self, urls: list[str], the_list: str = "") -> Reader:
+        """This reader, knowing the ids the message's unsubscribe URLs carry; ids that `the_list` (the
+        List-Id and sender) holds name the list, not the reader (Mailchimp's account and list ids)."""
+        found = set(self.shared)
+        lowered = the_list.lower()
+        for url in urls:
+            found.update(i for i in unsubscribe_ids(url) if i.lower() not in lowered)
+        return Reader(self.addresses, self.names, self.folded, self.exact, frozenset(found), self.redact_names)
+
+    def in_value(self, value: str) -> str:
+        """What of the reader `value` holds (a URL part, as written): "address", "name" or ""."""
+        lowered = value.lower()  # substring tests: much faster than one alternation of the forms
+        if any(n in lowered for n in self.folded) or any(n in value for n in self.exact):
+            return "address"
+        if "%" in value or "+" in value:
+            lowered = unquote_plus(lowered)
+            if any(n in lowered for n in self.folded):
+                return "address"
+        if self.names and lowered.strip() in _folded_names(self.names):
+            return "name"
+        return ""
+
+
+@lru_cache(maxsize=64)
+def _folded_names(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
+def reader_of(headers: list[tuple[str, str]], list_addresses: tuple[str, ...], identities: tuple[str, ...]) -> Reader:
+    """The reader of a message from its headers (name, value) and the configured identities.
+
+    `list_addresses` are the list's own addresses (its List-Post, From): a To naming the list is not the reader.
+    """
+    addresses: dict[str, None] = {}
+    names: dict[str, None] = {}
+    for identity in identities:
+        identity = identity.strip()
+        if ADDRESS.fullmatch(identity):
+            addresses[identity.lower()] = None
+        elif len(identity) >= 3:
+            names[identity] = None
+    not_reader = {a.lower() for a in list_addresses if a}
+    for name, value in headers:
+        if name.lower() not in ("delivered-to", "x-original-to", "to"):
+            continue
+        for _, address in getaddresses([value]):
+            address = address.strip().lower()
+            if ADDRESS.fullmatch(address) and address not in not_reader:
+                addresses[address] = None
+    return derive(tuple(addresses), tuple(names))
+
+
+def derive(addresses: tuple[str, ...], names: tuple[str, ...] = (), redact_names: bool = False) -> Reader:
+    """A `Reader` with every encoded form of `addresses` worked out (once per message)."""
+    folded: dict[str, None] = {}
+    exact: dict[str, None] = {}
+    for address in addresses:
+        raw = address.encode("utf-8")
+        for form in (
+            address,
+            quote(address, safe=""),
+            quote(quote(address, safe=""), safe=""),
+            raw.hex(),
+            hashlib.md5(raw).hexdigest(),  # noqa: S324 - what trackers use, not a security hash here
+            hashlib.sha1(raw).hexdigest(),  # noqa: S324
+            hashlib.sha256(raw).hexdigest(),
+        ):
+            folded[form.lower()] = None
+        for form in _base64_forms(raw):
+            exact[form] = None
+    return Reader(tuple(addresses), tuple(names), tuple(folded), tuple(exact), frozenset(), redact_names)
+
+
+def _base64_forms(raw: bytes) -> list[str]:
+    """The base64 characters that encode `raw` alone, at each alignment, in both alphabets.
+
+    Inside a longer base64 value, the address starts at byte offset k (mod 3); the characters fully
+    inside it are the same whatever surrounds it.
+    """
+    forms = []
+    for k in range(3):
+        encoded = base64.b64encode(b"\0" * k + raw).decode("ascii").rstrip("=")
+        start, end = -(-8 * k // 6), 8 * (k + len(raw)) // 6
+        form = encoded[start:end]
+        if len(form) >= 8:
+            forms += [form, form.replace("+", "-").replace("/", "_")]
+    return forms
+
+
+def unsubscribe_ids(url: str) -> set[str]:
+    """The id-like query values and path segments of an unsubscribe URL (what it shares with other links)."""
+    head, _, query = url.partition("?")
+    path = head.split("//", 1)[-1].partition("/")[2]
+    parts = [s for s in path.split("/") if s]
+    parts += [v for p in query.partition("#")[0].split("&") for v in (p.partition("=")[2],) if v]
+    return {plain for p in parts if id_like(plain := unquote(p))}
+
+
+def redact_text(text: str, reader: Reader) -> tuple[str, int]:
+    """`text` with the reader's addresses (plain or %-encoded, so mailto bodies too) and, when asked,
+    names replaced by `MARK`; and how many were replaced."""
+    needles = [re.escape(a) for a in reader.addresses]
+    needles += [re.escape(quote(a, safe="")) for a in reader.addresses]
+    if reader.redact_names:
+        needles += [rf"\b{re.escape(n)}\b" for n in reader.names]
+    if not needles:
+        return text, 0
+    pattern = re.compile("|".join(sorted(needles, key=len, reverse=True)), re.I)
+    # %-encoded, it was inside a URL (a mailto body): the mark is %-encoded too, so the URL stays one
+    return pattern.subn(lambda m: ENCODED_MARK if "%" in m.group(0) else MARK, text)

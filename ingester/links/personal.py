@@ -1,0 +1,212 @@
+"""The personal parts of a URL: what identifies the reader or logs them in, by principle. Pure, offline.
+
+Looked for in every query value, path segment and fragment of a URL already cleaned by `engine`:
+
+- **the reader** (`identity.Reader`): their address in any form trackers use, their name or username;
+- **credentials**: parameters whose name says they log in or hold a session (autologin, access_token,
+  auth, session, magic links, one-time tokens…) and any JSON Web Token, whatever its parameter's name;
+- **ids shared with the unsubscribe URL** (≥ 6 characters, id-like): the sender's id for this reader;
+- **redirect targets** written in a value (plain, %-encoded, base64, hex) that hold any of the above.
+
+Query parameters are removed. A personal path segment, fragment or redirect target cannot be removed
+without breaking the link: then the whole link is personal ("reader" and "credential" ones never reach
+a note; ids shared with the unsubscribe link follow `[links] personal`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote
+
+from ingester.identity import Reader, id_like
+from ingester.links.url import SplitUrl, split
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Words of a parameter name that say it logs in or holds a session ("access_token" → access, token).
+CREDENTIAL_WORDS = frozenset(
+    {"autologin", "autolog", "login", "logintoken", "auth", "authtoken", "authkey", "session", "sessionid",
+     "sessid", "magic", "magiclink", "otp", "onetime", "passcode", "password", "passwd", "apikey", "jwt", "sso",
+     "accesstoken", "idtoken", "refreshtoken", "bearer", "signin", "nonce"}
+)  # fmt: skip
+TOKEN_PARTNERS = frozenset({"access", "id", "refresh", "login", "auth", "magic", "one", "time", "bearer", "session"})
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
+_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|pdf|html?|css|js|mp[34])$", re.I)  # a file, not an id
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_HTTP = re.compile(r"https?://", re.I)
+REDIRECT = "redirect target holds "
+_TARGET_STARTS = frozenset({"http", "HTTP", "Http", "aHR0", "6874"})  # a target starts a value: plain, base64, hex
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What `find` saw in one URL.
+
+    :ivar url: the URL without its personal query parameters (and fragment)
+    :ivar removed: names of the parameters removed
+    :ivar why: one line per finding, for `explain`
+    :ivar link: "" when the URL is now clean; "credential" or "reader" when the link itself holds a
+        credential or the reader's identity (never in a note); "shared" when it holds an id it shares with
+        the unsubscribe link (`[links] personal` decides)
+    """
+
+    url: str
+    removed: tuple[str, ...]
+    why: tuple[str, ...]
+    link: str
+    target: str = ""  # a redirect target written in a removed parameter, that held something personal
+
+
+@lru_cache(maxsize=4096)
+def credential_name(name: str) -> bool:
+    """A parameter name that says it logs in or holds a session (case and separators ignored)."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    joined = "".join(words)
+    if joined in CREDENTIAL_WORDS or any(w in CREDENTIAL_WORDS for w in words):
+        return True
+    return "token" in words and not TOKEN_PARTNERS.isdisjoint(words)
+
+
+def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Personal | None:
+    """The personal parts of `url` (`parts`: it split, if the caller has it), or None when it has none."""
+    u = parts or split(url)
+    if u is None or not may_hold(url, reader):
+        return None
+    removed: list[str] = []
+    why: list[str] = []
+    kept: list[str] = []
+    target = ""
+    for piece in (u.query or "").split("&") if u.query else ():
+        name, _, value = piece.partition("=")
+        found = _param(name, value, reader)
+        if found:
+            removed.append(name)
+            why.append(f"{name}: {found}")
+            if found.startswith(REDIRECT) and not target:
+                target = _target(unquote(value)) or ""
+        else:
+            kept.append(piece)
+    link = ""
+    for segment in (s for s in u.path.split("/") if len(s) >= 6):
+        found = _value(segment, reader)
+        if found:
+            link = link or _severity(found)
+            why.append(f"path segment {segment[:24]}{'…' if len(segment) > 24 else ''}: {found}")
+    fragment = u.fragment
+    if fragment and (found := _value(fragment, reader)):
+        why.append(f"fragment: {found}")
+        fragment = None
+    if not why:
+        return None
+    cleaned = _rebuild(u, kept if removed else None, fragment)
+    return Personal(cleaned, tuple(removed), tuple(why), link, target)
+
+
+def may_hold(url: str, reader: Reader | None) -> bool:
+    """Whether a part of `url` may be personal, from the text alone: most URLs hold nothing, and
+    this is much cheaper than splitting them."""
+    if "eyJ" in url:
+        return True
+    query = url.partition("?")[2].partition("#")[0]
+    if query and any(credential_name(p.partition("=")[0]) for p in query.split("&") if "=" in p):
+        return True
+    if "aHR0" in url or "6874" in url or "http" in url[8:].lower():
+        return True
+    if reader is None:
+        return False
+    if reader.in_value(url) or (reader.shared and any(s in url for s in reader.shared)):
+        return True
+    return bool(reader.names) and any(reader.in_value(p.partition("=")[2]) for p in query.split("&"))
+
+
+def _rebuild(u: SplitUrl, kept: list[str] | None, fragment: str | None) -> str:
+    query = u.query if kept is None else "&".join(p for p in kept if p.strip())
+    return u.head + (f"?{query}" if query else "") + ("" if fragment is None else "#" + fragment)
+
+
+def _severity(found: str) -> str:
+    return "shared" if found.startswith("shared") else ("reader" if found.startswith("the reader") else "credential")
+
+
+def _param(name: str, value: str, reader: Reader | None) -> str:
+    if value and credential_name(unquote(name)):
+        return "credential (its name says it logs in or holds a session)"
+    return _value(value, reader)
+
+
+def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
+    """What `value` (a query value or path segment as written) holds of the reader, or ""."""
+    if len(value) < 3:  # shorter than any name or id looked for
+        return ""
+    plain = unquote(value) if "%" in value else value
+    if "eyJ" in plain and JWT.search(plain):
+        return "credential (a JSON Web Token)"
+    if reader is not None:
+        if what := reader.in_value(value):
+            return f"the reader's {what}"
+        if plain in reader.shared:
+            return "shared with the unsubscribe link (the sender's id for this reader)"
+    target = _target(plain) if depth == 0 and plain[:4] in _TARGET_STARTS else None
+    if target is not None:
+        inner = _url_finding(target, reader)
+        if inner:
+            return f"{REDIRECT}{inner}"
+    return ""
+
+
+def _url_finding(url: str, reader: Reader | None) -> str:
+    """A finding in a decoded redirect target: its query values, path segments and fragment."""
+    u = split(url)
+    if u is None:
+        return ""
+    for name, value in u.pairs:
+        found = _param(name, value, reader) if value else ""
+        if found:
+            return f"{unquote(name)}: {found}".replace(REDIRECT, "")
+    for segment in u.path.split("/"):
+        if found := _value(segment, reader, 1):
+            return found
+    return ""
+
+
+def _target(value: str) -> str | None:
+    """A redirect target written in `value`: a plain URL, or one in base64 or hex. A target starts the
+    value, so only values that begin like "http" in those encodings are decoded."""
+    if _HTTP.match(value):
+        return value
+    candidates = []
+    if value[:8].lower() == "68747470" and _HEX.fullmatch(value):
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            candidates.append(bytes.fromhex(value).decode("utf-8"))
+    elif value.startswith("aHR0") and _B64.fullmatch(value):
+        text = value.replace("-", "+").replace("_", "/").rstrip("=")
+        with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
+            candidates.append(base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8"))
+    return next((c for c in candidates if _HTTP.match(c)), None)
+
+
+def shaped_target(u: SplitUrl) -> str | None:
+    """For a link on a host known to wrap clicks in this message: the destination written in one of
+    its query values or path segments (plain, %-encoded, base64, hex), or None (an opaque wrapper)."""
+    for value in [v for _, v in u.pairs] + [s for s in u.path.split("/") if len(s) >= 12]:
+        target = _target(unquote(value) if "%" in value else value)
+        if target is not None:
+            return target
+    return None
+
+
+def has_opaque_id(u: SplitUrl) -> bool:
+    """A query value (or a bare query name), or a path segment, that looks like a per-click or per-reader
+    id: one long token of letters and digits, or a UUID."""
+    values = [v or n for n, v in u.pairs] + [s for s in u.path.split("/") if not _FILE.search(s)]
+    for value in values:
+        plain = unquote(value) if "%" in value else value
+        if (id_like(plain, 10) and re.search(r"[A-Za-z]", plain)) or _UUID.fullmatch(plain):
+            return True
+    return False
