@@ -16,8 +16,9 @@ Corpus
 
 Reference: the visible text of the message
     The HTML body (first inline text/html part, found with the stdlib `email` package, not with
-    the ingester) is parsed with bs4; comments, script/style/head/title/noscript/template and
-    every element hidden by an inline style (`HIDDEN_STYLE`: display:none, visibility:hidden,
+    the ingester) is parsed with bs4 and lxml (as a browser would); comments,
+    script/style/head/title/noscript/template and every element hidden by an inline style
+    (`HIDDEN_STYLE`: display:none, visibility:hidden,
     opacity:0, max-height:0 or height:0 with overflow:hidden) or the `hidden` attribute are
     dropped. `mso-hide:all` is *not* hidden: it only hides in Outlook, browsers and webmail show
     it. Text is collected with a line break at every block-level element (`BLOCK_TAGS`) and <br>.
@@ -74,7 +75,7 @@ from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage, Message
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag, XMLParsedAsHTMLWarning
 
 try:  # bs4 warns when a small text looks like a file name; the text is HTML all the same
     from bs4 import MarkupResemblesLocatorWarning
@@ -539,7 +540,9 @@ def wrap_html(path: str, platform: str, data: bytes) -> bytes:
 def _soup(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        return BeautifulSoup(html, "html.parser")
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        # lxml, as browsers do: html.parser swallows a whole document after a stray <![endif]--> in <head>
+        return BeautifulSoup(html, "lxml")
 
 
 def _is_hidden(tag: Tag) -> bool:

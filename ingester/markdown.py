@@ -9,7 +9,8 @@ import re
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
-# `<` before something tag-like, unless it opens an autolink (which holds no `<`, so each lookahead stops at the next one)
+# `<` before something tag-like, unless it opens an autolink (which holds no `<`, so each lookahead stops at the
+# next one)
 LIVE_TAG = re.compile(r"<(?!(?:https?://|mailto:)[^<>\s]*>)(?=[A-Za-z/!?])")
 # Links as notes write them: text without unescaped brackets, a destination without blanks, parentheses or
 # brackets (`safe_url` encodes them), an optional title. A link never starts at an escaped `\[`, and neither

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup, XMLParsedAsHTMLWarning
 from bs4.element import CData, Comment, NavigableString, PageElement, PreformattedString, Tag
 
 from ingester.chrome import ENGAGEMENT_TEXT
@@ -46,6 +46,7 @@ DROP_TAGS = frozenset(
     }
 )
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
+LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, containers to libxml2
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 
 # The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
@@ -164,14 +165,37 @@ def limit_depth(soup: BeautifulSoup) -> None:
 
 
 def parse(html: str) -> BeautifulSoup:
-    """The document tree; never raises on broken markup."""
+    """The document tree; never raises on broken markup.
+
+    bs4's lxml tree builder (libxml2's HTML parser) first: it reads Outlook's conditional comments
+    (`<!--[if mso]>…<![endif]-->`, `<![endif]-->` without its opening) as comments, where
+    html.parser takes a stray `<![endif]-->` in `<head>` for the start of a marked section and
+    swallows the whole document into it. html.parser only when lxml rejects the markup.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
+        try:
+            soup = BeautifulSoup(html, "lxml")
+        except (ParserRejectedMarkup, ValueError):
+            pass
+        else:
+            _empty_voids(soup)
+            return soup
         try:
             return BeautifulSoup(html, "html.parser")
         except ParserRejectedMarkup:
             # html.parser gives up on some broken marked sections ("<![en="): show them as text
             return BeautifulSoup(re.sub(r"<!(?!--)", "&lt;!", html), "html.parser")
+
+
+def _empty_voids(soup: BeautifulSoup) -> None:
+    """libxml2 knows HTML 4's empty elements, not HTML 5's newer ones: `<embed>`, `<source>`,
+    `<track>`, `<wbr>` and `<keygen>` swallow what follows them. Give it back to their parents."""
+    for tag in soup.find_all(LATE_VOIDS):
+        if tag.contents:
+            for child in reversed(list(tag.contents)):
+                tag.insert_after(child.extract())
 
 
 def article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:
