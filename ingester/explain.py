@@ -45,4 +45,7 @@ def explain(config: Config, raw: RawMessage) -> list[str]:
         f"{counts.pixels_removed} tracking pixels removed"
     )
     lines.extend(f"removed:        {item}" for item in cleaned.removed)
+    lines.extend(f"guard:          {item}" for item in cleaned.refused)
+    if note.verdict.why:
+        lines.append(f"fidelity:       {note.verdict.fidelity or 'text/plain part'}: {note.verdict.why}")
     return lines

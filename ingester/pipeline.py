@@ -47,6 +47,7 @@ class RunSummary:
     duplicates: int = 0
     failed: int = 0
     notes: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)  # notes filed with `fidelity: partial`
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -87,6 +88,7 @@ class Prepared:
     title: str = ""
     folder: str = ""
     error: str = ""
+    fidelity: str = ""
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -111,7 +113,14 @@ def prepare(raw: RawMessage, job: Job) -> Prepared:
     except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
         return Prepared(key, message_id, digest, error=_error_line(exc))
     return Prepared(
-        key, message_id, digest, text=note.text, date=note.fields.date, title=note.fields.title, folder=note.folder
+        key,
+        message_id,
+        digest,
+        text=note.text,
+        date=note.fields.date,
+        title=note.fields.title,
+        folder=note.folder,
+        fidelity=note.fields.fidelity,
     )
 
 
@@ -248,9 +257,13 @@ class Pipeline:
             raw.source,
             location,
             note_sha256=files.note_sha256(written.read_text(encoding="utf-8")),
+            fidelity=prepared.fidelity,
         )
         summary.filed += 1
         summary.notes.append(str(written))
+        if prepared.fidelity:
+            summary.partial.append(str(written))
+            logger.warning("filed %s with fidelity: %s (ingest explain says why)", written, prepared.fidelity)
         logger.info("filed %s", written)
 
     def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:

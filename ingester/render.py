@@ -70,6 +70,7 @@ class NoteFields:
     forwarded_by: str = ""
     tags: tuple[str, ...] = ()
     counts: LinkCounts = field(default_factory=LinkCounts)
+    fidelity: str = ""  # "partial": the content-loss guard found the note may miss part of the article
 
 
 def template_text(language: str, custom: Path | None = None) -> str:
@@ -129,6 +130,7 @@ def front_matter(fields: NoteFields) -> str:
         ("wrappers_decoded", fields.counts.wrappers_decoded),
         ("opaque_links", fields.counts.opaque_links),
         ("pixels_removed", fields.counts.pixels_removed),
+        *((("fidelity", fields.fidelity),) if fields.fidelity else ()),
     ]
     lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
     return "\n".join(lines) + "\n"

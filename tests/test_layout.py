@@ -23,7 +23,19 @@ OWNERS = {
     "yaml": {"ingester.frontmatter"},
     "rich": {"ingester.cli.terminal"},
 }
-PURE = ("message", "classify", "clean", "links", "convert", "markdown", "metadata", "render", "frontmatter", "compose")
+PURE = (
+    "message",
+    "classify",
+    "clean",
+    "links",
+    "convert",
+    "markdown",
+    "metadata",
+    "render",
+    "frontmatter",
+    "compose",
+    "fidelity",
+)
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
 
 

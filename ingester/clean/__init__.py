@@ -54,12 +54,22 @@ class CleanedHtml:
     :ivar header: the post's own title, subtitle, byline and links (`header.PostHeader`)
     :ivar counts: what link cleaning did
     :ivar removed: one line per removed block, for `ingest explain`
+    :ivar refused: one line per removal the content-loss guard refused (`dom.MAX_REMOVAL_SHARE`)
+    :ivar document_size: characters of text in the whole document, as parsed (single-spaced)
     """
 
     events: tuple[Event, ...] = ()
     header: PostHeader = field(default_factory=PostHeader)
     counts: LinkCounts = field(default_factory=LinkCounts)
     removed: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+    document_size: int = 0
+
+    @property
+    def text_size(self) -> int:
+        """Characters of text in the article, counted as `document_size` counts them."""
+        words = [len(part) for kind, text, *_ in self.events if kind == "text" for part in text.split()]
+        return sum(words) + max(0, len(words) - 1)
 
     @property
     def html(self) -> str:
@@ -103,7 +113,14 @@ def clean_html(
     counts = LinkCounts(
         tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links, tally.links_dropped
     )
-    return CleanedHtml(article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed))
+    return CleanedHtml(
+        article_events(ix.soup, ix.by_class),
+        header,
+        counts,
+        tuple(tally.removed),
+        tuple(tally.refused),
+        ix.document_size,
+    )
 
 
 def confirm_link(html: str) -> str:

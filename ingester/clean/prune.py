@@ -44,7 +44,7 @@ def drop_hidden(tags: list[Tag], counts: Tally) -> None:
         if "background" in attrs:
             counts.pixels_removed += is_tracker_image(str(attrs.pop("background")))
         if "hidden" in attrs or hides(style):
-            counts.drop(tag, "hidden text (preheader)")
+            counts.drop_hidden(tag)
 
 
 def hides(style: str) -> bool:
@@ -65,9 +65,9 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
             continue
         text = " ".join(anchor.get_text(" ").split())
         if SUBSCRIBE_BUTTON.fullmatch(text):
-            counts.drop(alone_in(anchor), "subscribe button")  # with Substack's `.button-wrapper`
+            counts.drop(alone_in(anchor), "subscribe button", anchor)  # with Substack's `.button-wrapper`
         elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
-            counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
+            counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line", anchor)
 
 
 def drop_engagement(strings: list[NavigableString], counts: Tally) -> None:

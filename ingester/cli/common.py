@@ -85,6 +85,8 @@ def report(summary: RunSummary, as_json: bool) -> None:
     else:
         for note in summary.notes:
             click.echo(f"filed   {note}")
+        for note in summary.partial:
+            click.echo(f"partial {note}: the note may miss part of the article ('ingest explain' says why)")
         for failure in summary.failures:
             click.echo(f"failed  {failure['source']}: {failure['error']}")
         for item in summary.needs_action:
@@ -92,7 +94,7 @@ def report(summary: RunSummary, as_json: bool) -> None:
             click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (
             f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
-            f"{summary.failed} failed"
+            f"{summary.failed} failed" + (f", {len(summary.partial)} partial" if summary.partial else "")
         )
         if summary.stopped:
             click.echo(f"Stopped early: {counts}. Run the same command again to continue.")

@@ -61,6 +61,10 @@ MIGRATIONS: list[str] = [
         last_error_at TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 4: notes the content-loss guard filed as `fidelity: partial` (counted by `ingest status`).
+    """
+    ALTER TABLE messages ADD COLUMN fidelity TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -256,6 +260,7 @@ class Ledger:
         source: str,
         location: Location | None = None,
         note_sha256: str = "",
+        fidelity: str = "",
     ) -> None:
         """Record an outcome (after the note, if any, is durably on disk) and where the message was."""
         now = datetime.now(UTC)
@@ -265,11 +270,12 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
-                                         note_sha256, retry_after)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         note_sha256, retry_after, fidelity)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
                        source = excluded.source, updated_at = excluded.updated_at,
                        note_sha256 = excluded.note_sha256, retry_after = excluded.retry_after,
+                       fidelity = excluded.fidelity,
                        attempts = messages.attempts + 1""",
                 (
                     key,
@@ -281,6 +287,7 @@ class Ledger:
                     now.isoformat(timespec="seconds"),
                     note_sha256,
                     retry_after,
+                    fidelity,
                 ),
             )
             if location is not None:
@@ -376,10 +383,14 @@ class Ledger:
             for a, s, e, at in db.execute("SELECT * FROM accounts ORDER BY account")
         ]
         totals = dict(db.execute("SELECT outcome, count(*) FROM messages GROUP BY outcome").fetchall())
+        partial = db.execute("SELECT count(*) FROM messages WHERE outcome = 'filed' AND fidelity = 'partial'")
         return {
             "accounts": accounts,
             "folders": folders,
-            "totals": {o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
+            "totals": {
+                **{o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
+                "partial": partial.fetchone()[0],
+            },
             "failures": [
                 {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
                 for r in self.failures()
