@@ -3,7 +3,7 @@
 The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
 is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
 (what the post says about itself), `prune` (what goes), `anchors` (link cleaning), `layout` (tables,
-captions, tweets).
+captions, tweets), `hygiene` (markup that would make broken Markdown).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSE
 from ingester.clean.anchors import clean_links
 from ingester.clean.dom import Event, Tally, article_events, index, live, parse
 from ingester.clean.header import PostHeader, read_header
+from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
 from ingester.links import LinkContext
@@ -110,6 +111,7 @@ def clean_html(
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
     flatten_layout_tables(ix.by_name)
+    tidy(ix.tags, ix.by_name)
     counts = LinkCounts(
         tally.pixels_removed, tally.links_cleaned, tally.wrappers_decoded, tally.opaque_links, tally.links_dropped
     )
