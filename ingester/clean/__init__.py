@@ -3,7 +3,8 @@
 The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
 is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
 (what the post says about itself), `prune` (what goes), `anchors` (link cleaning), `layout` (tables,
-captions, tweets), `hygiene` (markup that would make broken Markdown).
+captions, tweets), `styled` (headings from bold or large lines), `hygiene` (markup that would make
+broken Markdown).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
+from ingester.clean.styled import promote
 from ingester.links import LinkContext
 
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
@@ -110,6 +112,7 @@ def clean_html(
     clean_links(ix.named("a"), tally, context, resolve)
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
+    promote(ix.tags)  # before layout tables lose their style
     flatten_layout_tables(ix.by_name)
     tidy(ix.tags, ix.by_name)
     counts = LinkCounts(
