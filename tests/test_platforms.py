@@ -953,9 +953,10 @@ KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of t
 }
 KEEPS_FOOTER.update(
     {
-        f"n2rss/gdiy/{name}.eml": "Kessel's footer on the sender's own tracking host (trk.gdiy.fr, not the "
-        "List-Unsubscribe one) is not found; hidden until lxml let the reference see the body"
-        for name in ("ces-projets-secondaires", "cet-episode", "cette-rentree", "une-vie-en-11-heures")
+        f"n2rss/gdiy/{name}.eml": "Kessel's last line says 'Pour gérer votre abonnement, cliquez ici' (manage "
+        "your subscription) on a tracked link of the sender's own host: a wording CHROME_TEXT lacks, so the "
+        "line is not known as the unsubscribe line"
+        for name in ("ces-projets-secondaires", "une-vie-en-11-heures")
     }
 )
 NON_WEB_LINKS: dict[str, str] = {}

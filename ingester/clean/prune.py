@@ -134,16 +134,19 @@ def alone_in(tag: Tag) -> Tag:
 
 
 def _in_chrome_line(anchor: Tag) -> bool:
-    """The link's own line says it: "Update your email preferences or unsubscribe [here]"."""
-    if not GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())):
-        return False
+    """The link's own line says it: "Update your email preferences or unsubscribe [here]" - with a
+    generic link text anywhere; at the end of the mail, as the line's only link whatever its text (the
+    last short line that says "unsubscribe" holds the unsubscribe link, whatever its words or URL)."""
+    generic = bool(GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())))
     line = anchor.parent
     while line is not None and line.name not in ("p", "td", "li", "div"):
         line = line.parent
     if line is None:
         return False
     text = " ".join(line.get_text(" ").split())
-    return len(text) <= MAX_CHROME_LINE and bool(CHROME_TEXT.search(text))
+    if len(text) > MAX_CHROME_LINE or not CHROME_TEXT.search(text):
+        return False
+    return generic or (len(line.find_all("a", limit=2)) == 1 and _text_after(line) < MAX_TEXT_AFTER_FOOTER)
 
 
 def smallest_block(tag: Tag, document_size: int) -> Tag:
