@@ -101,6 +101,7 @@ def note_fields(
         tags=tuple(dict.fromkeys(t for t in tags if t and t != "note")),
         counts=cleaned.counts,
         fidelity=verdict.fidelity if verdict else "",
+        attachments=tuple(part.describe() for part in letter.attachments),
     )
 
 

@@ -46,6 +46,7 @@ def explain(config: Config, raw: RawMessage) -> list[str]:
     )
     lines.extend(f"removed:        {item}" for item in cleaned.removed)
     lines.extend(f"guard:          {item}" for item in cleaned.refused)
+    lines.extend(f"attachment:     {part}" for part in fields.attachments)
     if note.verdict.why:
         lines.append(f"fidelity:       {note.verdict.fidelity or 'text/plain part'}: {note.verdict.why}")
     return lines

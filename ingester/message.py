@@ -74,6 +74,24 @@ class RawMessage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A part that is neither body: an attached file, or an inline image the HTML shows by `cid:`.
+
+    :ivar size: bytes once decoded
+    """
+
+    name: str
+    content_type: str
+    size: int
+    inline: bool = False
+
+    def describe(self) -> str:
+        """`report.pdf (application/pdf, 120 kB)`; inline images say so."""
+        size = f"{self.size / 1000:.0f} kB" if self.size >= 1000 else f"{self.size} bytes"
+        return f"{self.name} ({self.content_type}, {size}{', inline' if self.inline else ''})"
+
+
+@dataclass(frozen=True)
 class Newsletter:
     """One parsed message with everything later stages need, already decoded to text.
 
@@ -84,6 +102,7 @@ class Newsletter:
     :ivar text: the plain text body (first non-attachment text/plain part), or None
     :ivar forwarded_by: the forwarder's address when the message is a forward; From, Subject and Date
         are then the original sender's (a forwarded newsletter is credited to its author)
+    :ivar attachments: the other parts: attached files and inline images, in order
     """
 
     message_id: str
@@ -98,6 +117,7 @@ class Newsletter:
     html: str | None
     text: str | None
     forwarded_by: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def key(self) -> str:
@@ -156,6 +176,7 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
         headers=kept,
         html=html,
         text=text,
+        attachments=attachments(msg, max_parts),
     )
     return credit_original_sender(letter)
 
@@ -398,6 +419,25 @@ def bodies(msg: Message, max_parts: int = 200) -> tuple[str | None, str | None]:
         elif ctype == "text/plain" and text is None:
             text = _payload_text(part)
     return html, text
+
+
+def attachments(msg: Message, max_parts: int = 200) -> tuple[Attachment, ...]:
+    """Every leaf part but inline text (the bodies `bodies` reads, their alternatives, list footers)."""
+    found: list[Attachment] = []
+    for part in _parts(msg)[:max_parts]:
+        ctype = part.get_content_type()
+        if ctype in ("text/html", "text/plain") and not _is_attachment(part):
+            continue
+        data = part.get_payload(decode=True)
+        try:
+            filename = part.get_filename() or ""
+        except (LookupError, ValueError, TypeError):
+            filename = ""
+        content_id = str(part.get("Content-ID", "")).strip().strip("<>")
+        name = " ".join(decode_header_value(filename).split()) or content_id or "(no name)"
+        inline = bool(content_id) and not _is_attachment(part)
+        found.append(Attachment(name[:200], ctype, len(data) if isinstance(data, bytes) else 0, inline))
+    return tuple(found)
 
 
 def _parts(msg: Message) -> list[Message]:

@@ -72,6 +72,7 @@ class NoteFields:
     tags: tuple[str, ...] = ()
     counts: LinkCounts = field(default_factory=LinkCounts)
     fidelity: str = ""  # "partial": the content-loss guard found the note may miss part of the article
+    attachments: tuple[str, ...] = ()  # "name (type, size)" of each attached file and inline image
 
 
 def template_text(language: str, custom: Path | None = None) -> str:
@@ -132,6 +133,7 @@ def front_matter(fields: NoteFields) -> str:
         ("opaque_links", fields.counts.opaque_links),
         ("pixels_removed", fields.counts.pixels_removed),
         *((("fidelity", fields.fidelity),) if fields.fidelity else ()),
+        *((("attachments", list(fields.attachments)),) if fields.attachments else ()),
     ]
     lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
     return "\n".join(lines) + "\n"
