@@ -16,8 +16,9 @@ Corpus
 
 Reference: the visible text of the message
     The HTML body (first inline text/html part, found with the stdlib `email` package, not with
-    the ingester) is parsed with bs4; comments, script/style/head/title/noscript/template and
-    every element hidden by an inline style (`HIDDEN_STYLE`: display:none, visibility:hidden,
+    the ingester) is parsed with bs4 and lxml (as a browser would); comments,
+    script/style/head/title/noscript/template and every element hidden by an inline style
+    (`HIDDEN_STYLE`: display:none, visibility:hidden,
     opacity:0, max-height:0 or height:0 with overflow:hidden) or the `hidden` attribute are
     dropped. `mso-hide:all` is *not* hidden: it only hides in Outlook, browsers and webmail show
     it. Text is collected with a line break at every block-level element (`BLOCK_TAGS`) and <br>.
@@ -53,6 +54,11 @@ Figures
     kept % = article sentences kept / article sentences; chrome kept = chrome sentences found in
     the note (should be 0). Platform and overall figures are pooled over sentences (every
     sentence weighs the same); "mean msg %" averages the messages' own percentages.
+    Notes counted per platform: "w/chrome" keep a chrome sentence; "emphasis" show a literal **, __
+    or ~~ in a text node once rendered by markdown-it-py (CommonMark + strikethrough, the `test`
+    extra; the sender's own asterisks count too); "headings" have section headings of their own;
+    "guarded" had a removal refused by the content-loss guard; "text" took the text/plain part;
+    "partial" were filed `fidelity: partial`; "emptied" kept none of their article sentences.
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage, Message
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction, Tag, XMLParsedAsHTMLWarning
 
 try:  # bs4 warns when a small text looks like a file name; the text is HTML all the same
     from bs4 import MarkupResemblesLocatorWarning
@@ -539,7 +545,9 @@ def wrap_html(path: str, platform: str, data: bytes) -> bytes:
 def _soup(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        return BeautifulSoup(html, "html.parser")
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        # lxml, as browsers do: html.parser swallows a whole document after a stray <![endif]--> in <head>
+        return BeautifulSoup(html, "lxml")
 
 
 def _is_hidden(tag: Tag) -> bool:
@@ -752,6 +760,11 @@ class Result:
     chrome_kept_sentences: list[dict[str, str]] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    emphasis_markers: int = 0  # literal **, __ or ~~ in the note's rendered text nodes (-1: markdown-it missing)
+    headings: bool = False  # the note has section headings of its own (beyond "Introduction")
+    guarded: bool = False  # the content-loss guard refused a removal
+    text_part: bool = False  # the guard took the text/plain part instead of the HTML
+    partial: bool = False  # the note was filed `fidelity: partial`
 
 
 def read_manifest(corpus: Path) -> list[tuple[str, str]]:
@@ -783,6 +796,12 @@ def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object])
         note = ingester["make_note"](raw_message, letter, ingester["settings"])
         result.detected_platform = note.fields.platform
         note_key = key(markdown_to_text(front_matter_split(note.text)))
+        result.emphasis_markers = literal_markers(front_matter_split(note.text))
+        result.headings = bool(OWN_HEADING.search(front_matter_split(note.text).split("\n## Details", 1)[-1]))
+        result.guarded = bool(getattr(note.cleaned, "refused", ()))
+        verdict = getattr(note, "verdict", None)
+        result.text_part = bool(getattr(verdict, "use_text", False))
+        result.partial = bool(getattr(verdict, "fidelity", ""))
 
         for sentence, kind, why in classified:
             if kind == "ignored":
@@ -807,6 +826,27 @@ def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object])
         result.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+OWN_HEADING = re.compile(r"^#{3,6} (?!Introduction$|引言$)\S", re.M)
+EMPHASIS_MARKER = re.compile(r"\*\*|__|~~")
+
+
+def literal_markers(markdown: str) -> int:
+    """Literal `**`, `__`, `~~` left in the text nodes once CommonMark (+ strikethrough) renders the note;
+    -1 without markdown-it-py (the `test` extra)."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return -1
+    count = 0
+    stack = list(MarkdownIt("commonmark").enable("strikethrough").parse(markdown))
+    while stack:
+        token = stack.pop()
+        if token.type == "text":
+            count += len(EMPHASIS_MARKER.findall(token.content))
+        stack.extend(token.children or ())
+    return count
 
 
 def load_ingester() -> dict[str, object]:
@@ -840,6 +880,13 @@ def summarise(results: list[Result]) -> dict[str, object]:
                 "kept": 0,
                 "chrome_sentences": 0,
                 "chrome_kept": 0,
+                "notes_with_chrome": 0,
+                "emphasis_notes": 0,
+                "headings": 0,
+                "guarded": 0,
+                "text_part": 0,
+                "partial": 0,
+                "emptied": 0,
                 "_pcts": [],
             },
         )
@@ -851,6 +898,8 @@ def summarise(results: list[Result]) -> dict[str, object]:
         p["kept"] += r.article_kept  # type: ignore[operator]
         p["chrome_sentences"] += r.chrome_sentences  # type: ignore[operator]
         p["chrome_kept"] += r.chrome_kept  # type: ignore[operator]
+        for name, value in _flags(r).items():
+            p[name] += value  # type: ignore[operator]
         if r.kept_pct is not None:
             p["_pcts"].append(r.kept_pct)  # type: ignore[union-attr]
     for p in platforms.values():
@@ -868,9 +917,28 @@ def summarise(results: list[Result]) -> dict[str, object]:
         "chrome_sentences": sum(r.chrome_sentences for r in ok),
         "chrome_kept": sum(r.chrome_kept for r in ok),
     }
+    for name in _FLAGS:
+        overall[name] = sum(_flags(r)[name] for r in ok)
     overall["kept_pct"] = _pct(overall["kept"], overall["sentences"])
     overall["mean_message_pct"] = round(sum(pcts) / len(pcts), 1) if pcts else None
     return {"platforms": dict(sorted(platforms.items())), "overall": overall}
+
+
+_FLAGS = ("notes_with_chrome", "emphasis_notes", "headings", "guarded", "text_part", "partial", "emptied")
+
+
+def _flags(r: Result) -> dict[str, int]:
+    """Per-note yes/no figures, counted per platform: chrome kept, literal emphasis, own headings,
+    guard refusals, text/plain fallback, partial, emptied (article sentences and none kept)."""
+    return {
+        "notes_with_chrome": int(r.chrome_kept > 0),
+        "emphasis_notes": int(r.emphasis_markers > 0),
+        "headings": int(r.headings),
+        "guarded": int(r.guarded),
+        "text_part": int(r.text_part),
+        "partial": int(r.partial),
+        "emptied": int(r.article_sentences > 0 and r.article_kept == 0),
+    }
 
 
 def _fmt(value: float | None) -> str:
@@ -894,7 +962,8 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
     print()
     print(
         f"{'platform':<14} {'messages':>8} {'sentences':>9} {'kept %':>6} {'mean msg %':>10} "
-        f"{'chrome':>6} {'chrome kept':>11}"
+        f"{'chrome':>6} {'chrome kept':>11} {'w/chrome':>8} {'emphasis':>8} {'headings':>8} {'guarded':>7} "
+        f"{'text':>4} {'partial':>7} {'emptied':>7}"
     )
     platforms = summary["platforms"]
     assert isinstance(platforms, dict)
@@ -902,7 +971,9 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
         errors = f"  ({p['errors']} failed)" if p["errors"] else ""
         print(
             f"{name:<14} {p['messages']:>8} {p['sentences']:>9} {_fmt(p['kept_pct']):>6} "
-            f"{_fmt(p['mean_message_pct']):>10} {p['chrome_sentences']:>6} {p['chrome_kept']:>11}{errors}"
+            f"{_fmt(p['mean_message_pct']):>10} {p['chrome_sentences']:>6} {p['chrome_kept']:>11} "
+            f"{p['notes_with_chrome']:>8} {p['emphasis_notes']:>8} {p['headings']:>8} {p['guarded']:>7} "
+            f"{p['text_part']:>4} {p['partial']:>7} {p['emptied']:>7}{errors}"
         )
     o = summary["overall"]
     assert isinstance(o, dict)
@@ -910,7 +981,10 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
         f"\nOverall: {o['kept']}/{o['sentences']} article sentences kept = {_fmt(o['kept_pct'])}% "
         f"(mean per message {_fmt(o['mean_message_pct'])}%, {o['kept_fuzzy']} by fuzzy match); "
         f"chrome sentences kept: {o['chrome_kept']}/{o['chrome_sentences']}; "
-        f"{o['messages']} messages, {o['errors']} failed."
+        f"{o['messages']} messages, {o['errors']} failed.\n"
+        f"Notes: {o['notes_with_chrome']} keep chrome, {o['emphasis_notes']} show literal **/__/~~, "
+        f"{o['headings']} have section headings, {o['guarded']} guarded, {o['text_part']} from the text part, "
+        f"{o['partial']} partial, {o['emptied']} emptied (of {o['messages'] - o['errors']})."
     )
     if not verbose:
         return

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ingester import classify, identity, metadata, privacy, render
+from ingester import classify, fidelity, identity, metadata, privacy, render
 from ingester.clean import CleanedHtml, clean_html
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
 from ingester.links import Resolver
 from ingester.message import Newsletter, RawMessage, parse
+
+NO_VERDICT = fidelity.Verdict()
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Note:
     metadata: metadata.Metadata
     cleaned: CleanedHtml
     folder: str = ""
+    verdict: fidelity.Verdict = NO_VERDICT
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,14 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
     """Turn one parsed newsletter into its note."""
     platform = classify.detect_platform(letter)
     context = privacy.message_context(letter, metadata.link_context(letter, platform), platform, settings.privacy)
+    verdict = NO_VERDICT
     if letter.html is not None:
         cleaned = clean_html(letter.html[: settings.max_html], platform, context, resolve)
-        markdown = events_to_markdown(cleaned.events)
+        verdict = fidelity.judge(cleaned, letter.text)
+        if verdict.use_text:
+            markdown = text_to_markdown(letter.text or "", context)
+        else:
+            markdown = events_to_markdown(cleaned.events)
     else:
         cleaned = CleanedHtml()
         markdown = text_to_markdown(letter.text or "", context)
@@ -70,11 +78,10 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
         if in_text or in_title:
             cleaned = replace(cleaned, counts=replace(cleaned.counts, reader_redacted=in_text + in_title))
     matching = matching_rules(settings.rules, letter, meta)
-    fields = note_fields(raw, letter, platform, meta, cleaned, matching)
+    fields = note_fields(raw, letter, platform, meta, cleaned, matching, verdict)
     folder = next((rule.folder for rule in matching if rule.folder), "")
-    return Note(
-        fields, render.render_note(fields, markdown, settings.template, settings.language), meta, cleaned, folder
-    )
+    text = render.render_note(fields, markdown, settings.template, settings.language)
+    return Note(fields, text, meta, cleaned, folder, verdict)
 
 
 def note_fields(
@@ -84,6 +91,7 @@ def note_fields(
     meta: metadata.Metadata,
     cleaned: CleanedHtml,
     matching: list[Rule],
+    verdict: fidelity.Verdict | None = None,
 ) -> render.NoteFields:
     """What the note says: the decided metadata, the message's identity, the rules' tags and category."""
     tags = (platform, render.slug(meta.publication, 40), *(t for rule in matching for t in rule.tags))
@@ -104,6 +112,8 @@ def note_fields(
         forwarded_by=letter.forwarded_by,
         tags=tuple(dict.fromkeys(t for t in tags if t and t != "note")),
         counts=cleaned.counts,
+        fidelity=verdict.fidelity if verdict else "",
+        attachments=tuple(part.describe() for part in letter.attachments),
     )
 
 

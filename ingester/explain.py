@@ -81,6 +81,10 @@ def decisions(config: Config, raw: RawMessage) -> list[tuple[str, str]]:
     )
     lines.extend(("removed", item) for item in cleaned.removed)
     lines.extend(("link", link_decision(result)) for result in cleaned.links)
+    lines.extend(("guard", item) for item in cleaned.refused)
+    lines.extend(("attachment", part) for part in fields.attachments)
+    if note.verdict.why:
+        lines.append(("fidelity", f"{note.verdict.fidelity or 'text/plain part'}: {note.verdict.why}"))
     return lines
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import Message
 
+from ingester import charsets
+
 # Labels whose real-world content is a superset encoding: decode with the superset.
 CHARSET_SUPERSETS = {
     "gb2312": "gb18030",
@@ -47,6 +49,11 @@ CHARSET_SUPERSETS = {
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # What a codec may raise on hostile input or labels (idna raises UnicodeError, a NUL in a label ValueError).
 CODEC_ERRORS = (UnicodeError, LookupError, ValueError)
+LATIN_LABELS = frozenset({"cp1252", "windows-1252", "iso-8859-15", "latin-9", "ascii"})
+# Raw 8-bit bytes inside a Q encoded-word (`=?utf-8?Q?Caf<C3><A9>?=`): kept as surrogate escapes by the
+# parser, written back as the `=XX` they should have been.
+Q_WORD = re.compile(r"=\?[^?\s]+\?[qQ]\?[^?\s]*\?=")
+RAW_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,24 @@ class RawMessage:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A part that is neither body: an attached file, or an inline image the HTML shows by `cid:`.
+
+    :ivar size: bytes once decoded
+    """
+
+    name: str
+    content_type: str
+    size: int
+    inline: bool = False
+
+    def describe(self) -> str:
+        """`report.pdf (application/pdf, 120 kB)`; inline images say so."""
+        size = f"{self.size / 1000:.0f} kB" if self.size >= 1000 else f"{self.size} bytes"
+        return f"{self.name} ({self.content_type}, {size}{', inline' if self.inline else ''})"
+
+
+@dataclass(frozen=True)
 class Newsletter:
     """One parsed message with everything later stages need, already decoded to text.
 
@@ -77,6 +102,7 @@ class Newsletter:
     :ivar text: the plain text body (first non-attachment text/plain part), or None
     :ivar forwarded_by: the forwarder's address when the message is a forward; From, Subject and Date
         are then the original sender's (a forwarded newsletter is credited to its author)
+    :ivar attachments: the other parts: attached files and inline images, in order
     """
 
     message_id: str
@@ -91,6 +117,7 @@ class Newsletter:
     html: str | None
     text: str | None
     forwarded_by: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def key(self) -> str:
@@ -149,6 +176,7 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
         headers=kept,
         html=html,
         text=text,
+        attachments=attachments(msg, max_parts),
     )
     return credit_original_sender(letter)
 
@@ -258,14 +286,25 @@ def content_hash(raw: bytes) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode body or header bytes whatever the label says; undecodable bytes become U+FFFD."""
+    """Decode body or header bytes whatever the label says; undecodable bytes become U+FFFD.
+
+    Valid UTF-8 under a Western single-byte label is UTF-8 (the other reading is mojibake); bytes
+    the label cannot decode are given to charset detection; mojibake in the result is repaired.
+    """
     label = (charset or "").strip().strip("\"'").lower()
     codec = CHARSET_SUPERSETS.get(label, label) or "utf-8"
-    for candidate in dict.fromkeys((codec, "utf-8")):
+    first = ("utf-8", codec) if codec in LATIN_LABELS and not data.isascii() else (codec, "utf-8")
+    for candidate in dict.fromkeys(first):
         try:
-            return CONTROL_CHARS.sub("", data.decode(candidate))
+            return charsets.repair(CONTROL_CHARS.sub("", data.decode(candidate)))
         except CODEC_ERRORS:
             continue
+    detected = charsets.detect(data)
+    if detected:
+        try:
+            return charsets.repair(CONTROL_CHARS.sub("", data.decode(detected)))
+        except CODEC_ERRORS:
+            pass
     # 8-bit bytes under an ASCII or unknown label: Western mail is mostly Windows-1252, and cp1252
     # maps almost every byte to a character; otherwise keep the label and mark what doesn't fit.
     fallback = "cp1252" if codec == "ascii" else codec
@@ -295,6 +334,8 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     (the charset the message's text declares; 2003-era Chinese mail put GB2312 bytes there).
     """
     value = re.sub(r"\r?\n[ \t]", " ", value)
+    if RAW_BYTE.search(value):
+        value = Q_WORD.sub(lambda word: RAW_BYTE.sub(lambda b: f"={ord(b.group()) - 0xDC00:02X}", word.group()), value)
     try:
         chunks = email.header.decode_header(value)
     except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
@@ -303,12 +344,14 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     for chunk, charset in chunks:
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogateescape")
-        if charset is None and raw_charset:
+        if charset is None and not chunk.isascii():
             try:
                 parts.append(CONTROL_CHARS.sub("", chunk.decode("utf-8")))
                 continue
             except UnicodeDecodeError:
-                charset = raw_charset
+                # the charset the message's text declares, unless it is a Western default: then detect
+                western = CHARSET_SUPERSETS.get((raw_charset or "").lower(), raw_charset) in LATIN_LABELS
+                charset = (charsets.detect(chunk) if western or not raw_charset else None) or raw_charset
         parts.append(decode_bytes(chunk, charset))
     return "".join(parts).strip()
 
@@ -376,6 +419,25 @@ def bodies(msg: Message, max_parts: int = 200) -> tuple[str | None, str | None]:
         elif ctype == "text/plain" and text is None:
             text = _payload_text(part)
     return html, text
+
+
+def attachments(msg: Message, max_parts: int = 200) -> tuple[Attachment, ...]:
+    """Every leaf part but inline text (the bodies `bodies` reads, their alternatives, list footers)."""
+    found: list[Attachment] = []
+    for part in _parts(msg)[:max_parts]:
+        ctype = part.get_content_type()
+        if ctype in ("text/html", "text/plain") and not _is_attachment(part):
+            continue
+        data = part.get_payload(decode=True)
+        try:
+            filename = part.get_filename() or ""
+        except (LookupError, ValueError, TypeError):
+            filename = ""
+        content_id = str(part.get("Content-ID", "")).strip().strip("<>")
+        name = " ".join(decode_header_value(filename).split()) or content_id or "(no name)"
+        inline = bool(content_id) and not _is_attachment(part)
+        found.append(Attachment(name[:200], ctype, len(data) if isinstance(data, bytes) else 0, inline))
+    return tuple(found)
 
 
 def _parts(msg: Message) -> list[Message]:

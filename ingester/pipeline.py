@@ -55,6 +55,7 @@ class RunSummary:
     duplicates: int = 0
     failed: int = 0
     notes: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)  # notes filed with `fidelity: partial`
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -97,6 +98,7 @@ class Prepared:
     folder: str = ""
     error: str = ""
     about: About = field(default_factory=About)
+    fidelity: str = ""
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -147,6 +149,7 @@ def _prepare(raw: RawMessage, job: Job) -> Prepared:
         title=note.fields.title,
         folder=note.folder,
         about=about,
+        fidelity=note.fields.fidelity,
     )
 
 
@@ -300,9 +303,13 @@ class Pipeline:
             location,
             note_sha256=files.note_sha256(written.read_text(encoding="utf-8")),
             about=prepared.about,
+            fidelity=prepared.fidelity,
         )
         summary.filed += 1
         summary.notes.append(str(written))
+        if prepared.fidelity:
+            summary.partial.append(str(written))
+            logger.warning("filed %s with fidelity: %s (ingest explain says why)", written, prepared.fidelity)
         logger.info("filed %s", written)
 
     def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:

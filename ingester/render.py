@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 
 from ingester import gate
+from ingester.chrome import CHROME_TEXT, VIEW_ONLINE
 from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
@@ -71,6 +72,8 @@ class NoteFields:
     forwarded_by: str = ""
     tags: tuple[str, ...] = ()
     counts: LinkCounts = field(default_factory=LinkCounts)
+    fidelity: str = ""  # "partial": the content-loss guard found the note may miss part of the article
+    attachments: tuple[str, ...] = ()  # "name (type, size)" of each attached file and inline image
 
 
 def template_text(language: str, custom: Path | None = None) -> str:
@@ -134,6 +137,8 @@ def front_matter(fields: NoteFields) -> str:
         *((("personal_links", fields.counts.personal_links),) if fields.counts.personal_links else ()),
         *((("links_unlinked", fields.counts.links_unlinked),) if fields.counts.links_unlinked else ()),
         *((("reader_redacted", fields.counts.reader_redacted),) if fields.counts.reader_redacted else ()),
+        *((("fidelity", fields.fidelity),) if fields.fidelity else ()),
+        *((("attachments", list(fields.attachments)),) if fields.attachments else ()),
     ]
     lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
     return "\n".join(lines) + "\n"
@@ -207,16 +212,33 @@ def outline(sections: list[Section], markdown: str) -> str:
     items: list[str] = []
     for section in sections:
         if section.heading is not None:
-            items.append(f"- {section.heading}")
+            items.append(f"- {_plain_heading(section.heading)}")
         top = section.level
-        items.extend(f"{'  ' * (level - top)}- {' '.join(text.split())}" for level, text in section.subheadings)
+        items.extend(f"{'  ' * (level - top)}- {_plain_heading(text)}" for level, text in section.subheadings)
     if items:
         return "\n".join(items)
     paragraphs = [p for p in re.split(r"\n\s*\n", markdown) if p.strip()]
     own = [p for p in paragraphs if not p.lstrip().startswith(">")]  # quotes (embedded posts) are not the outline
     sentences = [first_sentence(p) for p in own or paragraphs]
-    sentences = [s for s in sentences if s][:MAX_OUTLINE_ITEMS]
+    sentences = [s for s in sentences if _outlines(s)][:MAX_OUTLINE_ITEMS]
     return "\n".join(f"- {s}" for s in sentences) or "-"
+
+
+def _plain_heading(heading: str) -> str:
+    """A heading on one line without its links' targets and the emphasis markers around it
+    (`**44% off**` → `44% off`); as written when that leaves nothing (an image)."""
+    text = " ".join(link_text(heading).split())
+    return text.strip("*_ ") or text or " ".join(heading.split())
+
+
+def _outlines(sentence: str) -> bool:
+    """An outline item says something: letters, no salutation ("Hi Anna," - a short line ending in a
+    comma), no email chrome (view online, unsubscribe)."""
+    if not any(c.isalpha() for c in sentence):
+        return False  # "17\.", "0,99 €"
+    if sentence.endswith((",", "，")) and len(sentence.split()) <= 5:
+        return False
+    return not (CHROME_TEXT.search(sentence) or VIEW_ONLINE.search(sentence))
 
 
 def first_sentence(paragraph: str, limit: int = 80) -> str:

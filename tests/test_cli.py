@@ -46,6 +46,7 @@ def test_import_json_summary(tmp_path: Path) -> None:
         "duplicates": 0,
         "failed": 0,
         "notes": ["archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"],
+        "partial": [],
         "failures": [],
         "needs_action": [],
         "errors": [],

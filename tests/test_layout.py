@@ -17,6 +17,8 @@ MAX_LINES = 500
 # Third-party libraries and the one module allowed to import each (click: the `cli` package).
 OWNERS = {
     "bs4": {"ingester.clean.dom"},
+    "charset_normalizer": {"ingester.charsets"},
+    "ftfy": {"ingester.charsets"},
     "html2text": {"ingester.convert"},
     "imapclient": {"ingester.source"},
     "apscheduler": {"ingester.scheduler"},
@@ -38,6 +40,8 @@ PURE = (
     "compose",
     "identity",
     "privacy",
+    "fidelity",
+    "charsets",
 )
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
 
@@ -123,7 +127,19 @@ def test_the_review_side_never_imports_the_pipeline() -> None:
 
 def test_the_package_imports_nothing_the_wheel_lacks() -> None:
     """Every third-party import is a declared dependency (or the standard library)."""
-    declared = {"bs4", "html2text", "imapclient", "apscheduler", "click", "yaml", "rich", "markdown_it"}
+    declared = {
+        "bs4",
+        "lxml",
+        "charset_normalizer",
+        "ftfy",
+        "html2text",
+        "imapclient",
+        "apscheduler",
+        "click",
+        "yaml",
+        "rich",
+        "markdown_it",
+    }
     third_party = (
         {i.split(".")[0] for m in modules() for i in imports(m) if not i.startswith("ingester")}
         - set(sys.stdlib_module_names)

@@ -3,7 +3,8 @@
 The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
 is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
 (what the post says about itself), `prune` (what goes), `anchors` (link cleaning), `layout` (tables,
-captions, tweets).
+captions, tweets), `styled` (headings from bold or large lines), `hygiene` (markup that would make
+broken Markdown).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSE
 from ingester.clean.anchors import clean_links
 from ingester.clean.dom import Event, Tally, article_events, index, live, parse
 from ingester.clean.header import PostHeader, read_header
+from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
+from ingester.clean.styled import promote
 from ingester.links import CleanedUrl, LinkContext
 
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
@@ -60,6 +63,8 @@ class CleanedHtml:
     :ivar header: the post's own title, subtitle, byline and links (`header.PostHeader`)
     :ivar counts: what link cleaning did
     :ivar removed: one line per removed block, for `ingest explain`
+    :ivar refused: one line per removal the content-loss guard refused (`dom.MAX_REMOVAL_SHARE`)
+    :ivar document_size: characters of text in the whole document, as parsed (single-spaced)
     """
 
     events: tuple[Event, ...] = ()
@@ -67,6 +72,14 @@ class CleanedHtml:
     counts: LinkCounts = field(default_factory=LinkCounts)
     removed: tuple[str, ...] = ()
     links: tuple[CleanedUrl, ...] = ()  # every distinct link's cleaning, for `ingest explain`
+    refused: tuple[str, ...] = ()
+    document_size: int = 0
+
+    @property
+    def text_size(self) -> int:
+        """Characters of text in the article, counted as `document_size` counts them."""
+        words = [len(part) for kind, text, *_ in self.events if kind == "text" for part in text.split()]
+        return sum(words) + max(0, len(words) - 1)
 
     @property
     def html(self) -> str:
@@ -106,7 +119,9 @@ def clean_html(
     clean_links(ix.named("a"), tally, context, resolve)
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
+    promote(ix.tags)  # before layout tables lose their style
     flatten_layout_tables(ix.by_name)
+    tidy(ix.tags, ix.by_name)
     counts = LinkCounts(
         tally.pixels_removed,
         tally.links_cleaned,
@@ -117,7 +132,13 @@ def clean_html(
         tally.links_unlinked,
     )
     return CleanedHtml(
-        article_events(ix.soup, ix.by_class), header, counts, tuple(tally.removed), tuple(tally.seen.values())
+        article_events(ix.soup, ix.by_class),
+        header,
+        counts,
+        tuple(tally.removed),
+        tuple(tally.seen.values()),
+        tuple(tally.refused),
+        ix.document_size,
     )
 
 

@@ -30,7 +30,7 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
         if not href or href.startswith("#") or not re.match(r"(?:https?:)?//", href, re.I):
             if href.lower().startswith("mailto:") and CHROME_TEXT.search(href):
                 counts.links_dropped += 1
-                counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe mailto link")
+                counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe mailto link", anchor)
             elif href.lower().startswith(("mailto:", "tel:")):
                 anchor.attrs = {"href": safe_url(href)}
             elif href.startswith("#") and (mark := _footnote_mark(anchor)) is not None:
@@ -45,7 +45,7 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
         result = counts.cleaned(href, context)
         if result.kind in DROPPED_KINDS:
             counts.links_dropped += 1
-            counts.drop(smallest_block(anchor, counts.document_size), f"{result.kind} link")
+            counts.drop(smallest_block(anchor, counts.document_size), f"{result.kind} link", anchor)
             continue
         if result.kind in PRIVATE_KINDS or (result.kind == "opaque" and context.unlink_personal):
             counts.personal_links += result.kind in PRIVATE_KINDS

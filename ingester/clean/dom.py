@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup, XMLParsedAsHTMLWarning
 from bs4.element import CData, Comment, NavigableString, PageElement, PreformattedString, Tag
 
 from ingester.chrome import ENGAGEMENT_TEXT
@@ -46,7 +46,12 @@ DROP_TAGS = frozenset(
     }
 )
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
+LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, containers to libxml2
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
+# No single removal may take more than this share of the document's text: a block that large is the
+# article (or holds it), whatever its class or its view-online line says. The step is refused and logged.
+MAX_REMOVAL_SHARE = 0.5
+MIN_GUARDED = 500  # characters: below this a removal is small, whatever its share (a footer in a three-line mail)
 
 # The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
 # ("text", characters). Plain data, so `convert` turns it into Markdown without parsing HTML again.
@@ -115,13 +120,28 @@ class Tally:
     links_unlinked: int = 0
     seen: dict[str, CleanedUrl] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     document_size: int = 0
 
-    def drop(self, tag: Tag, why: str) -> None:
-        """Remove a tag and say what went, for `ingest explain`."""
+    def drop_hidden(self, tag: Tag) -> None:
+        """Remove a hidden block (nobody sees it: no guard), and count the rest of the text as the document."""
         text = " ".join(tag.get_text(" ").split())
-        self.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}" if text else why)
+        self.document_size = max(0, self.document_size - len(text))
+        self.removed.append(_described("hidden text (preheader)", text))
         tag.decompose()
+
+    def drop(self, tag: Tag, why: str, or_else: Tag | None = None) -> bool:
+        """Remove a tag and say what went, for `ingest explain`; unless it holds more than
+        MAX_REMOVAL_SHARE of the document's text: then it stays, the refusal is logged, and only
+        `or_else` (the chrome link itself, say) goes."""
+        text = " ".join(tag.get_text(" ").split())
+        if len(text) > MIN_GUARDED and len(text) > MAX_REMOVAL_SHARE * self.document_size:
+            share = min(1.0, len(text) / self.document_size)
+            self.refused.append(_described(f"{why} refused, it would remove {share:.0%} of the text", text))
+            return or_else is not None and or_else is not tag and self.drop(or_else, why)
+        self.removed.append(_described(why, text))
+        tag.decompose()
+        return True
 
     def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
         """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
@@ -130,6 +150,11 @@ class Tally:
         self.links_cleaned += result.changed
         self.wrappers_decoded += len(result.decoded)
         return result
+
+
+def _described(why: str, text: str) -> str:
+    """`why: 'the text…'` (70 characters of it at most), for `ingest explain`."""
+    return f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}" if text else why
 
 
 def _named(node: PageElement) -> str | None:
@@ -166,14 +191,37 @@ def limit_depth(soup: BeautifulSoup) -> None:
 
 
 def parse(html: str) -> BeautifulSoup:
-    """The document tree; never raises on broken markup."""
+    """The document tree; never raises on broken markup.
+
+    bs4's lxml tree builder (libxml2's HTML parser) first: it reads Outlook's conditional comments
+    (`<!--[if mso]>…<![endif]-->`, `<![endif]-->` without its opening) as comments, where
+    html.parser takes a stray `<![endif]-->` in `<head>` for the start of a marked section and
+    swallows the whole document into it. html.parser only when lxml rejects the markup.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
+        try:
+            soup = BeautifulSoup(html, "lxml")
+        except (ParserRejectedMarkup, ValueError):
+            pass
+        else:
+            _empty_voids(soup)
+            return soup
         try:
             return BeautifulSoup(html, "html.parser")
         except ParserRejectedMarkup:
             # html.parser gives up on some broken marked sections ("<![en="): show them as text
             return BeautifulSoup(re.sub(r"<!(?!--)", "&lt;!", html), "html.parser")
+
+
+def _empty_voids(soup: BeautifulSoup) -> None:
+    """libxml2 knows HTML 4's empty elements, not HTML 5's newer ones: `<embed>`, `<source>`,
+    `<track>`, `<wbr>` and `<keygen>` swallow what follows them. Give it back to their parents."""
+    for tag in soup.find_all(LATE_VOIDS):
+        if tag.contents:
+            for child in reversed(list(tag.contents)):
+                tag.insert_after(child.extract())
 
 
 def article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:

@@ -44,7 +44,7 @@ def drop_hidden(tags: list[Tag], counts: Tally) -> None:
         if "background" in attrs:
             counts.pixels_removed += is_tracker_image(str(attrs.pop("background")))
         if "hidden" in attrs or hides(style):
-            counts.drop(tag, "hidden text (preheader)")
+            counts.drop_hidden(tag)
 
 
 def hides(style: str) -> bool:
@@ -65,9 +65,9 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
             continue
         text = " ".join(anchor.get_text(" ").split())
         if SUBSCRIBE_BUTTON.fullmatch(text):
-            counts.drop(alone_in(anchor), "subscribe button")  # with Substack's `.button-wrapper`
+            counts.drop(alone_in(anchor), "subscribe button", anchor)  # with Substack's `.button-wrapper`
         elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
-            counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line")
+            counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line", anchor)
 
 
 def drop_engagement(strings: list[NavigableString], counts: Tally) -> None:
@@ -134,16 +134,19 @@ def alone_in(tag: Tag) -> Tag:
 
 
 def _in_chrome_line(anchor: Tag) -> bool:
-    """The link's own line says it: "Update your email preferences or unsubscribe [here]"."""
-    if not GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())):
-        return False
+    """The link's own line says it: "Update your email preferences or unsubscribe [here]" - with a
+    generic link text anywhere; at the end of the mail, as the line's only link whatever its text (the
+    last short line that says "unsubscribe" holds the unsubscribe link, whatever its words or URL)."""
+    generic = bool(GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())))
     line = anchor.parent
     while line is not None and line.name not in ("p", "td", "li", "div"):
         line = line.parent
     if line is None:
         return False
     text = " ".join(line.get_text(" ").split())
-    return len(text) <= MAX_CHROME_LINE and bool(CHROME_TEXT.search(text))
+    if len(text) > MAX_CHROME_LINE or not CHROME_TEXT.search(text):
+        return False
+    return generic or (len(line.find_all("a", limit=2)) == 1 and _text_after(line) < MAX_TEXT_AFTER_FOOTER)
 
 
 def smallest_block(tag: Tag, document_size: int) -> Tag:

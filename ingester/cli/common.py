@@ -248,6 +248,8 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
     else:
         for note in summary.notes:
             click.echo(f"filed   {shown(note)}")
+        for note in summary.partial:
+            click.echo(f"partial {shown(note)}: the note may miss part of the article ('ingest explain' says why)")
         for failure in summary.failures:
             click.echo(f"failed  {failure['source']}: {failure['error']}")
         for item in summary.needs_action:
@@ -255,7 +257,7 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
             click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (
             f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
-            f"{summary.failed} failed"
+            f"{summary.failed} failed" + (f", {len(summary.partial)} partial" if summary.partial else "")
         )
         counts += timing(summary.seen, elapsed)
         if summary.stopped or (stop is not None and stop.is_set()):

@@ -108,7 +108,7 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     totals = status["totals"]
     click.echo(
         f"archive: {config.archive_shown}  ({totals['filed']} filed, {totals['skipped']} skipped, "
-        f"{totals['failed']} failed)"
+        f"{totals['failed']} failed" + (f", {totals['partial']} partial" if totals["partial"] else "") + ")"
     )
     for account in status["accounts"]:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"

@@ -61,11 +61,13 @@ MIGRATIONS: list[str] = [
         last_error_at TEXT NOT NULL DEFAULT ''
     );
     """,
-    # 4: who sent it, its subject and date, so `ingest log` can say which sender was skipped and why.
+    # 4: who sent it, its subject and date, so `ingest log` can say which sender was skipped and why; notes
+    # the content-loss guard filed as `fidelity: partial` (counted by `ingest status`).
     """
     ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT '';
     ALTER TABLE messages ADD COLUMN subject TEXT NOT NULL DEFAULT '';
     ALTER TABLE messages ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN fidelity TEXT NOT NULL DEFAULT '';
     """,
 ]
 LOG_OUTCOMES = ("filed", "skipped", "failed")
@@ -273,6 +275,7 @@ class Ledger:
         location: Location | None = None,
         note_sha256: str = "",
         about: About | None = None,
+        fidelity: str = "",
     ) -> None:
         """Record an outcome (after the note, if any, is durably on disk) and where the message was."""
         about = about or About()
@@ -283,12 +286,13 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
-                                         note_sha256, retry_after, sender, subject, sent_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         note_sha256, retry_after, sender, subject, sent_at, fidelity)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
                        source = excluded.source, updated_at = excluded.updated_at,
                        note_sha256 = excluded.note_sha256, retry_after = excluded.retry_after,
                        sender = excluded.sender, subject = excluded.subject, sent_at = excluded.sent_at,
+                       fidelity = excluded.fidelity,
                        attempts = messages.attempts + 1""",
                 (
                     key,
@@ -303,6 +307,7 @@ class Ledger:
                     about.sender,
                     about.subject,
                     about.sent_at,
+                    fidelity,
                 ),
             )
             if location is not None:
@@ -410,10 +415,14 @@ class Ledger:
             for a, s, e, at in db.execute("SELECT * FROM accounts ORDER BY account")
         ]
         totals = dict(db.execute("SELECT outcome, count(*) FROM messages GROUP BY outcome").fetchall())
+        partial = db.execute("SELECT count(*) FROM messages WHERE outcome = 'filed' AND fidelity = 'partial'")
         return {
             "accounts": accounts,
             "folders": folders,
-            "totals": {o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
+            "totals": {
+                **{o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
+                "partial": partial.fetchone()[0],
+            },
             "failures": [
                 {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
                 for r in self.failures()

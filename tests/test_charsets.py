@@ -1,0 +1,77 @@
+"""Mislabelled charsets and mojibake (issue #14): real messages where they exist, else the smallest
+message that shows the case. `ingester.charsets` (charset-normalizer, ftfy) is asked only when the
+declared charset fails or the text shows mojibake."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingester import message
+from tests.conftest import CORPUS, needs_corpus
+
+# (corpus file, header or body, what the reader must see)
+REAL = {
+    "raw-cp1251-subject": (
+        "django-mailbox/message_with_single_byte_extended_subject_encoding.eml",
+        "subject",
+        "Узнай как зарабатывать от 1000$ в неделю!",
+    ),
+    "cp1251-body-labelled-us-ascii": (
+        "django-mailbox/message_with_invalid_content_for_declared_encoding.eml",
+        "text",
+        "Это сообщение имеет неправильную кодировка.",
+    ),
+    "latin1-body-labelled-us-ascii": (
+        "enmime/chardet-success-iso-8859-1.raw",
+        "text",
+        "DIE Drachenköpfe unserer Boote",
+    ),
+    "raw-latin1-from-name": ("flanker/from-encoding.eml", "from_name", "Ingo Lütkebohle"),
+}
+
+
+@needs_corpus
+@pytest.mark.parametrize(("path", "field", "want"), REAL.values(), ids=REAL.keys())
+def test_real_mislabelled_messages_read_right(path: str, field: str, want: str) -> None:
+    letter = message.parse((CORPUS / path).read_bytes())
+    value = getattr(letter, field) or ""
+    assert want in value and "\ufffd" not in value
+
+
+def mail(body: bytes, charset: str, subject: bytes = b"Hello") -> bytes:
+    return (
+        b"From: News <news@example.com>\nList-Id: <news.example.com>\nSubject: " + subject + b"\n"
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\n\n" + body
+    )
+
+
+FRENCH = "Café crème, naïve à la française, déjà vu — où est la bibliothèque ? Très élégant, très réussi."
+
+
+def test_utf8_bytes_under_a_latin1_label_are_utf8() -> None:
+    assert message.parse(mail(FRENCH.encode(), "iso-8859-1")).text.strip() == FRENCH
+
+
+def test_latin1_bytes_under_a_utf8_label_are_detected() -> None:
+    text = message.parse(mail(FRENCH.replace("—", "-").encode("cp1252"), "utf-8")).text
+    assert text.strip() == FRENCH.replace("—", "-")
+
+
+def test_cyrillic_bytes_under_a_latin1_label_are_detected() -> None:
+    russian = "Привет! Это тестовое сообщение на русском языке, и оно довольно длинное."
+    assert message.parse(mail(russian.encode("cp1251"), "us-ascii")).text.strip() == russian
+
+
+def test_mixed_mojibake_is_repaired() -> None:
+    body = "Привет, été et café — fini".encode().replace("été".encode(), "été".encode().decode("latin-1").encode())
+    assert message.parse(mail(body, "utf-8")).text.strip() == "Привет, été et café — fini"
+
+
+def test_raw_8bit_bytes_inside_an_encoded_word() -> None:
+    subject = b"=?utf-8?Q?Caf" + "é".encode() + b"_cr=C3=A8me?="
+    assert message.parse(mail(b"body", "utf-8", subject)).subject == "Café crème"
+
+
+def test_a_few_8bit_bytes_are_not_guessed_at() -> None:
+    """Three 8-bit bytes tell no detector anything: Windows-1252, as Western mail mostly is."""
+    assert message.decode_bytes(b"caf\xe9 \x93quoted\x94", "us-ascii") == "café “quoted”"

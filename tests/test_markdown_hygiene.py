@@ -1,0 +1,129 @@
+"""Markdown hygiene (issue #14): after CommonMark rendering no note shows a literal `**`, `__` or `~~`
+that its sender did not write, images are not glued into link text, alt text cannot break its image.
+
+Checked the way a reader sees it: the note is rendered with markdown-it-py (CommonMark, plus
+strikethrough as GitHub and Obsidian read `~~`), and every text node of the result is searched.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from ingester.clean import clean_html
+from ingester.convert import events_to_markdown
+from tests.conftest import (
+    EMAILS,
+    corpus_message,
+    corpus_note,
+    make_note,
+    manifest_newsletters,
+    needs_corpus,
+    retention,
+)
+
+MARKDOWN = MarkdownIt("commonmark").enable("strikethrough")
+MARKER = re.compile(r"\*\*|__|~~")
+AROUND = re.compile(r"\S*(?:\*\*|__|~~)\S*")
+
+
+def literal_markers(markdown: str) -> list[str]:
+    """The words of rendered text nodes that hold a literal `**`, `__` or `~~`."""
+    body = markdown.split("\n---\n", 1)[1] if markdown.startswith("---\n") else markdown
+    found: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type == "text" and MARKER.search(token.content):
+                found.extend(AROUND.findall(token.content))
+            walk(token.children or [])
+
+    walk(MARKDOWN.parse(body))
+    return found
+
+
+def markdown_of(html: str) -> str:
+    return events_to_markdown(clean_html(f"<html><body>{html}</body></html>").events)
+
+
+CASES = {
+    # empty emphasis, strike and whitespace-only emphasis
+    "empty-strong": ("<p>a <b></b> b</p>", "a  b"),
+    "space-only-em": ("<p>tags:<em> </em>next</p>", "tags: next"),
+    "empty-strike": ("<p><s></s>x</p>", "x"),
+    # bold across a line break or blocks: each line its own run
+    "bold-across-br": ("<p><b>one<br>two</b></p>", "**one**\\\n**two**"),
+    "bold-around-blocks": ("<div><strong><p>Head</p><p>more</p></strong></div>", "**Head**\n\n**more**"),
+    # nested and adjacent emphasis of one kind: one run
+    "nested-bold": ("<p><b>x <b>y</b> z</b></p>", "**x y z**"),
+    "adjacent-bold": ("<p>a<b>mi</b><b>nutes</b> b</p>", "a**minutes** b"),
+    # spaces and punctuation at the edges, where CommonMark cannot open or close
+    "space-inside-edges": ("<p>x <b>&nbsp;GDIY :&nbsp;</b>y</p>", "x **GDIY :** y"),
+    "punctuation-after-a-word": (
+        "<p><span>Netflix</span><strong>. J'ai adoré. </strong>On</p>",
+        "Netflix. **J'ai adoré.** On",
+    ),
+    # bold of italic after a word, bold inside italic after a space
+    "bold-of-italic": ("<p>x<b><i>Ein.</i></b>y</p>", "x _**Ein.**_ y"),
+    "bold-inside-italic": ("<p><i>profitez de </i><strong><i>-10%</i></strong><i> avec</i></p>", None),
+    # an image is no emphasis, and no part of a link's text
+    "bold-image": ('<p><b><img src="https://x.example/a.png" alt="">Title</b></p>', None),
+    "image-in-link-text": (
+        '<p><a href="https://x.example/"><img src="https://x.example/a.png" alt="Logo">Read more</a></p>',
+        "![Logo](https://x.example/a.png)[Read more](https://x.example/)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("html", "want"), CASES.values(), ids=CASES.keys())
+def test_no_literal_emphasis_marker(html: str, want: str | None) -> None:
+    markdown = markdown_of(html)
+    assert literal_markers(markdown) == [], markdown
+    if want is not None:
+        assert markdown.strip() == want
+
+
+ALTS = {
+    "blank-lines": "line1\n\nline2",
+    "closing-bracket": "](javascript:alert(1))",
+    "emphasis": "**b** `c` <x>",
+    "long": "word " * 100,
+}
+
+
+@pytest.mark.parametrize("alt", ALTS.values(), ids=ALTS.keys())
+def test_alt_text_cannot_break_its_image(alt: str) -> None:
+    html = f'<p><img src="https://x.example/a.png" alt="{alt}">after</p>'
+    tokens = MARKDOWN.parseInline(markdown_of(html).strip())[0].children or []
+
+    images = [t for t in tokens if t.type == "image"]
+    assert len(images) == 1 and images[0].attrs["src"] == "https://x.example/a.png"
+    assert "\n" not in images[0].content and len(images[0].content) <= 121
+    assert [t.content for t in tokens if t.type == "text"] == ["after"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EMAILS.glob("*.eml")))
+def test_fixture_notes_show_no_literal_marker(name: str) -> None:
+    assert literal_markers(make_note((EMAILS / name).read_bytes(), name, "en").text) == []
+
+
+def sender_text(path: str) -> str:
+    """What the message shows its reader (the retention bench's reference), single-spaced."""
+    bench = retention()
+    kind, body = bench.reference_body(corpus_message(path))
+    lines = bench.visible_lines(body) if kind == "html" else bench.text_lines(body)
+    return " ".join(" ".join(lines).split())
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", sorted(manifest_newsletters()))
+def test_corpus_notes_show_no_literal_marker_the_sender_did_not_write(path: str) -> None:
+    """`F**king` or a digest's `****` are the sender's own text; any other literal marker is ours."""
+    found = literal_markers(corpus_note(path).text)
+    if found:
+        written = sender_text(path)
+        found = [word for word in found if not all(m in written for m in MARKER.findall(word))]
+    assert found == []
