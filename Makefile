@@ -51,6 +51,7 @@ clean:
 .PHONY: bench
 bench: install dovecot
 	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/backfill.py --mix classic
 	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/links.py
 	$(BIN)/python bench/metadata.py

@@ -47,6 +47,9 @@ DROP_TAGS = frozenset(
 )
 GMAIL_CLASS_PREFIX = re.compile(r"^m_-?\d+")
 LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, containers to libxml2
+# Their start tags (no `<` inside, so every failed attempt stops at the next one: linear), removed before
+# parsing: none of them shows anything in a note, and a digest with 455 `<wbr>` nests 455 deep otherwise.
+LATE_VOID_TAG = re.compile(r"<(?:embed|source|track|wbr|keygen)\b[^<>]*>", re.I)
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 # No single removal may take more than this share of the document's text: a block that large is the
 # article (or holds it), whatever its class or its view-online line says. The step is refused and logged.
@@ -201,12 +204,14 @@ def parse(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
+        html = LATE_VOID_TAG.sub("", html)
         try:
             soup = BeautifulSoup(html, "lxml")
         except (ParserRejectedMarkup, ValueError):
             pass
         else:
-            _empty_voids(soup)
+            if re.search(r"<(?:embed|source|track|wbr|keygen)\b", html, re.I):
+                _empty_voids(soup)  # one the pattern missed (a `>` or `<` in an attribute's value)
             return soup
         try:
             return BeautifulSoup(html, "html.parser")
@@ -291,6 +296,20 @@ def first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | Non
 def text_of(tag: Tag | None) -> str:
     """The tag's text on one line, single-spaced ("" for None)."""
     return " ".join(tag.get_text(" ").split()) if tag else ""
+
+
+def short_text(tag: Tag, limit: int) -> str | None:
+    """`text_of(tag)` if it is at most `limit` characters, else None, reading no more of the tag than that:
+    asked of the block around each link, a digest whose one cell holds everything is not read whole each time."""
+    words: list[str] = []
+    size = -1
+    for string in tag.strings:
+        for word in string.split():
+            words.append(word)
+            size += len(word) + 1
+            if size > limit:
+                return None
+    return " ".join(words)
 
 
 def new_tag(name: str, **attrs: str) -> Tag:

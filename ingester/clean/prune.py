@@ -15,7 +15,19 @@ from ingester.chrome import (
     SUBSCRIBE_BUTTON,
     VIEW_ONLINE,
 )
-from ingester.clean.dom import ROOTS, ByClass, NavigableString, PageElement, Tag, Tally, bare_class, gone, live, text_of
+from ingester.clean.dom import (
+    ROOTS,
+    ByClass,
+    NavigableString,
+    PageElement,
+    Tag,
+    Tally,
+    bare_class,
+    gone,
+    live,
+    short_text,
+    text_of,
+)
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
 
@@ -143,8 +155,8 @@ def _in_chrome_line(anchor: Tag) -> bool:
         line = line.parent
     if line is None:
         return False
-    text = " ".join(line.get_text(" ").split())
-    if len(text) > MAX_CHROME_LINE or not CHROME_TEXT.search(text):
+    text = short_text(line, MAX_CHROME_LINE)
+    if text is None or not CHROME_TEXT.search(text):
         return False
     return generic or (len(line.find_all("a", limit=2)) == 1 and _text_after(line) < MAX_TEXT_AFTER_FOOTER)
 
