@@ -93,7 +93,8 @@ def test_drafts_alone_is_drafts_list_with_the_same_options(archive: Path) -> Non
         (["--since", "2025-02-06"], [WEEKLY, DISPATCH]),
         (["--publication", "field notes"], [QUIET]),
         (["--publication", "fieldnotes.substack.com"], [QUIET]),  # the publication id
-        (["--tag", "substack"], [QUIET]),
+        (["--tag", "newsletter/substack"], [QUIET]),
+        (["--tag", "newsletter/mailing-list", "--tag", "Newsletter"], [WINE]),  # a parent tag finds nested ones
         (["--tag", "#开源周刊编辑部", "--tag", "newsletter"], [WEEKLY]),
         (["--search", "BENCHMARK CHARTS"], [QUIET]),  # body text, any case
         (["--search", "wine release"], [WINE]),  # title
@@ -129,7 +130,7 @@ def test_list_json(archive: Path) -> None:
             "publication": "Field Notes",
             "author": "Jane Doe",
             "url": "https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
-            "tags": ["substack", "field-notes"],
+            "tags": ["newsletter", "newsletter/substack", "field-notes"],
             "words": words(QUIET),
             "reviewed_at": "",
         }
@@ -267,7 +268,7 @@ def test_show_summarises_the_front_matter_then_renders_the_markdown(archive: Pat
         "  Date:        2025-01-27 13:05+00:00",
         "  Status:      draft",
         "  URL:         https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
-        "  Tags:        substack, field-notes",
+        "  Tags:        newsletter, newsletter/substack, field-notes",
         f"  Words:       {words(QUIET)}",
         "",
     ]

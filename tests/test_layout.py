@@ -25,6 +25,7 @@ OWNERS = {
     "markdown_it": {"ingester.gate"},
 }
 PURE = (
+    "tags",
     "message",
     "classify",
     "clean",
