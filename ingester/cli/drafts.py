@@ -12,7 +12,7 @@ from datetime import datetime
 import click
 
 from ingester.cli.common import EXIT_SOME_FAILED, check_group_options, global_options, globals_of, say, timing
-from ingester.cli.listing import Archive, as_json, complete_ids, table
+from ingester.cli.listing import Archive, as_json, complete_ids, table, terminal_columns
 from ingester.cli.terminal import print_markdown, progress_bar
 from ingester.errors import ArchiveError
 from ingester.rerender import rerender as rerender_notes
@@ -70,6 +70,7 @@ def drafts(ctx: click.Context) -> None:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Notes with this tag (repeat: with all of them).")
 @click.option("--search", default="", metavar="TEXT", help="TEXT in the title or body (any case).")
 @click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N notes (the newest).")
+@click.option("--wide", "-w", is_flag=True, help="Whole titles and publications, however wide the terminal.")
 @global_options()
 @click.pass_context
 def list_(
@@ -80,10 +81,12 @@ def list_(
     tags: tuple[str, ...],
     search: str,
     limit: int | None,
+    wide: bool,
 ) -> None:
     """List notes, newest first: id, date, publication, title, words.
 
-    Reads the note files only (never the ledger), so it works while an ingest is running.
+    Reads the note files only (never the ledger), so it works while an ingest is running. The table
+    fits the terminal ($COLUMNS), long titles cut with …; --wide shows them whole.
 
     \b
     Examples:
@@ -92,6 +95,7 @@ def list_(
         ingest drafts list --publication 'field notes' --search 'small models'
         ingest drafts list --status all --json | jq '.[].path'
         ingest drafts -n 10                           # the ten newest drafts
+        ingest drafts --wide | less -S                # whole titles, scrolled sideways
     """
     arch = Archive.load(ctx)
     shown = notes.select(arch.notes, status, publication, since.date() if since else None, tags, search)
@@ -103,7 +107,7 @@ def list_(
         where = arch.config.archive_shown
         click.echo(f"No drafts in {where}." if status == "draft" and not filtered else f"No notes match in {where}.")
     else:
-        for line in table(arch, shown, with_status=status == "all"):
+        for line in table(arch, shown, status == "all", terminal_columns(), wide):
             click.echo(line)
 
 
