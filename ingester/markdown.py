@@ -55,6 +55,12 @@ def word_count(markdown: str) -> int:
     return len(WORD.findall(LINK_TARGET.sub("]", markdown)))
 
 
+def images_as_text(markdown: str) -> str:
+    """Images as text that names their address (`image: alt <url>`), for viewers that would drop it;
+    a linked image keeps its link's address too."""
+    return MARKDOWN_IMAGE.sub(lambda m: f"image: {m.group(1)} {m.group(2)}".replace("  ", " "), markdown)
+
+
 def link_text(markdown: str) -> str:
     """Markdown with its images removed and its links replaced by their text (images inside links first)."""
     return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
