@@ -263,9 +263,11 @@ def _header(arch: Archive, note: NoteFile) -> list[str]:
 
 
 def _show(arch: Archive, note: NoteFile) -> None:
-    """The header, then as much of the note as fits the terminal (`v` shows the rest)."""
+    """The header, then as much of the article as fits the terminal (`v` shows the whole note). The
+    article starts at the note's first `###` section: what the layout puts before it is in the header."""
     header = _header(arch, note)
-    body = markdown_lines(note.body)
+    start = note.body.find("\n### ")
+    body = markdown_lines(note.body[start + 1 :] if start >= 0 else note.body)
     room = max(5, size()[1] - len(header) - 3)
     for line in [*header, *body[:room]]:
         click.echo(line)
