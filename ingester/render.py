@@ -46,7 +46,7 @@ LABELS = {
     ),
 }
 # A `#` that a vault would read as a tag (`#AI`) unless escaped; the backslashes before it decide that.
-HASH = re.compile(r"(\\*)#(?=[\w/-])")
+HASH = re.compile(r"(?<!\\)(\\*)#(?=[\w/-])")  # from the start of a run of backslashes: linear
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MAX_OUTLINE_ITEMS = 12
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-VALID = re.compile(r"(?=[\w/-]*[^\W\d])[\w-]+(?:/[\w-]+)*")
+SHAPE = re.compile(r"[\w-]+(?:/[\w-]+)*")
+LETTER = re.compile(r"[^\W\d]")  # a letter or `_`
 RULE = "letters, digits, _, - and / only, at least one letter, no spaces"
 
 
 def is_valid(tag: str) -> bool:
     """True when `tag` is one tag everywhere (no `#`: that is how a body writes it, not the tag)."""
-    return VALID.fullmatch(tag) is not None
+    return SHAPE.fullmatch(tag) is not None and LETTER.search(tag) is not None
 
 
 def as_tag(text: str) -> str:
