@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ingester import classify, fidelity, identity, metadata, privacy, render
+from ingester import classify, fidelity, identity, metadata, privacy, render, tags
 from ingester.clean import CleanedHtml, clean_html
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
@@ -94,7 +94,6 @@ def note_fields(
     verdict: fidelity.Verdict | None = None,
 ) -> render.NoteFields:
     """What the note says: the decided metadata, the message's identity, the rules' tags and category."""
-    tags = (platform, render.slug(meta.publication, 40), *(t for rule in matching for t in rule.tags))
     return render.NoteFields(
         title=meta.title,
         original_title=meta.title,
@@ -110,11 +109,21 @@ def note_fields(
         message_id=letter.message_id,
         source=raw.source,
         forwarded_by=letter.forwarded_by,
-        tags=tuple(dict.fromkeys(t for t in tags if t and t != "note")),
+        tags=note_tags(platform, meta.publication, [t for rule in matching for t in rule.tags]),
         counts=cleaned.counts,
         fidelity=verdict.fidelity if verdict else "",
         attachments=tuple(part.describe() for part in letter.attachments),
     )
+
+
+def note_tags(platform: str, publication: str, rule_tags: list[str]) -> tuple[str, ...]:
+    """`newsletter` on every note (one tag finds them all), `newsletter/<platform>` when the platform is
+    known, the publication's own tag (`newsletter-1440` when its name is only digits), then the rules' tags."""
+    name = render.slug(publication, 40)
+    own = (tags.as_tag(name) or tags.as_tag(f"newsletter-{name}")) if name != "note" else ""  # "note": no name
+    nested = f"newsletter/{platform}" if platform and platform != "newsletter" else ""
+    found = ("newsletter", nested, own, *rule_tags)
+    return tuple(dict.fromkeys(t for t in found if t and tags.is_valid(t)))
 
 
 def matching_rules(rules: tuple[Rule, ...], letter: Newsletter, meta: metadata.Metadata | None = None) -> list[Rule]:

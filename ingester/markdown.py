@@ -22,6 +22,10 @@ _DESTINATION = r"([^()\s\[\]<>]*)(?:[ \t]+\"[^\"\n]*\")?"
 NON_WEB_LINK = re.compile(r"(?<!\\)\]\((?!\s*(?:https?://|mailto:|#))", re.I)
 MARKDOWN_IMAGE = re.compile(rf"(?<!\\)!\[{_TEXT}\]\({_DESTINATION}\)")
 MARKDOWN_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\({_DESTINATION}\)")
+# Ideographs and kana count one word each (no spaces between words); other scripts count runs of letters.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
+LINK_TARGET = re.compile(r"\]\([^()\s\[\]]*\)")
 
 
 def safe_url(url: str) -> str:
@@ -44,6 +48,17 @@ def escape_line(text: str) -> str:
 def escape_link_text(text: str) -> str:
     """Link text with brackets, `<` and backslashes escaped so the link stays a link and holds no HTML."""
     return re.sub(r"([\\\[\]<`])", r"\\\1", " ".join(text.split()))
+
+
+def word_count(markdown: str) -> int:
+    """The words a reader reads in `markdown`: link destinations are not words."""
+    return len(WORD.findall(LINK_TARGET.sub("]", markdown)))
+
+
+def images_as_text(markdown: str) -> str:
+    """Images as text that names their address (`image: alt <url>`), for viewers that would drop it;
+    a linked image keeps its link's address too."""
+    return MARKDOWN_IMAGE.sub(lambda m: f"image: {m.group(1)} {m.group(2)}".replace("  ", " "), markdown)
 
 
 def link_text(markdown: str) -> str:

@@ -280,7 +280,8 @@ class Pipeline:
             )
             return
         root = self.config.archive_path / files.safe_folder(prepared.folder)
-        path = files.note_path(root, prepared.date, render.slug(prepared.title))
+        stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
+        path = files.note_path(root, prepared.date, stem)
         try:
             written = files.write_note(
                 path,

@@ -15,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from ingester import gate
+from ingester import gate, tags
 from ingester.chrome import CHROME_TEXT, VIEW_ONLINE
 from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
-from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url
+from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url, word_count
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,12 @@ LABELS = {
         "Newsletter",
     ),
 }
+# A `#` that a vault would read as a tag (`#AI`) unless escaped; the backslashes before it decide that.
+HASH = re.compile(r"(?<!\\)(\\*)#(?=[\w/-])")  # from the start of a run of backslashes: linear
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MAX_OUTLINE_ITEMS = 12
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
+UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|#^[]')  # file systems, and vault links ([[name#heading|alias]])
 WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", re.I)
 
 
@@ -93,11 +96,11 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
     labels = LABELS[language]
     sections = split_sections(markdown)
     url = web_url(fields.url)
-    link = f"[{escape_link_text(fields.original_title or fields.title)}]({url})" if url else labels.none
+    link = f"[{no_tags(escape_link_text(fields.original_title or fields.title))}]({url})" if url else labels.none
     body = Template(template).safe_substitute(
-        title=escape_line(fields.title),
-        original_title=escape_line(fields.original_title),
-        subtitle=escape_line(fields.subtitle),
+        title=no_tags(escape_line(fields.title)),
+        original_title=no_tags(escape_line(fields.original_title)),
+        subtitle=no_tags(escape_line(fields.subtitle)),
         link=link,
         url=url or labels.none,
         category=escape_line(fields.category) or labels.categories.get(fields.platform, labels.category),
@@ -105,17 +108,33 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         publication=escape_line(fields.publication) or labels.none,
         date=format_date(fields.date, language) or labels.none,
         outline=outline(sections, markdown),
-        tags=labels.tag_sep.join(f"#{t}" for t in fields.tags) or labels.none,
+        tags=labels.tag_sep.join(f"#{t}" for t in note_tags(fields)) or labels.none,
         sections=render_sections(sections, labels.intro),
     )
-    return front_matter(fields) + gate.safe_body(body.rstrip("\n")) + "\n"
+    return front_matter(fields, word_count(markdown)) + gate.safe_body(body.rstrip("\n")) + "\n"
 
 
-def front_matter(fields: NoteFields) -> str:
-    """YAML front matter whose values a YAML parser reads back exactly (JSON-style quoted scalars)."""
+def no_tags(escaped: str) -> str:
+    """Escaped Markdown text in which no `#` starts a tag (`Issue #AI` stays text in a vault)."""
+    return HASH.sub(lambda m: m.group(0) if len(m.group(1)) % 2 else f"{m.group(1)}\\#", escaped)
+
+
+def note_tags(fields: NoteFields) -> list[str]:
+    """The note's tags that every vault reads as tags (the others are left out)."""
+    return [t for t in fields.tags if tags.is_valid(t)]
+
+
+def front_matter(fields: NoteFields, words: int = 0) -> str:
+    """YAML front matter whose values a YAML parser reads back exactly (JSON-style quoted scalars).
+
+    `aliases` makes a vault show the title rather than the file name; `published` is the day alone,
+    unquoted, so vault tools read it as a date (`date` keeps the exact time and zone); `words` counts
+    the article only, not the template's labels.
+    """
     values: list[tuple[str, object]] = [
         ("title", fields.title),
         ("original_title", fields.original_title),
+        ("aliases", list(dict.fromkeys(t for t in (fields.title, fields.original_title) if t.strip()))),
         *((("subtitle", fields.subtitle),) if fields.subtitle else ()),
         ("url", fields.url),
         ("url_source", fields.url_source),
@@ -124,11 +143,13 @@ def front_matter(fields: NoteFields) -> str:
         ("publication_id", fields.publication_id),
         ("platform", fields.platform),
         ("date", fields.date.isoformat() if fields.date else ""),
+        *((("published", Day(fields.date)),) if fields.date else ()),
         ("message_id", fields.message_id),
         ("status", "draft"),
-        ("tags", list(fields.tags)),
+        ("tags", note_tags(fields)),
         ("source", fields.source),
         *((("forwarded_by", fields.forwarded_by),) if fields.forwarded_by else ()),
+        ("words", words),
         ("links_cleaned", fields.counts.links_cleaned),
         ("wrappers_decoded", fields.counts.wrappers_decoded),
         ("opaque_links", fields.counts.opaque_links),
@@ -140,8 +161,20 @@ def front_matter(fields: NoteFields) -> str:
         *((("fidelity", fields.fidelity),) if fields.fidelity else ()),
         *((("attachments", list(fields.attachments)),) if fields.attachments else ()),
     ]
-    lines = ["---", *(f"{key}: {yaml_value(value)}" for key, value in values), "---", ""]
+    lines = [
+        "---",
+        *(f"{key}: {value if isinstance(value, Day) else yaml_value(value)}" for key, value in values),
+        "---",
+        "",
+    ]
     return "\n".join(lines) + "\n"
+
+
+class Day(str):
+    """A day written as a bare YAML date (`2025-01-27`), which YAML and vault tools read as a date."""
+
+    def __new__(cls, when: datetime) -> Day:
+        return super().__new__(cls, f"{when.year:04d}-{when.month:02d}-{when.day:02d}")
 
 
 def format_date(date: datetime | None, language: str) -> str:
@@ -259,6 +292,20 @@ def render_sections(sections: list[Section], intro_label: str) -> str:
         title = section.heading if section.heading is not None else intro_label
         blocks.append(f"### {title}\n\n{section.body}".rstrip())
     return "\n\n".join(blocks)
+
+
+def file_stem(title: str, date: datetime | None, style: str) -> str:
+    """The note's file name without `.md`: `YYYY-MM-DD-<slug>` (the folder holds undated notes without a
+    date), or with style "{title}" the title itself, made safe on every OS and in vault links."""
+    if style != "{title}":
+        return f"{date:%Y-%m-%d}-{slug(title)}" if date else slug(title)
+    text = unicodedata.normalize("NFC", title)
+    text = "".join(" " if unicodedata.category(c)[0] == "C" or c in UNSAFE_IN_NAMES else c for c in text)
+    text = " ".join(text.split()).strip(" .")
+    while len(text.encode("utf-8")) > MAX_SLUG_BYTES:
+        text = text[:-1].rstrip(" .")
+    text = text or "note"
+    return f"{text} note" if WINDOWS_RESERVED.fullmatch(text.split(".")[0]) else text
 
 
 def slug(text: str, limit: int = 60) -> str:

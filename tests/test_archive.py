@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ingester import render
 from ingester.errors import ArchiveError
 from ingester.store import files as archive
 
@@ -45,7 +46,7 @@ def usual_umask() -> Iterator[None]:
 
 @pytest.fixture
 def target(tmp_path: Path) -> Path:
-    return archive.note_path(tmp_path / "archive", datetime(2025, 1, 27, 13, 5, tzinfo=UTC), "quiet-year")
+    return archive.note_path(tmp_path / "archive", datetime(2025, 1, 27, 13, 5, tzinfo=UTC), "2025-01-27-quiet-year")
 
 
 # --- Layout -------------------------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def target(tmp_path: Path) -> Path:
 def test_note_path_layout(tmp_path: Path, date: datetime | None, slug: str, expected: str) -> None:
     root = tmp_path / "archive"
 
-    assert archive.note_path(root, date, slug) == root / expected
+    assert archive.note_path(root, date, render.file_stem(slug, date, "{date}-{slug}")) == root / expected
 
 
 # --- Writing ------------------------------------------------------------------------------------------------------

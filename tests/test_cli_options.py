@@ -71,7 +71,7 @@ def test_a_run_option_before_a_command_that_has_it_is_handed_on() -> None:
 def test_since_names_every_command_that_has_it() -> None:
     result = run_ingest("--since", "2025-03-01", "drafts")
 
-    assert result.stderr.endswith("--since works with `ingest`, `ingest drafts list`, `ingest log`\n")
+    assert result.stderr.endswith("--since works with `ingest`, `ingest drafts list`, `ingest log`, `ingest review`\n")
 
 
 @pytest.mark.parametrize("args", [("-h",), ("import", "-h"), ("drafts", "show", "-h"), ("config", "-h")])

@@ -10,7 +10,9 @@ import pytest
 
 from ingester import message
 from ingester.source import local_messages
+from ingester.store import notes
 from tests.conftest import REPO, run_ingest
+from tests.test_vault import assert_vault_note
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
@@ -38,3 +40,5 @@ def test_whole_corpus_is_accounted_for(tmp_path: Path) -> None:
         for raw in local_messages(file):
             assert raw.source in not_mail or message.parse(raw.raw).key in outcomes, raw.source
     assert summary["filed"] == len(summary["notes"]) == sum(o == "filed" for o in outcomes.values())
+    for note in notes.scan(tmp_path / "archive"):  # the vault conventions hold for every real note
+        assert_vault_note(note)

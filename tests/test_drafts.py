@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ingester import rerender
+from ingester.cli import listing
 from ingester.store import notes
 from ingester.store.ledger import Ledger
 from tests.conftest import (
@@ -68,6 +69,9 @@ def table(*relatives: str) -> str:
     return "\n".join([HEADER, *(row(r) for r in relatives)]) + "\n"
 
 
+WIDE = {"COLUMNS": "200"}  # a terminal wide enough for the whole table
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -76,7 +80,7 @@ def sha(path: Path) -> str:
 
 
 def test_list_shows_drafts_newest_first(archive: Path) -> None:
-    result = ingest("drafts", "list")
+    result = ingest("drafts", "list", env=WIDE)
 
     assert result.exit_code == 0
     assert result.stdout == table(*ROWS)
@@ -93,7 +97,8 @@ def test_drafts_alone_is_drafts_list_with_the_same_options(archive: Path) -> Non
         (["--since", "2025-02-06"], [WEEKLY, DISPATCH]),
         (["--publication", "field notes"], [QUIET]),
         (["--publication", "fieldnotes.substack.com"], [QUIET]),  # the publication id
-        (["--tag", "substack"], [QUIET]),
+        (["--tag", "newsletter/substack"], [QUIET]),
+        (["--tag", "newsletter/mailing-list", "--tag", "Newsletter"], [WINE]),  # a parent tag finds nested ones
         (["--tag", "#开源周刊编辑部", "--tag", "newsletter"], [WEEKLY]),
         (["--search", "BENCHMARK CHARTS"], [QUIET]),  # body text, any case
         (["--search", "wine release"], [WINE]),  # title
@@ -129,7 +134,7 @@ def test_list_json(archive: Path) -> None:
             "publication": "Field Notes",
             "author": "Jane Doe",
             "url": "https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
-            "tags": ["substack", "field-notes"],
+            "tags": ["newsletter", "newsletter/substack", "field-notes"],
             "words": words(QUIET),
             "reviewed_at": "",
         }
@@ -140,9 +145,9 @@ def test_list_by_status_after_accept_and_discard(archive: Path) -> None:
     ingest("drafts", "accept", QUIET_ID)
     ingest("drafts", "discard", "ee38")
 
-    reviewed = ingest("drafts", "--status", "reviewed")
+    reviewed = ingest("drafts", "--status", "reviewed", env=WIDE)
     discarded = ingest("drafts", "--status", "discarded", "--json")
-    everything = ingest("drafts", "--status", "all")
+    everything = ingest("drafts", "--status", "all", env=WIDE)
 
     assert reviewed.stdout == (
         "ID       DATE        PUBLICATION  TITLE                           WORDS\n"
@@ -170,7 +175,7 @@ def test_list_leaves_out_files_that_are_not_notes_and_warns_about_broken_ones(ar
     broken = archive / "2025" / "01" / "broken.md"
     broken.write_text('---\ntitle: "unclosed\n---\n\nBody\n')
 
-    result = ingest("drafts")
+    result = ingest("drafts", env=WIDE)
 
     assert result.exit_code == 0
     assert result.stdout == table(*ROWS)
@@ -267,7 +272,7 @@ def test_show_summarises_the_front_matter_then_renders_the_markdown(archive: Pat
         "  Date:        2025-01-27 13:05+00:00",
         "  Status:      draft",
         "  URL:         https://fieldnotes.substack.com/p/the-quiet-year-of-small-models",
-        "  Tags:        substack, field-notes",
+        "  Tags:        newsletter, newsletter/substack, field-notes",
         f"  Words:       {words(QUIET)}",
         "",
     ]
@@ -337,7 +342,7 @@ def test_reopen_brings_a_discarded_note_back(archive: Path) -> None:
     assert 'status: "draft"\nreviewed_at: "2025-04-01T09:30:00+02:00"\n' in (archive / QUIET).read_text()
     assert not (archive / ".discarded" / QUIET).exists()
     assert ledger_row(archive, QUIET_KEY)[0] == QUIET
-    assert ingest("drafts").stdout.splitlines()[3] == row(QUIET)
+    assert ingest("drafts", env=WIDE).stdout.splitlines()[3] == row(QUIET)
 
 
 def test_reopen_does_not_overwrite_a_note_filed_meanwhile(archive: Path) -> None:
@@ -536,3 +541,16 @@ def test_a_note_without_message_id_is_found_by_its_path_and_re_rendered(
     assert path.read_text() == current
     ingest("drafts", "discard", short)
     assert json.loads(ingest("drafts", "--status", "discarded", "--json").stdout)[0]["id"] == short  # stable
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_list_fits_the_terminal_and_wide_shows_everything(archive: Path, columns: int) -> None:
+    fitted = ingest("drafts", "--status", "all", env={"COLUMNS": str(columns)}).stdout.splitlines()
+    wide = ingest("drafts", "--status", "all", "--wide", env={"COLUMNS": str(columns)}).stdout.splitlines()
+
+    assert all(listing._width(line) <= columns for line in fitted), fitted
+    assert any("…" in line for line in fitted)  # titles are cut, and say so
+    assert [line.split()[0] for line in fitted] == [line.split()[0] for line in wide]  # every note, every id
+    assert [line.split()[-1] for line in fitted] == [line.split()[-1] for line in wide]  # and its word count
+    assert "【开源周刊 第42期】本地小模型的一年：更便宜，也更可靠" in "\n".join(wide)
+    assert max(listing._width(line) for line in wide) > 100  # nothing cut, however narrow the terminal

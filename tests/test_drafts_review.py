@@ -19,7 +19,7 @@ from ingester.store.ledger import Ledger
 from tests.conftest import DISPATCH, QUIET, WEBINAR, WINE, copy_filed, ingest, notes_in, run_ingest
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-PROMPT = "[a]ccept  [d]iscard  [e]dit  [s]kip  [q]uit? "
+PROMPT = "[a]ccept [d]iscard [e]dit [s]kip [v]iew [o]pen [u]ndo [?] [q]uit? "
 
 
 @pytest.fixture
@@ -30,12 +30,12 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
 class Terminal:
     """`python -m ingester review` on a pseudo-terminal, as over SSH: keys in, screen text out."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], *args: str) -> None:
         self.master, self.slave = pty.openpty()
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("INGEST_", "VISUAL", "EDITOR"))}
         full_env.update({"TERM": "xterm", "COLUMNS": "80", "LINES": "24", **env})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingester", "review"],
+            [sys.executable, "-m", "ingester", "review", *args],
             stdin=self.slave,
             stdout=self.slave,
             stderr=self.slave,
@@ -104,8 +104,8 @@ def test_review_over_a_terminal_oldest_first(archive: Path, tmp_path: Path) -> N
     editor.chmod(0o755)
     terminal = Terminal(tmp_path, {"EDITOR": str(editor)})
 
-    terminal.press("x")  # not a key: the bell rings
-    terminal.press("A", after="\a")  # keys are case-insensitive
+    terminal.press("x")  # not a key: the bell rings, and it says so
+    terminal.press("a", after="x is not a key (? lists them) ")
     terminal.press("s")
     terminal.press("e")
     terminal.press("d")  # after the edit, the same note is shown again
@@ -119,22 +119,23 @@ def test_review_over_a_terminal_oldest_first(archive: Path, tmp_path: Path) -> N
         if line.startswith(("[", PROMPT.rstrip(), "accepted", "discarded", "edited", "Reviewed:"))
     ]
     assert decisions == [
-        f"[1/5] ee38bfa  archive/{WINE}",
-        f"{PROMPT}\aaccept",  # the bell for "x"
+        f"[1/5] ee38bfa  2002-09-04  archive/{WINE}",
+        f"{PROMPT}\ax is not a key (? lists them) accept",  # the bell for "x"
         f"accepted   ee38bfa  archive/{WINE}",
-        f"[2/5] ab3faa1  archive/{WEBINAR}",
+        f"[2/5] ab3faa1  2018-08-29  archive/{WEBINAR}",
         f"{PROMPT}skip",
-        f"[3/5] c2f51ed  archive/{QUIET}",
+        f"[3/5] c2f51ed  2025-01-27  archive/{QUIET}",
         f"{PROMPT}edit",
         f"edited     c2f51ed  archive/{QUIET}",
-        f"[3/5] c2f51ed  archive/{QUIET}",
+        f"[3/5] c2f51ed  2025-01-27  archive/{QUIET}",
         f"{PROMPT}discard",
         f"discarded  c2f51ed  archive/.discarded/{QUIET}",
-        f"[4/5] 3a84b58  archive/{DISPATCH}",
+        f"[4/5] 3a84b58  2025-02-06  archive/{DISPATCH}",
         f"{PROMPT}quit",
         "Reviewed: 1 accepted, 1 discarded, 1 skipped; 3 drafts left.",
     ]
-    assert "  Title:       Wine release 20020904" in lines  # the note is shown before the prompt
+    assert "  Wine release 20020904" in lines  # the header is shown before the prompt
+    assert len(lines[: lines.index(decisions[1])]) <= 24  # the first screenful, not the whole note
     assert status_of(archive / WINE) == 'status: "reviewed"'
     assert status_of(archive / WEBINAR) == 'status: "draft"'
     discarded = (archive / ".discarded" / QUIET).read_text(encoding="utf-8")
@@ -189,7 +190,7 @@ def test_a_decision_that_cannot_be_saved_is_reported_and_the_review_goes_on(
 
 
 def test_a_note_decided_elsewhere_meanwhile_is_passed_over(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    drafts_cli = importlib.import_module("ingester.cli.drafts")
+    drafts_cli = importlib.import_module("ingester.cli.review")
 
     shown = []
     real_show = drafts_cli._show
@@ -217,3 +218,107 @@ def test_no_drafts_no_terminal_needed(tmp_path: Path) -> None:
         "",
     )
     assert notes_in(tmp_path) == []
+
+
+def script(path: Path, body: str) -> str:
+    """A small shell program (a pager, a browser) that records what it was given."""
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def second_issue(archive: Path) -> Path:
+    """Another draft of Field Notes (QUIET's publication), with its own Message-ID."""
+    copy = archive / "2025" / "01" / "2025-01-28-another-issue.md"
+    text = (archive / QUIET).read_text(encoding="utf-8")
+    copy.write_text(text.replace("<20250127130500.3.", "<20250128130500.3."), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.slow
+def test_every_key_over_a_terminal(archive: Path, tmp_path: Path) -> None:
+    paged, opened = tmp_path / "paged.txt", tmp_path / "opened.txt"
+    env = {
+        "PAGER": script(tmp_path / "pager.sh", f'cat > "{paged}"'),
+        "BROWSER": script(tmp_path / "browser.sh", f'printf "%s" "$1" > "{opened}"'),
+    }
+    terminal = Terminal(tmp_path, env, "--publication", "field notes")
+    second = second_issue(archive)
+
+    # Each key waits for the prompt: the last thing shown before a key is read.
+    terminal.press("?")
+    terminal.press("v")
+    terminal.press("o")
+    terminal.press("a")
+    terminal.press("u")  # undo: the first note is a draft again, and shown again
+    terminal.press("A")
+    terminal.press("n", after="2 drafts of Field Notes. Sure? [y/N] ")  # no: nothing changes
+    terminal.press("D")
+    terminal.press("y", after="2 drafts of Field Notes. Sure? [y/N] ")
+    assert terminal.finish() == 0
+
+    assert paged.read_text().count("The quiet year of small models") >= 2  # header and article, whole
+    assert opened.read_text() == "https://fieldnotes.substack.com/p/the-quiet-year-of-small-models"
+    assert f"undone     c2f51ed  archive/{QUIET}" in terminal.lines
+    assert (
+        f"opened in {env['BROWSER']}: https://fieldnotes.substack.com/p/the-quiet-year-of-small-models"
+        in terminal.lines
+    )
+    assert "  A  accept every draft of this publication (asks first)" in terminal.lines
+    assert "Reviewed: 0 accepted, 2 discarded, 0 skipped; 4 drafts left." in terminal.lines
+    assert not second.exists() and (archive / ".discarded" / QUIET).exists()
+    assert 'status: "draft"' in (archive / WINE).read_text(encoding="utf-8")  # another publication
+
+
+@pytest.mark.slow
+def test_undo_brings_a_discarded_note_back_and_no_browser_prints_the_url(archive: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    terminal = Terminal(tmp_path, {"PATH": str(empty), "BROWSER": ""})
+
+    terminal.press("u")
+    terminal.press("d")
+    terminal.press("u")
+    terminal.press("o")
+    terminal.press("q")
+    assert terminal.finish() == 0
+
+    assert "Nothing to undo." in terminal.lines
+    assert "URL: (none)" in terminal.lines  # the Wine release has no URL; it says so
+    shown = [line.split("  ")[0] for line in terminal.lines if re.match(r"\[\d", line)]
+    assert shown == ["[1/5] ee38bfa", "[2/5] ab3faa1", "[1/5] ee38bfa"]  # after the undo, the same note again
+
+    assert f"undone     ee38bfa  archive/{WINE}" in terminal.lines
+    assert status_of(archive / WINE) == 'status: "draft"' and not (archive / ".discarded" / WINE).exists()
+    assert terminal.lines[-2] == "Reviewed: 0 accepted, 0 discarded, 0 skipped; 5 drafts left."
+
+
+@pytest.mark.slow
+def test_nothing_is_lost_on_a_narrow_terminal(archive: Path, tmp_path: Path) -> None:
+    paged = tmp_path / "paged.txt"
+    pager = script(tmp_path / "pager.sh", f'cat > "{paged}"')
+    terminal = Terminal(tmp_path, {"COLUMNS": "40", "LINES": "20", "PAGER": pager}, "--publication", "continuity")
+
+    terminal.press("v")
+    terminal.press("q")
+    assert terminal.finish() == 0
+
+    lines = terminal.lines
+    screen = lines[: next(n for n, line in enumerate(lines) if line.startswith(PROMPT[:8]))]
+    assert [line for line in screen[6:] if len(line) > 40] == []  # the article is wrapped at 40 columns
+    assert len(screen) <= 20 and screen[-1].startswith("… ")  # one screenful, and it says there is more
+    whole = re.sub(r"\s+", "", ANSI.sub("", paged.read_text()))
+    note = (archive / WEBINAR).read_text(encoding="utf-8")
+    urls = set(re.findall(r"\]\((https?://[^)\s]+)\)", note))
+    assert len(urls) >= 3 and all(url in whole for url in urls)  # images and links keep their addresses
+
+
+def test_review_filters_and_order(archive: Path) -> None:
+    newest = ingest("review", "--newest", input="q")
+    field_notes = ingest("review", "--publication", "field notes", input="aq")
+    none = ingest("review", "--search", "no such words")
+
+    assert newest.stdout.startswith("[1/5] 7c8e7e4  2025-03-14")
+    assert field_notes.stdout.startswith("[1/1] c2f51ed")
+    assert field_notes.stdout.endswith("Reviewed: 1 accepted, 0 discarded, 0 skipped; 4 drafts left.\n")
+    assert none.stdout == f"No drafts match in {archive}.\n"

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from ingester import compose, frontmatter, message, render
+from ingester import compose, frontmatter, message, render, tags
 from ingester.config import Config
 from ingester.message import RawMessage
 from ingester.store import files
@@ -525,15 +525,19 @@ def sound_note(raw: bytes) -> compose.Note:
         fields.url,
         fields.message_id,
     )
-    assert data["tags"] == list(fields.tags)
+    assert data["tags"] == render.note_tags(fields)
+    assert data["aliases"] == ([fields.title] if fields.title.strip() else [])
+    assert all(tags.is_valid(t) for t in data["tags"])
     # The project's own reader (ingest drafts) finds the same front matter.
     front, _ = frontmatter.split(text)
     assert yaml.safe_load(front) == data
     # The file name stays inside the archive whatever the title and date.
-    path = files.note_path(ROOT, fields.date, render.slug(fields.title))
-    assert path.is_relative_to(ROOT) and ".." not in path.relative_to(ROOT).parts
-    assert Path(os.path.normpath(path)).is_relative_to(ROOT)
-    assert path.suffix == ".md" and "\x00" not in str(path) and not path.name.startswith(".")
+    for style in ("{date}-{slug}", "{title}"):
+        path = files.note_path(ROOT, fields.date, render.file_stem(fields.title, fields.date, style))
+        assert path.is_relative_to(ROOT) and ".." not in path.relative_to(ROOT).parts
+        assert Path(os.path.normpath(path)).is_relative_to(ROOT)
+        assert path.suffix == ".md" and "\x00" not in str(path) and not path.name.startswith(".")
+        assert len(path.name.encode()) < 255
     return note
 
 

@@ -27,6 +27,7 @@ OWNERS = {
     "markdown_it": {"ingester.gate"},
 }
 PURE = (
+    "tags",
     "message",
     "classify",
     "clean",

@@ -135,7 +135,13 @@ def test_rules_add_tags_category_and_folder() -> None:
     )
     made = note("substack-post.eml", Config(rules=rules))
 
-    assert front(made.text)["tags"] == ["substack", "field-notes", "substack-reads", "ai"]
+    assert front(made.text)["tags"] == [
+        "newsletter",
+        "newsletter/substack",
+        "field-notes",
+        "substack-reads",
+        "ai",
+    ]
     assert "- **文章类别**：AI" in made.text
     assert made.folder == "ai"
 

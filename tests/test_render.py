@@ -46,7 +46,9 @@ def test_front_matter_round_trips_hostile_values(title: str) -> None:
     data = yaml.safe_load(head.split("---\n")[1])
     assert data["title"] == title
     assert data["author"] == title
-    assert data["tags"] == [title, "plain"]
+    assert data["aliases"] == [title]
+    assert data["tags"] == ["plain"]  # a tag no vault would read as one is left out
+    assert data["published"] == datetime(2025, 1, 27).date()  # a YAML date, which vault tools read as one
     assert head.count("\n---\n") == 1  # nothing in a value closed the front matter early
 
 
@@ -54,6 +56,7 @@ def test_front_matter_round_trips_hostile_values(title: str) -> None:
 def test_front_matter_round_trips_any_text(title: str) -> None:
     data = yaml.safe_load(render.front_matter(fields(title)).split("---\n")[1])
     assert data["title"] == title
+    assert data["aliases"] == ([title] if title.strip() else [])
 
 
 def test_sections_split_at_top_level_headings_and_demote_the_rest() -> None:

@@ -40,6 +40,9 @@ from tests.imapserver import DovecotServer
 FRONT_MATTER_KEYS = {
     "title",
     "original_title",
+    "aliases",
+    "published",
+    "words",
     "url",
     "url_source",
     "author",
@@ -379,8 +382,11 @@ def test_no_header_value_breaks_or_injects_into_the_front_matter(tmp_path: Path)
         assert data["status"] == "draft"
         assert all(
             isinstance(data[k], str)
-            for k in FRONT_MATTER_KEYS - {"tags", "links_cleaned", "wrappers_decoded", "opaque_links", "pixels_removed"}
+            for k in FRONT_MATTER_KEYS
+            - {"tags", "aliases", "published", "words", "links_cleaned", "wrappers_decoded", "opaque_links"}
+            - {"pixels_removed"}
         )
+        assert data["aliases"] == [data["title"]] and isinstance(data["words"], int)
         assert isinstance(data["tags"], list) and all(isinstance(t, str) for t in data["tags"])
         message_id = data["message_id"]
         seen.add(message_id)

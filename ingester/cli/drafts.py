@@ -1,5 +1,5 @@
-"""The reviewer's commands: `ingest drafts list|show|edit|accept|discard|reopen`, `ingest review`,
-`ingest rerender`. Options in, lines out; the work is done by `store.notes` and `rerender`.
+"""The reviewer's commands: `ingest drafts list|show|edit|accept|discard|reopen`, `ingest rerender`
+(`ingest review` is in `review`). Options in, lines out; the work is done by `store.notes` and `rerender`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from datetime import datetime
 import click
 
 from ingester.cli.common import EXIT_SOME_FAILED, check_group_options, global_options, globals_of, say, timing
-from ingester.cli.listing import Archive, as_json, complete_ids, table
+from ingester.cli.listing import Archive, as_json, complete_ids, table, terminal_columns
 from ingester.cli.terminal import print_markdown, progress_bar
-from ingester.errors import ArchiveError
 from ingester.rerender import rerender as rerender_notes
 from ingester.store import notes
 from ingester.store.notes import NoteFile
 
-__all__ = ["Archive", "NoteFile", "drafts", "rerender", "review"]
+__all__ = ["Archive", "NoteFile", "drafts", "rerender"]
 
 DONE = {"reviewed": "accepted", "discarded": "discarded", "draft": "reopened"}
-KEYS = {"a": "accept", "d": "discard", "e": "edit", "s": "skip", "q": "quit"}
-PROMPT = "[a]ccept  [d]iscard  [e]dit  [s]kip  [q]uit? "
 
 
 class DraftsGroup(click.Group):
@@ -70,6 +67,7 @@ def drafts(ctx: click.Context) -> None:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Notes with this tag (repeat: with all of them).")
 @click.option("--search", default="", metavar="TEXT", help="TEXT in the title or body (any case).")
 @click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N notes (the newest).")
+@click.option("--wide", "-w", is_flag=True, help="Whole titles and publications, however wide the terminal.")
 @global_options()
 @click.pass_context
 def list_(
@@ -80,10 +78,12 @@ def list_(
     tags: tuple[str, ...],
     search: str,
     limit: int | None,
+    wide: bool,
 ) -> None:
     """List notes, newest first: id, date, publication, title, words.
 
-    Reads the note files only (never the ledger), so it works while an ingest is running.
+    Reads the note files only (never the ledger), so it works while an ingest is running. The table
+    fits the terminal ($COLUMNS), long titles cut with …; --wide shows them whole.
 
     \b
     Examples:
@@ -92,6 +92,7 @@ def list_(
         ingest drafts list --publication 'field notes' --search 'small models'
         ingest drafts list --status all --json | jq '.[].path'
         ingest drafts -n 10                           # the ten newest drafts
+        ingest drafts --wide | less -S                # whole titles, scrolled sideways
     """
     arch = Archive.load(ctx)
     shown = notes.select(arch.notes, status, publication, since.date() if since else None, tags, search)
@@ -103,7 +104,7 @@ def list_(
         where = arch.config.archive_shown
         click.echo(f"No drafts in {where}." if status == "draft" and not filtered else f"No notes match in {where}.")
     else:
-        for line in table(arch, shown, with_status=status == "all"):
+        for line in table(arch, shown, status == "all", terminal_columns(), wide):
             click.echo(line)
 
 
@@ -216,95 +217,6 @@ def _set_status(ctx: click.Context, refs: tuple[str, ...], status: str) -> None:
                 say(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to)}")
     if globals_of(ctx).as_json:
         click.echo(json.dumps(done, ensure_ascii=False, indent=2))
-
-
-@click.command("review")
-@global_options(as_json=False)
-@click.pass_context
-def review(ctx: click.Context) -> None:
-    """Go through the drafts, oldest first: each is shown, then one key decides.
-
-    a accept, d discard, e edit (then decide), s skip, q quit (Ctrl-C and Ctrl-D quit too). Keys are
-    read straight from the terminal, so it works over SSH. The ledger is locked only while a decision
-    is written (waiting up to 10 s for a running ingest); a decision that cannot be written is
-    reported and the review goes on.
-
-    \b
-    Examples:
-        ingest review
-        ssh home ingest review --config ~/vault.toml
-    """
-    arch = Archive.load(ctx)
-    queue = notes.oldest_first(notes.select(arch.notes))
-    if not queue:
-        say(f"No drafts to review in {arch.config.archive_shown}.")
-        return
-    counts: Counter[str] = Counter()
-    for number, note in enumerate(queue, start=1):
-        if _review_one(arch, note, f"[{number}/{len(queue)}]", counts) == "quit":
-            break
-    left = len(notes.select(notes.scan(arch.config.archive_path)))
-    failed = f", {counts['failed']} not saved" if counts["failed"] else ""
-    click.echo(
-        f"Reviewed: {counts['accepted']} accepted, {counts['discarded']} discarded, "
-        f"{counts['skipped']} skipped{failed}; {left} {'draft' if left == 1 else 'drafts'} left."
-    )
-
-
-def _review_one(arch: Archive, note: NoteFile, position: str, counts: Counter[str]) -> str:
-    """Show one draft and act on keys until it is decided; returns the last action."""
-    while True:
-        try:
-            note = notes.reread(arch.config.archive_path, note)
-        except ArchiveError:
-            return "gone"
-        if note.status != "draft" or note.discarded:
-            return "gone"  # decided elsewhere meanwhile
-        click.echo(f"{position} ", nl=False)
-        _show(arch, note)
-        action = _read_key()
-        click.echo(action)
-        if action in ("accept", "discard"):
-            status = "reviewed" if action == "accept" else "discarded"
-            try:
-                with notes.open_ledger(arch.config.state_dir) as ledger:
-                    moved_to = notes.set_status(ledger, arch.config.archive_path, note, status)
-            except ArchiveError as exc:  # e.g. an ingest holds the archive: say so, keep reviewing
-                click.echo(f"Error: {exc}\n", err=True)
-                counts["failed"] += 1
-                return "failed"
-            counts[DONE[status]] += 1
-            click.echo(f"{DONE[status]:<10} {arch.short(note)}  {arch.path(moved_to or note)}\n")
-            return action
-        if action == "edit":
-            try:
-                click.echo(f"{_edit(note):<10} {arch.short(note)}  {arch.path(note)}\n")
-            except click.ClickException as exc:  # the editor failed: say so, show the note again
-                click.echo(f"Error: {exc.format_message()}\n", err=True)
-            continue
-        if action == "skip":
-            counts["skipped"] += 1
-            click.echo()
-        return action
-
-
-def _read_key() -> str:
-    """One of KEYS' actions, from a single key press (escape sequences and pastes are ignored)."""
-    click.echo(PROMPT, nl=False)
-    while True:
-        try:
-            key = click.getchar()
-        except (KeyboardInterrupt, EOFError):
-            return "quit"
-        except OSError as exc:
-            raise click.UsageError(
-                "`ingest review` reads keys from a terminal; in scripts, use `ingest drafts accept|discard ID...`"
-            ) from exc
-        if key == "":  # end of input
-            return "quit"
-        if len(key) == 1 and key.lower() in KEYS:
-            return KEYS[key.lower()]
-        click.echo("\a", nl=False)  # the terminal bell: not one of the keys
 
 
 @click.command("rerender")

@@ -3,6 +3,9 @@ object a note is listed as."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from ingester.store import notes
 from ingester.store.notes import NoteFile
 
 MAX_PUBLICATION, MAX_TITLE = 24, 60
+MIN_PUBLICATION, MIN_TITLE = 10, 16  # narrower than this, a table is no use: the terminal wraps instead
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,29 @@ def as_json(arch: Archive, note: NoteFile) -> dict[str, Any]:
     }
 
 
-def table(arch: Archive, shown: list[NoteFile], with_status: bool) -> list[str]:
+def terminal_columns() -> int | None:
+    """The width tables fit: $COLUMNS, else the terminal's; None (no limit) when output is not a terminal."""
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def shrink(widths: list[int], columns: int | None, title: int, publication: int) -> list[int]:
+    """Column widths that fit `columns` (2 spaces between columns): the title gives way first (down to
+    MIN_TITLE), then the publication (down to MIN_PUBLICATION), then the title again (to 8)."""
+    widths = list(widths)
+    for index, least in ((title, MIN_TITLE), (publication, MIN_PUBLICATION), (title, 8)):
+        over = sum(widths) + 2 * (len(widths) - 1) - (columns or 10**6)
+        if over > 0:
+            widths[index] = max(min(least, widths[index]), widths[index] - over)
+    return widths
+
+
+def table(
+    arch: Archive, shown: list[NoteFile], with_status: bool, columns: int | None = None, wide: bool = False
+) -> list[str]:
+    """The notes as a table: titles and publications cut with … to fit `columns` (all of them with `wide`)."""
     header = ["ID", "DATE", *(["STATUS"] if with_status else []), "PUBLICATION", "TITLE", "WORDS"]
     rows = [
         [
@@ -86,12 +112,14 @@ def table(arch: Archive, shown: list[NoteFile], with_status: bool) -> list[str]:
         ]
         for n in shown
     ]
-    caps = [None] * (len(header) - 3) + [MAX_PUBLICATION, MAX_TITLE, None]
-    widths = [min(max(_width(r[i]) for r in [header, *rows]), cap or 999) for i, cap in enumerate(caps)]
+    caps = [None] * (len(header) - 3) + ([None, None] if wide else [MAX_PUBLICATION, MAX_TITLE]) + [None]
+    widths = [min(max(_width(r[i]) for r in [header, *rows]), cap or 10**6) for i, cap in enumerate(caps)]
+    if not wide:
+        widths = shrink(widths, columns, len(header) - 2, len(header) - 3)
     lines = []
     for row in [header, *rows]:
         cells = [fit(cell, width) for cell, width in zip(row[:-1], widths[:-1], strict=True)]
-        lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]))
+        lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]).rstrip())
     return lines
 
 

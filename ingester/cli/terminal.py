@@ -5,6 +5,11 @@ reading. The one module that imports rich.
 from __future__ import annotations
 
 import contextlib
+import io
+import os
+import shlex
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from ingester.markdown import images_as_text
 
 PROGRESS_AFTER = 2.0  # seconds
 
@@ -68,5 +75,52 @@ def progress_bar(
 
 
 def print_markdown(text: str) -> None:
-    """Markdown rendered for the terminal (no hyperlinks: they would hide the URLs)."""
-    Console(highlight=False).print(Markdown(text, hyperlinks=False))
+    """Markdown rendered for the terminal (no hyperlinks: they would hide the URLs; images are named
+    with their address, which rich would drop). Long lines wrap, never cut."""
+    Console(highlight=False).print(Markdown(images_as_text(text), hyperlinks=False))
+
+
+def size() -> tuple[int, int]:
+    """(columns, lines) of the terminal, or of $COLUMNS/$LINES."""
+    found = shutil.get_terminal_size()
+    return found.columns, found.lines
+
+
+def markdown_lines(text: str) -> list[str]:
+    """Markdown rendered for this terminal as lines (styled on a terminal), wrapped at its width."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=size()[0], highlight=False, force_terminal=sys.stdout.isatty(), color_system="standard"
+    )
+    console.print(Markdown(images_as_text(text), hyperlinks=False))
+    return [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+
+def page(text: str) -> None:
+    """Show `text` in $PAGER (default `less -R`, which keeps the styles); printed when there is none."""
+    command = shlex.split(os.environ.get("PAGER") or "less -R")
+    if not command or shutil.which(command[0]) is None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    with contextlib.suppress(OSError):
+        subprocess.run(command, input=text.encode("utf-8"), check=False)  # noqa: S603 - the user's own $PAGER
+
+
+def open_url(url: str) -> str:
+    """Open `url` in $BROWSER (else xdg-open/open); returns the command used, "" when there is none."""
+    for entry in [*filter(None, os.environ.get("BROWSER", "").split(os.pathsep)), "xdg-open", "open"]:
+        command = shlex.split(entry)
+        if not command or shutil.which(command[0]) is None:
+            continue
+        args = [a.replace("%s", url) for a in command] if "%s" in entry else [*command, url]
+        try:
+            # The user's own $BROWSER; xdg-open and most browser scripts hand the URL over and exit.
+            quiet = subprocess.DEVNULL
+            subprocess.Popen(args, stdin=quiet, stdout=quiet, stderr=quiet).wait(timeout=10)  # noqa: S603
+        except subprocess.TimeoutExpired:
+            pass  # a browser that stays in the foreground: leave it running
+        except OSError:
+            continue
+        return command[0]
+    return ""

@@ -14,6 +14,7 @@ from ingester.errors import SourceError
 ENV_VAR = "INGEST_CONFIG"
 OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (working directory); now pointed at
 LANGUAGES = ("zh", "en")
+FILENAMES = ("{date}-{slug}", "{title}")  # [archive] filename: the default first
 SECURITY_MODES = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
 PERSONAL_POLICIES = ("keep", "unlink")
@@ -107,6 +108,7 @@ class Config:
     archive_path: Path = Path("archive")
     language: str = "zh"
     template: Path | None = None
+    filename: str = "{date}-{slug}"
     accounts: tuple[Account, ...] = ()
     allow_senders: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()

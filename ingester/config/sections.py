@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ingester import tags as tag_rules
 from ingester.config.accounts import accounts
-from ingester.config.model import LANGUAGES, LIMIT_KEYS, PERSONAL_POLICIES, Limits, Rule
+from ingester.config.model import FILENAMES, LANGUAGES, LIMIT_KEYS, PERSONAL_POLICIES, Limits, Rule
 from ingester.config.read import parse_duration, string, string_list, table, unknown
 
 Section = Callable[[dict[str, Any], list[str]], dict[str, Any]]
@@ -25,13 +26,17 @@ def _limits(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     archive = table(data, "archive", problems)
-    unknown(archive, {"path", "language", "template"}, "[archive]", problems)
+    unknown(archive, {"path", "language", "template", "filename"}, "[archive]", problems)
     path = string(archive, "path", "[archive]", problems, default="archive")
     language = string(archive, "language", "[archive]", problems, default="zh")
     if language not in LANGUAGES:
         problems.append(f"[archive] language: must be one of {', '.join(map(repr, LANGUAGES))}, not {language!r}")
     template = string(archive, "template", "[archive]", problems, default="")
+    filename = string(archive, "filename", "[archive]", problems, default=FILENAMES[0])
+    if filename not in FILENAMES:
+        problems.append(f"[archive] filename: must be one of {', '.join(map(repr, FILENAMES))}, not {filename!r}")
     return {
+        "filename": filename,
         "archive_path": Path(path).expanduser(),
         "language": language,
         "template": Path(template).expanduser() if template else None,
@@ -139,6 +144,11 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
     if not sender and not publication:
         problems.append(f"{where}: set sender or publication (or both) to say which newsletters it applies to")
     tags = string_list(raw, "tags", where, problems, default=[])
+    for tag in tags:
+        if not tag_rules.is_valid(tag):
+            better = tag_rules.suggest(tag)
+            hint = f', e.g. "{better}"' if better else ""
+            problems.append(f"{where} tags: {tag!r} is not a tag every vault reads ({tag_rules.RULE}){hint}")
     category = string(raw, "category", where, problems)
     skip = raw.get("skip", False)
     if not isinstance(skip, bool):

@@ -52,11 +52,11 @@ def safe_folder(folder: str) -> Path:
     return Path(*parts) if parts else Path()
 
 
-def note_path(root: Path, date: datetime | None, slug: str) -> Path:
-    """Where a note for this date and slug belongs (undated mail goes to `undated/`)."""
+def note_path(root: Path, date: datetime | None, stem: str) -> Path:
+    """Where a note of this date and file name (`render.file_stem`) belongs (undated mail goes to `undated/`)."""
     if date is None:
-        return root / "undated" / f"{slug}.md"
-    return root / f"{date:%Y}" / f"{date:%m}" / f"{date:%Y-%m-%d}-{slug}.md"
+        return root / "undated" / f"{stem}.md"
+    return root / f"{date:%Y}" / f"{date:%m}" / f"{stem}.md"
 
 
 def write_note(path: Path, text: str, message_id_line: str) -> Path:
@@ -68,7 +68,8 @@ def write_note(path: Path, text: str, message_id_line: str) -> Path:
     ensure_dir(path.parent)
     data = text.encode("utf-8")
     for n in range(1, 1000):
-        target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        sep = " " if " " in path.stem else "-"  # "A title 2.md", "2025-01-27-a-title-2.md"
+        target = path if n == 1 else path.with_name(f"{path.stem}{sep}{n}{path.suffix}")
         if target.exists():
             if _holds(target, message_id_line):
                 return target

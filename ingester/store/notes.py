@@ -31,6 +31,7 @@ from typing import Any
 from ingester import frontmatter
 from ingester.errors import ArchiveError, UsageError
 from ingester.frontmatter import yaml_value
+from ingester.markdown import word_count
 from ingester.store import files
 from ingester.store.ledger import Ledger, Record
 
@@ -41,10 +42,6 @@ STATUSES = ("draft", "reviewed", "discarded")
 SHORT_ID = 7
 MIN_ID = 4
 LOCK_WAIT_SECONDS = 10.0  # a daemon poll is short: wait for it rather than fail the reviewer's command
-# Ideographs and kana count one word each (no spaces between words); other scripts count runs of letters.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
-LINK_TARGET = re.compile(r"\]\([^()\s\[\]]*\)")
 GONE = "no longer a note (moved, deleted, or its front matter removed)"
 
 
@@ -105,7 +102,12 @@ class NoteFile:
 
     @property
     def words(self) -> int:
-        return len(WORD.findall(LINK_TARGET.sub("]", self.body)))
+        """The article's words, as the note's `words:` says when it was filed (the template's labels are
+        not words of the article); the whole body's for a note without it."""
+        value = self.meta.get("words")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        return word_count(self.body)
 
     @property
     def sha256(self) -> str:
@@ -227,7 +229,8 @@ def select(
     tags: Iterable[str] = (),
     search: str = "",
 ) -> list[NoteFile]:
-    """The notes that pass every filter, newest first (undated last). `status="all"` keeps any status."""
+    """The notes that pass every filter, newest first (undated last). `status="all"` keeps any status; a
+    tag is also found by its parents, as vaults do (`newsletter` finds `newsletter/substack`)."""
     tags = {t.lstrip("#").casefold() for t in tags}
     wanted = []
     for note in notes:
@@ -240,7 +243,7 @@ def select(
             continue
         if since is not None and (when is None or when.date() < since):
             continue
-        if tags and not tags <= {t.casefold() for t in note.tags}:
+        if tags and not tags <= {t.casefold().rsplit("/", n)[0] for t in note.tags for n in range(t.count("/") + 1)}:
             continue
         if search and search.casefold() not in (note.title + "\n" + note.body).casefold():
             continue
