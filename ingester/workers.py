@@ -52,6 +52,7 @@ class Workers(Generic[Item, Job, Result]):
         self.on_error = on_error  # the result of an item whose worker process died
         self.jobs = max(1, jobs)
         self._pool: ProcessPoolExecutor | None = None
+        self._owner: dict[Future[Result], ProcessPoolExecutor] = {}  # the pool of each future not yet drained
 
     def run(self, items: Iterable[tuple[Item, Result | None]]) -> Iterator[tuple[Item, Result]]:
         """(item, result) in input order; an item given with a result already is passed through."""
@@ -67,30 +68,43 @@ class Workers(Generic[Item, Job, Result]):
                 window.append((item, self.task(item, self.job)))
                 yield from self._drain(window, 0)
             else:
-                future: Future[Result] = pool.submit(_run, item)  # type: ignore[arg-type]  # `_run` runs `task`
-                window.append((item, future))
+                window.append((item, self._submit(pool, item)))
                 yield from self._drain(window, self.jobs * AHEAD_PER_JOB)
         yield from self._drain(window, 0)
+
+    def _submit(self, pool: ProcessPoolExecutor, item: Item) -> Future[Result]:
+        """The item's future; a pool found broken (a worker died since the last result) is replaced once."""
+        try:
+            future: Future[Result] = pool.submit(_run, item)  # type: ignore[arg-type]  # `_run` runs `task`
+        except BrokenProcessPool:
+            self._discard_pool()
+            pool = self._new_pool()
+            future = pool.submit(_run, item)  # type: ignore[arg-type]
+        self._owner[future] = pool
+        return future
 
     def close(self) -> None:
         """Stop the workers (work not started is cancelled)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._owner.clear()
 
     def _pool_for(self, seen: int) -> ProcessPoolExecutor | None:
         in_main = threading.current_thread() is threading.main_thread()
         if in_main and (self.jobs == 1 or seen <= POOL_AFTER):
             return self._pool
-        if self._pool is None:
-            # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
-            # exit when this process dies (see `_exit_with_parent`)
-            self._pool = ProcessPoolExecutor(
-                self.jobs,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init,
-                initargs=(self.task, self.job, os.getpid()),
-            )
+        return self._pool or self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn: workers never inherit the daemon's threads, sockets or SQLite handle, and they
+        # exit when this process dies (see `_exit_with_parent`)
+        self._pool = ProcessPoolExecutor(
+            self.jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(self.task, self.job, os.getpid()),
+        )
         return self._pool
 
     def _drain(self, window: deque[tuple[Item, Future[Result] | Result]], limit: int) -> Iterator[tuple[Item, Result]]:
@@ -99,13 +113,18 @@ class Workers(Generic[Item, Job, Result]):
             if not isinstance(result, Future):
                 yield item, result
                 continue
+            owner = self._owner.pop(result, None)
             try:
-                yield item, result.result()
+                value = result.result()
             except BrokenProcessPool as exc:  # a worker died (killed, out of memory): its items failed
-                self._discard_pool()
+                if owner is self._pool:  # not a newer pool that took over meanwhile
+                    self._discard_pool()
                 yield item, self.on_error(item, exc)
+            else:
+                yield item, value
 
     def _discard_pool(self) -> None:
+        self._owner = {f: p for f, p in self._owner.items() if p is not self._pool}
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
