@@ -1,0 +1,24 @@
+"""What the ledger remembers of a publication, for the next issue (see `memory`): read before a message is
+converted, from its header alone, so that it can travel with the message to a worker process."""
+
+from __future__ import annotations
+
+import re
+
+from ingester import message, metadata
+from ingester.memory import MIN_ISSUES, Memory
+from ingester.store.ledger import Ledger
+
+HEADER_END = re.compile(rb"\r?\n\r?\n")
+HEAD_BYTES = 65_536
+
+
+def recall(ledger: Ledger, raw: bytes) -> Memory:
+    """The blocks the message's publication repeated in at least MIN_ISSUES other filed issues (this
+    message's own record, when it is filed already, does not count)."""
+    head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n\n"
+    publication_id = metadata.publication_key(message.parse(head, max_parts=1))
+    if not publication_id:
+        return Memory()
+    found = ledger.recall_blocks(publication_id, message.quick_key(raw), MIN_ISSUES)
+    return Memory(publication_id, found.get("head", {}), found.get("tail", {}))
