@@ -18,7 +18,7 @@ from ingester.pipeline import run_local
 from ingester.rerender import rerender
 from ingester.store.ledger import Ledger
 from ingester.store.notes import read_note
-from tests.conftest import CORPUS, body_of, corpus_note, needs_corpus
+from tests.conftest import CORPUS, body_of, corpus_note, needs_corpus, run_ingest, write_config
 
 KOTLIN = [f"n2rss/kotlin-weekly/{n}.eml" for n in (388, 389, 390, 400, 462)]
 POINTER = [f"n2rss/pointer/{n}" for n in ("480-mailchimp.eml", "481-mailchimp.eml", "482-mailchimp.eml")]
@@ -119,3 +119,15 @@ def test_rerender_applies_the_memory_as_it_stands(tmp_path: Path) -> None:
     after = note.read_text(encoding="utf-8")
     assert "We rely on sponsors" in before and "We rely on sponsors" not in after
     assert len(after) > len(before) // 2
+
+
+@needs_corpus
+def test_import_counts_and_explain_lists_the_blocks_earlier_issues_repeated(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.toml", tmp_path / "archive")
+    runs = [run_ingest("--config", config, "import", CORPUS / path) for path in KOTLIN[:3]]
+    shown = run_ingest("--config", config, "explain", CORPUS / KOTLIN[3]).stdout
+
+    assert "repeated blocks removed" not in runs[1].stdout and "5 repeated blocks removed" in runs[2].stdout
+    assert "removed:        repeated in 3 earlier issues: 'We rely on sponsors" in shown
+    elsewhere = write_config(tmp_path / "other.toml", tmp_path / "other")  # an archive with no ledger: no memory
+    assert "repeated in" not in run_ingest("--config", elsewhere, "explain", CORPUS / KOTLIN[3]).stdout
