@@ -16,9 +16,15 @@ HEAD_BYTES = 65_536
 def recall(ledger: Ledger, raw: bytes) -> Memory:
     """The blocks the message's publication repeated in at least MIN_ISSUES other filed issues (this
     message's own record, when it is filed already, does not count)."""
-    head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n\n"
-    publication_id = metadata.publication_key(message.parse(head, max_parts=1))
+    publication_id = publication_of(raw)
     if not publication_id:
         return Memory()
     found = ledger.recall_blocks(publication_id, message.quick_key(raw), MIN_ISSUES)
     return Memory(publication_id, found.get("head", {}), found.get("tail", {}))
+
+
+def publication_of(raw: bytes) -> str:
+    """The message's `publication_id` as its header alone gives it (a forward's original sender is in its
+    body: the memory read for the forwarder is not applied, see `compose.make_note`)."""
+    head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n\n"
+    return metadata.publication_key(message.parse(head, max_parts=1))

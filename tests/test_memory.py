@@ -15,10 +15,20 @@ from ingester.compose import note_text
 from ingester.config import Config
 from ingester.memory import Memory
 from ingester.pipeline import run_local
+from ingester.recall import publication_of
 from ingester.rerender import rerender
 from ingester.store.ledger import Ledger
 from ingester.store.notes import read_note
-from tests.conftest import CORPUS, body_of, corpus_note, needs_corpus, run_ingest, write_config
+from tests.conftest import (
+    CORPUS,
+    body_of,
+    corpus_message,
+    corpus_note,
+    manifest_newsletters,
+    needs_corpus,
+    run_ingest,
+    write_config,
+)
 
 KOTLIN = [f"n2rss/kotlin-weekly/{n}.eml" for n in (388, 389, 390, 400, 462)]
 POINTER = [f"n2rss/pointer/{n}" for n in ("480-mailchimp.eml", "481-mailchimp.eml", "482-mailchimp.eml")]
@@ -131,3 +141,16 @@ def test_import_counts_and_explain_lists_the_blocks_earlier_issues_repeated(tmp_
     assert "removed:        repeated in 3 earlier issues: 'We rely on sponsors" in shown
     elsewhere = write_config(tmp_path / "other.toml", tmp_path / "other")  # an archive with no ledger: no memory
     assert "repeated in" not in run_ingest("--config", elsewhere, "explain", CORPUS / KOTLIN[3]).stdout
+
+
+@needs_corpus
+@pytest.mark.slow  # every corpus note
+def test_the_publication_read_from_the_header_is_the_notes_unless_forwarded() -> None:
+    differ = [
+        path
+        for path in manifest_newsletters()
+        if path.endswith(".eml")
+        and publication_of(corpus_message(path)) != corpus_note(path).fields.publication_id
+        and not corpus_note(path).fields.forwarded_by
+    ]
+    assert differ == []
