@@ -59,6 +59,13 @@ Figures
     extra; the sender's own asterisks count too); "headings" have section headings of their own;
     "guarded" had a removal refused by the content-loss guard; "text" took the text/plain part;
     "partial" were filed `fidelity: partial`; "emptied" kept none of their article sentences.
+
+Memory across issues (`--memory`)
+    Without it every message is measured alone, as the first issue of its publication would be.
+    With it, messages are measured in the order of their Date header and each note is made with what
+    the ledger would remember of its publication by then (`ingester.memory`: blocks at the head or
+    tail of at least two earlier issues, counted here in memory the way `Ledger.recall_blocks`
+    counts them); "repeated" counts the blocks removed that way.
 """
 
 from __future__ import annotations
@@ -765,6 +772,7 @@ class Result:
     guarded: bool = False  # the content-loss guard refused a removal
     text_part: bool = False  # the guard took the text/plain part instead of the HTML
     partial: bool = False  # the note was filed `fidelity: partial`
+    repeated: int = 0  # blocks removed as repeated in earlier issues (`--memory`)
 
 
 def read_manifest(corpus: Path) -> list[tuple[str, str]]:
@@ -778,7 +786,39 @@ def is_html_only(path: str, data: bytes) -> bool:
     return path.endswith(".html") and not re.match(rb"\s*[\w-]+:[^\n]*\n", data[:200])
 
 
-def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object]) -> Result:
+class Remembering:
+    """`--memory`: what the ledger would remember of each publication, made of the notes measured so far."""
+
+    def __init__(self, ingester: dict[str, object]) -> None:
+        self.memory = ingester["memory"]
+        self.seen: dict[tuple[str, str, str], set[str]] = {}
+
+    def recall(self, publication_id: str) -> object:
+        at_least = self.memory.MIN_ISSUES  # type: ignore[attr-defined]
+        ends: dict[str, dict[str, int]] = {"head": {}, "tail": {}}
+        for (publication, end, fingerprint), keys in self.seen.items():
+            if publication == publication_id and len(keys) >= at_least:
+                ends[end][fingerprint] = len(keys)
+        return self.memory.Memory(publication_id, ends["head"], ends["tail"])  # type: ignore[attr-defined]
+
+    def remember(self, publication_id: str, key: str, blocks: tuple[tuple[str, str], ...]) -> None:
+        for end, fingerprint in blocks:
+            self.seen.setdefault((publication_id, end, fingerprint), set()).add(key)
+
+
+def sent_at(corpus: Path, path: str) -> float:
+    """The Date header as a timestamp (0 without one): the order `--memory` files the messages in."""
+    head = re.split(rb"\r?\n\r?\n", (corpus / path).read_bytes()[:65536], maxsplit=1)[0]
+    try:
+        date = email.message_from_bytes(head, policy=email.policy.default)["Date"]
+        return float(date.datetime.timestamp()) if date and date.datetime else 0.0
+    except (TypeError, ValueError, AttributeError):
+        return 0.0
+
+
+def measure(
+    corpus: Path, path: str, platform: str, ingester: dict[str, object], remembering: Remembering | None = None
+) -> Result:
     result = Result(file=path, platform=platform)
     started = time.perf_counter()
     try:
@@ -793,7 +833,14 @@ def measure(corpus: Path, path: str, platform: str, ingester: dict[str, object])
 
         letter = ingester["parse"](raw)
         raw_message = ingester["RawMessage"](raw=raw, source=str(corpus / path))
-        note = ingester["make_note"](raw_message, letter, ingester["settings"])
+        if remembering is None:
+            note = ingester["make_note"](raw_message, letter, ingester["settings"])
+        else:
+            publication_id = ingester["publication_key"](letter)
+            remembered = remembering.recall(publication_id)
+            note = ingester["make_note"](raw_message, letter, ingester["settings"], remembered=remembered)
+            remembering.remember(note.fields.publication_id, path, note.blocks)
+            result.repeated = note.repeated
         result.detected_platform = note.fields.platform
         note_key = key(markdown_to_text(front_matter_split(note.text)))
         result.emphasis_markers = literal_markers(front_matter_split(note.text))
@@ -852,11 +899,15 @@ def literal_markers(markdown: str) -> int:
 def load_ingester() -> dict[str, object]:
     """The ingester entry points (imported late: the package may be mid-edit; the caller reports it)."""
     sys.path.insert(0, str(REPO))
+    from ingester import memory
     from ingester.compose import Settings, make_note
     from ingester.config import Config
     from ingester.message import RawMessage, parse
+    from ingester.metadata import publication_key
 
     return {
+        "memory": memory,
+        "publication_key": publication_key,
         "parse": parse,
         "make_note": make_note,
         "RawMessage": RawMessage,
@@ -887,6 +938,7 @@ def summarise(results: list[Result]) -> dict[str, object]:
                 "text_part": 0,
                 "partial": 0,
                 "emptied": 0,
+                "repeated": 0,
                 "_pcts": [],
             },
         )
@@ -898,6 +950,7 @@ def summarise(results: list[Result]) -> dict[str, object]:
         p["kept"] += r.article_kept  # type: ignore[operator]
         p["chrome_sentences"] += r.chrome_sentences  # type: ignore[operator]
         p["chrome_kept"] += r.chrome_kept  # type: ignore[operator]
+        p["repeated"] += r.repeated  # type: ignore[operator]
         for name, value in _flags(r).items():
             p[name] += value  # type: ignore[operator]
         if r.kept_pct is not None:
@@ -916,6 +969,7 @@ def summarise(results: list[Result]) -> dict[str, object]:
         "kept_fuzzy": sum(r.kept_fuzzy for r in ok),
         "chrome_sentences": sum(r.chrome_sentences for r in ok),
         "chrome_kept": sum(r.chrome_kept for r in ok),
+        "repeated": sum(r.repeated for r in ok),
     }
     for name in _FLAGS:
         overall[name] = sum(_flags(r)[name] for r in ok)
@@ -963,7 +1017,7 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
     print(
         f"{'platform':<14} {'messages':>8} {'sentences':>9} {'kept %':>6} {'mean msg %':>10} "
         f"{'chrome':>6} {'chrome kept':>11} {'w/chrome':>8} {'emphasis':>8} {'headings':>8} {'guarded':>7} "
-        f"{'text':>4} {'partial':>7} {'emptied':>7}"
+        f"{'text':>4} {'partial':>7} {'emptied':>7} {'repeated':>8}"
     )
     platforms = summary["platforms"]
     assert isinstance(platforms, dict)
@@ -973,7 +1027,7 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
             f"{name:<14} {p['messages']:>8} {p['sentences']:>9} {_fmt(p['kept_pct']):>6} "
             f"{_fmt(p['mean_message_pct']):>10} {p['chrome_sentences']:>6} {p['chrome_kept']:>11} "
             f"{p['notes_with_chrome']:>8} {p['emphasis_notes']:>8} {p['headings']:>8} {p['guarded']:>7} "
-            f"{p['text_part']:>4} {p['partial']:>7} {p['emptied']:>7}{errors}"
+            f"{p['text_part']:>4} {p['partial']:>7} {p['emptied']:>7} {p['repeated']:>8}{errors}"
         )
     o = summary["overall"]
     assert isinstance(o, dict)
@@ -984,7 +1038,8 @@ def print_report(results: list[Result], summary: dict[str, object], verbose: boo
         f"{o['messages']} messages, {o['errors']} failed.\n"
         f"Notes: {o['notes_with_chrome']} keep chrome, {o['emphasis_notes']} show literal **/__/~~, "
         f"{o['headings']} have section headings, {o['guarded']} guarded, {o['text_part']} from the text part, "
-        f"{o['partial']} partial, {o['emptied']} emptied (of {o['messages'] - o['errors']})."
+        f"{o['partial']} partial, {o['emptied']} emptied (of {o['messages'] - o['errors']}); "
+        f"{o['repeated']} blocks removed as repeated in earlier issues (--memory)."
     )
     if not verbose:
         return
@@ -1010,6 +1065,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("-v", "--verbose", action="store_true", help="list lost sentences of the worst messages")
     parser.add_argument("--worst", type=int, default=5, help="how many worst messages --verbose shows (5)")
     parser.add_argument("--limit", type=int, default=0, help="measure only the first N messages")
+    parser.add_argument(
+        "--memory", action="store_true", help="in Date order, each note with the memory of earlier issues"
+    )
     args = parser.parse_args(argv)
 
     out: dict[str, object] = {"corpus": str(args.corpus), "messages": [], "platforms": {}, "overall": {}}
@@ -1023,6 +1081,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         entries = [e for e in entries if any(f in e[0] for f in args.filters)]
     if args.limit:
         entries = entries[: args.limit]
+    order = {path: i for i, path in enumerate(e[0] for e in entries)}
     try:
         ingester = load_ingester()
     except Exception as exc:  # noqa: BLE001 - the package may be mid-edit: report, don't crash
@@ -1030,7 +1089,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(json.dumps(out, indent=2) if args.json else f"Error: {out['error']}")
         return out
 
-    results = [measure(args.corpus, path, platform, ingester) for path, platform in entries]
+    remembering = Remembering(ingester) if args.memory else None
+    if remembering is not None:
+        entries = sorted(entries, key=lambda entry: sent_at(args.corpus, entry[0]))
+    results = [measure(args.corpus, path, platform, ingester, remembering) for path, platform in entries]
+    if remembering is not None:  # the report lists them in the manifest's order
+        results.sort(key=lambda r: order[r.file])
     summary = summarise(results)
     out.update(messages=[asdict(r) for r in results], **summary)
     if args.json:

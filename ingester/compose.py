@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ingester import classify, fidelity, identity, metadata, privacy, render, tags
+from ingester import classify, fidelity, identity, memory, metadata, privacy, render, tags
 from ingester.clean import CleanedHtml, clean_html
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
@@ -27,6 +27,8 @@ class Note:
     cleaned: CleanedHtml
     folder: str = ""
     verdict: fidelity.Verdict = NO_VERDICT
+    blocks: memory.Blocks = ()  # what to remember of this issue once it is filed (`memory.signature`)
+    repeated: int = 0  # blocks removed because earlier issues of the publication had them (`memory.forget`)
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,14 @@ class Settings:
         )
 
 
-def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: Resolver | None = None) -> Note:
-    """Turn one parsed newsletter into its note."""
+def make_note(
+    raw: RawMessage,
+    letter: Newsletter,
+    settings: Settings,
+    resolve: Resolver | None = None,
+    remembered: memory.Memory | None = None,
+) -> Note:
+    """Turn one parsed newsletter into its note; `remembered` is what the ledger knows of its publication."""
     platform = classify.detect_platform(letter)
     context = privacy.message_context(letter, metadata.link_context(letter, platform), platform, settings.privacy)
     verdict = NO_VERDICT
@@ -77,11 +85,18 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
         meta = replace(meta, title=title)
         if in_text or in_title:
             cleaned = replace(cleaned, counts=replace(cleaned.counts, reader_redacted=in_text + in_title))
+    blocks, repeated = memory.signature(markdown), 0
+    if remembered and remembered.publication_id == meta.publication_id:
+        forgotten = memory.forget(markdown, remembered)
+        markdown, repeated = forgotten.markdown, len(forgotten.removed)
+        cleaned = replace(
+            cleaned, removed=cleaned.removed + forgotten.removed, refused=cleaned.refused + forgotten.refused
+        )
     matching = matching_rules(settings.rules, letter, meta)
     fields = note_fields(raw, letter, platform, meta, cleaned, matching, verdict)
     folder = next((rule.folder for rule in matching if rule.folder), "")
     text = render.render_note(fields, markdown, settings.template, settings.language)
-    return Note(fields, text, meta, cleaned, folder, verdict)
+    return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated)
 
 
 def note_fields(

@@ -9,19 +9,21 @@ from ingester import classify, message
 from ingester.compose import Settings, make_note, matching_rules
 from ingester.config import Config
 from ingester.links import CleanedUrl
+from ingester.memory import Memory
 from ingester.message import RawMessage
 from ingester.pipeline import NOT_A_NEWSLETTER
 
 
-def explain(config: Config, raw: RawMessage) -> list[str]:
-    """Newsletter or not and why, platform, each metadata field and its source, what cleaning did."""
-    return [f"{name + ':':<16}{value}" for name, value in decisions(config, raw)]
+def explain(config: Config, raw: RawMessage, remembered: Memory | None = None) -> list[str]:
+    """Newsletter or not and why, platform, each metadata field and its source, what cleaning did
+    (with `remembered`, the ledger's memory of the publication, what earlier issues repeated)."""
+    return [f"{name + ':':<16}{value}" for name, value in decisions(config, raw, remembered)]
 
 
-def explain_json(config: Config, raw: RawMessage) -> dict[str, Any]:
+def explain_json(config: Config, raw: RawMessage, remembered: Memory | None = None) -> dict[str, Any]:
     """The same decisions as one object: a field per line, `removed` a list."""
     found: dict[str, Any] = {"removed": []}
-    for name, value in decisions(config, raw):
+    for name, value in decisions(config, raw, remembered):
         key = name.replace(" ", "_")
         if key == "removed":
             found["removed"].append(value)
@@ -30,7 +32,7 @@ def explain_json(config: Config, raw: RawMessage) -> dict[str, Any]:
     return found
 
 
-def decisions(config: Config, raw: RawMessage) -> list[tuple[str, str]]:
+def decisions(config: Config, raw: RawMessage, remembered: Memory | None = None) -> list[tuple[str, str]]:
     """(what, decision) pairs, in the order they are taken."""
     letter = message.parse(raw.raw)
     lines = [
@@ -46,7 +48,7 @@ def decisions(config: Config, raw: RawMessage) -> list[tuple[str, str]]:
         lines.append(("needs action", f"{action.reason} (not filed as a note)"))
     if any(rule.skip for rule in matching_rules(config.rules, letter)):
         lines.append(("rules", "skipped by a [[rules]] entry"))
-    note = make_note(raw, letter, Settings.of(config))
+    note = make_note(raw, letter, Settings.of(config), remembered=remembered)
     meta, cleaned, fields = note.metadata, note.cleaned, note.fields
     lines.append(("platform", fields.platform))
     for name, value in (

@@ -103,6 +103,13 @@ def decide(
     )
 
 
+def publication_key(letter: Newsletter) -> str:
+    """The `publication_id` `decide` gives this message (List-Id, Substack sender, From address), from
+    its header alone: the pipeline asks the ledger's memory of the publication before conversion."""
+    substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
+    return classify.list_id_key(letter) or (f"{substack_local}.substack.com" if substack_local else letter.from_addr)
+
+
 # A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a
 # link to keep in a note, nor one to share.
 PERSONAL_TOKEN = re.compile(r"[?&;][^=&#]*=[A-Za-z0-9%+/_.~-]{40,}")

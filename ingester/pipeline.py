@@ -26,7 +26,9 @@ from ingester.config import Account, Config, default_path
 from ingester.errors import ArchiveError, ConfigError, MessageTooSlow, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
+from ingester.memory import Blocks, Memory
 from ingester.message import RawMessage
+from ingester.recall import recall
 from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
 from ingester.store.ledger import About, Ledger, Location
@@ -56,6 +58,7 @@ class RunSummary:
     failed: int = 0
     notes: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)  # notes filed with `fidelity: partial`
+    repeated: int = 0  # blocks removed because earlier issues of their publication had them (`memory`)
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -99,17 +102,20 @@ class Prepared:
     error: str = ""
     about: About = field(default_factory=About)
     fidelity: str = ""
+    publication_id: str = ""
+    blocks: Blocks = ()  # remembered once the note is filed
+    repeated: int = 0
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
 
 
-def prepare(raw: RawMessage, job: Job) -> Prepared:
+def prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Prepared:
     """Everything about one message that needs no archive and no ledger, in at most `[limits]
     message_seconds` (then it is a failure, recorded). Never raises."""
     try:
         with time_limit(job.config.limits.message_seconds):
-            return _prepare(raw, job)
+            return _prepare(raw, job, remembered)
     except MessageTooSlow as exc:  # the alarm may go off outside `_prepare`'s own handlers
         return unprepared(raw, exc)
 
@@ -120,7 +126,12 @@ def unprepared(raw: RawMessage, exc: BaseException) -> Prepared:
     return Prepared(key=message.quick_key(raw.raw), content_hash=digest, error=_error_line(exc))
 
 
-def _prepare(raw: RawMessage, job: Job) -> Prepared:
+def prepare_item(item: tuple[RawMessage, Memory], job: Job) -> Prepared:
+    """`prepare` for the workers: each message travels with the ledger's memory of its publication."""
+    return prepare(item[0], job, item[1])
+
+
+def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Prepared:
     limits = job.config.limits
     if len(raw.raw) > limits.message_bytes:
         if not is_mail(message.parse(raw.raw[:HEAD_BYTES], limits.parts, limits.header_chars)):
@@ -137,7 +148,7 @@ def _prepare(raw: RawMessage, job: Job) -> Prepared:
         skip, action = skip_reason(raw, letter, job.config, job.all_messages)
         if skip:
             return Prepared(key, message_id, digest, skip=skip, action=action, about=about)
-        note = make_note(raw, letter, job.settings, _resolver(job.config))
+        note = make_note(raw, letter, job.settings, _resolver(job.config), remembered)
     except Exception as exc:  # noqa: BLE001 - recorded with its error, retried on a later run
         return Prepared(key, message_id, digest, error=_error_line(exc), about=about)
     return Prepared(
@@ -150,6 +161,9 @@ def _prepare(raw: RawMessage, job: Job) -> Prepared:
         folder=note.folder,
         about=about,
         fidelity=note.fields.fidelity,
+        publication_id=note.fields.publication_id,
+        blocks=note.blocks,
+        repeated=note.repeated,
     )
 
 
@@ -207,7 +221,8 @@ class Pipeline:
         self.all_messages = all_messages
         self.progress = progress
         self.summary = RunSummary()
-        self.workers = Workers(prepare, Job(config, Settings.of(config), all_messages), unprepared, jobs)
+        job = Job(config, Settings.of(config), all_messages)
+        self.workers = Workers(prepare_item, job, lambda item, exc: unprepared(item[0], exc), jobs)
 
     def close(self) -> None:
         self.workers.close()
@@ -219,19 +234,25 @@ class Pipeline:
         results in order.
         """
         handled: list[int] = []
-        for raw, prepared in self.workers.run(self._unless_filed(messages)):
+        for (raw, _), prepared in self.workers.run(self._unless_filed(messages)):
             self.commit(raw, prepared)
             if raw.uid is not None:
                 handled.append(raw.uid)
         return handled
 
-    def _unless_filed(self, messages: Iterable[RawMessage]) -> Iterator[tuple[RawMessage, Prepared | None]]:
-        """The messages to convert (None) and those already filed (`DUPLICATE`), until a stop."""
+    def _unless_filed(
+        self, messages: Iterable[RawMessage]
+    ) -> Iterator[tuple[tuple[RawMessage, Memory], Prepared | None]]:
+        """The messages to convert (None), each with what the ledger remembers of its publication as it
+        stands (issues filed earlier in this run count), and those already filed (`DUPLICATE`), until a stop."""
         for raw in messages:
             if self.stopping:
                 self.summary.stopped = True
                 return
-            yield raw, DUPLICATE if self._known_duplicate(raw) else None
+            if self._known_duplicate(raw):
+                yield (raw, Memory()), DUPLICATE
+            else:
+                yield (raw, recall(self.ledger, raw.raw)), None
 
     def _known_duplicate(self, raw: RawMessage) -> bool:
         """Already filed (by the cheap identity read from the raw headers): skip all the work."""
@@ -306,7 +327,10 @@ class Pipeline:
             about=prepared.about,
             fidelity=prepared.fidelity,
         )
+        if prepared.publication_id:
+            ledger.remember_blocks(prepared.publication_id, prepared.key, prepared.blocks)
         summary.filed += 1
+        summary.repeated += prepared.repeated
         summary.notes.append(str(written))
         if prepared.fidelity:
             summary.partial.append(str(written))

@@ -12,6 +12,7 @@ from ingester.compose import Settings, make_note
 from ingester.config import Config
 from ingester.errors import ArchiveError
 from ingester.message import RawMessage
+from ingester.recall import recall
 from ingester.store import files
 from ingester.store import notes as notes_on_disk
 from ingester.store.ledger import Ledger, Record
@@ -47,10 +48,17 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
             continue
         try:
             # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
-            made = make_note(RawMessage(raw, record.source, internaldate=note.date), message.parse(raw), settings)
+            made = make_note(
+                RawMessage(raw, record.source, internaldate=note.date),
+                message.parse(raw),
+                settings,
+                remembered=recall(ledger, raw),  # the memory as it stands: the other issues filed
+            )
         except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
             yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
             continue
+        if made.fields.publication_id:  # notes filed before memory existed leave their blocks now
+            ledger.remember_blocks(made.fields.publication_id, record.key, made.blocks)
         if made.text == note.text:
             yield Rerendered(note, "unchanged")
             continue

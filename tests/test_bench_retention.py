@@ -37,3 +37,17 @@ def test_retention_runs_on_two_messages(capsys: pytest.CaptureFixture[str]) -> N
         assert {"messages", "sentences", "kept_pct", "chrome_kept"} <= summary.keys()
     assert out["overall"]["messages"] == 2
     assert '"overall"' in capsys.readouterr().out  # --json printed the same results
+
+
+def test_retention_with_memory_files_issues_in_date_order(capsys: pytest.CaptureFixture[str]) -> None:
+    retention = load_bench("retention.py", "bench_retention")
+    issues = ["n2rss/pointer/480-mailchimp.eml", "n2rss/pointer/481-mailchimp.eml", "n2rss/pointer/482-mailchimp.eml"]
+
+    alone = retention.main(["--corpus", str(CORPUS), "--json", *issues])
+    remembering = retention.main(["--corpus", str(CORPUS), "--json", "--memory", *reversed(issues)])
+
+    assert [m["repeated"] for m in alone["messages"]] == [0, 0, 0]
+    by_file = {m["file"]: m["repeated"] for m in remembering["messages"]}
+    assert by_file[issues[0]] == by_file[issues[1]] == 0 < by_file[issues[2]]
+    assert remembering["overall"]["repeated"] == by_file[issues[2]]
+    capsys.readouterr()

@@ -47,6 +47,7 @@ def test_import_json_summary(tmp_path: Path) -> None:
         "failed": 0,
         "notes": ["archive/2025/01/2025-01-27-the-quiet-year-of-small-models.md"],
         "partial": [],
+        "repeated": 0,
         "failures": [],
         "needs_action": [],
         "errors": [],

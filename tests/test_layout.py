@@ -43,8 +43,9 @@ PURE = (
     "privacy",
     "fidelity",
     "charsets",
+    "memory",
 )
-IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
+IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers", "recall")
 
 
 @cache

@@ -259,6 +259,8 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
             f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
             f"{summary.failed} failed" + (f", {len(summary.partial)} partial" if summary.partial else "")
         )
+        if summary.repeated:  # blocks earlier issues of the same publication had at their head or tail
+            counts += f", {summary.repeated} repeated blocks removed"
         counts += timing(summary.seen, elapsed)
         if summary.stopped or (stop is not None and stop.is_set()):
             click.echo(f"Stopped early: {counts}. Run the same command again to continue.")

@@ -24,9 +24,12 @@ from ingester.cli.common import (
     stop_on_signal,
 )
 from ingester.cli.terminal import progress_bar
-from ingester.errors import SourceError
+from ingester.config import Config
+from ingester.errors import ArchiveError, SourceError
 from ingester.explain import explain, explain_json
+from ingester.memory import Memory
 from ingester.message import RawMessage
+from ingester.recall import recall
 from ingester.source import local_messages
 from ingester.store.ledger import Ledger
 
@@ -146,8 +149,9 @@ def explain_command(ctx: click.Context, message_file: Path, indexes: tuple[int, 
     """Show every decision for each message of a file, without filing anything.
 
     Newsletter or not and why, platform, each metadata field and where it came from, what was
-    cleaned and which email chrome was removed. An mbox, a Maildir or a folder of .eml files is
-    explained message by message (their `message:` lines number them for --index).
+    cleaned and which email chrome was removed (blocks earlier issues of the publication in this
+    archive repeated at their head or tail too: "repeated in N earlier issues"). An mbox, a Maildir
+    or a folder of .eml files is explained message by message (their `message:` lines number them for --index).
 
     \b
     Examples:
@@ -164,14 +168,25 @@ def explain_command(ctx: click.Context, message_file: Path, indexes: tuple[int, 
             chosen.append(raw)
     if not chosen:
         raise SourceError(f"{message_file}: no message" + (" at the index given" if indexes else ""))
+    memories = remembered(config, chosen)
     if globals_of(ctx).as_json:
-        click.echo(json.dumps([explain_json(config, raw) for raw in chosen], ensure_ascii=False, indent=2))
+        found = [explain_json(config, raw, memory) for raw, memory in zip(chosen, memories, strict=True)]
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    for number, raw in enumerate(chosen):
+    for number, (raw, memory) in enumerate(zip(chosen, memories, strict=True)):
         if number:
             click.echo()
-        for line in explain(config, raw):
+        for line in explain(config, raw, memory):
             click.echo(line)
+
+
+def remembered(config: Config, chosen: list[RawMessage]) -> list[Memory]:
+    """What the archive's ledger remembers of each message's publication (nothing when there is no ledger)."""
+    try:
+        with Ledger(config.state_dir, readonly=True) as ledger:
+            return [recall(ledger, raw.raw) for raw in chosen]
+    except ArchiveError:
+        return [Memory() for _ in chosen]
 
 
 @click.command("clean-url")

@@ -69,6 +69,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
     ALTER TABLE messages ADD COLUMN fidelity TEXT NOT NULL DEFAULT '';
     """,
+    # 5: per publication, the fingerprints of the first and last blocks of each filed issue (`memory`).
+    """
+    CREATE TABLE blocks (
+        publication_id TEXT NOT NULL, position TEXT NOT NULL, fingerprint TEXT NOT NULL, key TEXT NOT NULL,
+        PRIMARY KEY (publication_id, position, fingerprint, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX blocks_by_key ON blocks (key);
+    """,
 ]
 LOG_OUTCOMES = ("filed", "skipped", "failed")
 
@@ -324,6 +332,28 @@ class Ledger:
         )
         names = ("recorded_at", "sender", "subject", "sent_at", "outcome", "detail", "source", "attempts")
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def remember_blocks(self, publication_id: str, key: str, blocks: Iterable[tuple[str, str]]) -> None:
+        """The (position, fingerprint) blocks of one filed issue (replacing what it left before)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM blocks WHERE key = ?", (key,))
+            rows = ((publication_id, position, fingerprint, key) for position, fingerprint in blocks)
+            db.executemany("INSERT OR IGNORE INTO blocks VALUES (?, ?, ?, ?)", rows)
+
+    def recall_blocks(self, publication_id: str, except_key: str, at_least: int) -> dict[str, dict[str, int]]:
+        """{position: {fingerprint: issues}} of the blocks seen in at least `at_least` other issues."""
+        found: dict[str, dict[str, int]] = {"head": {}, "tail": {}}
+        try:
+            rows = self._db.execute(
+                """SELECT position, fingerprint, count(*) FROM blocks WHERE publication_id = ? AND key != ?
+                   GROUP BY position, fingerprint HAVING count(*) >= ?""",
+                (publication_id, except_key, at_least),
+            ).fetchall()
+        except sqlite3.OperationalError:  # a read-only ledger an older version made: no memory yet
+            rows = []
+        for position, fingerprint, issues in rows:
+            found.setdefault(position, {})[fingerprint] = issues
+        return found
 
     def add_location(self, key: str, location: Location) -> None:
         """Remember that an already recorded message was also seen here (another folder, account or UID)."""

@@ -1,0 +1,132 @@
+"""Memory across issues: blocks a publication repeats at the head or tail of its issues are chrome. Pure.
+
+A block is a paragraph of the note's Markdown (blank-line separated). Its fingerprint is a hash of its
+normalised text: links and images replaced by their text, Markdown marks and punctuation dropped,
+every run of digits one `#` (dates, issue numbers, counts), case folded, whitespace collapsed. So
+"Issue #431 · 3 March" and "Issue #432 · 10 March" look alike, and a tracking link's changing URL
+does not make a block look new.
+
+Each filed issue leaves the fingerprints of its first and last HEAD_BLOCKS blocks in the ledger
+(`signature`); the pipeline hands the next issue of the same publication the fingerprints seen in at
+least MIN_ISSUES earlier distinct issues (`Memory`), and `forget` removes the runs of such blocks
+contiguous from the start or from the end of the article. A block in the middle is never touched,
+however often it repeats; a heading that would be left introducing the kept text stays; and nothing
+is removed when the runs together hold more than MAX_SHARE of the article's text (the content-loss
+guard: memory never takes most of a note).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ingester.markdown import link_text
+
+HEAD_BLOCKS = 20  # blocks at each end of an issue that are remembered (and may be removed)
+MIN_ISSUES = 2  # earlier distinct issues a block must have been seen in, at the same end
+MAX_SHARE = 0.5  # of the article's text: runs larger than this are refused (see `clean.dom.MAX_REMOVAL_SHARE`)
+
+BLOCK_GAP = re.compile(r"\n[ \t]*\n")
+URL = re.compile(r"\b(?:https?://|mailto:|www\.)\S+", re.I)
+DIGITS = re.compile(r"\d+")
+NOT_WORD = re.compile(r"[^\w#]+")  # punctuation and Markdown marks ("*", "_", "\\", "[", "|", "#" of headings…)
+# Month and weekday names are part of a date too ("3 March" and "10 April" are the same line of chrome).
+DATE_WORD = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?)\b"
+)
+IMAGE_SOURCE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>?#]+)")
+# a Markdown heading, or a short bold line alone (once images and escapes are set aside)
+HEADING = re.compile(r"#{1,6}\s.*|_?\*\*[^*]{1,80}\*\*_?|\*?__[^_]{1,80}__\*?")
+
+Blocks = tuple[tuple[str, str], ...]  # ("head" | "tail", fingerprint) of one issue
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the ledger knows about one publication's issues, handed to `compose` with each message.
+
+    :ivar publication_id: the publication it is about (applied only to a note of that publication)
+    :ivar head: fingerprint → earlier distinct issues that had it among their first blocks (≥ MIN_ISSUES)
+    :ivar tail: the same for their last blocks
+    """
+
+    publication_id: str = ""
+    head: Mapping[str, int] = field(default_factory=dict)
+    tail: Mapping[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.head or self.tail)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did: the Markdown left, one line per removed block and per refusal (for `ingest explain`)."""
+
+    markdown: str
+    removed: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+
+def normalise(block: str) -> str:
+    """The block's text as compared across issues (see the module's docstring)."""
+    text = URL.sub(" ", link_text(block)).casefold()
+    text = DIGITS.sub("#", DATE_WORD.sub("#", NOT_WORD.sub(" ", text.replace("\\", ""))))
+    text = " ".join(text.replace("_", " ").split())
+    # a block of images only (a logo, a banner) is known by where they come from (their URLs without query)
+    return text or " ".join(f"image {src}" for src in IMAGE_SOURCE.findall(block))
+
+
+def fingerprint(block: str) -> str:
+    """A short hash of the normalised block ("" for a block with no text: it is neither kept nor matched)."""
+    text = normalise(block)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest() if text else ""
+
+
+def blocks(markdown: str) -> list[str]:
+    """The Markdown's paragraphs (blank-line separated), without the blank lines."""
+    return [part for part in BLOCK_GAP.split(markdown.strip("\n")) if part.strip()]
+
+
+def signature(markdown: str) -> Blocks:
+    """The fingerprints of this issue's first and last HEAD_BLOCKS blocks, to remember once it is filed."""
+    parts = [fingerprint(part) for part in blocks(markdown)]
+    head = dict.fromkeys(p for p in parts[:HEAD_BLOCKS] if p)
+    tail = dict.fromkeys(p for p in parts[-HEAD_BLOCKS:] if p)
+    return (*(("head", p) for p in head), *(("tail", p) for p in tail))
+
+
+def forget(markdown: str, memory: Memory) -> Forgotten:
+    """Remove the blocks the publication repeated at the head or tail of earlier issues (see the module)."""
+    parts = blocks(markdown)
+    if not memory or not parts:
+        return Forgotten(markdown)
+    prints = [fingerprint(part) for part in parts]
+    start = 0
+    while start < min(len(parts), HEAD_BLOCKS) and prints[start] in memory.head:
+        start += 1
+    while start and HEADING.fullmatch(" ".join(link_text(parts[start - 1]).replace("\\", " ").split())):
+        start -= 1  # a heading over the kept text stays with it
+    end = len(parts)
+    while end > max(start, len(parts) - HEAD_BLOCKS) and prints[end - 1] in memory.tail:
+        end -= 1
+    gone = [
+        (i, memory.head[prints[i]] if i < start else memory.tail[prints[i]])
+        for i in (*range(start), *range(end, len(parts)))
+    ]
+    if not gone:
+        return Forgotten(markdown)
+    total = sum(len(normalise(part)) for part in parts)
+    removed = sum(len(normalise(parts[i])) for i, _ in gone)
+    if removed > MAX_SHARE * total:
+        why = f"repeated blocks at the head or tail refused, they would remove {removed / total:.0%} of the text"
+        return Forgotten(markdown, refused=(f"{why} ({len(gone)} blocks)",))
+    lines = tuple(_described(f"repeated in {issues} earlier issues", parts[i]) for i, issues in gone)
+    return Forgotten("\n\n".join(parts[start:end]) + "\n", lines)
+
+
+def _described(why: str, block: str) -> str:
+    text = " ".join(link_text(block).split()) or normalise(block)  # an image's source
+    return f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}"

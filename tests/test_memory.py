@@ -1,0 +1,156 @@
+"""Memory across issues (#14): blocks a publication repeats at the head or tail of its issues are chrome.
+
+Real issues of the same publications from ../shared/corpus/n2rss, filed in the order they were sent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ingester import memory
+from ingester.compose import note_text
+from ingester.config import Config
+from ingester.memory import Memory
+from ingester.pipeline import run_local
+from ingester.recall import publication_of
+from ingester.rerender import rerender
+from ingester.store.ledger import Ledger
+from ingester.store.notes import read_note
+from tests.conftest import (
+    CORPUS,
+    body_of,
+    corpus_message,
+    corpus_note,
+    manifest_newsletters,
+    needs_corpus,
+    run_ingest,
+    write_config,
+)
+
+KOTLIN = [f"n2rss/kotlin-weekly/{n}.eml" for n in (388, 389, 390, 400, 462)]
+POINTER = [f"n2rss/pointer/{n}" for n in ("480-mailchimp.eml", "481-mailchimp.eml", "482-mailchimp.eml")]
+
+
+def remembered(paths: list[str]) -> Memory:
+    """What the ledger would know after filing these issues (each counted once per end)."""
+    counts: Counter[tuple[str, str]] = Counter(b for path in paths for b in corpus_note(path).blocks)
+    head = {p: n for (end, p), n in counts.items() if end == "head" and n >= memory.MIN_ISSUES}
+    tail = {p: n for (end, p), n in counts.items() if end == "tail" and n >= memory.MIN_ISSUES}
+    return Memory(corpus_note(paths[0]).fields.publication_id, head, tail)
+
+
+def test_normalised_text_ignores_numbers_dates_links_case_and_spacing() -> None:
+    one = "**Issue #431** · Monday, 3 March 2025 · [View online](https://x.example/t?u=1&id=aa)"
+    other = "**ISSUE #432**  ·  Sunday, 10 August 2025 · [View  online](https://x.example/t?u=1&id=bb)"
+
+    assert memory.fingerprint(one) == memory.fingerprint(other)
+    assert memory.fingerprint("A market for money") != memory.fingerprint("A # for #")  # no word just *starts* a date
+    assert memory.fingerprint("![](https://x.example/logo.png?v=1)") == memory.fingerprint(
+        "![logo](https://x.example/logo.png?v=2)"
+    )
+    assert memory.fingerprint("![](https://x.example/logo.png)") != memory.fingerprint("![](https://x.example/b.png)")
+
+
+@needs_corpus
+@pytest.mark.parametrize("issues", [KOTLIN, POINTER], ids=["kotlin-weekly", "pointer"])
+def test_a_later_issue_loses_repeated_head_and_tail_and_keeps_the_middle(issues: list[str]) -> None:
+    *earlier, latest = issues
+    markdown = body_of(corpus_note(latest).text)
+    parts = memory.blocks(markdown)
+    known = remembered(earlier)
+
+    forgotten = memory.forget(markdown, known)
+
+    kept = memory.blocks(forgotten.markdown)
+    start = parts.index(kept[0])
+    assert kept == parts[start : start + len(kept)]  # one contiguous run of the article: nothing from its middle
+    gone = parts[:start] + parts[start + len(kept) :]
+    assert gone and len(forgotten.removed) == len(gone)
+    assert all(memory.fingerprint(p) in {**known.head, **known.tail} for p in gone)
+    assert sum(map(len, kept)) > sum(map(len, gone))
+    assert all(line.startswith("repeated in ") for line in forgotten.removed)
+
+
+@needs_corpus
+def test_a_repeated_block_in_the_middle_is_never_removed() -> None:
+    markdown = body_of(corpus_note(KOTLIN[-1]).text)
+    parts = memory.blocks(markdown)
+    middle = {memory.fingerprint(p): 5 for p in parts[3:-3]}  # every block but the first and last three
+
+    assert memory.forget(markdown, Memory("x", middle, middle)).markdown == markdown
+
+
+@needs_corpus
+def test_memory_never_takes_most_of_the_article() -> None:
+    markdown = body_of(corpus_note(KOTLIN[-1]).text)
+    everything = {memory.fingerprint(p): 5 for p in memory.blocks(markdown)}
+
+    forgotten = memory.forget(markdown, Memory("x", everything, everything))
+
+    assert forgotten.markdown == markdown and not forgotten.removed
+    assert forgotten.refused and "refused" in forgotten.refused[0]
+
+
+@needs_corpus
+def test_blocks_need_two_earlier_issues_and_count_within_one_backfill(tmp_path: Path) -> None:
+    config = Config(archive_path=tmp_path / "archive")
+    summaries = [run_local(config, [CORPUS / path]) for path in KOTLIN[:2]]
+    backfill = run_local(config, [CORPUS / path for path in KOTLIN[2:]])  # one run: each issue counts for the next
+
+    assert [s.repeated for s in summaries] == [0, 0]  # one earlier issue is not enough
+    assert backfill.filed == 3 and backfill.repeated >= 3 * 4
+    first = Path(summaries[0].notes[0]).read_text(encoding="utf-8")
+    assert first == corpus_note_text(config, KOTLIN[0])  # no memory yet: the note of a single issue
+    latest = Path(backfill.notes[-1]).read_text(encoding="utf-8")
+    assert "We rely on sponsors" not in latest and "We rely on sponsors" in first
+
+
+def corpus_note_text(config: Config, path: str) -> str:
+    return note_text((CORPUS / path).read_bytes(), str(CORPUS / path), config)
+
+
+@needs_corpus
+def test_rerender_applies_the_memory_as_it_stands(tmp_path: Path) -> None:
+    config = Config(archive_path=tmp_path / "archive")
+    first = run_local(config, [CORPUS / KOTLIN[0]])
+    run_local(config, [CORPUS / path for path in KOTLIN[1:3]])
+    note = Path(first.notes[0])
+    before = note.read_text(encoding="utf-8")
+
+    listed = read_note(config.archive_path, note)
+    assert listed is not None
+    with Ledger(config.state_dir) as ledger:
+        done = list(rerender(config, ledger, [listed]))
+
+    assert [d.outcome for d in done] == ["rerendered"]
+    after = note.read_text(encoding="utf-8")
+    assert "We rely on sponsors" in before and "We rely on sponsors" not in after
+    assert len(after) > len(before) // 2
+
+
+@needs_corpus
+def test_import_counts_and_explain_lists_the_blocks_earlier_issues_repeated(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.toml", tmp_path / "archive")
+    runs = [run_ingest("--config", config, "import", CORPUS / path) for path in KOTLIN[:3]]
+    shown = run_ingest("--config", config, "explain", CORPUS / KOTLIN[3]).stdout
+
+    assert "repeated blocks removed" not in runs[1].stdout and "5 repeated blocks removed" in runs[2].stdout
+    assert "removed:        repeated in 3 earlier issues: 'We rely on sponsors" in shown
+    elsewhere = write_config(tmp_path / "other.toml", tmp_path / "other")  # an archive with no ledger: no memory
+    assert "repeated in" not in run_ingest("--config", elsewhere, "explain", CORPUS / KOTLIN[3]).stdout
+
+
+@needs_corpus
+@pytest.mark.slow  # every corpus note
+def test_the_publication_read_from_the_header_is_the_notes_unless_forwarded() -> None:
+    differ = [
+        path
+        for path in manifest_newsletters()
+        if path.endswith(".eml")
+        and publication_of(corpus_message(path)) != corpus_note(path).fields.publication_id
+        and not corpus_note(path).fields.forwarded_by
+    ]
+    assert differ == []
