@@ -45,6 +45,8 @@ CHARSET_SUPERSETS = {
 }
 # C0/C1 controls other than tab and newlines break HTML parsers and YAML; drop them.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A header field is one line: a break decoded from an encoded-word (`=0A`) would fake lines in listings.
+HEADER_BREAKS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
 # What a codec may raise on hostile input or labels (idna raises UnicodeError, a NUL in a label ValueError).
 CODEC_ERRORS = (UnicodeError, LookupError, ValueError)
 
@@ -310,7 +312,7 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
             except UnicodeDecodeError:
                 charset = raw_charset
         parts.append(decode_bytes(chunk, charset))
-    return "".join(parts).strip()
+    return HEADER_BREAKS.sub(" ", "".join(parts)).strip()
 
 
 BARE_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w.-]+")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from ingester import config as config_mod
+from ingester.cli.terminal import echo, to_json
 from ingester.errors import EXIT_INTERNAL, IngesterError
 from ingester.pipeline import RunSummary
 
@@ -239,20 +239,20 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
         data = summary.as_dict()
         if elapsed is not None:
             data["elapsed_seconds"] = round(elapsed, 3)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(to_json(data))
     elif quiet:
         for failure in summary.failures:
-            click.echo(f"failed  {failure['source']}: {failure['error']}", err=True)
+            echo(f"failed  {failure['source']}: {failure['error']}", err=True)
     elif summary.errors and not summary.seen:
         pass  # nothing was read: the error lines below say it all
     else:
         for note in summary.notes:
-            click.echo(f"filed   {shown(note)}")
+            echo(f"filed   {shown(note)}")
         for failure in summary.failures:
-            click.echo(f"failed  {failure['source']}: {failure['error']}")
+            echo(f"failed  {failure['source']}: {failure['error']}")
         for item in summary.needs_action:
             link = f" → {item['link']}" if item["link"] else ""
-            click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
+            echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (
             f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
             f"{summary.failed} failed"

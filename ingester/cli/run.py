@@ -23,7 +23,7 @@ from ingester.cli.common import (
     report,
     stop_on_signal,
 )
-from ingester.cli.terminal import progress_bar
+from ingester.cli.terminal import echo, progress_bar, to_json
 from ingester.errors import SourceError
 from ingester.explain import explain, explain_json
 from ingester.message import RawMessage
@@ -103,7 +103,7 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     if limit is not None:
         status["failures"] = status["failures"][len(status["failures"]) - limit :] if limit else []
     if globals_of(ctx).as_json:
-        click.echo(json.dumps({"archive": str(config.archive_shown), **status}, ensure_ascii=False, indent=2))
+        click.echo(to_json({"archive": str(config.archive_shown), **status}))
         return
     totals = status["totals"]
     click.echo(
@@ -114,15 +114,15 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
         if account["last_error"]:
             line += f"; last error {account['last_error_at']}: {account['last_error']}"
-        click.echo(line)
+        echo(line)
     for folder in status["folders"]:
-        click.echo(
+        echo(
             f"  {folder['account']}/{folder['folder']}: last poll {folder['last_poll']}, "
             f"{folder['filed']} filed, {folder['skipped']} skipped, {folder['failed']} failed, "
             f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})"
         )
     for failure in status["failures"]:
-        click.echo(
+        echo(
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
             f"next after {failure['retry_after'] or 'next run'})"
         )
@@ -165,13 +165,13 @@ def explain_command(ctx: click.Context, message_file: Path, indexes: tuple[int, 
     if not chosen:
         raise SourceError(f"{message_file}: no message" + (" at the index given" if indexes else ""))
     if globals_of(ctx).as_json:
-        click.echo(json.dumps([explain_json(config, raw) for raw in chosen], ensure_ascii=False, indent=2))
+        click.echo(to_json([explain_json(config, raw) for raw in chosen]))
         return
     for number, raw in enumerate(chosen):
         if number:
             click.echo()
         for line in explain(config, raw):
-            click.echo(line)
+            echo(line)
 
 
 @click.command("clean-url")

@@ -1,20 +1,49 @@
-"""What the terminal shows besides plain lines: the progress bar of long runs and Markdown rendered for
-reading. The one module that imports rich.
+"""What reaches the terminal: text with no control character (whatever a sender or a file put in it), the
+progress bar of long runs and Markdown rendered for reading. The one module that imports rich.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import click
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 PROGRESS_AFTER = 2.0  # seconds
+# C0 and C1 controls but tab and newline: escape sequences (OSC 52 writes the clipboard), bells, CSI (0x9b).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+C1 = re.compile("[\x7f-\x9f]")  # what json.dumps(ensure_ascii=False) leaves raw
+
+
+def printable(text: str) -> str:
+    """`text` without the controls a terminal would act on; tabs and newlines kept (a note, a body)."""
+    return UNPRINTABLE.sub("", LINE_BREAKS.sub("\n", text))
+
+
+def one_line(text: str) -> str:
+    """A field as one line of a listing: line breaks become spaces, controls go, so a value never fakes a
+    line of its own."""
+    return UNPRINTABLE.sub("", LINE_BREAKS.sub(" ", text))
+
+
+def echo(text: str = "", nl: bool = True, err: bool = False) -> None:
+    """One line to the terminal, made printable: every line of a listing, show, review, explain or log."""
+    click.echo(one_line(text), nl=nl, err=err)
+
+
+def to_json(data: object) -> str:
+    """JSON for --json: every control escaped (json.dumps escapes C0, not C1)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return C1.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 @dataclass
@@ -69,4 +98,4 @@ def progress_bar(
 
 def print_markdown(text: str) -> None:
     """Markdown rendered for the terminal (no hyperlinks: they would hide the URLs)."""
-    Console(highlight=False).print(Markdown(text, hyperlinks=False))
+    Console(highlight=False).print(Markdown(printable(text), hyperlinks=False))

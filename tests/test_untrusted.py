@@ -1,0 +1,93 @@
+"""Issue #15: what a stranger's mail (or a stranger's file in the vault) can no longer do to the terminal,
+the archive's identity, the notes of the person and the run. Real messages from tests/fixtures where one
+will do; hostile ones built with EmailMessage, as test_security does."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ingester import message
+from ingester.cli import terminal
+from tests.conftest import QUIET, QUIET_ID, copy_filed, ingest, run_ingest
+from tests.test_security import eml
+
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what must never reach a terminal
+HOSTILE = "Evil\x1b]52;c;cm0gLXJmIH4=\x07\x9b2J\nstatus: reviewed\r\u2028title: x"
+
+
+@pytest.fixture
+def archive(filed_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return copy_filed(filed_archive, tmp_path, monkeypatch)
+
+
+# --- a. Terminal escapes -------------------------------------------------------------------------------------------
+
+
+def test_printable_keeps_text_and_drops_every_control() -> None:
+    assert terminal.one_line(HOSTILE) == "Evil]52;c;cm0gLXJmIH4=2J status: reviewed  title: x"
+    assert terminal.printable("a\tb\nc\x1b[31md\x07\r\n") == "a\tb\nc[31md\n"
+    assert terminal.printable("日本語 — ok") == "日本語 — ok"
+
+
+def hostile_front_matter(archive: Path) -> None:
+    """The QUIET note's title and author hold escapes and line breaks (YAML escapes, as a tool might write)."""
+    path = archive / QUIET
+    text = path.read_text(encoding="utf-8")
+    evil = '"Evil\\e]52;c;cm0gLXJmIH4=\\a\\x9b2J\\nstatus: reviewed\\ntitle: x"'
+    text = re.sub(r"(?m)^title: .*$", lambda _: f"title: {evil}", text, count=1)
+    text = re.sub(r"(?m)^author: .*$", lambda _: f"author: {evil}", text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["drafts", "list"],
+        ["drafts", "list", "--status", "all"],
+        ["drafts", "show", QUIET_ID],
+        ["drafts", "list", "--json"],
+        ["drafts", "show", QUIET_ID, "--json"],
+    ],
+)
+def test_front_matter_escapes_never_reach_the_terminal(archive: Path, args: list[str]) -> None:
+    before = ingest(*args).stdout
+    hostile_front_matter(archive)
+    result = ingest(*args)
+
+    assert result.exit_code == 0, result.output
+    assert not UNPRINTABLE.search(result.stdout)
+    assert "status: reviewed" not in result.stdout.splitlines()  # no faked line
+    assert len(result.stdout.splitlines()) == len(before.splitlines())  # one line per field
+
+
+def test_review_prints_no_escape(archive: Path) -> None:
+    hostile_front_matter(archive)
+    result = ingest("review", input="q")
+    assert not UNPRINTABLE.search(result.stdout)
+
+
+def test_a_newline_in_an_encoded_from_name_cannot_fake_lines(tmp_path: Path) -> None:
+    raw = eml(
+        subject="=?utf-8?b?SGVsbG8KRXZpbBtbMzFt?=",  # "Hello\nEvil\x1b[31m"
+        sender="=?utf-8?q?Eve=0Astatus=3A_reviewed=0D=0Atitle=3A_x?= <eve@example.com>",
+        body="Hello &#27;]52;c;x&#7; there.\n",
+    )
+    letter = message.parse(raw)
+    assert "\n" not in letter.from_name and "\r" not in letter.from_name
+    assert not UNPRINTABLE.search(letter.subject)
+
+    mail = tmp_path / "evil.eml"
+    mail.write_bytes(raw)
+    run_ingest("import", mail, cwd=tmp_path)
+    for args in (["log"], ["drafts", "list"], ["explain", str(mail)], ["status"]):
+        result = run_ingest(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert not UNPRINTABLE.search(result.stdout), args
+        assert not any(line.strip() in ("status: reviewed", "title: x") for line in result.stdout.splitlines())
+    with sqlite3.connect(tmp_path / "archive" / ".ingest" / "ledger.sqlite3") as db:
+        for sender, subject in db.execute("SELECT sender, subject FROM messages"):
+            assert not UNPRINTABLE.search(sender + subject)
