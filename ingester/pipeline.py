@@ -282,9 +282,7 @@ class Pipeline:
             written = files.write_note(
                 path,
                 prepared.text,
-                f"message_id: {yaml_value(prepared.message_id)}"
-                if prepared.message_id
-                else f"source: {yaml_value(raw.source)}",
+                f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None,
             )
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)

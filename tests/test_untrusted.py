@@ -91,3 +91,42 @@ def test_a_newline_in_an_encoded_from_name_cannot_fake_lines(tmp_path: Path) -> 
     with sqlite3.connect(tmp_path / "archive" / ".ingest" / "ledger.sqlite3") as db:
         for sender, subject in db.execute("SELECT sender, subject FROM messages"):
             assert not UNPRINTABLE.search(sender + subject)
+
+
+# --- b. Identity without Message-ID --------------------------------------------------------------------------------
+
+
+def without_message_id(raw: bytes) -> bytes:
+    return re.sub(rb"(?m)^Message-ID: .*\n", b"", raw)
+
+
+def test_two_messages_without_message_id_same_source_subject_and_day_are_two_notes(tmp_path: Path) -> None:
+    mail = tmp_path / "issue.eml"  # the same file name imported twice, each time holding another message
+    for body in ("The first issue: apples.\n", "The second issue: pears.\n"):
+        mail.write_bytes(without_message_id(eml(subject="Weekly", body=body)))
+        result = run_ingest("import", mail, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "1 filed" in result.stdout
+
+    with sqlite3.connect(tmp_path / "archive" / ".ingest" / "ledger.sqlite3") as db:
+        rows = db.execute("SELECT key, detail FROM messages WHERE outcome = 'filed'").fetchall()
+    assert len(rows) == 2
+    assert all(key.startswith("sha256:") for key, _ in rows)
+    paths = {detail for _, detail in rows}
+    assert len(paths) == 2  # one note each, never one note for both
+    bodies = " ".join((tmp_path / "archive" / p).read_text(encoding="utf-8") for p in paths)
+    assert "apples" in bodies and "pears" in bodies
+
+    again = run_ingest("import", mail, cwd=tmp_path)  # nothing twice
+    assert again.returncode == 0 and "0 filed" in again.stdout
+    assert len(list((tmp_path / "archive").rglob("*.md"))) == 2
+
+
+def test_a_note_on_disk_from_a_crash_is_reused_for_the_same_message_without_message_id(tmp_path: Path) -> None:
+    raw = without_message_id(eml(subject="Weekly", body="Only once.\n"))
+    mail = tmp_path / "one.eml"
+    mail.write_bytes(raw)
+    assert run_ingest("import", mail, cwd=tmp_path).returncode == 0
+    (tmp_path / "archive" / ".ingest" / "ledger.sqlite3").unlink()  # the ledger lost, the note kept
+    assert run_ingest("import", mail, cwd=tmp_path).returncode == 0
+    assert len(list((tmp_path / "archive").rglob("*.md"))) == 1

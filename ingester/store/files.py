@@ -4,7 +4,8 @@ Layout: `<archive>/YYYY/MM/YYYY-MM-DD-<slug>.md`. A write goes to a temp file in
 folder, is fsynced, then hard-linked to its name (`os.link` fails if the name exists, so nothing
 is ever replaced) and the folder is fsynced. A name already taken by another note gets `-2`, `-3`…;
 a name already holding this very message (a crash after the write, before the ledger commit) is
-reused, so a rerun never files the same message twice.
+reused, so a rerun never files the same message twice: the same Message-ID or, for a message without
+one, the very same text (its identity is its content, never its path, subject or day).
 """
 
 from __future__ import annotations
@@ -59,18 +60,19 @@ def note_path(root: Path, date: datetime | None, slug: str) -> Path:
     return root / f"{date:%Y}" / f"{date:%m}" / f"{date:%Y-%m-%d}-{slug}.md"
 
 
-def write_note(path: Path, text: str, message_id_line: str) -> Path:
+def write_note(path: Path, text: str, message_id_line: str | None) -> Path:
     """Write `text` at `path` or the next free `-N` name; return where it went.
 
     `message_id_line` is the note's `message_id:` front-matter line: an existing file that holds
-    it already is this note, and is returned instead of writing a second copy.
+    it already is this note, and is returned instead of writing a second copy. Without one (no
+    Message-ID), only a file holding exactly `text` is this note.
     """
     ensure_dir(path.parent)
     data = text.encode("utf-8")
     for n in range(1, 1000):
         target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
         if target.exists():
-            if _holds(target, message_id_line):
+            if _holds(target, message_id_line) if message_id_line else _same(target, data):
                 return target
             continue
         if _link_new(target, data):
@@ -85,6 +87,13 @@ def _holds(path: Path, line: str) -> bool:
     except OSError:
         return False
     return f"\n{line}\n" in head.split("\n---\n", 1)[0] + "\n"
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _link_new(target: Path, data: bytes) -> bool:
