@@ -130,3 +130,46 @@ def test_a_note_on_disk_from_a_crash_is_reused_for_the_same_message_without_mess
     (tmp_path / "archive" / ".ingest" / "ledger.sqlite3").unlink()  # the ledger lost, the note kept
     assert run_ingest("import", mail, cwd=tmp_path).returncode == 0
     assert len(list((tmp_path / "archive").rglob("*.md"))) == 1
+
+
+# --- c. Only our notes ---------------------------------------------------------------------------------------------
+
+PERSONAL = "2025/01/my-own-thoughts.md"
+
+
+def personal_notes(archive: Path) -> dict[Path, bytes]:
+    """A person's own draft, and a copy of a filed note under another name: neither was filed by ingest."""
+    own = archive / PERSONAL
+    own.write_text('---\ntitle: "My own thoughts"\nstatus: draft\ndate: 2025-01-30\n---\n\nPrivate.\n')
+    copy = archive / "2025" / "01" / "copy-of-quiet.md"
+    copy.write_bytes((archive / QUIET).read_bytes())
+    return {path: path.read_bytes() for path in (own, copy)}
+
+
+def test_a_file_ingest_did_not_write_is_never_listed_or_reviewed(archive: Path) -> None:
+    before = ingest("drafts", "list", "--status", "all").stdout
+    personal_notes(archive)
+
+    assert ingest("drafts", "list", "--status", "all").stdout == before
+    listed = ingest("drafts", "list", "--json").stdout
+    assert "my-own-thoughts" not in listed and "copy-of-quiet" not in listed
+    review = ingest("review", input="q")
+    assert "My own thoughts" not in review.stdout and "copy-of-quiet" not in review.stdout
+
+
+@pytest.mark.parametrize("command", [["drafts", "show"], ["drafts", "accept"], ["drafts", "discard"], ["rerender"]])
+def test_commands_naming_a_file_ingest_did_not_write_refuse_and_change_nothing(
+    archive: Path, command: list[str]
+) -> None:
+    kept = personal_notes(archive)
+    for path in kept:
+        result = ingest(*command, str(path.relative_to(archive.parent)))
+
+        assert result.exit_code == 2, result.output
+        assert "was not filed by ingest" in result.stderr
+    for path, data in kept.items():
+        assert path.read_bytes() == data
+    assert not (archive / ".discarded" / PERSONAL).exists()
+    assert ingest("rerender", "--all").exit_code == 0
+    for path, data in kept.items():
+        assert path.read_bytes() == data

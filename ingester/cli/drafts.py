@@ -243,7 +243,7 @@ def review(ctx: click.Context) -> None:
     for number, note in enumerate(queue, start=1):
         if _review_one(arch, note, f"[{number}/{len(queue)}]", counts) == "quit":
             break
-    left = len(notes.select(notes.scan(arch.config.archive_path)))
+    left = len(notes.select(notes.scan(arch.config.archive_path, notes.filed_notes(arch.config.state_dir))))
     failed = f", {counts['failed']} not saved" if counts["failed"] else ""
     click.echo(
         f"Reviewed: {counts['accepted']} accepted, {counts['discarded']} discarded, "

@@ -32,7 +32,7 @@ class Archive:
     @classmethod
     def load(cls, ctx: click.Context) -> Archive:
         config = load_config(ctx)
-        found = notes.scan(config.archive_path)
+        found = notes.scan(config.archive_path, notes.filed_notes(config.state_dir))
         return cls(config, found, notes.short_ids(found))
 
     def find(self, refs: Iterable[str]) -> list[NoteFile]:
