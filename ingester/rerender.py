@@ -54,7 +54,9 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
         if made.text == note.text:
             yield Rerendered(note, "unchanged")
             continue
-        files.write_atomic(note.path, made.text.encode("utf-8"))
+        if not files.replace_if_unchanged(note.path, made.text.encode("utf-8"), note.sha256):
+            yield Rerendered(note, "skipped", "edited while it was re-rendered")
+            continue
         ledger.set_note(record.key, note.relative, files.note_sha256(made.text))
         yield Rerendered(note, "rerendered")
 

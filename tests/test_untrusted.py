@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ingester import message
+from ingester import message, rerender
 from ingester.cli import terminal
-from tests.conftest import QUIET, QUIET_ID, copy_filed, ingest, run_ingest
+from tests.conftest import QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
+from tests.test_drafts import QUIET_KEY, pretend_filed_by_an_older_converter
 from tests.test_security import eml
 
 UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what must never reach a terminal
@@ -173,3 +174,27 @@ def test_commands_naming_a_file_ingest_did_not_write_refuse_and_change_nothing(
     assert ingest("rerender", "--all").exit_code == 0
     for path, data in kept.items():
         assert path.read_bytes() == data
+
+
+# --- d. Compare-and-swap writes for rerender -----------------------------------------------------------------------
+
+
+def test_rerender_keeps_an_edit_saved_while_it_renders(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend_filed_by_an_older_converter(archive, QUIET, QUIET_KEY)
+    path = archive / QUIET
+    real_make_note = rerender.make_note
+
+    def slow_render(*args: object, **kwargs: object) -> object:
+        made = real_make_note(*args, **kwargs)  # type: ignore[arg-type]
+        with path.open("a", encoding="utf-8") as f:  # the person saves in the editor meanwhile
+            f.write("My note, saved while rerender ran.\n")
+        return made
+
+    monkeypatch.setattr(rerender, "make_note", slow_render)
+    result = ingest("rerender", QUIET_ID)
+
+    assert result.exit_code == 0, result.output
+    assert path.read_text(encoding="utf-8").endswith("My note, saved while rerender ran.\n")
+    assert untimed(result.stdout).splitlines()[0] == (
+        f"skipped    c2f51ed  archive/{QUIET}: edited while it was re-rendered"
+    )

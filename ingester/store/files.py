@@ -118,6 +118,22 @@ def write_atomic(path: Path, data: bytes) -> None:
         fsync_dir(path.parent)
 
 
+def replace_if_unchanged(path: Path, data: bytes, expected_sha256: str) -> bool:
+    """Compare and swap: replace `path` with `data` (as `write_atomic`) only if the file still hashes to
+    `expected_sha256`, checked once the new text is on disk, right before the rename; False, and the file
+    left as it is, when a person saved it meanwhile."""
+    with _durable_temp(path.parent, data, f"cannot write {path}") as tmp:
+        try:
+            current = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return False
+        if current != expected_sha256:
+            return False
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    return True
+
+
 @contextlib.contextmanager
 def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
     """A user-only temp file in `folder` holding `data`, fsynced; removed afterwards if still there.
