@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import message, rerender
+from ingester import frontmatter, message, rerender
 from ingester.cli import terminal
 from tests.conftest import QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
 from tests.test_drafts import QUIET_KEY, pretend_filed_by_an_older_converter
@@ -198,3 +198,44 @@ def test_rerender_keeps_an_edit_saved_while_it_renders(archive: Path, monkeypatc
     assert untimed(result.stdout).splitlines()[0] == (
         f"skipped    c2f51ed  archive/{QUIET}: edited while it was re-rendered"
     )
+
+
+# --- e. Front matter: size cap, no alias expansion, a BOM accepted -------------------------------------------------
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join(['*' + chr(97 + n)] * 9)}]\n" for n in range(4)
+)  # 9**5 strings expanded; real bombs go on: refused, whatever the size
+
+
+def test_an_alias_bomb_in_front_matter_is_refused_not_expanded() -> None:
+    with pytest.raises(frontmatter.FrontMatterError, match="alias"):
+        frontmatter.load(ALIAS_BOMB)
+    assert frontmatter.load("title: x\ntags: [a, b]\n") == {"title": "x", "tags": ["a", "b"]}
+
+
+def test_front_matter_over_the_size_cap_is_refused() -> None:
+    with pytest.raises(frontmatter.FrontMatterError, match="KB"):
+        frontmatter.load("title: " + "x" * (frontmatter.MAX_FRONT_MATTER + 1) + "\n")
+
+
+def test_a_note_with_an_alias_bomb_is_left_out_and_the_others_listed(archive: Path) -> None:
+    path = archive / QUIET
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("---\n", "---\n" + ALIAS_BOMB, 1), encoding="utf-8")
+
+    result = ingest("drafts", "list")
+
+    assert result.exit_code == 0
+    assert QUIET_ID not in result.stdout and len(result.stdout.splitlines()) == 5
+    assert "alias" in result.stderr
+
+
+def test_a_note_saved_with_a_bom_stays_listed_and_its_status_can_change(archive: Path) -> None:
+    path = archive / QUIET
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    assert QUIET_ID in ingest("drafts", "list").stdout
+    assert ingest("drafts", "accept", QUIET_ID).exit_code == 0
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf---\n")  # every other byte as it was
+    assert b'\nstatus: "reviewed"\n' in data

@@ -297,7 +297,8 @@ def _age(note: NoteFile, newest_first: bool = True) -> tuple[bool, float, str]:
 
 def with_status(text: str, status: str, when: datetime) -> str:
     """`text` with `status:` set and `reviewed_at:` set to `when`; every other byte as it was."""
-    lines = text.splitlines(keepends=True)
+    bom = frontmatter.BOM if text.startswith(frontmatter.BOM) else ""  # kept, as every other byte
+    lines = text.removeprefix(bom).splitlines(keepends=True)
     end = next((n for n, line in enumerate(lines[1:], start=1) if line.rstrip("\r\n") == "---"), None)
     if not lines or lines[0].rstrip("\r\n") != "---" or end is None:
         raise ArchiveError("the note has no front matter")
@@ -316,7 +317,7 @@ def with_status(text: str, status: str, when: datetime) -> str:
     if at["reviewed_at"] is None:
         after = at["status"] + 1 if at["status"] is not None else end
         lines.insert(after, new["reviewed_at"] + eol)
-    return "".join(lines)
+    return bom + "".join(lines)
 
 
 def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: datetime | None = None) -> str | None:
