@@ -4,15 +4,21 @@ will do; hostile ones built with EmailMessage, as test_security does."""
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ingester import frontmatter, message, rerender
 from ingester.cli import terminal
-from tests.conftest import QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
+from ingester.source import local_messages
+from tests.conftest import EMAILS, QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
 from tests.test_drafts import QUIET_KEY, pretend_filed_by_an_older_converter
 from tests.test_security import eml
 
@@ -239,3 +245,79 @@ def test_a_note_saved_with_a_bom_stays_listed_and_its_status_can_change(archive:
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf---\n")  # every other byte as it was
     assert b'\nstatus: "reviewed"\n' in data
+
+
+# --- f. Local imports: regular files only, never out of the tree given ----------------------------------------------
+
+
+def ingest_process(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`python -m ingester ARGS`, killed after 60 s (a hang is a failure, not a stuck suite)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    env["XDG_CONFIG_HOME"] = str(cwd / "xdg")
+    command = [sys.executable, "-m", "ingester", *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def hostile_tree(tmp_path: Path) -> Path:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"From: root@example.com\nSubject: passwd\n\nroot:x:0:0:SECRET-LINE\n")
+    tree = tmp_path / "mail"
+    (tree / "sub").mkdir(parents=True)
+    shutil.copy(EMAILS / "substack-post.eml", tree / "a.eml")
+    (tree / "out.eml").symlink_to(secret)  # out of the tree: never read
+    (tree / "dangling.eml").symlink_to(tmp_path / "gone.eml")
+    (tree / "in.eml").symlink_to(tree / "a.eml")  # inside the tree: read (a duplicate of a.eml)
+    (tree / "outside-folder").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(tree / "sub" / "pipe.eml")
+    return tree
+
+
+def test_a_local_import_reads_regular_files_of_the_tree_only(tmp_path: Path) -> None:
+    tree = hostile_tree(tmp_path)
+
+    result = ingest_process(tmp_path, "import", "--all", tree)
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "1 filed" in result.stdout and "1 duplicates" in result.stdout
+    for name, reason in (("out.eml", "out of"), ("dangling.eml", "vanished"), ("pipe.eml", "FIFO")):
+        assert re.search(rf"{name}.*skipped.*{reason}", result.stderr), (name, result.stderr)
+    kept = b"".join(gzip.decompress(p.read_bytes()) for p in (tmp_path / "archive" / ".ingest").rglob("*.gz"))
+    assert b"SECRET-LINE" not in kept
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "fifo"])
+def test_a_device_or_fifo_given_by_name_is_skipped_with_a_reason(tmp_path: Path, device: str) -> None:
+    if device == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        device = str(tmp_path / "fifo")
+
+    result = ingest_process(tmp_path, "import", device)
+
+    assert "Traceback" not in result.stderr
+    assert "skipped" in result.stderr and ("device" in result.stderr or "FIFO" in result.stderr)
+
+
+def test_a_maildir_entry_linking_out_of_the_maildir_is_not_read(tmp_path: Path) -> None:
+    tree = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (tree / sub).mkdir(parents=True)
+    shutil.copy(EMAILS / "substack-post.eml", tree / "cur" / "1.host:2,S")
+    secret = tmp_path / "secret.eml"
+    secret.write_bytes(b"From: root@example.com\nSubject: passwd\n\nSECRET-LINE\n")
+    (tree / "new" / "2.host").symlink_to(secret)
+
+    sources = [raw.source for raw in local_messages(tree)]
+
+    assert sources == [f"{tree}/1.host"]
+
+
+def test_a_file_that_vanishes_mid_import_is_skipped(tmp_path: Path) -> None:
+    for name in ("a.eml", "b.eml"):
+        shutil.copy(EMAILS / "substack-post.eml", tmp_path / name)
+    found = local_messages(tmp_path)
+    first = next(found)
+    (tmp_path / "b.eml").unlink()
+
+    assert first.source.endswith("a.eml")
+    assert list(found) == []
