@@ -10,6 +10,7 @@ import dataclasses
 import email
 import email.errors
 import email.header
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -129,15 +130,20 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
     # The legacy policy keeps headers as plain strings: we decode the few we need ourselves, and the
     # structured-header parser of `policy.default` is both slower and recursive (a Content-Type of
     # nested comments "((((…" raised RecursionError).
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    charset = _body_charset(msg)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        charset = _body_charset(msg)
+        html, text = bodies(msg, max_parts)
+    except RecursionError:  # MIME nested thousands deep: the parser and the walk recurse per level
+        msg = _flat(raw)
+        charset = _body_charset(msg)
+        html, text = bodies(msg, max_parts)
     first: dict[str, str] = {}  # each header decoded once: the first value of each name
     for key, value in msg.raw_items():
         if key.lower() not in first and len(first) < 200:
             first[key.lower()] = decode_header_value(str(value)[:max_header_chars], charset)
     names = {key.lower(): key for key in reversed(list(msg.keys()))}
     from_name, from_addr = parse_from(first.get("from", ""))
-    html, text = bodies(msg, max_parts)
     kept = tuple((names[key], value) for key, value in first.items())
     letter = Newsletter(
         message_id=normalise_message_id(first.get("message-id", "")),
@@ -252,6 +258,16 @@ def quick_key(raw: bytes) -> str:
     match = MESSAGE_ID_LINE.search(head)
     message_id = normalise_message_id(match.group(1).decode("ascii", "replace")) if match else ""
     return message_id or f"sha256:{content_hash(raw)}"
+
+
+def _flat(raw: bytes) -> Message:
+    """The message with its headers parsed and its whole body kept as plain text, for MIME nested deeper
+    than the parser can go: nothing is lost, no part is interpreted."""
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+    del msg["Content-Type"]
+    del msg["Content-Transfer-Encoding"]
+    msg["Content-Type"] = "text/plain"
+    return msg
 
 
 def content_hash(raw: bytes) -> str:

@@ -29,7 +29,7 @@ from ingester.links import Resolver, make_resolver
 from ingester.message import RawMessage
 from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
-from ingester.store.ledger import About, Ledger, Location
+from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.workers import Workers, time_limit
 
 logger = logging.getLogger(__name__)
@@ -233,8 +233,8 @@ class Pipeline:
     def _known_duplicate(self, raw: RawMessage) -> bool:
         """Already filed (by the cheap identity read from the raw headers): skip all the work."""
         record = self.ledger.get(message.quick_key(raw.raw))
-        if record is None or record.outcome != "filed":
-            return False
+        if record is None or not (record.outcome == "filed" or record.retry_after == GIVEN_UP):
+            return False  # a message given up after MAX_TRIES failures is not converted again either
         self.summary.duplicates += 1
         if raw.uid is not None:
             self.ledger.add_location(record.key, Location(raw.account, raw.folder, raw.uidvalidity, raw.uid))

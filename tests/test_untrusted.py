@@ -321,3 +321,42 @@ def test_a_file_that_vanishes_mid_import_is_skipped(tmp_path: Path) -> None:
 
     assert first.source.endswith("a.eml")
     assert list(found) == []
+
+
+# --- g. MIME nesting depth bounded; a permanent failure is no longer retried ---------------------------------------
+
+
+def deeply_nested(depth: int) -> bytes:
+    parts = [b"From: news@example.com\nSubject: deep\nMessage-ID: <deep@example.com>\nMIME-Version: 1.0\n"]
+    parts += [b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(depth)]
+    parts.append(b"Content-Type: text/plain\n\nThe text at the bottom.\n")
+    parts += [b"--b%d--\n" % n for n in reversed(range(depth))]
+    return b"".join(parts)
+
+
+def test_5000_deep_mime_nesting_is_parsed_without_recursion_error(tmp_path: Path) -> None:
+    raw = deeply_nested(5000)
+    letter = message.parse(raw)
+    assert (letter.subject, letter.message_id) == ("deep", "<deep@example.com>")
+
+    mail = tmp_path / "deep.eml"
+    mail.write_bytes(raw)
+    explained = run_ingest("explain", mail, cwd=tmp_path)
+    assert explained.returncode == 0, explained.stderr
+    assert "RecursionError" not in explained.stdout + explained.stderr
+
+
+def test_a_message_that_keeps_failing_is_given_up_after_a_few_tries(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ingester.store.ledger import MAX_TRIES, Ledger, Location
+
+    with Ledger(tmp_path) as ledger:
+        for _ in range(MAX_TRIES):
+            ledger.record(
+                "<k@x>", "<k@x>", "h", "failed", "ValueError: always", "imap://a/INBOX", Location("a", "INBOX", 1, 7)
+            )
+        record = ledger.get("<k@x>")
+        assert record is not None and record.attempts == MAX_TRIES
+        assert record.retry_after == "never"
+        assert ledger.failed_uids_due("a", "INBOX", 1, datetime.now(UTC) + timedelta(days=400)) == []

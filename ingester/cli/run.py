@@ -124,7 +124,8 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     for failure in status["failures"]:
         echo(
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
-            f"next after {failure['retry_after'] or 'next run'})"
+            + ("given up: fails every time)" if failure["retry_after"] == "never" else "")
+            + (f"next after {failure['retry_after'] or 'next run'})" if failure["retry_after"] != "never" else "")
         )
 
 
