@@ -17,6 +17,7 @@ import hashlib
 import html as htmllib
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import Message
@@ -80,6 +81,8 @@ class Newsletter:
     :ivar text: the plain text body (first non-attachment text/plain part), or None
     :ivar forwarded_by: the forwarder's address when the message is a forward; From, Subject and Date
         are then the original sender's (a forwarded newsletter is credited to its author)
+    :ivar as_sent: for a forward read from its body, the message as its real sender sent it: what
+        `judge_forward` keeps when the forwarder is not the reader (a forged forward block)
     """
 
     message_id: str
@@ -94,6 +97,7 @@ class Newsletter:
     html: str | None
     text: str | None
     forwarded_by: str = ""
+    as_sent: Newsletter | None = None
 
     @property
     def key(self) -> str:
@@ -205,6 +209,7 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
         text = text[marker.end() + block_end.end() :] if block_end else text
     return dataclasses.replace(
         letter,
+        as_sent=letter,
         forwarded_by=letter.from_addr,
         from_name=name,
         from_addr=addr,
@@ -329,6 +334,18 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
                 charset = raw_charset
         parts.append(decode_bytes(chunk, charset))
     return HEADER_BREAKS.sub(" ", "".join(parts)).strip()
+
+
+def judge_forward(letter: Newsletter, readers: Iterable[str]) -> Newsletter:
+    """A forward found in the body credited to its original sender only when the forwarder is the reader:
+    one of `readers` (the accounts' usernames, `[newsletters] forwarders`) or a recipient in its own To.
+    Anyone can write "From: …@substack.com" in a body: from a stranger, the mail is judged by its real
+    sender (allow_senders, rules, the note's author)."""
+    if letter.as_sent is None:
+        return letter
+    trusted = {reader.lower() for reader in readers}
+    trusted.update(addr.lower() for _, addr in email.utils.getaddresses([letter.header("To")]) if addr)
+    return letter if letter.forwarded_by in trusted else letter.as_sent
 
 
 BARE_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w.-]+")

@@ -125,7 +125,7 @@ def _prepare(raw: RawMessage, job: Job) -> Prepared:
             return Prepared(key=f"oversized:{raw.source}", skip=NOT_A_MESSAGE)  # a big file that is no mail
         return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), job.config))
     try:
-        letter = message.parse(raw.raw, limits.parts, limits.header_chars)
+        letter = message.judge_forward(message.parse(raw.raw, limits.parts, limits.header_chars), job.config.readers)
     except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
         digest = message.content_hash(raw.raw)
         return Prepared(key=f"sha256:{digest}", content_hash=digest, error=_error_line(exc))

@@ -47,7 +47,11 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
             continue
         try:
             # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
-            made = make_note(RawMessage(raw, record.source, internaldate=note.date), message.parse(raw), settings)
+            made = make_note(
+                RawMessage(raw, record.source, internaldate=note.date),
+                message.judge_forward(message.parse(raw), config.readers),
+                settings,
+            )
         except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
             yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
             continue

@@ -360,3 +360,51 @@ def test_a_message_that_keeps_failing_is_given_up_after_a_few_tries(tmp_path: Pa
         assert record is not None and record.attempts == MAX_TRIES
         assert record.retry_after == "never"
         assert ledger.failed_uids_due("a", "INBOX", 1, datetime.now(UTC) + timedelta(days=400)) == []
+
+
+# --- h. Forged forwards ----------------------------------------------------------------------------------------------
+
+FORGED_BODY = (
+    "Look at this!\n\n---------- Forwarded message ---------\nFrom: Substack <news@substack.com>\n"
+    "Date: Mon, 27 Jan 2025 09:00:00 +0000\nSubject: Your account\nTo: <you@example.org>\n\n"
+    "Please log in at https://evil.example/login to keep your account.\n"
+)
+
+
+def forward_config(tmp_path: Path, forwarders: str = "") -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[archive]\npath = "{tmp_path / "archive"}"\nlanguage = "en"\n'
+        f'[newsletters]\nallow_senders = ["*@substack.com"]\n{forwarders}',
+        encoding="utf-8",
+    )
+    return config
+
+
+def import_forward(tmp_path: Path, sender: str, to: str, forwarders: str = "") -> str:
+    raw = eml(subject="Fwd: Your account", sender=sender, body=FORGED_BODY, To=to)
+    raw = re.sub(rb"(?m)^List-Id: .*\n", b"", raw)  # a person's mail: no list header
+    mail = tmp_path / "forward.eml"
+    mail.write_bytes(raw)
+    result = run_ingest("--config", forward_config(tmp_path, forwarders), "import", mail, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_forged_forward_from_a_stranger_is_judged_by_its_real_sender(tmp_path: Path) -> None:
+    out = import_forward(tmp_path, "Stranger <stranger@evil.example>", "you@example.org")
+    assert "0 filed, 1 skipped" in out  # not credited to substack.com: allow_senders does not apply
+
+
+def test_a_forward_by_a_listed_forwarder_is_credited_to_the_original_sender(tmp_path: Path) -> None:
+    out = import_forward(tmp_path, "Me <me@example.org>", "notes@example.org")
+    assert "1 skipped" in out  # me@ is not known as the reader yet
+
+    (tmp_path / "archive").rename(tmp_path / "before")
+    out = import_forward(tmp_path, "Me <me@example.org>", "notes@example.org", 'forwarders = ["me@example.org"]\n')
+    assert "1 filed" in out
+
+
+def test_a_forward_to_oneself_is_credited(tmp_path: Path) -> None:
+    out = import_forward(tmp_path, "Me <me@example.org>", "me@example.org")
+    assert "1 filed" in out

@@ -108,6 +108,7 @@ class Config:
     template: Path | None = None
     accounts: tuple[Account, ...] = ()
     allow_senders: tuple[str, ...] = ()
+    forwarders: tuple[str, ...] = ()  # addresses whose forwards are credited to the original sender
     rules: tuple[Rule, ...] = ()
     resolve_opaque: bool = False
     resolve_hosts: tuple[str, ...] = ()
@@ -120,6 +121,11 @@ class Config:
     def state_dir(self) -> Path:
         """Machine state (ledger, lock) lives beside the notes, in `<archive>/.ingest/`."""
         return self.archive_path / ".ingest"
+
+    @property
+    def readers(self) -> tuple[str, ...]:
+        """The reader's own addresses: whose forwards are credited to the original sender."""
+        return (*self.forwarders, *(a.username for a in self.accounts if "@" in a.username))
 
     @property
     def archive_shown(self) -> Path:
