@@ -11,12 +11,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from ingester import frontmatter, message, rerender
 from ingester.cli import terminal
+from ingester.config import Account
+from ingester.config import password as config_password
 from ingester.source import local_messages
 from tests.conftest import EMAILS, QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
 from tests.test_drafts import QUIET_KEY, pretend_filed_by_an_older_converter
@@ -408,3 +412,75 @@ def test_a_forward_by_a_listed_forwarder_is_credited_to_the_original_sender(tmp_
 def test_a_forward_to_oneself_is_credited(tmp_path: Path) -> None:
     out = import_forward(tmp_path, "Me <me@example.org>", "me@example.org")
     assert "1 filed" in out
+
+
+# --- i. password_command: a timeout, its own process group, killed on shutdown ---------------------------------------
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def hanging_account(tmp_path: Path) -> Account:
+    child = tmp_path / "child.pid"
+    command = f"sleep {HANG} & echo $! > {child}; wait"
+    return Account(name="a", host="localhost", username="u", password_command=command)
+
+
+HANG = 20
+
+
+def resolve_in_thread(account: Account) -> tuple[threading.Thread, list[BaseException]]:
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            account.resolve_password()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, raised
+
+
+def wait_for(path: Path) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never written")
+
+
+def test_a_hanging_password_command_times_out_with_its_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_password, "PASSWORD_SECONDS", 1.0)
+    thread, raised = resolve_in_thread(hanging_account(tmp_path))
+    child = wait_for(tmp_path / "child.pid")
+
+    thread.join(15)
+
+    assert not thread.is_alive()
+    assert len(raised) == 1 and "password_command took longer than 1 s" in str(raised[0])
+    time.sleep(0.2)
+    assert not alive(child)
+
+
+def test_password_commands_are_killed_on_shutdown(tmp_path: Path) -> None:
+    thread, raised = resolve_in_thread(hanging_account(tmp_path))
+    child = wait_for(tmp_path / "child.pid")
+
+    config_password.stop_password_commands()
+    thread.join(5)
+    config_password.allow_password_commands()
+
+    assert not thread.is_alive()
+    assert len(raised) == 1 and "stopped" in str(raised[0])
+    time.sleep(0.2)
+    assert not alive(child)

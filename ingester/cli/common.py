@@ -21,6 +21,7 @@ import click
 
 from ingester import config as config_mod
 from ingester.cli.terminal import echo, to_json
+from ingester.config.password import allow_password_commands, stop_password_commands
 from ingester.errors import EXIT_INTERNAL, IngesterError
 from ingester.pipeline import RunSummary
 
@@ -323,6 +324,7 @@ def stop_on_signal() -> Iterator[Stop]:
             raise KeyboardInterrupt
         stop.signum = signum
         stop.set()
+        stop_password_commands()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -330,6 +332,7 @@ def stop_on_signal() -> Iterator[Stop]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        allow_password_commands()
 
 
 jobs_option = click.option(
