@@ -427,7 +427,8 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
         else:
             wanted.append(uid)
     limit = pipeline.config.limits.message_bytes
-    for uid, size in session.sizes(wanted).items() if wanted else ():
+    sizes = session.sizes(wanted) if wanted else {}
+    for uid, size in sizes.items():
         if size > limit:
             wanted.remove(uid)
             pipeline.skip_oversized(
@@ -444,7 +445,7 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
             )
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
     pipeline.expect(len(wanted))
-    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))
+    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted, sizes)))
     # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.
     last = previous
     for uid in uids:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import frontmatter, message, rerender
+from ingester import frontmatter, message, rerender, source
 from ingester.cli import terminal
 from ingester.config import Account
 from ingester.config import password as config_password
@@ -484,3 +484,23 @@ def test_password_commands_are_killed_on_shutdown(tmp_path: Path) -> None:
     assert len(raised) == 1 and "stopped" in str(raised[0])
     time.sleep(0.2)
     assert not alive(child)
+
+
+# --- j. FETCH batches bounded by bytes as well as count --------------------------------------------------------------
+
+
+def test_fetch_batches_are_bounded_by_bytes_and_by_count() -> None:
+    mb = 1_000_000
+    uids = list(range(1, 31))
+    big = dict.fromkeys(uids, 21 * mb)  # 30 messages of 21 MB: 630 MB in one FETCH before
+
+    batches = source.fetch_batches(uids, big, count=200, size=50 * mb)
+
+    assert [uid for batch in batches for uid in batch] == uids  # all, in order, once
+    assert all(sum(big[u] for u in batch) <= 50 * mb for batch in batches)
+    assert source.fetch_batches([1, 2, 3], {1: 60 * mb, 2: 1, 3: 1}, size=50 * mb) == [[1], [2, 3]]
+    assert source.fetch_batches(list(range(450)), {}) == [
+        list(range(200)),
+        list(range(200, 400)),
+        list(range(400, 450)),
+    ]
