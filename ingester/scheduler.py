@@ -192,6 +192,19 @@ class Daemon:
                 delay = backoff(failures)
                 logger.error("%s (watching %s; reconnecting in %.0f s)", exc, folder, delay)
                 stop.wait(delay)
+            except Exception as exc:  # supervised: a watcher that died lost IDLE for good (disk full)
+                failures += 1
+                delay = backoff(failures)
+                logger.error(
+                    "%s/%s: watcher failed (%s: %s); restarting in %.0f s",
+                    account.name,
+                    folder,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                logger.debug("watcher failure", exc_info=True)
+                stop.wait(delay)
 
     def stop(self) -> None:
         """Finish or abandon the message in hand, stop watchers and the scheduler."""

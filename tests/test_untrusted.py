@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from ingester import frontmatter, message, rerender, source
+from ingester import frontmatter, message, rerender, scheduler, source
 from ingester.cli import terminal
-from ingester.config import Account
+from ingester.config import Account, Config
 from ingester.config import password as config_password
 from ingester.source import local_messages
 from tests.conftest import EMAILS, QUIET, QUIET_ID, copy_filed, ingest, run_ingest, untimed
@@ -504,3 +504,41 @@ def test_fetch_batches_are_bounded_by_bytes_and_by_count() -> None:
         list(range(200, 400)),
         list(range(400, 450)),
     ]
+
+
+# --- j. Supervised IDLE watchers -------------------------------------------------------------------------------------
+
+
+def test_a_watcher_that_meets_an_unexpected_error_is_restarted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watcher's loop under a session that fails as a full disk made it fail (sqlite3.OperationalError
+    from the poll it starts), then works: the watcher logs it, waits and goes on, instead of dying."""
+    daemon = scheduler.Daemon(Config(archive_path=tmp_path / "archive"), None)
+    entered: list[int] = []
+
+    class Session:
+        def __init__(self, account: Account) -> None:
+            pass
+
+        def __enter__(self) -> Session:
+            entered.append(1)
+            if len(entered) == 1:
+                raise sqlite3.OperationalError("database or disk is full")
+            daemon.watch_stop.set()  # the second connection: the watcher lived on; end the test
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def supports_idle(self) -> bool:
+            return False
+
+    monkeypatch.setattr(scheduler, "ImapSession", Session)
+    monkeypatch.setattr(scheduler, "backoff", lambda failures: 0.01)
+    account = Account(name="a", host="localhost", username="u", password="p")
+
+    daemon._watch(account, "INBOX")
+
+    assert len(entered) == 2
+    assert "database or disk is full" in caplog.text
