@@ -34,7 +34,7 @@ def explain_json(config: Config, raw: RawMessage, remembered: Memory | None = No
 
 def decisions(config: Config, raw: RawMessage, remembered: Memory | None = None) -> list[tuple[str, str]]:
     """(what, decision) pairs, in the order they are taken."""
-    letter = message.parse(raw.raw)
+    letter = message.judge_forward(message.parse(raw.raw), config.readers)
     lines = [
         ("message", raw.source),
         ("message id", letter.message_id or "(none: identity is the content hash)"),

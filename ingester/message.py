@@ -10,12 +10,14 @@ import dataclasses
 import email
 import email.errors
 import email.header
+import email.parser
 import email.policy
 import email.utils
 import hashlib
 import html as htmllib
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import Message
@@ -47,6 +49,8 @@ CHARSET_SUPERSETS = {
 }
 # C0/C1 controls other than tab and newlines break HTML parsers and YAML; drop them.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A header field is one line: a break decoded from an encoded-word (`=0A`) would fake lines in listings.
+HEADER_BREAKS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
 # What a codec may raise on hostile input or labels (idna raises UnicodeError, a NUL in a label ValueError).
 CODEC_ERRORS = (UnicodeError, LookupError, ValueError)
 LATIN_LABELS = frozenset({"cp1252", "windows-1252", "iso-8859-15", "latin-9", "ascii"})
@@ -103,6 +107,8 @@ class Newsletter:
     :ivar forwarded_by: the forwarder's address when the message is a forward; From, Subject and Date
         are then the original sender's (a forwarded newsletter is credited to its author)
     :ivar attachments: the other parts: attached files and inline images, in order
+    :ivar as_sent: for a forward read from its body, the message as its real sender sent it: what
+        `judge_forward` keeps when the forwarder is not the reader (a forged forward block)
     """
 
     message_id: str
@@ -118,6 +124,7 @@ class Newsletter:
     text: str | None
     forwarded_by: str = ""
     attachments: tuple[Attachment, ...] = ()
+    as_sent: Newsletter | None = None
 
     @property
     def key(self) -> str:
@@ -154,15 +161,20 @@ def parse(raw: bytes, max_parts: int = 200, max_header_chars: int = 16_000) -> N
     # The legacy policy keeps headers as plain strings: we decode the few we need ourselves, and the
     # structured-header parser of `policy.default` is both slower and recursive (a Content-Type of
     # nested comments "((((…" raised RecursionError).
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    charset = _body_charset(msg)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        charset = _body_charset(msg)
+        html, text = bodies(msg, max_parts)
+    except RecursionError:  # MIME nested thousands deep: the parser and the walk recurse per level
+        msg = _flat(raw)
+        charset = _body_charset(msg)
+        html, text = bodies(msg, max_parts)
     first: dict[str, str] = {}  # each header decoded once: the first value of each name
     for key, value in msg.raw_items():
         if key.lower() not in first and len(first) < 200:
             first[key.lower()] = decode_header_value(str(value)[:max_header_chars], charset)
     names = {key.lower(): key for key in reversed(list(msg.keys()))}
     from_name, from_addr = parse_from(first.get("from", ""))
-    html, text = bodies(msg, max_parts)
     kept = tuple((names[key], value) for key, value in first.items())
     letter = Newsletter(
         message_id=normalise_message_id(first.get("message-id", "")),
@@ -203,7 +215,8 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
     auto = letter.header("X-Forwarded-For").split()
     if auto:
         return dataclasses.replace(letter, forwarded_by=auto[0].strip("<>").lower())
-    if not _may_be_forward(letter.text or letter.html or ""):
+    raw_body = letter.text or letter.html or ""  # a cheap test first: the regex is slow over a long body
+    if "---" not in raw_body and "orwarded message" not in raw_body:  # Gmail's and Apple's words
         return letter
     body = letter.text or visible_text(letter.html or "")
     marker = FORWARD_MARKER.search(body)
@@ -225,6 +238,7 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
         text = text[marker.end() + block_end.end() :] if block_end else text
     return dataclasses.replace(
         letter,
+        as_sent=letter,
         forwarded_by=letter.from_addr,
         from_name=name,
         from_addr=addr,
@@ -232,11 +246,6 @@ def credit_original_sender(letter: Newsletter) -> Newsletter:
         subject=" ".join(fields.get("subject", "").split()) or FORWARD_SUBJECT.sub("", letter.subject),
         date=date or letter.date,
     )
-
-
-def _may_be_forward(body: str) -> bool:
-    """A cheap test that FORWARD_MARKER might match (the regex itself is slow over a long body)."""
-    return "---" in body or "orwarded message" in body  # Gmail's "Forwarded message", Apple's "forwarded message:"
 
 
 LINE_BREAK_TAG = re.compile(r"<br\s*/?>|</(?:div|p|tr)>", re.I)
@@ -278,6 +287,16 @@ def quick_key(raw: bytes) -> str:
     match = MESSAGE_ID_LINE.search(head)
     message_id = normalise_message_id(match.group(1).decode("ascii", "replace")) if match else ""
     return message_id or f"sha256:{content_hash(raw)}"
+
+
+def _flat(raw: bytes) -> Message:
+    """The message with its headers parsed and its whole body kept as plain text, for MIME nested deeper
+    than the parser can go: nothing is lost, no part is interpreted."""
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+    del msg["Content-Type"]
+    del msg["Content-Transfer-Encoding"]
+    msg["Content-Type"] = "text/plain"
+    return msg
 
 
 def content_hash(raw: bytes) -> str:
@@ -353,7 +372,18 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
                 western = CHARSET_SUPERSETS.get((raw_charset or "").lower(), raw_charset) in LATIN_LABELS
                 charset = (charsets.detect(chunk) if western or not raw_charset else None) or raw_charset
         parts.append(decode_bytes(chunk, charset))
-    return "".join(parts).strip()
+    return HEADER_BREAKS.sub(" ", "".join(parts)).strip()
+
+
+def judge_forward(letter: Newsletter, readers: Iterable[str]) -> Newsletter:
+    """A forward found in the body credited to its original sender only when the forwarder is the reader
+    (`readers`: usernames, `[newsletters] forwarders`; or in its own To). Anyone can write "From: …" in a
+    body: from a stranger, the mail is judged by its real sender (allow_senders, rules, the author)."""
+    if letter.as_sent is None:
+        return letter
+    trusted = {reader.lower() for reader in readers}
+    trusted.update(addr.lower() for _, addr in email.utils.getaddresses([letter.header("To")]) if addr)
+    return letter if letter.forwarded_by in trusted else letter.as_sent
 
 
 BARE_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w.-]+")

@@ -31,7 +31,7 @@ from ingester.message import RawMessage
 from ingester.recall import recall
 from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
-from ingester.store.ledger import About, Ledger, Location
+from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.workers import Workers, time_limit
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Pre
             return Prepared(key=f"oversized:{raw.source}", skip=NOT_A_MESSAGE)  # a big file that is no mail
         return Prepared(key=f"oversized:{raw.source}", skip=oversized(len(raw.raw), job.config))
     try:
-        letter = message.parse(raw.raw, limits.parts, limits.header_chars)
+        letter = message.judge_forward(message.parse(raw.raw, limits.parts, limits.header_chars), job.config.readers)
     except Exception as exc:  # noqa: BLE001 - any parser failure is this message's, not the run's
         digest = message.content_hash(raw.raw)
         return Prepared(key=f"sha256:{digest}", content_hash=digest, error=_error_line(exc))
@@ -257,8 +257,8 @@ class Pipeline:
     def _known_duplicate(self, raw: RawMessage) -> bool:
         """Already filed (by the cheap identity read from the raw headers): skip all the work."""
         record = self.ledger.get(message.quick_key(raw.raw))
-        if record is None or record.outcome != "filed":
-            return False
+        if record is None or not (record.outcome == "filed" or record.retry_after == GIVEN_UP):
+            return False  # a message given up after MAX_TRIES failures is not converted again either
         self.summary.duplicates += 1
         if raw.uid is not None:
             self.ledger.add_location(record.key, Location(raw.account, raw.folder, raw.uidvalidity, raw.uid))
@@ -307,9 +307,7 @@ class Pipeline:
             written = files.write_note(
                 path,
                 prepared.text,
-                f"message_id: {yaml_value(prepared.message_id)}"
-                if prepared.message_id
-                else f"source: {yaml_value(raw.source)}",
+                f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None,
             )
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
@@ -461,7 +459,8 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
         else:
             wanted.append(uid)
     limit = pipeline.config.limits.message_bytes
-    for uid, size in session.sizes(wanted).items() if wanted else ():
+    sizes = session.sizes(wanted) if wanted else {}
+    for uid, size in sizes.items():
         if size > limit:
             wanted.remove(uid)
             pipeline.skip_oversized(
@@ -478,7 +477,7 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
             )
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
     pipeline.expect(len(wanted))
-    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted)))
+    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted, sizes)))
     # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.
     last = previous
     for uid in uids:

@@ -50,7 +50,7 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
             # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
             made = make_note(
                 RawMessage(raw, record.source, internaldate=note.date),
-                message.parse(raw),
+                message.judge_forward(message.parse(raw), config.readers),
                 settings,
                 remembered=recall(ledger, raw),  # the memory as it stands: the other issues filed
             )
@@ -62,7 +62,9 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
         if made.text == note.text:
             yield Rerendered(note, "unchanged")
             continue
-        files.write_atomic(note.path, made.text.encode("utf-8"))
+        if not files.replace_if_unchanged(note.path, made.text.encode("utf-8"), note.sha256):
+            yield Rerendered(note, "skipped", "edited while it was re-rendered")
+            continue
         ledger.set_note(record.key, note.relative, files.note_sha256(made.text))
         yield Rerendered(note, "rerendered")
 

@@ -25,6 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ingester import config as config_mod
 from ingester.config import Account, Config
+from ingester.config.password import allow_password_commands, stop_password_commands
 from ingester.errors import ConfigError, IngesterError, SourceError
 from ingester.pipeline import Pipeline, RunSummary, run_account
 from ingester.source import ImapSession
@@ -191,11 +192,25 @@ class Daemon:
                 delay = backoff(failures)
                 logger.error("%s (watching %s; reconnecting in %.0f s)", exc, folder, delay)
                 stop.wait(delay)
+            except Exception as exc:  # supervised: a watcher that died lost IDLE for good (disk full)
+                failures += 1
+                delay = backoff(failures)
+                logger.error(
+                    "%s/%s: watcher failed (%s: %s); restarting in %.0f s",
+                    account.name,
+                    folder,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                logger.debug("watcher failure", exc_info=True)
+                stop.wait(delay)
 
     def stop(self) -> None:
         """Finish or abandon the message in hand, stop watchers and the scheduler."""
         self.stop_event.set()
         self.watch_stop.set()
+        stop_password_commands()  # a hung one would hold a poll, and so the shutdown, for its whole timeout
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
@@ -236,5 +251,8 @@ class Daemon:
 def run_daemon(config: Config, config_path: str | Path | None) -> int:
     """Entry point for `ingest daemon`; returns the signal that stopped it."""
     daemon = Daemon(config, str(config_path) if config_path else None)
-    daemon.run()
+    try:
+        daemon.run()
+    finally:
+        allow_password_commands()  # the next daemon of this process (tests) may run them again
     return daemon.stopped_by

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import os
 import socket
 import ssl
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 IDLE_RENEW = 25 * 60.0  # seconds: renew IDLE before servers drop it (29 min, RFC 2177)
 IDLE_SLICE = 1.0  # seconds per idle_check, so a stop request is noticed quickly
 FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, memory bounded by the batch
+FETCH_BYTES = 50_000_000  # and at most this many bytes (RFC822.SIZE) per FETCH: 30 messages of 21 MB took 839 MB
 TIMEOUT = 30.0  # seconds for connect and each command
 
 
@@ -81,10 +84,12 @@ class ImapSession:
         """How notes and errors name a message on this server (an IMAP URL, RFC 5092 style)."""
         return f"imap://{self.account.name}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}"
 
-    def fetch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[RawMessage]:
-        """The messages with these UIDs, `FETCH_BATCH` per round trip, flags untouched."""
-        for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start : start + FETCH_BATCH]
+    def fetch(
+        self, folder: str, uidvalidity: int, uids: list[int], sizes: dict[int, int] | None = None
+    ) -> Iterator[RawMessage]:
+        """The messages with these UIDs, in batches of `fetch_batches` (by count and by `sizes`), flags
+        untouched."""
+        for batch in fetch_batches(uids, sizes or {}):
             with self._talking(f"fetching from {folder!r}") as client:
                 data = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
             for uid in batch:
@@ -150,6 +155,26 @@ class ImapSession:
         if self.client is None:
             raise ConnectionLost(f"account {self.account.name!r}: not connected")
         return self.client
+
+
+def fetch_batches(
+    uids: list[int], sizes: dict[int, int], count: int = FETCH_BATCH, size: int = FETCH_BYTES
+) -> list[list[int]]:
+    """`uids` in order, cut into batches of at most `count` UIDs and `size` bytes (a message larger than
+    `size` alone in its batch); a UID of unknown size counts as nothing."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        weight = sizes.get(uid, 0)
+        if batch and (len(batch) >= count or total + weight > size):
+            batches.append(batch)
+            batch, total = [], 0
+        batch.append(uid)
+        total += weight
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def connect(account: Account) -> imapclient.IMAPClient:
@@ -240,39 +265,132 @@ def _text(err: BaseException) -> str:
 
 
 def local_messages(path: Path) -> Iterator[RawMessage]:
-    """Messages from an mbox file, a Maildir, an `.eml` file, or a folder of message files (recursively)."""
-    if not path.exists():
+    """Messages from an mbox file, a Maildir, an `.eml` file, or a folder of message files (recursively).
+
+    Regular files only: FIFOs, devices and sockets are skipped with a warning saying why (reading one
+    would hang or never end), and so are a symbolic link leading out of the folder given, a link to a
+    folder, and a file that vanishes before it is read. The path given itself may be a link.
+    """
+    if not path.exists() and not path.is_symlink():
         raise SourceError(f"{path}: no such file or folder")
-    if path.is_dir() and all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
-        maildir = mailbox.Maildir(path, create=False)
-        for key in sorted(maildir.iterkeys()):
-            yield RawMessage(raw=maildir.get_bytes(key), source=f"{path}/{key}")
-    elif path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            yield from local_messages(file)
-    elif _is_mbox(path):
+    if _kind(path, None) == "folder":
+        root = path.resolve()
+        if all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
+            yield from _maildir(path, root)
+            return
+        for file in _files(path):
+            yield from _file_messages(file, root)
+        return
+    yield from _file_messages(path, None)
+
+
+def _kind(path: Path, root: Path | None) -> str:
+    """ "folder", "file" (regular), or why `path` is not read; links are followed only inside `root`."""
+    try:
+        if path.is_symlink():
+            target = path.resolve(strict=True)
+            if root is not None and not target.is_relative_to(root):
+                return f"a symbolic link out of {root}"
+            if root is not None and target.is_dir():
+                return "a symbolic link to a folder, not followed"
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "vanished (or a link to nothing)"
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
+        return f"cannot read ({getattr(err, 'strerror', None) or err})"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    return "a device, not a regular file"
+
+
+def _skip(path: Path, why: str) -> None:
+    logger.warning("%s: skipped, %s", path, why)
+
+
+def _files(folder: Path) -> list[Path]:
+    """The entries of a folder tree that may be messages (not hidden); links to folders are not walked."""
+    found: list[Path] = []
+    for where, subfolders, names in os.walk(folder):
+        found.extend(Path(where) / name for name in names if not name.startswith("."))
+        found.extend(Path(where) / name for name in subfolders if (Path(where) / name).is_symlink())
+    return sorted(found)
+
+
+def _maildir(path: Path, root: Path) -> Iterator[RawMessage]:
+    """A Maildir's messages (cur and new) by their keys, each a regular file inside it."""
+    colon = mailbox.Maildir.colon
+    entries = sorted(
+        (name.split(colon)[0], path / sub / name)
+        for sub in ("cur", "new")
+        for name in os.listdir(path / sub)
+        if not name.startswith(".")
+    )
+    for key, file in entries:
+        data = _read(file, root)
+        if data is not None:
+            yield RawMessage(raw=data, source=f"{path}/{key}")
+
+
+def _file_messages(path: Path, root: Path | None) -> Iterator[RawMessage]:
+    kind = _kind(path, root)
+    if kind == "folder":
+        return
+    if kind != "file":
+        _skip(path, kind)
+        return
+    if _is_mbox(path):
         box = mailbox.mbox(path, create=False)
         try:
             for index, key in enumerate(box.iterkeys(), start=1):
                 yield RawMessage(raw=box.get_bytes(key), source=f"{path}#{index}")
         finally:
             box.close()
-    else:
-        try:
-            yield RawMessage(raw=path.read_bytes(), source=str(path))
-        except OSError as err:
-            raise SourceError(f"{path}: cannot read ({err.strerror})") from err
+        return
+    data = _read(path, root)
+    if data is not None:
+        yield RawMessage(raw=data, source=str(path))
+
+
+def _read(path: Path, root: Path | None) -> bytes | None:
+    """The bytes of a regular file (None, with a warning, for anything else); opened without blocking
+    and checked once open, so a file swapped for a FIFO meanwhile cannot hang the run."""
+    kind = _kind(path, root)
+    if kind != "file":
+        _skip(path, kind)
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        _skip(path, "vanished")
+        return None
+    except OSError as err:
+        raise SourceError(f"{path}: cannot read ({err.strerror})") from err
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            _skip(path, "not a regular file")
+            return None
+        os.set_blocking(fd, True)
+        return f.read()
 
 
 def count_messages(path: Path) -> int:
     """How many messages `local_messages(path)` yields, counted without reading any of them (an mbox
     is scanned for its "From " lines, as the mailbox module does), for a progress bar with a total."""
     try:
-        if path.is_dir() and all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
+        kind = _kind(path, None)
+        if kind == "folder" and all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
             return sum(1 for sub in ("cur", "new") for p in (path / sub).iterdir() if not p.name.startswith("."))
-        if path.is_dir():
-            files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            return sum(count_messages(file) for file in files)
+        if kind == "folder":
+            root = path.resolve()
+            return sum(count_messages(file) for file in _files(path) if _kind(file, root) == "file")
+        if kind != "file":
+            return 0
         if _is_mbox(path):
             with path.open("rb") as box:
                 return sum(1 for line in box if line.startswith(b"From "))
@@ -282,8 +400,11 @@ def count_messages(path: Path) -> int:
 
 
 def _is_mbox(path: Path) -> bool:
+    """A regular file (see `_kind`) that starts as an mbox does."""
     try:
         with path.open("rb") as f:
             return f.read(5) == b"From "
+    except FileNotFoundError:
+        return False  # vanished: `_read` says so
     except OSError as err:
         raise SourceError(f"{path}: cannot read ({err.strerror})") from err

@@ -172,13 +172,14 @@ def test_list_by_status_after_accept_and_discard(archive: Path) -> None:
 
 def test_list_leaves_out_files_that_are_not_notes_and_warns_about_broken_ones(archive: Path) -> None:
     (archive / "README.md").write_text("# My archive\n")  # no front matter: not a note, silently
-    broken = archive / "2025" / "01" / "broken.md"
+    (archive / "2025" / "01" / "mine.md").write_text('---\ntitle: "unclosed\n---\n')  # not ours: not even read
+    broken = archive / WINE  # a note of ours a person broke
     broken.write_text('---\ntitle: "unclosed\n---\n\nBody\n')
 
     result = ingest("drafts", env=WIDE)
 
     assert result.exit_code == 0
-    assert result.stdout == table(*ROWS)
+    assert result.stdout == table(*(r for r in ROWS if r != WINE))
     assert result.stderr == (
         f"WARNING: {broken.relative_to(Path.cwd())}: the front matter is not valid YAML: "
         "found unexpected end of stream at line 3\n"
@@ -242,18 +243,15 @@ def test_a_file_outside_the_archive_is_not_a_note(archive: Path, tmp_path: Path)
     assert result.stderr == f"Error: {outside} is not a note in the archive (archive)\n"
 
 
-def test_an_ambiguous_id_lists_the_notes_it_matches(archive: Path) -> None:
+def test_a_copy_of_a_note_is_not_ours_and_does_not_make_its_id_ambiguous(archive: Path) -> None:
     shutil.copy(archive / QUIET, archive / "2025" / "01" / "copy.md")  # same Message-ID, same id
 
     result = ingest("drafts", "accept", "c2f51")
 
-    assert result.exit_code == 2
-    assert result.stderr == (
-        "Error: the id 'c2f51' is ambiguous; give more digits or the path of one of these notes:\n"
-        "  - 2025/01/2025-01-27-the-quiet-year-of-small-models.md\n"
-        "  - 2025/01/copy.md\n"
-    )
-    assert ingest("drafts", "accept", "archive/2025/01/copy.md").exit_code == 0
+    assert result.exit_code == 0  # the note the ledger filed; the copy is a person's file
+    refused = ingest("drafts", "accept", "archive/2025/01/copy.md")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("Error: archive/2025/01/copy.md was not filed by ingest")
 
 
 # --- drafts show ---------------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_the_id_of_a_note_without_message_id_survives_discarding(tmp_path: Path)
         folder.mkdir(parents=True)
         (folder / "a.md").write_text('---\ntitle: "A"\nmessage_id: ""\n---\n')
 
-    kept, discarded = notes.scan(tmp_path)
+    kept, discarded = notes.scan(tmp_path, {"2025/a.md": "sha256:1", ".discarded/2025/a.md": "sha256:2"})
 
     assert (kept.relative, discarded.relative) == ("2025/a.md", ".discarded/2025/a.md")
     assert kept.id == discarded.id

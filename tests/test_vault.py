@@ -48,7 +48,7 @@ def with_subject(raw: bytes, subject: str, message_id: str = "") -> bytes:
 def test_every_fixture_note_follows_the_conventions(tmp_path: Path) -> None:
     result = run_ingest("import", EMAILS, "--all")  # into ./archive, the default
     assert result.returncode == 0, result.stderr
-    found = notes.scan(tmp_path / "archive")
+    found = notes.scan(tmp_path / "archive", notes.filed_notes(tmp_path / "archive" / ".ingest"))
     assert len(found) >= 15
     for note in found:
         assert_vault_note(note)
@@ -129,6 +129,9 @@ def test_a_vault_of_the_users_own_notes_is_left_alone(tmp_path: Path) -> None:
     assert filed.returncode == 0 and listed.returncode == 0, filed.stderr + listed.stderr
     assert all(path.read_text(encoding="utf-8") == text for path, text in own.items())
     assert "The quiet year of small models" in listed.stdout
-    found = {n.relative: n for n in notes.scan(vault)}
-    assert found["2025/01/Reading.md"].words == 2  # a `words:` that is not a count is not trusted
-    assert found["Ideas.md"].date == datetime(2024, 1, 3) and date(2024, 1, 3)
+    found = {n.relative: n for n in notes.scan(vault, notes.filed_notes(vault / ".ingest"))}
+    assert not {"2025/01/Reading.md", "Ideas.md", "Daily/2024-01-03.md"} & set(found)  # not ours: not even read
+    reading = notes.read_note(vault, vault / "2025" / "01" / "Reading.md")
+    ideas = notes.read_note(vault, vault / "Ideas.md")
+    assert reading is not None and reading.words == 2  # a `words:` that is not a count is not trusted
+    assert ideas is not None and ideas.date == datetime(2024, 1, 3) and date(2024, 1, 3)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ingester.audit import audit
 from ingester.cli.common import EXIT_SOME_FAILED, global_options, globals_of, load_config
+from ingester.cli.terminal import echo, to_json
 from ingester.store import notes
 
 
@@ -30,7 +29,7 @@ def audit_command(ctx: click.Context) -> None:
     """
     as_json = globals_of(ctx).as_json
     config = load_config(ctx)
-    found_notes = notes.scan(config.archive_path)
+    found_notes = notes.scan(config.archive_path, notes.filed_notes(config.state_dir))
     ids = notes.short_ids(found_notes)
     if config.state_dir.is_dir():
         with notes.open_ledger(config.state_dir) as ledger:
@@ -40,10 +39,10 @@ def audit_command(ctx: click.Context) -> None:
     rows = [{"note": ids.get(f.note.id, f.note.id[:7]), "path": f.note.relative, "line": f.line, "what": f.what}
             for f in findings]  # fmt: skip
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(to_json(rows))
     else:
         for row in rows:
-            click.echo(f"{row['note']}  {row['path']}:{row['line']}  {row['what']}")
+            echo(f"{row['note']}  {row['path']}:{row['line']}  {row['what']}")
         click.echo(f"{len(rows)} findings in {len({r['path'] for r in rows})} of {len(found_notes)} notes.")
     if rows:
         ctx.exit(EXIT_SOME_FAILED)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import signal
@@ -21,6 +20,8 @@ from typing import Any, TypeVar
 import click
 
 from ingester import config as config_mod
+from ingester.cli.terminal import echo, to_json
+from ingester.config.password import allow_password_commands, stop_password_commands
 from ingester.errors import EXIT_INTERNAL, IngesterError
 from ingester.pipeline import RunSummary
 
@@ -239,22 +240,22 @@ def report(summary: RunSummary, as_json: bool, stop: Stop | None = None, started
         data = summary.as_dict()
         if elapsed is not None:
             data["elapsed_seconds"] = round(elapsed, 3)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(to_json(data))
     elif quiet:
         for failure in summary.failures:
-            click.echo(f"failed  {failure['source']}: {failure['error']}", err=True)
+            echo(f"failed  {failure['source']}: {failure['error']}", err=True)
     elif summary.errors and not summary.seen:
         pass  # nothing was read: the error lines below say it all
     else:
         for note in summary.notes:
-            click.echo(f"filed   {shown(note)}")
+            echo(f"filed   {shown(note)}")
         for note in summary.partial:
-            click.echo(f"partial {shown(note)}: the note may miss part of the article ('ingest explain' says why)")
+            echo(f"partial {shown(note)}: the note may miss part of the article ('ingest explain' says why)")
         for failure in summary.failures:
-            click.echo(f"failed  {failure['source']}: {failure['error']}")
+            echo(f"failed  {failure['source']}: {failure['error']}")
         for item in summary.needs_action:
             link = f" → {item['link']}" if item["link"] else ""
-            click.echo(f"action  {item['reason']}: {item['subject']!r}{link}")
+            echo(f"action  {item['reason']}: {item['subject']!r}{link}")
         counts = (
             f"{summary.filed} filed, {summary.skipped} skipped, {summary.duplicates} duplicates, "
             f"{summary.failed} failed" + (f", {len(summary.partial)} partial" if summary.partial else "")
@@ -327,6 +328,7 @@ def stop_on_signal() -> Iterator[Stop]:
             raise KeyboardInterrupt
         stop.signum = signum
         stop.set()
+        stop_password_commands()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -334,6 +336,7 @@ def stop_on_signal() -> Iterator[Stop]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        allow_password_commands()
 
 
 jobs_option = click.option(

@@ -13,7 +13,7 @@ import click
 
 from ingester.cli.common import EXIT_SOME_FAILED, check_group_options, global_options, globals_of, say, timing
 from ingester.cli.listing import Archive, as_json, complete_ids, table, terminal_columns
-from ingester.cli.terminal import print_markdown, progress_bar
+from ingester.cli.terminal import echo, print_markdown, printable, progress_bar, to_json
 from ingester.rerender import rerender as rerender_notes
 from ingester.store import notes
 from ingester.store.notes import NoteFile
@@ -98,7 +98,7 @@ def list_(
     shown = notes.select(arch.notes, status, publication, since.date() if since else None, tags, search)
     shown = shown[:limit] if limit is not None else shown
     if globals_of(ctx).as_json:
-        click.echo(json.dumps([as_json(arch, note) for note in shown], ensure_ascii=False, indent=2))
+        click.echo(to_json([as_json(arch, note) for note in shown]))
     elif not shown:
         filtered = publication or since or tags or search
         where = arch.config.archive_shown
@@ -125,9 +125,9 @@ def show(ctx: click.Context, ref: str, raw: bool) -> None:
     arch = Archive.load(ctx)
     note = arch.find([ref])[0]
     if globals_of(ctx).as_json:
-        click.echo(json.dumps({**as_json(arch, note), "body": note.body}, ensure_ascii=False, indent=2))
+        click.echo(to_json({**as_json(arch, note), "body": note.body}))
     elif raw:
-        click.echo(note.text, nl=False)
+        click.echo(printable(note.text), nl=False)
     else:
         _show(arch, note)
 
@@ -291,10 +291,10 @@ def _show(arch: Archive, note: NoteFile) -> None:
         ("Tags", ", ".join(note.tags)),
         ("Words", str(note.words)),
     ]
-    click.echo(f"{arch.short(note)}  {arch.path(note)}")
+    echo(f"{arch.short(note)}  {arch.path(note)}")
     for name, value in rows:
         if value:
-            click.echo(f"  {name + ':':<13}{value}")
+            echo(f"  {name + ':':<13}{value}")
     click.echo()
     print_markdown(note.body)
 

@@ -15,6 +15,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from ingester.cli.common import load_config
+from ingester.cli.terminal import one_line
 from ingester.config import Config
 from ingester.errors import IngesterError
 from ingester.store import notes
@@ -35,7 +36,7 @@ class Archive:
     @classmethod
     def load(cls, ctx: click.Context) -> Archive:
         config = load_config(ctx)
-        found = notes.scan(config.archive_path)
+        found = notes.scan(config.archive_path, notes.filed_notes(config.state_dir))
         return cls(config, found, notes.short_ids(found))
 
     def find(self, refs: Iterable[str]) -> list[NoteFile]:
@@ -57,7 +58,8 @@ def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) ->
         arch = Archive.load(ctx)
     except (IngesterError, OSError):
         return []  # no archive, no config: nothing to offer, never an error in the middle of typing
-    return [CompletionItem(arch.short(n), help=n.title) for n in arch.notes if arch.short(n).startswith(incomplete)]
+    shown = [n for n in arch.notes if arch.short(n).startswith(incomplete)]
+    return [CompletionItem(arch.short(n), help=one_line(n.title)) for n in shown]
 
 
 def as_json(arch: Archive, note: NoteFile) -> dict[str, Any]:
@@ -105,9 +107,9 @@ def table(
         [
             arch.short(n),
             f"{n.date:%Y-%m-%d}" if n.date else "-",
-            *([n.status] if with_status else []),
-            n.publication or "-",
-            n.title or "-",
+            *([one_line(n.status)] if with_status else []),
+            one_line(n.publication) or "-",
+            one_line(n.title) or "-",
             str(n.words),
         ]
         for n in shown

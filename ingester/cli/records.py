@@ -3,13 +3,13 @@ sender was skipped and why (and which to add to `allow_senders`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import click
 
 from ingester.cli.common import global_options, globals_of, load_config
 from ingester.cli.listing import fit
+from ingester.cli.terminal import echo, one_line, to_json
 from ingester.store.ledger import Ledger
 
 MAX_SENDER, MAX_SUBJECT = 32, 50
@@ -48,14 +48,14 @@ def log_command(ctx: click.Context, outcomes: tuple[str, ...], since: datetime |
     with Ledger(config.state_dir, readonly=True) as ledger:
         rows = ledger.log(outcomes or ("filed", "skipped", "failed"), f"{since:%Y-%m-%d}" if since else "", limit)
     if globals_of(ctx).as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(to_json(rows))
         return
     if not rows:
         click.echo(f"Nothing recorded in {config.archive_shown} matches.")
         return
     for row in rows:
         when = row["recorded_at"][:16].replace("T", " ")
-        click.echo(
-            f"{when}  {row['outcome']:<7}  {fit(row['sender'] or '-', MAX_SENDER)}  "
-            f"{fit(row['subject'] or '-', MAX_SUBJECT)}  {row['detail']}  [{row['source']}]"
+        echo(
+            f"{when}  {row['outcome']:<7}  {fit(one_line(row['sender']) or '-', MAX_SENDER)}  "
+            f"{fit(one_line(row['subject']) or '-', MAX_SUBJECT)}  {row['detail']}  [{row['source']}]"
         )

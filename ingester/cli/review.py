@@ -12,7 +12,7 @@ import click
 from ingester.cli.common import global_options, say
 from ingester.cli.drafts import DONE, _edit
 from ingester.cli.listing import Archive
-from ingester.cli.terminal import markdown_lines, open_url, page, size
+from ingester.cli.terminal import echo, markdown_lines, open_url, page, size
 from ingester.errors import ArchiveError
 from ingester.store import notes
 from ingester.store.notes import NoteFile
@@ -104,7 +104,7 @@ def review(
             index = session.decisions.pop()[0] if session.decisions else index
             continue
         index += 1
-    left = len(notes.select(notes.scan(arch.config.archive_path)))
+    left = len(notes.select(notes.scan(arch.config.archive_path, notes.filed_notes(arch.config.state_dir))))
     counts = session.counts
     failed = f", {counts['failed']} not saved" if counts["failed"] else ""
     click.echo(
@@ -170,10 +170,10 @@ def _review_one(arch: Archive, note: NoteFile, position: str, session: Session, 
 def _same_publication(arch: Archive, note: NoteFile) -> list[NoteFile]:
     """Every draft of this note's publication (by its id when it has one), after a count and a yes."""
     key = note.field("publication_id") or note.publication
-    drafts = notes.select(notes.scan(arch.config.archive_path))
+    drafts = notes.select(notes.scan(arch.config.archive_path, notes.filed_notes(arch.config.state_dir)))
     group = [n for n in drafts if (n.field("publication_id") or n.publication) == key]
     name = note.publication or key or "(no publication)"
-    click.echo(f"{len(group)} {'draft' if len(group) == 1 else 'drafts'} of {name}. Sure? [y/N] ", nl=False)
+    echo(f"{len(group)} {'draft' if len(group) == 1 else 'drafts'} of {name}. Sure? [y/N] ", nl=False)
     answer = _getchar()
     click.echo(answer if answer.isprintable() else "")
     return group if answer in ("y", "Y") else []
@@ -269,7 +269,9 @@ def _show(arch: Archive, note: NoteFile) -> None:
     start = note.body.find("\n### ")
     body = markdown_lines(note.body[start + 1 :] if start >= 0 else note.body)
     room = max(5, size()[1] - len(header) - 3)
-    for line in [*header, *body[:room]]:
-        click.echo(line)
+    for line in header:
+        echo(line)  # the note's own values: made printable
+    for line in body[:room]:
+        click.echo(line)  # rendered from printable text; the styles are rich's
     if len(body) > room:
         click.echo(f"… {len(body) - room} more lines: v shows the whole note")

@@ -23,7 +23,7 @@ from ingester.cli.common import (
     report,
     stop_on_signal,
 )
-from ingester.cli.terminal import progress_bar
+from ingester.cli.terminal import echo, progress_bar, to_json
 from ingester.config import Config
 from ingester.errors import ArchiveError, SourceError
 from ingester.explain import explain, explain_json
@@ -106,7 +106,7 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     if limit is not None:
         status["failures"] = status["failures"][len(status["failures"]) - limit :] if limit else []
     if globals_of(ctx).as_json:
-        click.echo(json.dumps({"archive": str(config.archive_shown), **status}, ensure_ascii=False, indent=2))
+        click.echo(to_json({"archive": str(config.archive_shown), **status}))
         return
     totals = status["totals"]
     click.echo(
@@ -117,17 +117,18 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
         if account["last_error"]:
             line += f"; last error {account['last_error_at']}: {account['last_error']}"
-        click.echo(line)
+        echo(line)
     for folder in status["folders"]:
-        click.echo(
+        echo(
             f"  {folder['account']}/{folder['folder']}: last poll {folder['last_poll']}, "
             f"{folder['filed']} filed, {folder['skipped']} skipped, {folder['failed']} failed, "
             f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})"
         )
     for failure in status["failures"]:
-        click.echo(
+        echo(
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
-            f"next after {failure['retry_after'] or 'next run'})"
+            + ("given up: fails every time)" if failure["retry_after"] == "never" else "")
+            + (f"next after {failure['retry_after'] or 'next run'})" if failure["retry_after"] != "never" else "")
         )
 
 
@@ -171,13 +172,13 @@ def explain_command(ctx: click.Context, message_file: Path, indexes: tuple[int, 
     memories = remembered(config, chosen)
     if globals_of(ctx).as_json:
         found = [explain_json(config, raw, memory) for raw, memory in zip(chosen, memories, strict=True)]
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        click.echo(to_json(found))
         return
     for number, (raw, memory) in enumerate(zip(chosen, memories, strict=True)):
         if number:
             click.echo()
         for line in explain(config, raw, memory):
-            click.echo(line)
+            echo(line)
 
 
 def remembered(config: Config, chosen: list[RawMessage]) -> list[Memory]:

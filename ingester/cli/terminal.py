@@ -1,12 +1,14 @@
-"""What the terminal shows besides plain lines: the progress bar of long runs and Markdown rendered for
-reading. The one module that imports rich.
+"""What reaches the terminal: text with no control character (whatever a sender or a file put in it), the
+progress bar of long runs and Markdown rendered for reading. The one module that imports rich.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import click
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -22,6 +25,32 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from ingester.markdown import images_as_text
 
 PROGRESS_AFTER = 2.0  # seconds
+# C0 and C1 controls but tab and newline: escape sequences (OSC 52 writes the clipboard), bells, CSI (0x9b).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+C1 = re.compile("[\x7f-\x9f]")  # what json.dumps(ensure_ascii=False) leaves raw
+
+
+def printable(text: str) -> str:
+    """`text` without the controls a terminal would act on; tabs and newlines kept (a note, a body)."""
+    return UNPRINTABLE.sub("", LINE_BREAKS.sub("\n", text))
+
+
+def one_line(text: str) -> str:
+    """A field as one line of a listing: line breaks become spaces, controls go, so a value never fakes a
+    line of its own."""
+    return UNPRINTABLE.sub("", LINE_BREAKS.sub(" ", text))
+
+
+def echo(text: str = "", nl: bool = True, err: bool = False) -> None:
+    """One line to the terminal, made printable: every line of a listing, show, review, explain or log."""
+    click.echo(one_line(text), nl=nl, err=err)
+
+
+def to_json(data: object) -> str:
+    """JSON for --json: every control escaped (json.dumps escapes C0, not C1)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return C1.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 @dataclass
@@ -77,7 +106,7 @@ def progress_bar(
 def print_markdown(text: str) -> None:
     """Markdown rendered for the terminal (no hyperlinks: they would hide the URLs; images are named
     with their address, which rich would drop). Long lines wrap, never cut."""
-    Console(highlight=False).print(Markdown(images_as_text(text), hyperlinks=False))
+    Console(highlight=False).print(Markdown(printable(images_as_text(text)), hyperlinks=False))
 
 
 def size() -> tuple[int, int]:
@@ -92,7 +121,7 @@ def markdown_lines(text: str) -> list[str]:
     console = Console(
         file=buffer, width=size()[0], highlight=False, force_terminal=sys.stdout.isatty(), color_system="standard"
     )
-    console.print(Markdown(images_as_text(text), hyperlinks=False))
+    console.print(Markdown(printable(images_as_text(text)), hyperlinks=False))
     return [line.rstrip() for line in buffer.getvalue().splitlines()]
 
 

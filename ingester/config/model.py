@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingester.config.password import run_password_command
 from ingester.errors import SourceError
 
 ENV_VAR = "INGEST_CONFIG"
@@ -41,22 +40,7 @@ class Account:
     def resolve_password(self) -> str:
         """The password, from the command, the environment or the file (in that order of preference)."""
         if self.password_command:
-            try:
-                result = subprocess.run(  # noqa: S602 - the user's own command line, like msmtp's passwordeval
-                    self.password_command, shell=True, capture_output=True, text=True, timeout=60
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise SourceError(
-                    f"account {self.name!r}: password_command took longer than 60 s; check it by running it in a shell"
-                ) from exc
-            if result.returncode != 0:
-                # Never echo the command's output: it may hold the secret or part of it.
-                raise SourceError(
-                    f"account {self.name!r}: password_command exited with status {result.returncode}; "
-                    "run it in a shell to see why"
-                )
-            # the trailing newline `pass` and friends print, nothing else: spaces may be part of it
-            return re.sub(r"\r?\n\Z", "", result.stdout)
+            return run_password_command(self.name, self.password_command)
         if self.password_env:
             value = os.environ.get(self.password_env)
             if value is None:
@@ -111,6 +95,7 @@ class Config:
     filename: str = "{date}-{slug}"
     accounts: tuple[Account, ...] = ()
     allow_senders: tuple[str, ...] = ()
+    forwarders: tuple[str, ...] = ()  # addresses whose forwards are credited to the original sender
     rules: tuple[Rule, ...] = ()
     resolve_opaque: bool = False
     resolve_hosts: tuple[str, ...] = ()
@@ -126,6 +111,11 @@ class Config:
     def state_dir(self) -> Path:
         """Machine state (ledger, lock) lives beside the notes, in `<archive>/.ingest/`."""
         return self.archive_path / ".ingest"
+
+    @property
+    def readers(self) -> tuple[str, ...]:
+        """The reader's own addresses: whose forwards are credited to the original sender."""
+        return (*self.forwarders, *(a.username for a in self.accounts if "@" in a.username))
 
     @property
     def archive_shown(self) -> Path:

@@ -45,9 +45,10 @@ def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 def _newsletters(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     newsletters = table(data, "newsletters", problems)
-    unknown(newsletters, {"allow_senders"}, "[newsletters]", problems)
+    unknown(newsletters, {"allow_senders", "forwarders"}, "[newsletters]", problems)
     allow = string_list(newsletters, "allow_senders", "[newsletters]", problems, default=[])
-    return {"allow_senders": tuple(s.lower() for s in allow)}
+    forwarders = string_list(newsletters, "forwarders", "[newsletters]", problems, default=[])
+    return {"allow_senders": tuple(s.lower() for s in allow), "forwarders": tuple(s.lower() for s in forwarders)}
 
 
 def _links(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Layout: `<archive>/YYYY/MM/YYYY-MM-DD-<slug>.md`. A write goes to a temp file in
 folder, is fsynced, then hard-linked to its name (`os.link` fails if the name exists, so nothing
 is ever replaced) and the folder is fsynced. A name already taken by another note gets `-2`, `-3`…;
 a name already holding this very message (a crash after the write, before the ledger commit) is
-reused, so a rerun never files the same message twice.
+reused, so a rerun never files the same message twice: the same Message-ID or, for a message without
+one, the very same text (its identity is its content, never its path, subject or day).
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ def note_path(root: Path, date: datetime | None, stem: str) -> Path:
     return root / f"{date:%Y}" / f"{date:%m}" / f"{stem}.md"
 
 
-def write_note(path: Path, text: str, message_id_line: str) -> Path:
+def write_note(path: Path, text: str, message_id_line: str | None) -> Path:
     """Write `text` at `path` or the next free `-N` name; return where it went.
 
     `message_id_line` is the note's `message_id:` front-matter line: an existing file that holds
-    it already is this note, and is returned instead of writing a second copy.
+    it already is this note, and is returned instead of writing a second copy. Without one (no
+    Message-ID), only a file holding exactly `text` is this note.
     """
     ensure_dir(path.parent)
     data = text.encode("utf-8")
@@ -71,7 +73,7 @@ def write_note(path: Path, text: str, message_id_line: str) -> Path:
         sep = " " if " " in path.stem else "-"  # "A title 2.md", "2025-01-27-a-title-2.md"
         target = path if n == 1 else path.with_name(f"{path.stem}{sep}{n}{path.suffix}")
         if target.exists():
-            if _holds(target, message_id_line):
+            if _holds(target, message_id_line) if message_id_line else _same(target, data):
                 return target
             continue
         if _link_new(target, data):
@@ -82,10 +84,17 @@ def write_note(path: Path, text: str, message_id_line: str) -> Path:
 def _holds(path: Path, line: str) -> bool:
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
-            head = f.read(64 * 1024)
+            head = f.read(1024 * 1024)  # past the longest front matter ingest writes (headers cut, thrice)
     except OSError:
         return False
     return f"\n{line}\n" in head.split("\n---\n", 1)[0] + "\n"
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _link_new(target: Path, data: bytes) -> bool:
@@ -108,6 +117,22 @@ def write_atomic(path: Path, data: bytes) -> None:
     with _durable_temp(path.parent, data, f"cannot write {path}") as tmp:
         os.replace(tmp, path)
         fsync_dir(path.parent)
+
+
+def replace_if_unchanged(path: Path, data: bytes, expected_sha256: str) -> bool:
+    """Compare and swap: replace `path` with `data` (as `write_atomic`) only if the file still hashes to
+    `expected_sha256`, checked once the new text is on disk, right before the rename; False, and the file
+    left as it is, when a person saved it meanwhile."""
+    with _durable_temp(path.parent, data, f"cannot write {path}") as tmp:
+        try:
+            current = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return False
+        if current != expected_sha256:
+            return False
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    return True
 
 
 @contextlib.contextmanager

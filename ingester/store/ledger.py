@@ -110,6 +110,8 @@ RECORD_COLUMNS = "key, outcome, detail, source, attempts, updated_at, content_ha
 FILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'filed' ORDER BY updated_at"  # noqa: S608
 FAILED_QUERY = f"SELECT {RECORD_COLUMNS} FROM messages WHERE outcome = 'failed' ORDER BY updated_at"  # noqa: S608
 MAX_RETRY_DELAY = timedelta(hours=24)
+MAX_TRIES = 5  # a message that failed this often fails for good (a parse that always fails): not retried
+GIVEN_UP = "never"  # retry_after of such a message
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # the file is no SQLite database, or a damaged one
 
 
@@ -291,6 +293,8 @@ class Ledger:
         previous = self.get(key) if outcome == "failed" else None
         failures = previous.attempts + 1 if previous is not None and previous.outcome == "failed" else 1
         retry_after = (now + retry_delay(failures)).isoformat(timespec="seconds") if outcome == "failed" else ""
+        if outcome == "failed" and failures >= MAX_TRIES:
+            retry_after = GIVEN_UP
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
@@ -377,7 +381,9 @@ class Ledger:
         return sorted(
             uid
             for uid, outcome, retry_after in self._folder_rows(account, folder, uidvalidity)
-            if outcome == "failed" and (not retry_after or datetime.fromisoformat(retry_after) <= now)
+            if outcome == "failed"
+            and retry_after != GIVEN_UP
+            and (not retry_after or datetime.fromisoformat(retry_after) <= now)
         )
 
     def _folder_rows(self, account: str, folder: str, uidvalidity: int) -> list[tuple[int, str, str]]:

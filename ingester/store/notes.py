@@ -11,6 +11,10 @@ none (the root is the archive, or `<archive>/.discarded/` once discarded, so dis
 keep the id). Listings show its first 7 hex digits (more when two notes share them); any prefix of
 at least 4 digits names the note.
 
+A note is *ours* when the ledger filed it: a filed row names its path and its message (the Message-ID
+in its front matter, or a content key when the message had none). Any other Markdown file in the vault
+(a person's own, a copy of a note) is never listed, reviewed, re-rendered, moved or changed.
+
 A note is *touched* when its file no longer hashes to the `note_sha256` the ledger kept when it
 was filed (edited content, changed status): nothing automatic ever replaces a touched note.
 """
@@ -22,7 +26,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -157,16 +161,37 @@ def note_files(root: Path) -> Iterator[Path]:
             yield from (Path(folder) / f for f in sorted(names) if f.endswith(".md") and not f.startswith("."))
 
 
-def scan(root: Path) -> list[NoteFile]:
-    """Every note in the archive, whatever its status. A note that can't be read is logged and left out."""
+def filed_notes(state_dir: Path) -> dict[str, str]:
+    """{path relative to the archive: message key} of every note the ledger filed; {} before any run.
+
+    Read without the lock, so it works while the daemon runs."""
+    if not (state_dir / "ledger.sqlite3").exists():
+        return {}
+    with Ledger(state_dir, readonly=True) as ledger:
+        return {record.detail: record.key for record in ledger.filed()}
+
+
+def is_ours(note: NoteFile, filed: Mapping[str, str]) -> bool:
+    """The ledger filed this very note: its path, and the message its front matter names."""
+    key = filed.get(note.relative)
+    if key is None:
+        return False
+    return key == note.message_id if note.message_id else key.startswith("sha256:")
+
+
+def scan(root: Path, filed: Mapping[str, str]) -> list[NoteFile]:
+    """Every note of ours in the archive (see `filed_notes`), whatever its status. A file the ledger did
+    not file is not even read; a note that can't be read is logged and left out."""
     found = []
     for path in note_files(root):
+        if path.relative_to(root).as_posix() not in filed:
+            continue
         try:
             note = read_note(root, path)
         except ArchiveError as exc:
             logger.warning("%s", exc)
             continue
-        if note is not None:
+        if note is not None and is_ours(note, filed):
             found.append(note)
     return found
 
@@ -199,6 +224,11 @@ def find(root: Path, notes: list[NoteFile], ref: str) -> NoteFile:
                 for note in notes:
                     if note.path.resolve() == wanted:
                         return note
+                if wanted.is_relative_to(root.resolve()):
+                    raise UsageError(
+                        f"{ref} was not filed by ingest (the ledger has no note there): ingest never lists, "
+                        "moves or changes a file it did not write"
+                    )
                 raise UsageError(f"{ref} is not a note in the archive ({root})")
         raise UsageError(f"no note at {ref}")
     prefix = ref.lower()
@@ -270,7 +300,8 @@ def _age(note: NoteFile, newest_first: bool = True) -> tuple[bool, float, str]:
 
 def with_status(text: str, status: str, when: datetime) -> str:
     """`text` with `status:` set and `reviewed_at:` set to `when`; every other byte as it was."""
-    lines = text.splitlines(keepends=True)
+    bom = frontmatter.BOM if text.startswith(frontmatter.BOM) else ""  # kept, as every other byte
+    lines = text.removeprefix(bom).splitlines(keepends=True)
     end = next((n for n, line in enumerate(lines[1:], start=1) if line.rstrip("\r\n") == "---"), None)
     if not lines or lines[0].rstrip("\r\n") != "---" or end is None:
         raise ArchiveError("the note has no front matter")
@@ -289,7 +320,7 @@ def with_status(text: str, status: str, when: datetime) -> str:
     if at["reviewed_at"] is None:
         after = at["status"] + 1 if at["status"] is not None else end
         lines.insert(after, new["reviewed_at"] + eol)
-    return "".join(lines)
+    return bom + "".join(lines)
 
 
 def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: datetime | None = None) -> str | None:
