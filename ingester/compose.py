@@ -27,6 +27,7 @@ class Note:
     cleaned: CleanedHtml
     folder: str = ""
     verdict: fidelity.Verdict = NO_VERDICT
+    markdown: str = ""  # the cleaned article, before the template (what `ingest fill` sends)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def make_note(raw: RawMessage, letter: Newsletter, settings: Settings, resolve: 
     fields = note_fields(raw, letter, platform, meta, cleaned, matching, verdict)
     folder = next((rule.folder for rule in matching if rule.folder), "")
     text = render.render_note(fields, markdown, settings.template, settings.language)
-    return Note(fields, text, meta, cleaned, folder, verdict)
+    return Note(fields, text, meta, cleaned, folder, verdict, markdown)
 
 
 def note_fields(

@@ -25,6 +25,7 @@ OWNERS = {
     "yaml": {"ingester.frontmatter"},
     "rich": {"ingester.cli.terminal"},
     "markdown_it": {"ingester.gate"},
+    "httpx": {"ingester.fill.client"},
 }
 PURE = (
     "message",
@@ -139,6 +140,7 @@ def test_the_package_imports_nothing_the_wheel_lacks() -> None:
         "yaml",
         "rich",
         "markdown_it",
+        "httpx",
     }
     third_party = (
         {i.split(".")[0] for m in modules() for i in imports(m) if not i.startswith("ingester")}

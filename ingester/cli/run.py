@@ -108,7 +108,10 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     totals = status["totals"]
     click.echo(
         f"archive: {config.archive_shown}  ({totals['filed']} filed, {totals['skipped']} skipped, "
-        f"{totals['failed']} failed" + (f", {totals['partial']} partial" if totals["partial"] else "") + ")"
+        f"{totals['failed']} failed"
+        + (f", {totals['partial']} partial" if totals["partial"] else "")
+        + (f", {totals['fill_failed']} fills failed" if totals["fill_failed"] else "")
+        + ")"
     )
     for account in status["accounts"]:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
@@ -126,6 +129,8 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
             f"next after {failure['retry_after'] or 'next run'})"
         )
+    for failure in status["fill_failures"]:
+        click.echo(f"fill failed  {failure['note']}: {failure['error']} ({failure['at']})")
 
 
 @click.command("explain")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingester.errors import SourceError
+from ingester.fill.settings import FillSettings
 
 ENV_VAR = "INGEST_CONFIG"
 OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (working directory); now pointed at
@@ -118,6 +119,7 @@ class Config:
     redact_names: bool = False  # [privacy] redact_names
     interval: float = 900.0
     limits: Limits = Limits()
+    fill: FillSettings = field(default_factory=FillSettings)
     source_file: Path | None = None
 
     @property

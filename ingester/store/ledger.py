@@ -69,6 +69,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
     ALTER TABLE messages ADD COLUMN fidelity TEXT NOT NULL DEFAULT '';
     """,
+    # 5: `ingest fill`: the last fill of each note, by message key (the error when it failed).
+    """
+    CREATE TABLE fills (
+        key TEXT PRIMARY KEY, note TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('filled', 'failed')),
+        detail TEXT NOT NULL, filled_by TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    """,
 ]
 LOG_OUTCOMES = ("filed", "skipped", "failed")
 
@@ -246,6 +253,19 @@ class Ledger:
         with self._transaction() as db:
             db.execute("UPDATE messages SET detail = ?, note_sha256 = ? WHERE key = ?", (detail, note_sha256, key))
 
+    def record_fill(self, key: str, note: str, outcome: str, detail: str, filled_by: str) -> None:
+        """The outcome of the last `ingest fill` of a note (`filled`, or `failed` with the error)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO fills (key, note, outcome, detail, filled_by, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (key, note, outcome, detail, filled_by, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+
+    def fill_failures(self) -> list[tuple[str, str, str]]:
+        """(note, error, when) of every note whose last fill failed, newest first."""
+        rows = self._db.execute("SELECT note, detail, updated_at FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC")
+        return [(str(n), str(d), str(u)) for n, d, u in rows]
+
     def store_raw(self, content_hash: str, raw: bytes) -> None:
         """Keep the raw message (gzip) so notes can be re-rendered without the server."""
         path = self.raw_path(content_hash)
@@ -323,7 +343,16 @@ class Ledger:
             (*wanted, since, limit),
         )
         names = ("recorded_at", "sender", "subject", "sent_at", "outcome", "detail", "source", "attempts")
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        if "failed" in wanted:  # a failed `ingest fill` of a filed message, said as such
+            fills = self._db.execute(
+                """SELECT f.updated_at, m.sender, m.subject, m.sent_at, 'failed', 'fill: ' || f.detail, m.source, 1
+                   FROM fills f JOIN messages m ON m.key = f.key WHERE f.outcome = 'failed' AND f.updated_at >= ?""",
+                (since,),
+            )
+            found += [dict(zip(names, row, strict=True)) for row in fills]  # newest first, ties as they were:
+            found = sorted(found, key=lambda row: str(row["recorded_at"]), reverse=True)[:limit]
+        return found
 
     def add_location(self, key: str, location: Location) -> None:
         """Remember that an already recorded message was also seen here (another folder, account or UID)."""
@@ -422,7 +451,9 @@ class Ledger:
             "totals": {
                 **{o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
                 "partial": partial.fetchone()[0],
+                "fill_failed": len(fill_failures := self.fill_failures()),
             },
+            "fill_failures": [{"note": n, "error": e, "at": at} for n, e, at in fill_failures],
             "failures": [
                 {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
                 for r in self.failures()
