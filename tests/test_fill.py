@@ -6,19 +6,24 @@ The archive is made by the real pipeline (`ingest import` of fixture messages), 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ingester.config import parse
 from ingester.errors import ConfigError, FillError
+from ingester.fill.run import fill_filed
 from ingester.fill.schema import parse_answer
 from ingester.store import notes
-from tests.conftest import EMAILS, QUIET, QUIET_ID, WEEKLY, copy_filed, run_ingest
+from ingester.store.ledger import Ledger
+from tests.conftest import EMAILS, QUIET, QUIET_ID, WEEKLY, Mailbox, copy_filed, notes_in, run_ingest
 from tests.llmserver import Behaviour, chat_server
+from tests.test_daemon import Daemon, daemons, start_daemon, wait_for  # noqa: F401 - `daemons` is a fixture
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "examples" / "seed-note.md"
 ANSWER = {
@@ -340,3 +345,43 @@ def test_markdown_in_the_answer_stays_text(archive: Path) -> None:
     body = (archive / QUIET).read_text(encoding="utf-8")
     assert not re.search(r"(?<!\\)<(script|img)|(?<!\\)\]\(javascript:", body)
     assert "### \\# top\n\n- **\\*\\*k\\*\\***：\\<img src=x onerror=alert(1)> # h" in body
+
+
+def test_the_daemon_fills_each_new_draft_after_filing_it(
+    mailbox: Mailbox,
+    tmp_path: Path,
+    daemons: list[Daemon],  # noqa: F811 - the fixture of test_daemon.py
+) -> None:
+    behaviour = Behaviour(json.dumps(ANSWER, ensure_ascii=False))
+    with chat_server(behaviour) as endpoint:
+        daemon = start_daemon(
+            mailbox, tmp_path, daemons, extra=f'[fill]\nendpoint = "{endpoint}"\nmodel = "tiny"\nauto = true\n'
+        )
+        wait_for(lambda: "watching for new mail (IDLE)" in daemon.text(), 10)
+        mailbox.append("substack-post.eml")
+        wait_for(lambda: "fill: filled" in daemon.text(), 10)
+        assert daemon.stop()[0] == 0
+    [note] = notes_in(mailbox.archive)
+    text = note.read_text(encoding="utf-8")
+    assert text.count("filled_by: ") == 1 and "小模型的安静一年" in text and 'status: "draft"' in text
+    assert len(behaviour.requests) == 1
+
+
+def test_the_daemon_tries_a_failed_fill_again_after_its_backoff(archive: Path) -> None:
+    config = parse({"archive": {"path": str(archive)}, "fill": {"endpoint": "http://127.0.0.1:9/v1", "model": "m"}})
+    with chat_server(Behaviour(status=503)) as endpoint:
+        failing = dataclasses.replace(config, fill=dataclasses.replace(config.fill, endpoint=endpoint))
+        with Ledger(archive / ".ingest", exclusive=False) as ledger:
+            [first] = fill_filed(failing, ledger, [str(archive / QUIET)])
+            assert first.outcome == "failed"
+            assert fill_filed(failing, ledger, []) == []  # not yet: 5 minutes first
+            later = datetime.now(UTC) + timedelta(minutes=5, seconds=1)
+            [again] = fill_filed(failing, ledger, [], now=later)
+            assert again.outcome == "failed" and again.note.relative == QUIET
+            assert ledger.fill_failures()[0][3] == 2  # two in a row: the next try waits 10 minutes
+            assert fill_filed(failing, ledger, [], now=datetime.now(UTC) + timedelta(minutes=9)) == []
+    with chat_server(Behaviour(json.dumps(ANSWER))) as endpoint:
+        working = dataclasses.replace(config, fill=dataclasses.replace(config.fill, endpoint=endpoint))
+        with Ledger(archive / ".ingest", exclusive=False) as ledger:
+            [done] = fill_filed(working, ledger, [], now=datetime.now(UTC) + timedelta(minutes=11))
+            assert done.outcome == "filled" and ledger.fill_failures() == []

@@ -130,7 +130,9 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
             f"next after {failure['retry_after'] or 'next run'})"
         )
     for failure in status["fill_failures"]:
-        click.echo(f"fill failed  {failure['note']}: {failure['error']} ({failure['at']})")
+        click.echo(
+            f"fill failed  {failure['note']}: {failure['error']} ({failure['at']}, tries: {failure['attempts']})"
+        )
 
 
 @click.command("explain")

@@ -3,8 +3,9 @@ structured output. The only module that imports httpx.
 
 Servers differ in how structured output is asked for: OpenAI, llama.cpp's `llama-server`, vLLM and
 Ollama take `response_format: {"type": "json_schema", "json_schema": {...}}`; llama-cpp-python's server
-takes `{"type": "json_object", "schema": ...}` and refuses the other form. The first form is tried; a
-400 or 422 answer switches this client to the second (said with -v), once.
+takes `{"type": "json_object", "schema": ...}` and refuses the other form (with HTTP 500). The first
+form is tried; a 400 or 422 answer, or an error naming response_format, switches this client to the
+second (said with -v), once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ingester.fill.prompt import Prompt
 from ingester.fill.settings import FillSettings
 
 logger = logging.getLogger(__name__)
+for _name in ("httpx", "httpcore"):  # their debug lines say nothing a user needs; never the request's headers
+    logging.getLogger(_name).setLevel(logging.WARNING)
 MODES = ("json_schema", "json_object")
 
 
@@ -59,7 +62,8 @@ class Client:
                 "stream": False,
             }
             response = self._post(body)
-            if response.status_code in (400, 422) and self.mode == MODES[0]:
+            refused = response.status_code in (400, 422) or "response_format" in _error_text(response)
+            if response.status_code >= 400 and refused and self.mode == MODES[0]:
                 self.mode = MODES[1]
                 logger.info(
                     "%s refused response_format json_schema (HTTP %d): asking with json_object and a schema",

@@ -16,7 +16,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ingester import message
 from ingester.compose import Note, Settings, make_note
@@ -38,6 +39,9 @@ from ingester.store.notes import NoteFile
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT = 60.0
+RETRY_FIRST = timedelta(minutes=5)  # the daemon tries a failed fill again after 5 min, 10, 20, … up to
+RETRY_MAX = timedelta(hours=12)
+RETRY_TRIES = 8  # then it stops trying; `ingest fill ID` still does
 
 
 @dataclass(frozen=True)
@@ -153,3 +157,31 @@ def _prepare(
     except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
         return Filled(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
     return note, record.key, made
+
+
+def fill_filed(config: Config, ledger: Ledger, filed: Iterable[str], now: datetime | None = None) -> list[Filled]:
+    """The daemon's `[fill] auto`: fill the drafts a poll just filed (paths), and try again the fills that
+    failed whose backoff has passed (5 min, doubling, at most 12 h; RETRY_TRIES times)."""
+    now = now or datetime.now(UTC)
+    due = [
+        Path(config.archive_path) / note
+        for note, _, when, attempts in ledger.fill_failures()
+        if attempts < RETRY_TRIES and datetime.fromisoformat(when) + retry_delay(attempts) <= now
+    ]
+    listed = []
+    for path in dict.fromkeys([*map(Path, filed), *due]):
+        try:
+            note = notes_on_disk.read_note(config.archive_path, path) if path.is_file() else None
+        except ArchiveError as exc:
+            logger.warning("%s", exc)
+            continue
+        if note is not None:
+            listed.append(note)
+    if not listed:
+        return []
+    with open_client(config) as client:
+        return list(fill(config, ledger, listed, client))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_FIRST * (1 << min(max(attempts - 1, 0), 16)), RETRY_MAX)

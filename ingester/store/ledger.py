@@ -73,7 +73,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE fills (
         key TEXT PRIMARY KEY, note TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('filled', 'failed')),
-        detail TEXT NOT NULL, filled_by TEXT NOT NULL, updated_at TEXT NOT NULL
+        detail TEXT NOT NULL, filled_by TEXT NOT NULL, updated_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0    -- failed fills in a row (the daemon's backoff)
     );
     """,
 ]
@@ -256,15 +257,26 @@ class Ledger:
     def record_fill(self, key: str, note: str, outcome: str, detail: str, filled_by: str) -> None:
         """The outcome of the last `ingest fill` of a note (`filled`, or `failed` with the error)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO fills (key, note, outcome, detail, filled_by, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, note, outcome, detail, filled_by, datetime.now(UTC).isoformat(timespec="seconds")),
+            """INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET note = excluded.note,
+               outcome = excluded.outcome, detail = excluded.detail, filled_by = excluded.filled_by,
+               updated_at = excluded.updated_at, attempts = (fills.attempts + 1) * (excluded.outcome = 'failed')""",
+            (
+                key,
+                note,
+                outcome,
+                detail,
+                filled_by,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                outcome == "failed",
+            ),
         )
 
-    def fill_failures(self) -> list[tuple[str, str, str]]:
-        """(note, error, when) of every note whose last fill failed, newest first."""
-        rows = self._db.execute("SELECT note, detail, updated_at FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC")
-        return [(str(n), str(d), str(u)) for n, d, u in rows]
+    def fill_failures(self) -> list[tuple[str, str, str, int]]:
+        """(note, error, when, failures in a row) of every note whose last fill failed, newest first."""
+        rows = self._db.execute(
+            "SELECT note, detail, updated_at, attempts FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC"
+        )
+        return [(str(n), str(d), str(u), int(a)) for n, d, u, a in rows]
 
     def store_raw(self, content_hash: str, raw: bytes) -> None:
         """Keep the raw message (gzip) so notes can be re-rendered without the server."""
@@ -453,7 +465,7 @@ class Ledger:
                 "partial": partial.fetchone()[0],
                 "fill_failed": len(fill_failures := self.fill_failures()),
             },
-            "fill_failures": [{"note": n, "error": e, "at": at} for n, e, at in fill_failures],
+            "fill_failures": [{"note": n, "error": e, "at": at, "attempts": a} for n, e, at, a in fill_failures],
             "failures": [
                 {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
                 for r in self.failures()
