@@ -9,6 +9,7 @@ Needs the `llm` extra (`make install` installs it); skipped, saying so, when it 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import subprocess
@@ -23,10 +24,15 @@ import pytest
 from ingester.store import notes
 from tests.conftest import QUIET, QUIET_ID, WEEKLY, copy_filed, run_ingest
 
-pytest.importorskip("llama_cpp.server", reason="the `llm` extra is not installed: `make install` installs it")
-tinymodel = pytest.importorskip("tests.tinymodel", reason="the `llm` extra (gguf) is not installed")
-
-pytestmark = pytest.mark.slow
+# Looked up, not imported: llama_cpp opens /dev/null at import and never closes it (a ResourceWarning at exit);
+# the server runs in a process of its own.
+MISSING = [name for name in ("llama_cpp", "gguf", "uvicorn") if importlib.util.find_spec(name) is None]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(MISSING), reason=f"the `llm` extra is not installed ({', '.join(MISSING)}): `make install` installs it"
+    ),
+]
 
 WORDS = {"type": "string", "pattern": "^[a-z]{1,10}( [a-z]{1,10}){0,2}$"}  # nonsense, but printable
 SCHEMA = {
@@ -88,7 +94,9 @@ def free_port() -> int:
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a llama-cpp-python server serving the tiny model."""
     where = tmp_path_factory.mktemp("engine")
-    model = tinymodel.write_tiny_llama(where / "tiny.gguf")
+    from tests.tinymodel import write_tiny_llama
+
+    model = write_tiny_llama(where / "tiny.gguf")
     port = free_port()
     log = (where / "server.log").open("wb")
     server = subprocess.Popen(
