@@ -136,8 +136,11 @@ def test_the_filled_note_has_every_section_of_the_seed_in_its_order(archive: Pat
 def test_only_the_cleaned_article_is_sent(archive: Path) -> None:
     behaviour = Behaviour(json.dumps(ANSWER, ensure_ascii=False))
     with chat_server(behaviour) as endpoint:
-        assert fill(QUIET_ID, endpoint=endpoint).returncode == 0
-    [sent] = behaviour.requests
+        assert fill("--all", endpoint=endpoint).returncode == 0
+    assert len(behaviour.requests) == 5
+    for request in behaviour.requests:  # five senders, HTML and plain text: not one web address
+        assert not re.search(r"https?:|www\.|\]\(", json.dumps(request["messages"], ensure_ascii=False))
+    [sent] = [r for r in behaviour.requests if "small models" in r["messages"][1]["content"]]
     text = json.dumps(sent["messages"], ensure_ascii=False)
     raw = (EMAILS / "substack-post.eml").read_text(encoding="utf-8", errors="replace")
     recipient = re.search(r"^To: .*?([\w.+-]+@[\w.-]+)", raw, re.M)

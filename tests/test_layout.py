@@ -43,6 +43,8 @@ PURE = (
     "privacy",
     "fidelity",
     "charsets",
+    "fill.schema",
+    "fill.writer",
 )
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers")
 

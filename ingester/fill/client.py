@@ -62,8 +62,9 @@ class Client:
                 "stream": False,
             }
             response = self._post(body)
-            refused = response.status_code in (400, 422) or "response_format" in _error_text(response)
-            if response.status_code >= 400 and refused and self.mode == MODES[0]:
+            failed = response.status_code >= 400
+            refused = failed and (response.status_code in (400, 422) or "response_format" in _error_text(response))
+            if refused and self.mode == MODES[0]:
                 self.mode = MODES[1]
                 logger.info(
                     "%s refused response_format json_schema (HTTP %d): asking with json_object and a schema",

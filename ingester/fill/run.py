@@ -13,6 +13,7 @@ note as it was and is recorded (`ingest status`, `ingest log --failed`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from ingester.store.notes import NoteFile
 
 logger = logging.getLogger(__name__)
 LOCK_WAIT = 60.0
+# A web address written out in the text (an autolink, a plain-text newsletter's links): not sent either.
+BARE_URL = re.compile(r"<?\b(?:https?://|www\.)[^\s<>]+>?", re.I)
 RETRY_FIRST = timedelta(minutes=5)  # the daemon tries a failed fill again after 5 min, 10, 20, … up to
 RETRY_MAX = timedelta(hours=12)
 RETRY_TRIES = 8  # then it stops trying; `ingest fill ID` still does
@@ -70,12 +73,14 @@ def open_client(config: Config) -> Client:
 
 
 def request(prompt: Prompt, settings: FillSettings, language: str, made: Note) -> list[dict[str, str]]:
-    """The chat messages for one article: its title, its headings and its text without links or images."""
-    article = link_text(made.markdown).strip()
+    """The chat messages for one article: its title, its headings and its text without links, web addresses
+    or images."""
+    article = BARE_URL.sub("[link]", link_text(made.markdown)).strip()
     if len(article) > settings.max_input_chars:
         article = article[: settings.max_input_chars] + "\n[…]"
-    titles = [link_text(text) for _, text in headings(made.markdown)]
-    return prompt.messages(language, made.fields.original_title or made.fields.title, titles, article)
+    titles = [BARE_URL.sub("[link]", link_text(text)) for _, text in headings(made.markdown)]
+    title = BARE_URL.sub("[link]", made.fields.original_title or made.fields.title)
+    return prompt.messages(language, title, titles, article)
 
 
 def fill(
