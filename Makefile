@@ -1,10 +1,14 @@
-# make install: .venv with the package and its test and dev tools; make demo: ingest the sample mailbox;
+# make install: .venv with the package, its test and dev tools and the `llm` extra; make demo: ingest the sample mailbox;
 # make test: the whole suite; make test-fast: the inner loop (no IMAP server, nothing slow); make check: lint,
 # format and types.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# llama-cpp-python (the `llm` extra: the real-engine tests of `ingest fill`) compiles llama.cpp: portable code
+# (no -march=native, so a cached wheel runs on any x86-64), without the multimodal part. About 10 CPU-minutes
+# the first time; pip caches the wheel, so later installs take seconds.
+LLM_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
 .PHONY: install demo test test-fast check dovecot clean
 
@@ -13,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+	CMAKE_ARGS="$(LLM_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[test,dev,llm]'
 	touch $(STAMP)
 
 demo: install

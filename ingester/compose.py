@@ -29,6 +29,7 @@ class Note:
     verdict: fidelity.Verdict = NO_VERDICT
     blocks: memory.Blocks = ()  # what to remember of this issue once it is filed (`memory.signature`)
     repeated: int = 0  # blocks removed because earlier issues of the publication had them (`memory.forget`)
+    markdown: str = ""  # the cleaned article, before the template (what `ingest fill` sends)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def make_note(
     fields = note_fields(raw, letter, platform, meta, cleaned, matching, verdict)
     folder = next((rule.folder for rule in matching if rule.folder), "")
     text = render.render_note(fields, markdown, settings.template, settings.language)
-    return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated)
+    return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated, markdown)
 
 
 def note_fields(

@@ -10,6 +10,7 @@
     + FolderMissing           a configured folder does not exist on the server
   + ArchiveError  (exit 1)    the archive or its ledger can't be written or read
   + MessageTooSlow            one message took longer than `[limits] message_seconds` (recorded as failed)
+  + FillError     (exit 1)    the language model of `ingest fill` can't be reached, or its answer is unusable
 
 Every translation at a boundary chains its cause (`raise SourceError(…) from exc`), so `-v` shows the
 whole story. An exception outside this tree is a bug: the CLI reports it on one line with exit code
@@ -74,3 +75,7 @@ class ArchiveError(IngesterError):
 
 class MessageTooSlow(IngesterError):
     """Converting one message took longer than `[limits] message_seconds`; it is recorded as failed."""
+
+
+class FillError(IngesterError):
+    """`ingest fill`: the model's server can't be reached, timed out, refused, or answered something unusable."""

@@ -27,6 +27,7 @@ from ingester import config as config_mod
 from ingester.config import Account, Config
 from ingester.config.password import allow_password_commands, stop_password_commands
 from ingester.errors import ConfigError, IngesterError, SourceError
+from ingester.fill.run import fill_filed
 from ingester.pipeline import Pipeline, RunSummary, run_account
 from ingester.source import ImapSession
 from ingester.store.ledger import Ledger
@@ -158,6 +159,8 @@ class Daemon:
                 )
             return
         state.failures = 0
+        if self.config.fill.auto and self.config.fill.enabled:
+            self._fill(summary.notes)
         if summary.filed or summary.failed:
             logger.warning(
                 "%s: %d filed, %d skipped, %d duplicates, %d failed",
@@ -167,6 +170,18 @@ class Daemon:
                 summary.duplicates,
                 summary.failed,
             )
+
+    def _fill(self, filed: list[str]) -> None:
+        """`[fill] auto`: fill what this poll filed, and failed fills whose backoff passed (never fatal)."""
+        try:
+            done = fill_filed(self.config, self._ledger, filed)
+        except IngesterError as exc:
+            logger.error("fill: %s", exc)
+            return
+        for result in done:
+            if result.outcome != "skipped":
+                reason = f": {result.reason}" if result.reason else ""
+                logger.warning("fill: %s %s%s", result.outcome, result.note.relative, reason)
 
     def _watch(self, account: Account, folder: str) -> None:
         """Hold an IDLE connection on one folder; poll the account as soon as it changes."""

@@ -125,7 +125,7 @@ security = "ssl"
     assert found == [
         (
             "top level: unknown key 'colour' "
-            "(valid keys: accounts, archive, daemon, limits, links, newsletters, privacy, rules)"
+            "(valid keys: accounts, archive, daemon, fill, limits, links, newsletters, privacy, rules)"
         ),
         "[limits] parts: must be a positive whole number, not 0",
         "[archive]: unknown key 'size' (valid keys: filename, language, path, template)",

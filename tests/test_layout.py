@@ -25,6 +25,7 @@ OWNERS = {
     "yaml": {"ingester.frontmatter"},
     "rich": {"ingester.cli.terminal"},
     "markdown_it": {"ingester.gate"},
+    "httpx": {"ingester.fill.client"},
 }
 PURE = (
     "tags",
@@ -44,6 +45,8 @@ PURE = (
     "fidelity",
     "charsets",
     "memory",
+    "fill.schema",
+    "fill.writer",
 )
 IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers", "recall")
 
@@ -141,6 +144,7 @@ def test_the_package_imports_nothing_the_wheel_lacks() -> None:
         "yaml",
         "rich",
         "markdown_it",
+        "httpx",
     }
     third_party = (
         {i.split(".")[0] for m in modules() for i in imports(m) if not i.startswith("ingester")}

@@ -3,7 +3,8 @@
 `common` (exit codes, errors, global options, signals, the run report), `terminal` (progress,
 Markdown; the rich importer), `run` (import, daemon, status, explain, clean-url), `drafts` (reviewing
 notes), `review` (the interactive review), `settings` (config path|show|init), `records` (log), `audit`
-(privacy check of the notes). The group itself, below, is the default command: an IMAP run.
+(privacy check of the notes), `fill` (drafts filled by a language model). The group itself, below, is
+the default command: an IMAP run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 import click
 
 from ingester import __version__, pipeline
-from ingester.cli import audit, drafts, records, review, run, settings
+from ingester.cli import audit, drafts, fill, records, review, run, settings
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     IngestGroup,
@@ -85,6 +86,7 @@ for command in (
     drafts.drafts,
     review.review,
     drafts.rerender,
+    fill.fill_command,
     settings.config_group,
     records.log_command,
     audit.audit_command,

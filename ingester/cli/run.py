@@ -111,7 +111,10 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
     totals = status["totals"]
     click.echo(
         f"archive: {config.archive_shown}  ({totals['filed']} filed, {totals['skipped']} skipped, "
-        f"{totals['failed']} failed" + (f", {totals['partial']} partial" if totals["partial"] else "") + ")"
+        f"{totals['failed']} failed"
+        + (f", {totals['partial']} partial" if totals["partial"] else "")
+        + (f", {totals['fill_failed']} fills failed" if totals["fill_failed"] else "")
+        + ")"
     )
     for account in status["accounts"]:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
@@ -129,6 +132,10 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
             + ("given up: fails every time)" if failure["retry_after"] == "never" else "")
             + (f"next after {failure['retry_after'] or 'next run'})" if failure["retry_after"] != "never" else "")
+        )
+    for failure in status["fill_failures"]:
+        click.echo(
+            f"fill failed  {failure['note']}: {failure['error']} ({failure['at']}, tries: {failure['attempts']})"
         )
 
 

@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 # Keys that hold paths, per section ("accounts" is a list of tables): relative ones are anchored at the
 # config file's folder before validation, so checks (ca_file exists) and values agree.
-PATH_KEYS = {"archive": ("path", "template"), "accounts": ("ca_file",)}
+PATH_KEYS = {"archive": ("path", "template"), "accounts": ("ca_file",), "fill": ("prompt",)}
 
 
 def default_path() -> Path:

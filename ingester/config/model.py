@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ingester.config.password import run_password_command
 from ingester.errors import SourceError
+from ingester.fill.settings import FillSettings
 
 ENV_VAR = "INGEST_CONFIG"
 OLD_DEFAULT_PATH = Path("config/ingester.toml")  # the default place once (working directory); now pointed at
@@ -105,6 +106,7 @@ class Config:
     redact_names: bool = False  # [privacy] redact_names
     interval: float = 900.0
     limits: Limits = Limits()
+    fill: FillSettings = field(default_factory=FillSettings)
     source_file: Path | None = None
 
     @property

@@ -3,14 +3,18 @@ and returns the `Config` fields it sets."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ingester import tags as tag_rules
 from ingester.config.accounts import accounts
 from ingester.config.model import FILENAMES, LANGUAGES, LIMIT_KEYS, PERSONAL_POLICIES, Limits, Rule
-from ingester.config.read import parse_duration, string, string_list, table, unknown
+from ingester.config.read import is_loopback, parse_duration, string, string_list, table, unknown
+from ingester.fill.settings import KEYS as FILL_KEYS
+from ingester.fill.settings import FillSettings
 
 Section = Callable[[dict[str, Any], list[str]], dict[str, Any]]
 
@@ -117,6 +121,57 @@ def _rules(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     return {"rules": tuple(r for r in rules if r is not None)}
 
 
+def _fill(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    raw = table(data, "fill", problems)
+    unknown(raw, FILL_KEYS, "[fill]", problems)
+    texts = {k: string(raw, k, "[fill]", problems) for k in ("endpoint", "model", "api_key_env", "api_key_command")}
+    language = string(raw, "language", "[fill]", problems)
+    prompt = string(raw, "prompt", "[fill]", problems)
+    flags = {k: raw.get(k, False) for k in ("auto", "allow_remote")}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            problems.append(f"[fill] {key}: must be true or false")
+    numbers: dict[str, Any] = {"timeout": 120.0, "max_input_chars": 20_000, "jobs": 1}
+    for key, (low, high) in {"timeout": (1, 3600), "max_input_chars": (500, 2_000_000), "jobs": (1, 16)}.items():
+        value = raw.get(key, numbers[key])
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            problems.append(f"[fill] {key}: must be a number from {low} to {high}, not {value!r}")
+        elif key != "timeout" and not isinstance(value, int):
+            problems.append(f"[fill] {key}: must be a whole number, not {value!r}")
+        else:
+            numbers[key] = value
+    endpoint = texts["endpoint"].strip().rstrip("/")
+    if endpoint:
+        host = urlsplit(endpoint).hostname or ""
+        if not re.match(r"https?://", endpoint, re.I) or not host:
+            problems.append(
+                f"[fill] endpoint: must be an http(s) base URL such as http://127.0.0.1:8080/v1, not {endpoint!r}"
+            )
+        elif not is_loopback(host) and flags["allow_remote"] is not True:
+            problems.append(
+                f"[fill] endpoint: {host} is not this machine, and filling sends it the text of your newsletters; "
+                "set allow_remote = true to allow it, or use a local server (llama.cpp, Ollama) on 127.0.0.1"
+            )
+        if not texts["model"].strip():
+            problems.append('[fill] model: missing; name the model the server should use, e.g. model = "qwen2.5:7b"')
+    if texts["api_key_env"] and texts["api_key_command"]:
+        problems.append("[fill] api_key_env, api_key_command: set one of them, not both")
+    settings = FillSettings(
+        endpoint=endpoint,
+        model=texts["model"].strip(),
+        api_key_env=texts["api_key_env"],
+        api_key_command=texts["api_key_command"],
+        language=language.strip(),
+        auto=flags["auto"] is True,
+        timeout=float(numbers["timeout"]),
+        max_input_chars=int(numbers["max_input_chars"]),
+        allow_remote=flags["allow_remote"] is True,
+        prompt=Path(prompt).expanduser() if prompt else None,
+        jobs=int(numbers["jobs"]),
+    )
+    return {"fill": settings}
+
+
 # Each top-level key of the file and its validator, in the order problems are reported.
 SECTIONS: dict[str, Section] = {
     "limits": _limits,
@@ -125,6 +180,7 @@ SECTIONS: dict[str, Section] = {
     "links": _links,
     "privacy": _privacy,
     "daemon": _daemon,
+    "fill": _fill,
     "rules": _rules,
     "accounts": accounts,
 }

@@ -1,7 +1,7 @@
 """The ledger: what happened to each message, and where each IMAP folder was read up to.
 
 SQLite (stdlib) in `<archive>/.ingest/ledger.sqlite3`, WAL mode, schema versions in
-`PRAGMA user_version` (append to `MIGRATIONS`, never edit a released one). A message is recorded
+`PRAGMA user_version` (`schema.MIGRATIONS`). A message is recorded
 only after its note is on disk; a crash in between is healed by `files.write_note`, which finds
 the note already there. One process per archive holds `<archive>/.ingest/lock`.
 """
@@ -22,62 +22,10 @@ from typing import Any
 
 from ingester.errors import ArchiveError
 from ingester.store.files import ensure_dir, write_atomic
+from ingester.store.schema import MIGRATIONS
 
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE messages (
-        key TEXT PRIMARY KEY,          -- Message-ID, else sha256:<content hash>
-        message_id TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        outcome TEXT NOT NULL CHECK (outcome IN ('filed', 'skipped', 'failed')),
-        detail TEXT NOT NULL,          -- note path (filed), reason (skipped), error (failed)
-        source TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 1,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE locations (
-        account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
-        key TEXT NOT NULL REFERENCES messages(key),
-        PRIMARY KEY (account, folder, uidvalidity, uid)
-    );
-    CREATE TABLE folders (
-        account TEXT NOT NULL, folder TEXT NOT NULL,
-        uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL, last_poll TEXT NOT NULL,
-        PRIMARY KEY (account, folder)
-    );
-    """,
-    # 2: the hash of each note as filed (a note whose file no longer hashes so was touched by a person),
-    # and when a failed message may be tried again.
-    """
-    ALTER TABLE messages ADD COLUMN note_sha256 TEXT NOT NULL DEFAULT '';
-    ALTER TABLE messages ADD COLUMN retry_after TEXT NOT NULL DEFAULT '';
-    """,
-    # 3: per account, the last successful run and the last error (for `ingest status`).
-    """
-    CREATE TABLE accounts (
-        account TEXT PRIMARY KEY,
-        last_success TEXT NOT NULL DEFAULT '',
-        last_error TEXT NOT NULL DEFAULT '',
-        last_error_at TEXT NOT NULL DEFAULT ''
-    );
-    """,
-    # 4: who sent it, its subject and date, so `ingest log` can say which sender was skipped and why; notes
-    # the content-loss guard filed as `fidelity: partial` (counted by `ingest status`).
-    """
-    ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT '';
-    ALTER TABLE messages ADD COLUMN subject TEXT NOT NULL DEFAULT '';
-    ALTER TABLE messages ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
-    ALTER TABLE messages ADD COLUMN fidelity TEXT NOT NULL DEFAULT '';
-    """,
-    # 5: per publication, the fingerprints of the first and last blocks of each filed issue (`memory`).
-    """
-    CREATE TABLE blocks (
-        publication_id TEXT NOT NULL, position TEXT NOT NULL, fingerprint TEXT NOT NULL, key TEXT NOT NULL,
-        PRIMARY KEY (publication_id, position, fingerprint, key)
-    ) WITHOUT ROWID;
-    CREATE INDEX blocks_by_key ON blocks (key);
-    """,
-]
+__all__ = ["MIGRATIONS", "About", "Ledger", "Location", "Record"]
+
 LOG_OUTCOMES = ("filed", "skipped", "failed")
 
 
@@ -256,6 +204,30 @@ class Ledger:
         with self._transaction() as db:
             db.execute("UPDATE messages SET detail = ?, note_sha256 = ? WHERE key = ?", (detail, note_sha256, key))
 
+    def record_fill(self, key: str, note: str, outcome: str, detail: str, filled_by: str) -> None:
+        """The outcome of the last `ingest fill` of a note (`filled`, or `failed` with the error)."""
+        self._db.execute(
+            """INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET note = excluded.note,
+               outcome = excluded.outcome, detail = excluded.detail, filled_by = excluded.filled_by,
+               updated_at = excluded.updated_at, attempts = (fills.attempts + 1) * (excluded.outcome = 'failed')""",
+            (
+                key,
+                note,
+                outcome,
+                detail,
+                filled_by,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                outcome == "failed",
+            ),
+        )
+
+    def fill_failures(self) -> list[tuple[str, str, str, int]]:
+        """(note, error, when, failures in a row) of every note whose last fill failed, newest first."""
+        rows = self._db.execute(
+            "SELECT note, detail, updated_at, attempts FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC"
+        )
+        return [(str(n), str(d), str(u), int(a)) for n, d, u, a in rows]
+
     def store_raw(self, content_hash: str, raw: bytes) -> None:
         """Keep the raw message (gzip) so notes can be re-rendered without the server."""
         path = self.raw_path(content_hash)
@@ -335,7 +307,16 @@ class Ledger:
             (*wanted, since, limit),
         )
         names = ("recorded_at", "sender", "subject", "sent_at", "outcome", "detail", "source", "attempts")
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        found = [dict(zip(names, row, strict=True)) for row in rows]
+        if "failed" in wanted:  # a failed `ingest fill` of a filed message, said as such
+            fills = self._db.execute(
+                """SELECT f.updated_at, m.sender, m.subject, m.sent_at, 'failed', 'fill: ' || f.detail, m.source, 1
+                   FROM fills f JOIN messages m ON m.key = f.key WHERE f.outcome = 'failed' AND f.updated_at >= ?""",
+                (since,),
+            )
+            found += [dict(zip(names, row, strict=True)) for row in fills]  # newest first, ties as they were:
+            found = sorted(found, key=lambda row: str(row["recorded_at"]), reverse=True)[:limit]
+        return found
 
     def remember_blocks(self, publication_id: str, key: str, blocks: Iterable[tuple[str, str]]) -> None:
         """The (position, fingerprint) blocks of one filed issue (replacing what it left before)."""
@@ -458,7 +439,9 @@ class Ledger:
             "totals": {
                 **{o: totals.get(o, 0) for o in ("filed", "skipped", "failed")},
                 "partial": partial.fetchone()[0],
+                "fill_failed": len(fill_failures := self.fill_failures()),
             },
+            "fill_failures": [{"note": n, "error": e, "at": at, "attempts": a} for n, e, at, a in fill_failures],
             "failures": [
                 {"source": r.source, "error": r.detail, "attempts": r.attempts, "retry_after": r.retry_after}
                 for r in self.failures()
