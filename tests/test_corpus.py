@@ -40,5 +40,7 @@ def test_whole_corpus_is_accounted_for(tmp_path: Path) -> None:
         for raw in local_messages(file):
             assert raw.source in not_mail or message.parse(raw.raw).key in outcomes, raw.source
     assert summary["filed"] == len(summary["notes"]) == sum(o == "filed" for o in outcomes.values())
-    for note in notes.scan(tmp_path / "archive"):  # the vault conventions hold for every real note
+    for note in notes.scan(
+        tmp_path / "archive", notes.filed_notes(tmp_path / "archive" / ".ingest")
+    ):  # the vault conventions hold for every real note
         assert_vault_note(note)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingester.store.ledger import Ledger
-from tests.conftest import DISPATCH, QUIET, WEBINAR, WINE, copy_filed, ingest, notes_in, run_ingest
+from tests.conftest import DISPATCH, EMAILS, QUIET, WEBINAR, WINE, copy_filed, ingest, notes_in, run_ingest
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 PROMPT = "[a]ccept [d]iscard [e]dit [s]kip [v]iew [o]pen [u]ndo [?] [q]uit? "
@@ -228,11 +228,16 @@ def script(path: Path, body: str) -> str:
 
 
 def second_issue(archive: Path) -> Path:
-    """Another draft of Field Notes (QUIET's publication), with its own Message-ID."""
-    copy = archive / "2025" / "01" / "2025-01-28-another-issue.md"
-    text = (archive / QUIET).read_text(encoding="utf-8")
-    copy.write_text(text.replace("<20250127130500.3.", "<20250128130500.3."), encoding="utf-8")
-    return copy
+    """Another draft of Field Notes (QUIET's publication), filed by ingest with its own Message-ID and date."""
+    raw = (EMAILS / "substack-post.eml").read_bytes()
+    raw = raw.replace(b"<20250127130500.3.", b"<20250128130500.3.").replace(b"Mon, 27 Jan 2025", b"Tue, 28 Jan 2025")
+    eml = archive.parent / "second.eml"
+    eml.write_bytes(raw)
+    before = set(notes_in(archive))
+    result = run_ingest("import", eml, cwd=archive.parent)
+    assert result.returncode == 0, result.stderr
+    (made,) = set(notes_in(archive)) - before
+    return made
 
 
 @pytest.mark.slow
