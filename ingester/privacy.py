@@ -55,7 +55,8 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     reader = reader_of(list(letter.headers), list_addresses, identities)
     reader = replace(reader, redact_names=privacy.redact_names)
     html = (letter.html or "")[:2_000_000]
-    unsubscribe = HEADER_URL.findall(letter.header("List-Unsubscribe"))
+    listed = tuple(HEADER_URL.findall(letter.header("List-Unsubscribe")))
+    unsubscribe = list(listed)
     hrefs = anchors(html)
     unsubscribe += footer_unsubscribe(hrefs, base)
     pixels, images = tracking_images(html)
@@ -73,6 +74,7 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
         reader=reader if reader else None,
         wrapper_hosts=frozenset(hosts - publication_hosts),
         unlink_personal=privacy.unlink_personal,
+        unsubscribe_urls=listed,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from string import Template
 
 from ingester import gate, tags
-from ingester.chrome import CHROME_TEXT, VIEW_ONLINE
+from ingester.chrome import CHROME_TEXT, GREETING, VIEW_ONLINE
 from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
@@ -244,10 +244,14 @@ def outline(sections: list[Section], markdown: str) -> str:
     """The post's headings as a nested list; without headings, the first sentence of each paragraph."""
     items: list[str] = []
     for section in sections:
-        if section.heading is not None:
+        if section.heading is not None and _outlines(_plain_heading(section.heading)):
             items.append(f"- {_plain_heading(section.heading)}")
         top = section.level
-        items.extend(f"{'  ' * (level - top)}- {_plain_heading(text)}" for level, text in section.subheadings)
+        items.extend(
+            f"{'  ' * (level - top)}- {_plain_heading(text)}"
+            for level, text in section.subheadings
+            if _outlines(_plain_heading(text))
+        )
     if items:
         return "\n".join(items)
     paragraphs = [p for p in re.split(r"\n\s*\n", markdown) if p.strip()]
@@ -265,12 +269,13 @@ def _plain_heading(heading: str) -> str:
 
 
 def _outlines(sentence: str) -> bool:
-    """An outline item says something: letters, no salutation ("Hi Anna," - a short line ending in a
-    comma), no email chrome (view online, unsubscribe)."""
+    """An outline item says something: letters (not "17\\."), no salutation ("Hi Anna," - a short line
+    ending in a comma, or opening with a greeting), no email chrome (view online, unsubscribe)."""
     if not any(c.isalpha() for c in sentence):
         return False  # "17\.", "0,99 €"
-    if sentence.endswith((",", "，")) and len(sentence.split()) <= 5:
-        return False
+    words = len(sentence.split())
+    if (sentence.endswith((",", "，")) and words <= 5) or (GREETING.match(sentence) and words <= 3):
+        return False  # "Hi ,", "Hello", "Chers Suricates,"
     return not (CHROME_TEXT.search(sentence) or VIEW_ONLINE.search(sentence))
 
 

@@ -940,25 +940,13 @@ FOOTER_CLASSES = (
     "copyright",
 )
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
-    "n2rss/gdiy/fwd-magma-brevo.eml": "the forwarded partner issue's own footer (©, address, unsubscribe line) sits "
-    "in the middle of the mail, above the sender's footer, so it is not at the end",
     "mailcore2/yahoogroups-digest.eml": "members' signatures with their street addresses inside the digest's "
     "messages: article text that the retention classifier files under postal address",
-    "mailcore2/avertinoo-newsletter-5.eml": "the unsubscribe sentence whose link text is the URL itself stays once "
-    "its link is dropped",
     "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
     "site menus follow the address, so it is no footer at the end",
     "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
     "text that the retention classifier files under imprint)",
 }
-KEEPS_FOOTER.update(
-    {
-        f"n2rss/gdiy/{name}.eml": "Kessel's last line says 'Pour gérer votre abonnement, cliquez ici' (manage "
-        "your subscription) on a tracked link of the sender's own host: a wording CHROME_TEXT lacks, so the "
-        "line is not known as the unsubscribe line"
-        for name in ("ces-projets-secondaires", "une-vie-en-11-heures")
-    }
-)
 NON_WEB_LINKS: dict[str, str] = {}
 EMPTY_OUTLINE: dict[str, str] = {
     "mailcore2/earlyshop-promo.eml": "an all-image promo: no text to outline, and the note does not say so",

@@ -2,9 +2,10 @@
 
 The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
 is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
-(what the post says about itself), `prune` (what goes), `anchors` (link cleaning), `layout` (tables,
-captions, tweets), `styled` (headings from bold or large lines), `hygiene` (markup that would make
-broken Markdown).
+(what the post says about itself), `prune` (what goes, by class and phrase), `rows` (chrome by shape:
+icon rows, navigation bars, marked ads), `ends` (chrome by structure at the ends: the footer, the
+view-online line), `anchors` (link cleaning), `layout` (tables, captions, tweets), `styled` (headings
+from bold or large lines), `hygiene` (markup that would make broken Markdown).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
 from ingester.clean.anchors import clean_links
 from ingester.clean.dom import Event, Tally, article_events, index, live, parse
+from ingester.clean.ends import Styles, drop_footer, drop_view_online
 from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
+from ingester.clean.rows import drop_ads, drop_nav, drop_rows, icon_rows
 from ingester.clean.styled import promote
 from ingester.links import CleanedUrl, LinkContext
 
@@ -107,6 +110,7 @@ def clean_html(
     ix = index(html)
     tally = Tally(document_size=ix.document_size)
     header = read_header(ix, context)
+    rows = icon_rows(ix.named("a"))  # before images lose their sizes
     drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
     drop_hidden(ix.tags, tally)
     drop_chrome(
@@ -115,6 +119,12 @@ def clean_html(
     drop_engagement(ix.engagement, tally)
     if platform == "beehiiv":
         drop_polls(ix.named("ul", "ol"), tally)
+    drop_rows(rows, tally)
+    drop_nav(ix.named("a"), tally)
+    root = ix.soup.body or ix.soup
+    drop_ads(ix.tags, tally)
+    drop_view_online(root, tally, context)
+    drop_footer(root, tally, context, Styles())
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)
     for caption in live(ix.named("figcaption")):

@@ -51,6 +51,7 @@ class LinkContext:
     reader: Reader | None = None  # who reads this message (`links.private` removes it from every URL)
     wrapper_hosts: frozenset[str] = frozenset()  # hosts that wrap clicks in this message (List-Unsubscribe, pixels)
     unlink_personal: bool = False  # `[links] personal = "unlink"`
+    unsubscribe_urls: tuple[str, ...] = ()  # List-Unsubscribe's web URLs: the footer's link shares their identity
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,167 @@
+"""Blocks that are chrome by their shape, wherever they sit: rows of icon-only links (social profiles,
+share buttons), link-dense navigation bars at the top, and blocks marked as ads or sponsored. Pure.
+
+A row of icons is a block of MIN_LINKS or more links, each only an image or one short word, with
+nothing else but separators, whose links go to different sites or show small images (a share row
+wraps them all through one click tracker). A navigation bar is such a block of short text links at
+the top of the mail. An ad is a block whose class, id or aria-label names it so (`ad`, `ads`,
+`sponsor…`, `advert…`) and that holds a link or an image: the name is a hint, the block must still be
+small (MAX_AD of the mail). Every removal goes through the content-loss guard.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingester.clean.dom import ROOTS, NavigableString, Tag, Tally, bare_class, gone, live, short_text, text_of
+from ingester.links.url import split
+
+MIN_LINKS = 3
+MAX_WORD = 14  # characters of an icon link's one word ("Instagram", "LinkedIn")
+MAX_NAV_LINK = 25  # characters of a navigation link's text
+MAX_NAV_WORDS = 3
+MAX_NAV_TEXT = 150  # characters of a whole navigation bar
+MAX_TEXT_BEFORE_NAV = 200  # characters of text before a navigation bar at the top
+MAX_ICON_PX = 64  # an icon is at most this wide or high
+MAX_CLIMB = 8  # ancestors looked at above a link for its row
+MAX_ROW_TEXT = 200  # characters of a whole row of icons (their words and separators)
+MAX_AD = 0.25  # an ad block holds at most this share of the mail's text
+MAX_AD_TEXT = 1500
+SEPARATORS = re.compile(r"[\s|·•\-–—/,:;.]*")
+AD_NAME = re.compile(r"(?:^|[-_])(?:ads?|advert\w*|sponsor\w*|promoted)(?:$|[-_])", re.I)
+AD_BLOCKS = frozenset({"div", "table", "tbody", "tr", "td", "section", "aside", "center", "p", "li", "ul"})
+ROW_BLOCKS = frozenset({"p", "div", "td", "tr", "table", "tbody", "ul", "li", "center", "section", "nav", "span"})
+
+
+def _img_size(img: Tag) -> int | None:
+    """The larger of an image's declared width and height in px (None when it declares neither)."""
+    sizes = [str(img.get("width", "")), str(img.get("height", ""))]
+    sizes += re.findall(r"(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*(\d+)\s*px", str(img.get("style", "")), re.I)
+    found = [int(s) for s in sizes if s.strip().isdigit()]
+    return max(found) if found else None
+
+
+def _icon(anchor: Tag) -> tuple[bool, bool]:
+    """(is the link an icon: an image or one short word, does it show a small image)."""
+    text = text_of(anchor)
+    images = anchor.find_all("img", limit=2)
+    if images and len(text) <= 2:
+        sizes = [_img_size(img) for img in images]
+        return True, all(s is not None and s <= MAX_ICON_PX for s in sizes)
+    return bool(text) and " " not in text and len(text) <= MAX_WORD and not text[:1].isdigit(), False
+
+
+def _host(anchor: Tag) -> str:
+    u = split(str(anchor.get("href", "")))
+    return ".".join(u.host.split(".")[-2:]) if u is not None else ""
+
+
+def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
+    text = text_of(block)
+    for anchor in anchors:
+        text = text.replace(text_of(anchor), " ", 1)
+    return SEPARATORS.fullmatch(text) is not None
+
+
+def icon_rows(anchors: list[Tag]) -> list[Tag]:
+    """The rows of icon-only links (found before images lose their sizes), outermost first."""
+    rows: dict[int, Tag] = {}
+    icons: dict[int, tuple[bool, bool]] = {}
+    looked: set[int] = set()
+
+    def icon(anchor: Tag) -> tuple[bool, bool]:
+        if id(anchor) not in icons:
+            icons[id(anchor)] = _icon(anchor)
+        return icons[id(anchor)]
+
+    for anchor in live(anchors):
+        if not icon(anchor)[0]:
+            continue
+        node: Tag | None = anchor.parent
+        for _ in range(MAX_CLIMB):
+            if node is None or node.name in ROOTS or id(node) in looked:
+                break
+            looked.add(id(node))
+            if short_text(node, MAX_ROW_TEXT) is None:
+                break  # a row of icons has little text; its ancestors have more
+            if node.name in ROW_BLOCKS:
+                links = node.find_all("a", href=True)
+                if len(links) >= MIN_LINKS:
+                    found = [icon(a) for a in links]
+                    if all(i for i, _ in found) and _rest_is_separators(node, links):
+                        distinct = len({_host(a) for a in links}) >= MIN_LINKS
+                        if distinct or all(small for _, small in found):
+                            rows[id(node)] = _outermost(node)
+                    break
+            node = node.parent
+    return list(rows.values())
+
+
+def _outermost(tag: Tag) -> Tag:
+    """The outermost block around `tag` holding the same text (its row's wrappers)."""
+    best, text = tag, text_of(tag)
+    for parent in tag.parents:
+        if parent.name in ROOTS or text_of(parent) != text or parent.find("img") is not best.find("img"):
+            break
+        best = parent
+    return best
+
+
+def drop_rows(rows: list[Tag], counts: Tally) -> None:
+    for row in rows:
+        if not gone(row) and not any(gone(p) for p in row.parents):
+            counts.drop(row, "row of icon links (social or share)")
+
+
+def drop_nav(anchors: list[Tag], counts: Tally) -> None:
+    """A bar of MIN_LINKS or more short text links with nothing else, near the top: site navigation."""
+    first = next((a for a in anchors if not gone(a)), None)
+    if first is None:
+        return
+    before = 0
+    for string in first.find_all_previous(string=True):
+        before += len(string.strip()) if isinstance(string, NavigableString) else 0
+        if before > MAX_TEXT_BEFORE_NAV:
+            return
+    for anchor in live(anchors):
+        node: Tag | None = anchor.parent
+        for _ in range(MAX_CLIMB):
+            if node is None or node.name in ROOTS:
+                break
+            if node.name in ROW_BLOCKS:
+                links = node.find_all("a", href=True)
+                text = text_of(node)
+                if len(links) >= MIN_LINKS:
+                    if (
+                        len(text) <= MAX_NAV_TEXT
+                        and all(_nav_link(a) for a in links)
+                        and _rest_is_separators(node, links)
+                    ):
+                        counts.drop(_outermost(node), "navigation bar")
+                    return
+                if len(text) > MAX_NAV_TEXT:
+                    return
+            node = node.parent
+        return  # only the first link's bar is looked at
+
+
+def _nav_link(anchor: Tag) -> bool:
+    text = text_of(anchor)
+    return 0 < len(text) <= MAX_NAV_LINK and len(text.split()) <= MAX_NAV_WORDS
+
+
+def drop_ads(tags: list[Tag], counts: Tally) -> None:
+    """Blocks marked as ads by class, id or aria-label (holding a link or an image: the ad itself)."""
+    limit = min(MAX_AD_TEXT, MAX_AD * counts.document_size)
+    for tag in tags:
+        if gone(tag) or not tag.attrs:
+            continue
+        names = [bare_class(c) for c in tag.get("class") or ()] + [str(tag.get("id", ""))]
+        names += str(tag.get("aria-label", "")).split()
+        if (
+            tag.name in AD_BLOCKS
+            and any(AD_NAME.search(name) for name in names if name)
+            and tag.find(("a", "img")) is not None  # the ad itself, not a "sponsor" label beside it
+            and len(text_of(tag)) <= limit
+        ):
+            counts.drop(tag, "ad block (marked)")
