@@ -401,7 +401,7 @@ def run_imap(
 
 def run(
     config: Config,
-    work: Callable[[Pipeline], None],
+    work: Callable[[Pipeline], object],
     all_messages: bool = False,
     stop: threading.Event | None = None,
     jobs: int = 1,
