@@ -9,6 +9,7 @@
     + ConnectionLost          an established connection dropped (timeout, server restart, network)
     + FolderMissing           a configured folder does not exist on the server
   + ArchiveError  (exit 1)    the archive or its ledger can't be written or read
+    + DiskFull                its file system is full (or the user's quota used up): the run stops there
   + MessageTooSlow            one message took longer than `[limits] message_seconds` (recorded as failed)
   + FillError     (exit 1)    the language model of `ingest fill` can't be reached, or its answer is unusable
 
@@ -71,6 +72,10 @@ class FolderMissing(SourceError):
 
 class ArchiveError(IngesterError):
     """The archive folder or its ledger can't be used."""
+
+
+class DiskFull(ArchiveError):
+    """No space left on the archive's file system (ENOSPC, EDQUOT, SQLite's "database or disk is full")."""
 
 
 class MessageTooSlow(IngesterError):

@@ -11,7 +11,7 @@ from ingester.config import Config
 from ingester.links import CleanedUrl
 from ingester.memory import Memory
 from ingester.message import RawMessage
-from ingester.pipeline import NOT_A_NEWSLETTER
+from ingester.triage import NOT_A_NEWSLETTER
 
 
 def explain(config: Config, raw: RawMessage, remembered: Memory | None = None) -> list[str]:

@@ -6,7 +6,9 @@ processes when there are several, see `workers`); `Pipeline.commit` files what i
 a skip or a failure, always recorded in the ledger after the note is on disk. A failure while
 handling one message is recorded with its error and counted; it never stops the run. Errors about
 the whole source (cannot connect, wrong password) stop that account only and are reported in
-`RunSummary.errors`.
+`RunSummary.errors`. A full disk fails the message in hand and ends the run (the next would fail the
+same way): said in `RunSummary.errors`, nothing half-written, nothing of it recorded, so the next run with
+space files it and what came after.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingester import classify, message, render
-from ingester.compose import Settings, make_note, matching_rules
+from ingester import message, render
+from ingester.compose import Settings, make_note
 from ingester.config import Account, Config, default_path
-from ingester.errors import ArchiveError, ConfigError, MessageTooSlow, SourceError
+from ingester.errors import ArchiveError, ConfigError, DiskFull, MessageTooSlow, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
@@ -32,20 +34,10 @@ from ingester.recall import recall
 from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
 from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
+from ingester.triage import HEAD_BYTES, NOT_A_MESSAGE, is_mail, oversized, skip_reason
 from ingester.workers import Workers, time_limit
 
 logger = logging.getLogger(__name__)
-
-NOT_A_MESSAGE = "not an email message (no header of the mail format: From, To, Subject, Date, Received, MIME …)"
-# The header fields of the Internet Message Format (RFC 5322: originator, destination, identification,
-# informational and trace fields), of MIME (RFC 2045) and of news articles (RFC 5536): a file whose header
-# block holds none of them is no mail (a config file, a picture, a web page), whatever else it holds.
-MAIL_HEADERS = frozenset((
-    "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject", "date",
-    "return-path", "received", "mime-version", "content-type", "content-transfer-encoding", "newsgroups",
-))  # fmt: skip
-HEAD_BYTES = 65_536  # of a message over the size limit, read to tell whether it is mail at all
-NOT_A_NEWSLETTER = "not a newsletter (no List-Unsubscribe/List-Id/List-Post header, sender not in allow_senders)"
 
 
 @dataclass
@@ -177,32 +169,6 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
 
 
-def oversized(size: int, config: Config) -> str:
-    return f"too large: {size:,} bytes > [limits] message_bytes = {config.limits.message_bytes:,}"
-
-
-def is_mail(letter: message.Newsletter) -> bool:
-    """Whether the message has at least one header field of the mail format (see MAIL_HEADERS)."""
-    return any(name.lower() in MAIL_HEADERS for name, _ in letter.headers)
-
-
-def skip_reason(
-    raw: RawMessage, letter: message.Newsletter, config: Config, all_messages: bool
-) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """(why this message gets no note, the needs-action entry) — ("", ()) to file it."""
-    if not is_mail(letter):
-        return NOT_A_MESSAGE, ()
-    action = classify.needs_action(letter)
-    if action:
-        entry = (("source", raw.source), ("subject", letter.subject), ("reason", action.reason), ("link", action.link))
-        return f"needs action: {action.reason}" + (f": {action.link}" if action.link else ""), entry
-    if any(rule.skip for rule in matching_rules(config.rules, letter)):
-        return "skipped by a [[rules]] entry in the config", ()
-    if not all_messages and classify.newsletter_reason(letter, config.allow_senders) is None:
-        return NOT_A_NEWSLETTER, ()
-    return "", ()
-
-
 class Pipeline:
     """Files messages against one archive and its ledger, converting in `jobs` worker processes."""
 
@@ -266,7 +232,20 @@ class Pipeline:
         return True
 
     def commit(self, raw: RawMessage, prepared: Prepared) -> None:
-        """File what `prepare` found: a note (unless a duplicate), a skip or a failure; record it."""
+        """File what `prepare` found: a note (unless a duplicate), a skip or a failure; record it.
+
+        No space left: the message fails with that reason, unrecorded (a full disk is no fault of the
+        message's, it must not use up its tries), and `DiskFull` ends the run."""
+        seen = self.summary.seen
+        try:
+            self._commit(raw, prepared)
+        except DiskFull as exc:
+            if self.summary.seen == seen:  # not counted yet: no room for its raw copy, note or row
+                self.summary.failed += 1
+                self.summary.failures.append({"source": raw.source, "error": str(exc)})
+            raise
+
+    def _commit(self, raw: RawMessage, prepared: Prepared) -> None:
         if prepared is DUPLICATE:
             return  # counted when it was seen
         self._tick()
@@ -303,16 +282,18 @@ class Pipeline:
         root = self.config.archive_path / files.safe_folder(prepared.folder)
         stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
         path = files.note_path(root, prepared.date, stem)
+        ledger.store_raw(prepared.content_hash, raw.raw)  # first: no space for it, and no note either
         try:
             written = files.write_note(
                 path,
                 prepared.text,
                 f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None,
             )
+        except DiskFull:
+            raise
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
             return
-        ledger.store_raw(prepared.content_hash, raw.raw)
         ledger.record(
             prepared.key,
             prepared.message_id,
@@ -325,8 +306,6 @@ class Pipeline:
             about=prepared.about,
             fidelity=prepared.fidelity,
         )
-        if prepared.publication_id:
-            ledger.remember_blocks(prepared.publication_id, prepared.key, prepared.blocks)
         summary.filed += 1
         summary.repeated += prepared.repeated
         summary.notes.append(str(written))
@@ -334,6 +313,8 @@ class Pipeline:
             summary.partial.append(str(written))
             logger.warning("filed %s with fidelity: %s (ingest explain says why)", written, prepared.fidelity)
         logger.info("filed %s", written)
+        if prepared.publication_id:  # last: filed even if there is no room left to remember its blocks
+            ledger.remember_blocks(prepared.publication_id, prepared.key, prepared.blocks)
 
     def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:
         """Too large to parse safely: recorded as skipped, with its size, under its source."""
@@ -381,16 +362,14 @@ def run_local(
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
-    with Ledger(config.state_dir) as ledger, ledger.writing():
-        pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+
+    def work(pipeline: Pipeline) -> None:
         if progress is not None:  # the bar gets its total first: counting costs a read, not a parse
             pipeline.expect(sum(count_messages(path) for path in paths))
-        try:
-            for path in paths:
-                pipeline.handle_all(local_messages(path))
-        finally:
-            pipeline.close()
-        return pipeline.summary
+        for path in paths:
+            pipeline.handle_all(local_messages(path))
+
+    return run(config, work, all_messages, stop, jobs, progress)
 
 
 def run_imap(
@@ -412,14 +391,36 @@ def run_imap(
             f"no account is configured in {config.source_file}; add an [[accounts]] section "
             "(see `ingest config init`) or use `ingest import PATH`"
         )
-    with Ledger(config.state_dir) as ledger, ledger.writing():
-        pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
-        try:
-            for account in config.accounts:
-                run_account(pipeline, account, since)
-        finally:
-            pipeline.close()
-        return pipeline.summary
+
+    def work(pipeline: Pipeline) -> None:
+        for account in config.accounts:
+            run_account(pipeline, account, since)
+
+    return run(config, work, all_messages, stop, jobs, progress)
+
+
+def run(
+    config: Config,
+    work: Callable[[Pipeline], object],
+    all_messages: bool = False,
+    stop: threading.Event | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Do `work` with a pipeline on the locked archive; a full disk ends it, said in the summary's errors."""
+    summary = RunSummary()
+    try:
+        with Ledger(config.state_dir) as ledger, ledger.writing():
+            pipeline = Pipeline(config, ledger, all_messages, stop, jobs, progress)
+            pipeline.summary = summary
+            try:
+                work(pipeline)
+            finally:
+                pipeline.close()
+    except DiskFull as exc:
+        summary.stopped = True
+        summary.errors.append(f"{exc}: the run stopped there; free some space and run again to file the rest")
+    return summary
 
 
 def run_account(pipeline: Pipeline, account: Account, since: date | None = None) -> None:

@@ -30,6 +30,7 @@ from ingester.cli.common import (
     setup_logging,
     stop_on_signal,
 )
+from ingester.cli.retry import retry_command
 from ingester.cli.terminal import progress_bar
 
 
@@ -90,6 +91,7 @@ for command in (
     settings.config_group,
     records.log_command,
     audit.audit_command,
+    retry_command,
 ):
     cli.add_command(command)
 

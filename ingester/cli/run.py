@@ -31,7 +31,7 @@ from ingester.memory import Memory
 from ingester.message import RawMessage
 from ingester.recall import recall
 from ingester.source import local_messages
-from ingester.store.ledger import Ledger
+from ingester.store.ledger import GIVEN_UP, Ledger
 
 
 @click.command("import", epilog=EXIT_CODES_HELP)
@@ -128,10 +128,12 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
             f"high-water UID {folder['high_water_uid']} (UIDVALIDITY {folder['uidvalidity']})"
         )
     for failure in status["failures"]:
+        when = failure["retry_after"]
         echo(
             f"failed  {failure['source']}: {failure['error']} (tries: {failure['attempts']}, "
-            + ("given up: fails every time)" if failure["retry_after"] == "never" else "")
-            + (f"next after {failure['retry_after'] or 'next run'})" if failure["retry_after"] != "never" else "")
+            + ("given up: fails every time; `ingest retry` tries it again" if when == GIVEN_UP else "")
+            + ((f"next try after {when}" if when else "next run") if when != GIVEN_UP else "")
+            + ")"
         )
     for failure in status["fill_failures"]:
         click.echo(

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingester.errors import ArchiveError
+from ingester.store import space
 
 PRIVATE_DIR = 0o700
 
@@ -31,6 +32,8 @@ def ensure_dir(path: Path) -> None:
         for folder in reversed(missing):  # top down, so each new folder gets the private mode
             folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
     except OSError as exc:
+        if exc.errno in space.ERRNOS:
+            raise space.no_space(path) from exc
         raise ArchiveError(
             f"cannot create folder {path}: {exc.strerror}; check the [archive] path and permissions"
         ) from exc
@@ -141,8 +144,9 @@ def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
 
     Hidden and not `*.md`: a temp file left by a crash never looks like a note.
     """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=folder)
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=folder)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -150,10 +154,13 @@ def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
         os.chmod(tmp, 0o600)
         yield tmp
     except OSError as exc:
+        if exc.errno in space.ERRNOS:  # nothing is left behind: the temp file goes below
+            raise space.no_space(folder) from exc
         raise ArchiveError(f"{what}: {exc.strerror}") from exc
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def note_sha256(text: str) -> str:

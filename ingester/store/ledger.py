@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingester.errors import ArchiveError
+from ingester.store import space
 from ingester.store.files import ensure_dir, write_atomic
 from ingester.store.schema import MIGRATIONS
 
@@ -116,6 +117,8 @@ class Ledger:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
+            if space.is_full(exc, self.state_dir):
+                raise space.no_space(self.state_dir) from exc
             if getattr(exc, "sqlite_errorname", "") not in DAMAGED:
                 raise ArchiveError(f"cannot open the ledger in {self.state_dir}: {exc}") from exc
             raise ArchiveError(
@@ -150,9 +153,13 @@ class Ledger:
                 f"another ingest (pid {other}) is already using {self.state_dir.parent}; "
                 "wait for it to finish or stop it"
             ) from exc
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        try:  # the pid is for the message above; a full disk does not stop a run from starting
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:
+            if exc.errno not in space.ERRNOS:
+                raise
 
     @contextlib.contextmanager
     def writing(self, wait: float = 10.0) -> Iterator[None]:
@@ -201,25 +208,26 @@ class Ledger:
 
     def set_note(self, key: str, detail: str, note_sha256: str) -> None:
         """A note was re-rendered or moved: its new path (relative to the archive) and hash."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE messages SET detail = ?, note_sha256 = ? WHERE key = ?", (detail, note_sha256, key))
 
     def record_fill(self, key: str, note: str, outcome: str, detail: str, filled_by: str) -> None:
         """The outcome of the last `ingest fill` of a note (`filled`, or `failed` with the error)."""
-        self._db.execute(
-            """INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET note = excluded.note,
-               outcome = excluded.outcome, detail = excluded.detail, filled_by = excluded.filled_by,
-               updated_at = excluded.updated_at, attempts = (fills.attempts + 1) * (excluded.outcome = 'failed')""",
-            (
-                key,
-                note,
-                outcome,
-                detail,
-                filled_by,
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                outcome == "failed",
-            ),
-        )
+        with self.transaction() as db:  # a full disk: DiskFull, the fill is not recorded
+            db.execute(
+                """INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET note = excluded.note,
+                   outcome = excluded.outcome, detail = excluded.detail, filled_by = excluded.filled_by,
+                   updated_at = excluded.updated_at, attempts = (fills.attempts + 1) * (excluded.outcome = 'failed')""",
+                (
+                    key,
+                    note,
+                    outcome,
+                    detail,
+                    filled_by,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    outcome == "failed",
+                ),
+            )
 
     def fill_failures(self) -> list[tuple[str, str, str, int]]:
         """(note, error, when, failures in a row) of every note whose last fill failed, newest first."""
@@ -267,7 +275,7 @@ class Ledger:
         retry_after = (now + retry_delay(failures)).isoformat(timespec="seconds") if outcome == "failed" else ""
         if outcome == "failed" and failures >= MAX_TRIES:
             retry_after = GIVEN_UP
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 """INSERT INTO messages (key, message_id, content_hash, outcome, detail, source, updated_at,
                                          note_sha256, retry_after, sender, subject, sent_at, fidelity)
@@ -320,7 +328,7 @@ class Ledger:
 
     def remember_blocks(self, publication_id: str, key: str, blocks: Iterable[tuple[str, str]]) -> None:
         """The (position, fingerprint) blocks of one filed issue (replacing what it left before)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM blocks WHERE key = ?", (key,))
             rows = ((publication_id, position, fingerprint, key) for position, fingerprint in blocks)
             db.executemany("INSERT OR IGNORE INTO blocks VALUES (?, ?, ?, ?)", rows)
@@ -342,7 +350,7 @@ class Ledger:
 
     def add_location(self, key: str, location: Location) -> None:
         """Remember that an already recorded message was also seen here (another folder, account or UID)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._add_location(db, key, location)
 
     @staticmethod
@@ -383,7 +391,7 @@ class Ledger:
 
     def set_folder_mark(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)", (account, folder, uidvalidity, last_uid, now)
             )
@@ -391,7 +399,7 @@ class Ledger:
     def account_result(self, account: str, error: str = "") -> None:
         """Remember how the last run of an account went: success clears the error."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO accounts (account) VALUES (?)", (account,))
             if error:
                 db.execute(
@@ -455,19 +463,35 @@ class Ledger:
     def count(self, outcome: str) -> int:
         return int(self._db.execute("SELECT count(*) FROM messages WHERE outcome = ?", (outcome,)).fetchone()[0])
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def transaction(self) -> _Transaction:
+        """BEGIN IMMEDIATE … COMMIT; a full disk raises `DiskFull`."""
+        return _Transaction(self._db, self.state_dir)
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (SQLite may have rolled it back itself: a
+    full disk). No space for it, here or at the commit, is `DiskFull`: the ledger stays as it was."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, state_dir: Path) -> None:
         self.db = db
+        self.state_dir = state_dir
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        self._run("BEGIN IMMEDIATE", None)
         return self.db
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type: object, exc: BaseException | None, *rest: object) -> None:
+        self._run("ROLLBACK" if exc_type else "COMMIT", exc)
+
+    def _run(self, statement: str, pending: BaseException | None) -> None:
+        try:
+            if statement != "ROLLBACK" or self.db.in_transaction:
+                self.db.execute(statement)
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            pending = exc
+        if pending is not None and space.is_full(pending, self.state_dir):
+            raise space.no_space(self.state_dir) from pending
+        if pending is not None and statement != "ROLLBACK":
+            raise pending
