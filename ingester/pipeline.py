@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingester import classify, message, render
+from ingester import classify, logins, message, render
 from ingester.compose import Settings, make_note, matching_rules
 from ingester.config import Account, Config, default_path
-from ingester.errors import ArchiveError, ConfigError, MessageTooSlow, SourceError
+from ingester.errors import ArchiveError, ConfigError, FolderMissing, LoginRefused, MessageTooSlow, SourceError
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
@@ -62,6 +62,7 @@ class RunSummary:
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # configured folder the server lacks → error
     stopped: bool = False
     not_mail: list[str] = field(default_factory=list)  # local files that are no email at all: not recorded
 
@@ -423,19 +424,29 @@ def run_imap(
 
 
 def run_account(pipeline: Pipeline, account: Account, since: date | None = None) -> None:
-    """Read every folder of one account; an account-wide failure is recorded, not raised."""
+    """Read every folder of one account; an account-wide failure is recorded, not raised. A refused login
+    holds the account back for hours (`logins`); a missing folder stops that folder only."""
+    state_dir, error = pipeline.config.state_dir, ""
     try:
+        if blocked := logins.blocked(state_dir, account):
+            pipeline.summary.errors.append(blocked)
+            return
         with ImapSession(account) as session:
+            logins.accepted(state_dir, account)
             for folder in account.folders:
                 if pipeline.stopping:
                     return
-                _run_folder(pipeline, session, folder, since)
+                try:
+                    _run_folder(pipeline, session, folder, since)
+                except FolderMissing as exc:
+                    pipeline.summary.errors.append(str(exc))
+                    pipeline.summary.missing[folder] = str(exc)
+                    error = error or str(exc)
     except SourceError as exc:
         logger.debug("account %s failed", account.name, exc_info=True)
-        pipeline.summary.errors.append(str(exc))
-        pipeline.ledger.account_result(account.name, str(exc))
-    else:
-        pipeline.ledger.account_result(account.name)
+        error = logins.refused(state_dir, account, str(exc))[0] if isinstance(exc, LoginRefused) else str(exc)
+        pipeline.summary.errors.append(error)
+    pipeline.ledger.account_result(account.name, error)
 
 
 def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: date | None) -> None:
