@@ -171,7 +171,7 @@ class Daemon:
         errors = [e for e in summary.errors if e not in summary.missing.values()]
         after = logins.state(state_dir, account)
         self._missing(account, state, summary.missing, complete=not errors and not summary.stopped)
-        if after.state != "ok":  # refused: no quick retry; logged once per change (not for a try a watcher counted)
+        if after.blocked:  # refused: no quick retry; logged once per change (not for a try a watcher counted)
             if after != before and errors:
                 logger.error("%s", errors[0])
             self._published(name, after.describe())
