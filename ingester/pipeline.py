@@ -22,10 +22,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingester import message, render
+from ingester import logins, message, render
 from ingester.compose import Settings, make_note
 from ingester.config import Account, Config, default_path
-from ingester.errors import ArchiveError, ConfigError, DiskFull, MessageTooSlow, SourceError
+from ingester.errors import (
+    ArchiveError,
+    ConfigError,
+    DiskFull,
+    FolderMissing,
+    LoginRefused,
+    MessageTooSlow,
+    SourceError,
+)
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
@@ -54,6 +62,7 @@ class RunSummary:
     failures: list[dict[str, str]] = field(default_factory=list)
     needs_action: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # configured folder the server lacks → error
     stopped: bool = False
     not_mail: list[str] = field(default_factory=list)  # local files that are no email at all: not recorded
 
@@ -316,12 +325,10 @@ class Pipeline:
         if prepared.publication_id:  # last: filed even if there is no room left to remember its blocks
             ledger.remember_blocks(prepared.publication_id, prepared.key, prepared.blocks)
 
-    def skip_oversized(self, raw: RawMessage, size: int, location: Location | None) -> None:
+    def skip_oversized(self, source: str, size: int, location: Location | None) -> None:
         """Too large to parse safely: recorded as skipped, with its size, under its source."""
         self.summary.skipped += 1
-        self.ledger.record(
-            f"oversized:{raw.source}", "", "", "skipped", oversized(size, self.config), raw.source, location
-        )
+        self.ledger.record(f"oversized:{source}", "", "", "skipped", oversized(size, self.config), source, location)
 
     def _fail(self, prepared: Prepared, raw: RawMessage, location: Location | None) -> None:
         logger.debug("message %s failed: %s", raw.source, prepared.error)
@@ -424,19 +431,29 @@ def run(
 
 
 def run_account(pipeline: Pipeline, account: Account, since: date | None = None) -> None:
-    """Read every folder of one account; an account-wide failure is recorded, not raised."""
+    """Read every folder of one account; an account-wide failure is recorded, not raised. A refused login
+    holds the account back for hours (`logins`); a missing folder stops that folder only."""
+    state_dir, error = pipeline.config.state_dir, ""
     try:
+        if blocked := logins.blocked(state_dir, account):
+            pipeline.summary.errors.append(blocked)
+            return
         with ImapSession(account) as session:
+            logins.accepted(state_dir, account)
             for folder in account.folders:
                 if pipeline.stopping:
                     return
-                _run_folder(pipeline, session, folder, since)
+                try:
+                    _run_folder(pipeline, session, folder, since)
+                except FolderMissing as exc:
+                    pipeline.summary.errors.append(str(exc))
+                    pipeline.summary.missing[folder] = str(exc)
+                    error = error or str(exc)
     except SourceError as exc:
         logger.debug("account %s failed", account.name, exc_info=True)
-        pipeline.summary.errors.append(str(exc))
-        pipeline.ledger.account_result(account.name, str(exc))
-    else:
-        pipeline.ledger.account_result(account.name)
+        error = logins.refused(state_dir, account, str(exc))[0] if isinstance(exc, LoginRefused) else str(exc)
+        pipeline.summary.errors.append(error)
+    pipeline.ledger.account_result(account.name, error)
 
 
 def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: date | None) -> None:
@@ -465,16 +482,7 @@ def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: da
         if size > limit:
             wanted.remove(uid)
             pipeline.skip_oversized(
-                RawMessage(
-                    b"",
-                    session.source(folder, uidvalidity, uid),
-                    account=name,
-                    folder=folder,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                ),
-                size,
-                Location(name, folder, uidvalidity, uid),
+                session.source(folder, uidvalidity, uid), size, Location(name, folder, uidvalidity, uid)
             )
     logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
     pipeline.expect(len(wanted))

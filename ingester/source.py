@@ -34,6 +34,7 @@ IDLE_SLICE = 1.0  # seconds per idle_check, so a stop request is noticed quickly
 FETCH_BATCH = 200  # UIDs per FETCH: one round trip per batch, memory bounded by the batch
 FETCH_BYTES = 50_000_000  # and at most this many bytes (RFC822.SIZE) per FETCH: 30 messages of 21 MB took 839 MB
 TIMEOUT = 30.0  # seconds for connect and each command
+MAX_LISTED = 30  # folders named in the error about a missing one
 
 
 class ImapSession:
@@ -57,10 +58,34 @@ class ImapSession:
             self.client = None
 
     def select(self, folder: str) -> int:
-        """Select a folder read-only (EXAMINE) and return its UIDVALIDITY."""
-        with self._talking(f"opening folder {folder!r}", "; check `folders` in the config", FolderMissing) as client:
-            info = client.select_folder(folder, readonly=True)
+        """Select a folder read-only (EXAMINE) and return its UIDVALIDITY; a folder the server does not
+        have raises `FolderMissing` listing the ones it has."""
+        name = self.account.name
+        try:
+            hint = "; check `folders` in the config"
+            with self._talking(f"opening folder {folder!r}", hint, FolderMissing) as client:
+                info = client.select_folder(folder, readonly=True)
+        except FolderMissing as exc:
+            names = [found for found, selectable in self.folders() if selectable]
+            if folder in names:
+                raise
+            shown = ", ".join(repr(n) for n in names[:MAX_LISTED]) or "none"
+            more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+            raise FolderMissing(
+                f"account {name!r}: the server has no folder {folder!r}; its folders: {shown}{more}; "
+                f"fix `folders` in the config (`ingest folders {name}` lists them)"
+            ) from exc
         return int(info.get(b"UIDVALIDITY", 0))
+
+    def folders(self) -> list[tuple[str, bool]]:
+        """Every folder on the server, sorted (INBOX first), and whether it can be selected (holds mail)."""
+        with self._talking("listing folders") as client:
+            found = client.list_folders()
+        listed = []
+        for flags, _delimiter, folder in found:
+            names = {bytes(flag).lower() if isinstance(flag, bytes) else str(flag).lower().encode() for flag in flags}
+            listed.append((str(folder), not names & {b"\\noselect", b"\\nonexistent"}))
+        return sorted(listed, key=lambda item: (item[0].upper() != "INBOX", item[0].lower()))
 
     def search(self, since: date | None = None, above_uid: int | None = None) -> list[int]:
         """UIDs in the selected folder: all, on/after a date (IMAP SINCE), or above a UID."""

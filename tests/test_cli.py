@@ -51,6 +51,7 @@ def test_import_json_summary(tmp_path: Path) -> None:
         "failures": [],
         "needs_action": [],
         "errors": [],
+        "missing": {},
         "stopped": False,
         "not_mail": [],
     }

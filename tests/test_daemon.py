@@ -216,7 +216,8 @@ def test_each_kind_of_source_failure_has_its_own_class(mailbox: Mailbox) -> None
     wrong = dataclasses.replace(account, password_command=None, password="not-the-password")
     with pytest.raises(LoginRefused, match=r"login as .* refused"), ImapSession(wrong):
         pass
-    with ImapSession(account) as session, pytest.raises(FolderMissing, match="opening folder 'Nope' failed"):
+    missing = "the server has no folder 'Nope'; its folders: 'INBOX'"
+    with ImapSession(account) as session, pytest.raises(FolderMissing, match=missing):
         session.select("Nope")
     with socket.socket() as holder:  # a port that is bound but never listened on: nothing answers there
         holder.bind(("127.0.0.1", 0))

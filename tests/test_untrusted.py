@@ -537,6 +537,8 @@ def test_a_watcher_that_meets_an_unexpected_error_is_restarted(
     monkeypatch.setattr(scheduler, "ImapSession", Session)
     monkeypatch.setattr(scheduler, "backoff", lambda failures: 0.01)
     account = Account(name="a", host="localhost", username="u", password="p")
+    daemon.accounts["a"] = scheduler._AccountState()
+    daemon.accounts["a"].polled.set()  # watchers start after the account's first poll
 
     daemon._watch(account, "INBOX")
 

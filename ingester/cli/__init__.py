@@ -16,7 +16,7 @@ from datetime import datetime
 import click
 
 from ingester import __version__, pipeline
-from ingester.cli import audit, drafts, fill, records, review, run, settings
+from ingester.cli import accounts, audit, drafts, fill, records, review, run, settings
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     IngestGroup,
@@ -92,6 +92,7 @@ for command in (
     records.log_command,
     audit.audit_command,
     retry_command,
+    accounts.folders_command,
 ):
     cli.add_command(command)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ingester import links, pipeline
+from ingester.cli import accounts
 from ingester.cli.common import (
     EXIT_CODES_HELP,
     EXIT_SIGNAL,
@@ -87,22 +88,39 @@ def daemon_command(ctx: click.Context) -> None:
 
 @click.command("status")
 @click.option("--limit", "-n", type=click.IntRange(0), metavar="N", help="At most N failures (the latest).")
+@click.option(
+    "--reset",
+    "reset_name",
+    metavar="ACCOUNT",
+    help="Forget ACCOUNT's refused logins (after fixing its password), so the next poll or run logs in.",
+)
 @global_options()
 @click.pass_context
-def status_command(ctx: click.Context, limit: int | None) -> None:
-    """Show what the ledger knows: per account and folder, and the messages that failed.
+def status_command(ctx: click.Context, limit: int | None, reset_name: str | None) -> None:
+    """Show whether a daemon runs, each account's login state, per folder what the ledger knows, and
+    the messages that failed.
 
-    Reads the ledger without locking it, so it works while `ingest daemon` runs.
+    The daemon line gives its pid and start; a daemon that was killed is reported not running (its
+    pid is checked, never trusted). Each account is ok, waiting after a refused login (until when), or
+    stopped after a few refusals: providers lock accounts after a few wrong passwords, so the ingester
+    stops trying until the login settings change or you reset it. With a daemon, each watched
+    folder's watcher: idling, reconnecting (with backoff), paused or stopped, and why. Reads the ledger
+    without locking it, so it works while `ingest daemon` runs.
 
     \b
     Examples:
         ingest status
-        ingest status --json | jq '.failures'
+        ingest status --json | jq '.daemon, .logins'
         ingest status -n 5                          # only the 5 latest failures
+        ingest status --reset work                  # after fixing the password of account "work"
     """
     config = load_config(ctx)
+    if reset_name is not None:
+        accounts.reset(ctx, config, reset_name)
+        return
     with Ledger(config.state_dir, readonly=True) as ledger:
         status = ledger.status()
+    status.update(accounts.status_of(config))
     if limit is not None:
         status["failures"] = status["failures"][len(status["failures"]) - limit :] if limit else []
     if globals_of(ctx).as_json:
@@ -116,6 +134,8 @@ def status_command(ctx: click.Context, limit: int | None) -> None:
         + (f", {totals['fill_failed']} fills failed" if totals["fill_failed"] else "")
         + ")"
     )
+    for line in accounts.status_lines(status):
+        echo(line)
     for account in status["accounts"]:
         line = f"account {account['account']}: last success {account['last_success'] or 'never'}"
         if account["last_error"]:

@@ -65,4 +65,15 @@ MIGRATIONS: list[str] = [
         attempts INTEGER NOT NULL DEFAULT 0    -- failed fills in a row (the daemon's backoff)
     );
     """,
+    # 7: logins the server refused, per account (a refusal is never retried quickly: providers lock accounts).
+    """
+    CREATE TABLE logins (
+        account TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,     -- host, port, username, where the password comes from (never the password)
+        refusals INTEGER NOT NULL,     -- refused logins in a row
+        wait_until TEXT NOT NULL,      -- no login before this time (ISO); 'never' once stopped
+        error TEXT NOT NULL,           -- the last refusal, as the server said it
+        refused_at TEXT NOT NULL
+    );
+    """,
 ]
