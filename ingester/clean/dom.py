@@ -89,7 +89,7 @@ class Index:
 def index(html: str) -> Index:
     """Parse `html`, drop what never shows (scripts, styles, head, comments…), cap the nesting depth,
     and index what is left."""
-    soup = parse(html)
+    soup = parse(html, DROP_TAGS, comments=False)
     unwanted = [node for node in soup.descendants if type(node) is Comment or _named(node) in DROP_TAGS]
     for node in unwanted:
         if not gone(node):  # not inside something removed already
@@ -194,8 +194,9 @@ def limit_depth(soup: BeautifulSoup) -> None:
                 stack.append((child, depth + 1))
 
 
-def parse(html: str) -> BeautifulSoup:
-    """The document tree; never raises on broken markup.
+def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True) -> BeautifulSoup:
+    """The document tree; never raises on broken markup. Elements named in `drop` and, unless `comments`,
+    comments may be left out already (as `index` removes them: only faster).
 
     bs4's lxml tree builder (libxml2's HTML parser) first: it reads Outlook's conditional comments
     (`<!--[if mso]>…<![endif]-->`, `<![endif]-->` without its opening) as comments, where
@@ -207,7 +208,7 @@ def parse(html: str) -> BeautifulSoup:
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
         html = LATE_VOID_TAG.sub("", html)
         try:
-            soup = _lxml_soup(html) or BeautifulSoup(html, "lxml")
+            soup = _lxml_soup(html, drop, comments) or BeautifulSoup(html, "lxml")
         except (ParserRejectedMarkup, ValueError):
             pass
         else:
@@ -232,8 +233,10 @@ class _Builder:
 
     SPACES = BeautifulSoup.ASCII_SPACES
 
-    def __init__(self, soup: BeautifulSoup) -> None:
+    def __init__(self, soup: BeautifulSoup, drop: frozenset[str] = frozenset(), comments: bool = True) -> None:
         self.soup = soup
+        self.drop, self.comments = drop, comments  # what `index` would remove at once is never built
+        self.skipping = 0  # open elements of a dropped subtree
         self.builder = builder = soup.builder
         self.namespaces = dict(builder.DEFAULT_NSMAPS)  # type: ignore[attr-defined]
         self.open: list[Tag] = [soup]
@@ -243,6 +246,11 @@ class _Builder:
         self.containers: list[Tag] = []  # open <script>, <style>, <template>, <rt>, <rp>: their own string classes
 
     def start(self, name: str, attrib: dict[str, str]) -> None:
+        if self.skipping or name in self.drop:
+            if self.pending and not self.skipping:
+                self.flush(NavigableString)  # the text on either side stays two strings, as when it is removed
+            self.skipping += 1
+            return
         if self.pending:
             self.flush(NavigableString)
         builder = self.builder
@@ -260,6 +268,9 @@ class _Builder:
             self.containers.append(tag)
 
     def end(self, name: str) -> None:
+        if self.skipping:
+            self.skipping -= 1
+            return
         if self.pending:
             self.flush(NavigableString)
         tag = self.open.pop()
@@ -271,10 +282,14 @@ class _Builder:
             self.containers.pop()
 
     def data(self, text: str) -> None:
-        self.pending.append(text)
+        if not self.skipping:
+            self.pending.append(text)
 
     def comment(self, text: str) -> None:
-        self.special(text, Comment)
+        if self.comments:
+            self.special(text, Comment)
+        elif self.pending and not self.skipping:
+            self.flush(NavigableString)  # the text on either side stays two strings, as when the comment is removed
 
     def doctype(self, name: str, pubid: str, system: str) -> None:
         self.special(Doctype._string_for_name_and_ids(name, pubid, system), Doctype)
@@ -283,6 +298,8 @@ class _Builder:
         self.special(target + " " + data, self.builder.processing_instruction_class)  # type: ignore[attr-defined]
 
     def special(self, text: str, kind: type[NavigableString]) -> None:
+        if self.skipping:
+            return
         if self.pending:
             self.flush(NavigableString)
         self.pending.append(text)
@@ -308,10 +325,12 @@ class _Builder:
         return self.soup
 
 
-def _lxml_soup(html: str) -> BeautifulSoup | None:
-    """`BeautifulSoup(html, "lxml")`, built by `_Builder`; None where it leaves the markup to bs4."""
+def _lxml_soup(html: str, drop: frozenset[str] = frozenset(), comments: bool = True) -> BeautifulSoup | None:
+    """`BeautifulSoup(html, "lxml")`, built by `_Builder`, without the elements named in `drop` and, unless
+    `comments`, without comments (the tree bs4 builds once they are removed); None where it leaves the
+    markup to bs4."""
     soup = BeautifulSoup("", "lxml")
-    target = _Builder(soup)
+    target = _Builder(soup, drop, comments)
     parser = etree.HTMLParser(target=target, recover=True, huge_tree=False, encoding=None)
     try:
         parser.feed(html[1:] if html[:1] == "\ufeff" else html)
