@@ -90,10 +90,11 @@ def index(html: str) -> Index:
     """Parse `html`, drop what never shows (scripts, styles, head, comments…), cap the nesting depth,
     and index what is left."""
     soup = parse(html, DROP_TAGS, comments=False)
-    unwanted = [node for node in soup.descendants if type(node) is Comment or _named(node) in DROP_TAGS]
-    for node in unwanted:
-        if not gone(node):  # not inside something removed already
-            node.decompose()
+    if soup.__dict__.get("_left_out") != (DROP_TAGS, False):  # built by bs4 itself: all of it is there
+        unwanted = [node for node in soup.descendants if type(node) is Comment or _named(node) in DROP_TAGS]
+        for node in unwanted:
+            if not gone(node):  # not inside something removed already
+                node.decompose()
     limit_depth(soup)
     found = Index(soup)
     strings = []
@@ -228,7 +229,7 @@ class _Unusual(Exception):
 
 class _Builder:
     """An lxml parser target that builds bs4's tree itself: the tree `BeautifulSoup(html, "lxml")` builds
-    from the same parser events, node for node (tests/test_clean.py compares them), in a third of the
+    from the same parser events, node for node (tests/test_tree_builder.py compares them), in a third of the
     time (bs4's builder does namespace and filter bookkeeping on every event that HTML mail never needs)."""
 
     SPACES = BeautifulSoup.ASCII_SPACES
@@ -337,6 +338,7 @@ def _lxml_soup(html: str, drop: frozenset[str] = frozenset(), comments: bool = T
         parser.close()
     except (_Unusual, UnicodeDecodeError, LookupError, etree.ParserError):
         return None
+    soup.__dict__["_left_out"] = (drop, comments)  # not an attribute: bs4 reads `soup.x` as `soup.find("x")`
     return soup
 
 
