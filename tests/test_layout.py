@@ -17,6 +17,7 @@ MAX_LINES = 500
 # Third-party libraries and the one module allowed to import each (click: the `cli` package).
 OWNERS = {
     "bs4": {"ingester.clean.dom"},
+    "lxml": {"ingester.clean.dom"},
     "charset_normalizer": {"ingester.charsets"},
     "ftfy": {"ingester.charsets"},
     "html2text": {"ingester.convert"},
