@@ -106,6 +106,7 @@ class Prepared:
     publication_id: str = ""
     blocks: Blocks = ()  # remembered once the note is filed
     repeated: int = 0
+    raw_gz: bytes = b""  # the raw copy to keep, compressed here: the one filing process only writes it
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -165,6 +166,7 @@ def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Pre
         publication_id=note.fields.publication_id,
         blocks=note.blocks,
         repeated=note.repeated,
+        raw_gz=files.pack_raw(raw.raw),
     )
 
 
@@ -291,7 +293,7 @@ class Pipeline:
         root = self.config.archive_path / files.safe_folder(prepared.folder)
         stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
         path = files.note_path(root, prepared.date, stem)
-        ledger.store_raw(prepared.content_hash, raw.raw)  # first: no space for it, and no note either
+        ledger.store_raw(prepared.content_hash, raw.raw, prepared.raw_gz)  # first: no space for it, and no note either
         try:
             written = files.write_note(
                 path,

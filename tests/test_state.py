@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from ingester.config import Config
 from ingester.errors import ArchiveError
+from ingester.message import content_hash
+from ingester.pipeline import run_local
+from ingester.source import local_messages
 from ingester.store.ledger import MIGRATIONS, Ledger, Location
+from ingester.workers import POOL_AFTER
 
 INBOX = Location("work", "INBOX", 1700000000, 41)
 
@@ -201,3 +206,18 @@ def test_closed_ledger_refuses_use(state_dir: Path) -> None:
 
     with pytest.raises(ArchiveError, match="not open"):
         ledger.get("<a@example.com>")
+
+
+@pytest.mark.slow
+def test_raw_copies_compressed_in_worker_processes_are_the_messages_filed(tmp_path: Path) -> None:
+    """With workers, each raw copy is gzipped where its message is converted and only written by the filing
+    process: every filed message's kept copy is that very message, byte for byte."""
+    emails = sorted((Path(__file__).parent / "fixtures" / "emails").glob("*.eml"))
+    assert len(emails) > POOL_AFTER  # enough that the worker processes start
+    config = Config(archive_path=tmp_path / "archive")
+    summary = run_local(config, emails, all_messages=True, jobs=2)
+    originals = {content_hash(raw.raw): raw.raw for path in emails for raw in local_messages(path)}
+    with Ledger(config.state_dir) as opened:
+        kept = {record.content_hash: opened.raw_message(record.content_hash) for record in opened.filed()}
+    assert summary.filed == len(kept) > POOL_AFTER
+    assert {digest: originals[digest] for digest in kept} == kept

@@ -22,7 +22,7 @@ from typing import Any
 
 from ingester.errors import ArchiveError
 from ingester.store import space
-from ingester.store.files import ensure_dir, write_atomic
+from ingester.store.files import ensure_dir, pack_raw, write_atomic
 from ingester.store.schema import MIGRATIONS
 
 __all__ = ["MIGRATIONS", "About", "Ledger", "Location", "Record"]
@@ -236,13 +236,14 @@ class Ledger:
         )
         return [(str(n), str(d), str(u), int(a)) for n, d, u, a in rows]
 
-    def store_raw(self, content_hash: str, raw: bytes) -> None:
-        """Keep the raw message (gzip) so notes can be re-rendered without the server."""
+    def store_raw(self, content_hash: str, raw: bytes, packed: bytes = b"") -> None:
+        """Keep the raw message (gzip) so notes can be re-rendered without the server; `packed` is
+        `pack_raw(raw)` made beforehand (in a worker: the filing process is serial)."""
         path = self.raw_path(content_hash)
         if path.exists():
             return
         ensure_dir(path.parent)
-        write_atomic(path, gzip.compress(raw, compresslevel=1, mtime=0))  # fast: it runs in the filing process
+        write_atomic(path, packed or pack_raw(raw))
 
     def raw_message(self, content_hash: str) -> bytes | None:
         """The raw message kept for this content hash, or None."""
