@@ -23,11 +23,13 @@ HARMLESS_TAG = re.compile(r"</?(?:br|sup|sub)\s*/?>", re.I)
 # note); browsers drop blanks and controls before they read the scheme, so this does too.
 SCHEME = re.compile(r"\A([a-z][a-z0-9+.-]*):", re.I)
 SAFE_SCHEMES = {"http", "https", "mailto"}
-# What any live HTML or non-web link needs somewhere in the text (escaped or not: a code span can undo an
-# escape): a `<` before a tag or scheme, a `](` before anything but a web URL or anchor, a `]:` of a
-# reference definition. A body with none of these is safe without parsing it (most bodies: a parse
-# costs ~5 ms a note).
-SUSPECT = re.compile(r"<[A-Za-z/!?]|\]\((?!https?://|mailto:|#)|\]:", re.I)
+# What any live HTML or non-web link needs somewhere in the text: a `<` before a tag or scheme, a `](` before
+# anything but a web URL or anchor, a `]:` of a reference definition; each of them unescaped, i.e. after an
+# even run of backslashes (a run holds no backtick, so a code span cannot split it: the backslashes are either
+# all in a code span, and the `<` or `]` with them, or an escape). `<http(s):` and `<mailto:` start no tag
+# (a tag name ends before `:`), only a web autolink. A body with none of these is safe without parsing it
+# (most bodies: a parse costs ~5 ms a note, a long digest's far more).
+SUSPECT = re.compile(r"(?<!\\)(?:\\\\)*(?:<(?!(?:https?|mailto):)[A-Za-z/!?]|\]\((?!https?://|mailto:|#)|\]:)", re.I)
 UNESCAPED = re.compile(r"(?<!\\)([<\[\]])")
 # markdown-it's inline parser is quadratic on long runs of unclosed links (`![a](![a](…`); no paragraph
 # a person writes is this long, so one that is has its brackets escaped before the parse (shown as typed).
