@@ -23,11 +23,13 @@ HARMLESS_TAG = re.compile(r"</?(?:br|sup|sub)\s*/?>", re.I)
 # note); browsers drop blanks and controls before they read the scheme, so this does too.
 SCHEME = re.compile(r"\A([a-z][a-z0-9+.-]*):", re.I)
 SAFE_SCHEMES = {"http", "https", "mailto"}
-# What any live HTML or non-web link needs somewhere in the text (escaped or not: a code span can undo an
-# escape): a `<` before a tag or scheme, a `](` before anything but a web URL or anchor, a `]:` of a
-# reference definition. A body with none of these is safe without parsing it (most bodies: a parse
-# costs ~5 ms a note).
-SUSPECT = re.compile(r"<[A-Za-z/!?]|\]\((?!https?://|mailto:|#)|\]:", re.I)
+# What any live HTML or non-web link needs somewhere in the text: a `<` before a tag or scheme, a `](` before
+# anything but a web URL or anchor, a `]:` of a reference definition; `suspect` wants one unescaped, i.e. after an
+# even run of backslashes (a run holds no backtick, so a code span cannot split it: the backslashes are either
+# all in a code span, and the `<` or `]` with them, or an escape). `<http(s):` and `<mailto:` start no tag
+# (a tag name ends before `:`), only a web autolink. A body with none of these is safe without parsing it
+# (most bodies: a parse costs ~5 ms a note, a long digest's far more).
+SUSPECT = re.compile(r"<(?!(?:https?|mailto):)[A-Za-z/!?]|\]\((?!https?://|mailto:|#)|\]:", re.I)
 UNESCAPED = re.compile(r"(?<!\\)([<\[\]])")
 # markdown-it's inline parser is quadratic on long runs of unclosed links (`![a](![a](…`); no paragraph
 # a person writes is this long, so one that is has its brackets escaped before the parse (shown as typed).
@@ -49,7 +51,7 @@ PARSER = _parser()
 def safe_body(markdown: str) -> str:
     """The body with no control character, no live HTML and no non-web link, as any CommonMark viewer reads it."""
     markdown = CONTROLS.sub("", markdown)
-    if not SUSPECT.search(markdown):
+    if not suspect(markdown):
         return markdown
     blocks = BLOCKS.split(markdown)
     markdown = "".join(UNESCAPED.sub(r"\\\1", b) if len(b) > BLOCK_CHARS else b for b in blocks)
@@ -65,6 +67,17 @@ def safe_body(markdown: str) -> str:
         return markdown
     fence = "~" * max(3, 1 + max((len(run) for run in re.findall(r"~+", markdown)), default=0))
     return f"{fence}text\n{markdown}\n{fence}"
+
+
+def suspect(markdown: str) -> bool:
+    """Whether the text holds a SUSPECT construct after an even run of backslashes (not escaped)."""
+    for match in SUSPECT.finditer(markdown):
+        start = before = match.start()
+        while before and markdown[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:
+            return True
+    return False
 
 
 def unsafe_lines(markdown: str) -> set[int]:

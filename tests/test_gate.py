@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingester import gate
-from tests.conftest import live_html
+from tests.conftest import CORPUS, body_of, live_html, needs_corpus
 from tests.test_security import eml, html_mail, note_for
 
 # Attacks on the line-by-line escaping of the stages; the reference definition in HTML and the <pre>
@@ -83,3 +83,66 @@ def test_the_gate_alone_makes_any_markdown_safe(parts: list[str]) -> None:
     safe = gate.safe_body("".join(parts))
     assert live_html(safe) == []
     assert re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", safe) is None
+
+
+# The pre-check: a body it lets through unparsed must hold nothing the parser would escape; a body it sends
+# to the parser is only costly. Every construct that can be live is sent, however it is wrapped.
+SENT_TO_THE_PARSER = [
+    "<img src=x onerror=alert(1)>", "a <b>bold</b> tag", "</div>", "<!-- c -->", "<?php x ?>", "<!DOCTYPE x>",
+    "\\\\<img src=x onerror=alert(1)>",  # an escaped backslash, then a live tag
+    "`x\\`<img src=x onerror=alert(1)>",  # the backslash inside a code span, the tag after it
+    "<javascript:alert(1)>", "<JavaScript:alert(1)>", "<data:text/html,x>", "<http >", "<https-x>",
+    "<a@example.com>", "[x](javascript:alert(1))", "[x]( javascript:alert(1))", "[x](<javascript:alert(1)>)",
+    "[x](&#106;avascript:alert(1))", "![i](javascript:alert(1))", "[x]: javascript:alert(1)",
+    "\\\\[x\\\\]: javascript:alert(1)", "- item <img src=x onerror=alert(1)>", "> quote\n> <script>x</script>",
+    "1. <svg/onload=alert(1)>", "   <div>\nx\n</div>",
+]  # fmt: skip
+NOT_SENT = [
+    "\\<img src=x onerror=alert(1)>", "\\\\\\<b>", "&lt;script&gt;alert(1)&lt;/script&gt;", "<https://ok.example/a>",
+    "<HTTP://ok.example/>", "<mailto:a@example.com>", "<<http://ok.example/>>", "\\[4446\\]: Traceback",
+    "\\[x\\](javascript:alert(1))", "[x](https://ok.example/) [y](#top) [z](mailto:a@example.com)",
+    "- item \\<module>\n> quote \\<b>", "`code \\<b>` and\n\n    indented \\<b>",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", SENT_TO_THE_PARSER)
+def test_every_construct_that_can_be_live_is_sent_to_the_parser(text: str) -> None:
+    assert gate.suspect(f"Intro.\n\n{text}\n\nOutro.")
+
+
+@pytest.mark.parametrize("text", NOT_SENT)
+def test_escaped_brackets_entities_and_web_autolinks_are_not_parsed(text: str) -> None:
+    body = f"Intro.\n\n{text}\n\nOutro."
+    assert not gate.suspect(body)
+    assert gate.unsafe_lines(body) == set()  # what the parse would have found
+    assert live_html(body) == []
+
+
+PRECHECK_FRAGMENTS = [
+    *FRAGMENTS, "\\<", "\\\\", "\\]", "\\[", "<", "]", "[", ":", "(", ")", "<https://ok.example/>", "<http:",
+    "<mailto:a@example.com>", "https://", "javascript:alert(1)", "b>", "img ", "x", " ", "&lt;", "&#106;",
+]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(PRECHECK_FRAGMENTS), max_size=30))
+def test_a_body_the_pre_check_passes_has_nothing_to_escape(parts: list[str]) -> None:
+    body = "".join(parts)
+    if not gate.suspect(body):
+        assert gate.unsafe_lines(body) == set()
+        assert live_html(body) == []
+
+
+REAL_BODIES = {  # a third of the digest's cost was a parse that found nothing
+    "mailcore2/yahoogroups-digest.eml": ["<http://", "<mailto:"],  # signatures quoted in a digest
+    "nodemailer/large_text.eml": ["\\<module>", "\\]:"],  # a quoted Python traceback and syslog
+}
+
+
+@needs_corpus
+@pytest.mark.parametrize(("path", "constructs"), REAL_BODIES.items(), ids=REAL_BODIES.keys())
+def test_escaped_text_and_web_autolinks_of_real_messages_are_not_parsed(path: str, constructs: list[str]) -> None:
+    body = body_of(note_for((CORPUS / path).read_bytes()))
+    assert all(construct in body for construct in constructs)
+    assert not gate.suspect(body)
+    assert gate.unsafe_lines(body) == set()

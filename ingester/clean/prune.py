@@ -6,6 +6,7 @@ and referral blocks. Each removal is counted and described for `ingest explain`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingester.chrome import (
     CHROME_TEXT,
@@ -46,9 +47,9 @@ MAX_TEXT_AFTER_FOOTER = 200  # characters after a block for it to count as the e
 def drop_hidden(tags: list[Tag], counts: Tally) -> None:
     """Hidden blocks (preheaders) go; so do tracking beacons in `background` attributes and styles."""
     for tag in tags:
-        attrs = tag.attrs
-        if not attrs or gone(tag):
+        if gone(tag) or not tag.attrs:  # gone first: a removed tag has no `attrs`, and `tag.attrs` would search it
             continue
+        attrs = tag.attrs
         style = str(attrs.get("style", ""))
         if "url(" in style and any(is_tracker_image(url) for url in BACKGROUND_URL.findall(style)):
             del attrs["style"]
@@ -59,8 +60,10 @@ def drop_hidden(tags: list[Tag], counts: Tally) -> None:
             counts.drop_hidden(tag)
 
 
+@lru_cache(maxsize=4096)  # bounded: a daemon reads mail for months
 def hides(style: str) -> bool:
-    """Whether an inline style hides its element (the substring test spares the regex most styles)."""
+    """Whether an inline style hides its element (the substring test spares the regex most styles; a
+    newsletter repeats a few styles on thousands of tags, so each is looked at once)."""
     low = style.lower()
     return any(hint in low for hint in HIDDEN_HINTS) and bool(HIDDEN_STYLE.search(style))
 
@@ -72,14 +75,17 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
         if not gone(tag):
             hit = next(c for c in map(bare_class, tag.get("class") or ()) if c in wanted)
             counts.drop(tag, f"email chrome .{hit}")
+    lines: dict[int, bool] = {}  # id of a line block: whether it reads as a chrome line (forgotten when a tag goes)
     for anchor in anchors:
         if gone(anchor):
             continue
         text = " ".join(anchor.get_text(" ").split())
         if SUBSCRIBE_BUTTON.fullmatch(text):
             counts.drop(alone_in(anchor), "subscribe button", anchor)  # with Substack's `.button-wrapper`
-        elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor):
+            lines.clear()
+        elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor, text, lines):
             counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line", anchor)
+            lines.clear()
 
 
 def drop_engagement(strings: list[NavigableString], counts: Tally) -> None:
@@ -145,19 +151,23 @@ def alone_in(tag: Tag) -> Tag:
     return best
 
 
-def _in_chrome_line(anchor: Tag) -> bool:
+def _in_chrome_line(anchor: Tag, anchor_text: str, lines: dict[int, bool]) -> bool:
     """The link's own line says it: "Update your email preferences or unsubscribe [here]" - with a
     generic link text anywhere; at the end of the mail, as the line's only link whatever its text (the
-    last short line that says "unsubscribe" holds the unsubscribe link, whatever its words or URL)."""
-    generic = bool(GENERIC_LINK_TEXT.fullmatch(" ".join(anchor.get_text(" ").split())))
+    last short line that says "unsubscribe" holds the unsubscribe link, whatever its words or URL).
+    `lines` keeps what each line block says while the tree is unchanged (its links share their line)."""
     line = anchor.parent
     while line is not None and line.name not in ("p", "td", "li", "div"):
         line = line.parent
     if line is None:
         return False
-    text = short_text(line, MAX_CHROME_LINE)
-    if text is None or not CHROME_TEXT.search(text):
+    chrome = lines.get(id(line))
+    if chrome is None:
+        text = short_text(line, MAX_CHROME_LINE)
+        chrome = lines[id(line)] = text is not None and bool(CHROME_TEXT.search(text))
+    if not chrome:
         return False
+    generic = bool(GENERIC_LINK_TEXT.fullmatch(anchor_text))
     return generic or (len(line.find_all("a", limit=2)) == 1 and _text_after(line) < MAX_TEXT_AFTER_FOOTER)
 
 
@@ -174,9 +184,10 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
             break
         if parent.name in BLOCKS:
             trailing = _text_after(parent) < MAX_TEXT_AFTER_FOOTER
-            text = parent.get_text(" ", strip=True)
-            size = len(text)
-            if size > (MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK) or size > document_size * MAX_FOOTER_SHARE:
+            text = _text_within(
+                parent, min(MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK, document_size * MAX_FOOTER_SHARE)
+            )
+            if text is None:
                 break
             if _has_article(parent) or (not trailing and _has_content_link(parent, tag)):
                 break
@@ -186,6 +197,19 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
                 break
             best, best_text = parent, text
     return best
+
+
+def _text_within(block: Tag, limit: float) -> str | None:
+    """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
+    more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
+    strings: list[str] = []
+    size = -1
+    for string in block.stripped_strings:
+        size += len(string) + 1
+        if size > limit:
+            return None
+        strings.append(string)
+    return " ".join(strings)
 
 
 def _has_article(block: Tag) -> bool:
