@@ -120,11 +120,21 @@ def reader_of(headers: list[tuple[str, str]], list_addresses: tuple[str, ...], i
     for name, value in headers:
         if name.lower() not in ("delivered-to", "x-original-to", "to"):
             continue
-        for _, address in getaddresses([value]):
-            address = address.strip().lower()
+        for address in header_addresses(value):
             if ADDRESS.fullmatch(address) and address not in not_reader:
                 addresses[address] = None
     return derive(tuple(addresses), tuple(names))
+
+
+def header_addresses(value: str) -> list[str]:
+    """The lower-cased addresses of an address header (To, Delivered-To). Anyone can write the header:
+    nested comments "((((…" make the stdlib parser recurse past the limit, so those are read as bare
+    addresses instead."""
+    try:
+        pairs = getaddresses([value])
+    except RecursionError:
+        return [match.lower() for match in ADDRESS.findall(value)]
+    return [address.strip().lower() for _, address in pairs if address.strip()]
 
 
 def derive(addresses: tuple[str, ...], names: tuple[str, ...] = (), redact_names: bool = False) -> Reader:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import Message
 
-from ingester import charsets
+from ingester import charsets, identity
 
 # Labels whose real-world content is a superset encoding: decode with the superset.
 CHARSET_SUPERSETS = {
@@ -382,7 +382,7 @@ def judge_forward(letter: Newsletter, readers: Iterable[str]) -> Newsletter:
     if letter.as_sent is None:
         return letter
     trusted = {reader.lower() for reader in readers}
-    trusted.update(addr.lower() for _, addr in email.utils.getaddresses([letter.header("To")]) if addr)
+    trusted.update(identity.header_addresses(letter.header("To")))
     return letter if letter.forwarded_by in trusted else letter.as_sent
 
 
