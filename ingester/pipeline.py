@@ -232,11 +232,12 @@ class Pipeline:
                 yield (raw, recall(self.ledger, raw.raw)), None
 
     def _known_duplicate(self, raw: RawMessage) -> bool:
-        """Already filed (by the cheap identity read from the raw headers): skip all the work."""
+        """Already filed or given up (by the cheap identity read from the raw headers): skip all the work."""
         record = self.ledger.get(message.quick_key(raw.raw))
         if record is None or not (record.outcome == "filed" or record.retry_after == GIVEN_UP):
-            return False  # a message given up after MAX_TRIES failures is not converted again either
-        self.summary.duplicates += 1
+            return False  # a message given up after MAX_TRIES failures is not converted again either:
+        self.summary.duplicates += record.outcome == "filed"  # counted as a skip (`ingest retry` for one more try)
+        self.summary.skipped += record.outcome != "filed"
         if raw.uid is not None:
             self.ledger.add_location(record.key, Location(raw.account, raw.folder, raw.uidvalidity, raw.uid))
         self._tick()

@@ -52,6 +52,7 @@ def test_a_message_failing_every_time_is_given_up_and_retry_forces_one_more_try(
     again = run_ingest("--config", config, "import", "--json", mail)  # given up: not converted again
 
     assert again.returncode == 0 and json.loads(again.stdout)["failed"] == 0
+    assert (json.loads(again.stdout)["skipped"], json.loads(again.stdout)["duplicates"]) == (1, 0)  # not filed
     assert state(tmp_path, SLOW_ID) == ("failed", MAX_TRIES, "never")
 
     released = run_ingest("--config", config, "retry", str(mail))  # the source, as `ingest log` shows it
