@@ -133,8 +133,13 @@ def header_addresses(value: str) -> list[str]:
     try:
         pairs = getaddresses([value])
     except RecursionError:
-        return [match.lower() for match in ADDRESS.findall(value)]
+        return bare_addresses(value)
     return [address.strip().lower() for _, address in pairs if address.strip()]
+
+
+def bare_addresses(text: str) -> list[str]:
+    """The lower-cased addresses written anywhere in `text`, without parsing it as a header."""
+    return [match.lower() for match in ADDRESS.findall(text)]
 
 
 def derive(addresses: tuple[str, ...], names: tuple[str, ...] = (), redact_names: bool = False) -> Reader:

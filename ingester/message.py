@@ -386,7 +386,6 @@ def judge_forward(letter: Newsletter, readers: Iterable[str]) -> Newsletter:
     return letter if letter.forwarded_by in trusted else letter.as_sent
 
 
-BARE_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w.-]+")
 # `Name <addr>`: the name holds no `<` (a quoted one that does is left to the stdlib parser); greedy, and
 # stripped afterwards, so no character is tried twice.
 NAME_ADDR = re.compile(r"\A([^<]*)<([^<>@\s]+@[^<>\s]+)>\s*\Z")
@@ -397,8 +396,7 @@ def parse_from(value: str) -> tuple[str, str]:
     try:
         return _parse_from(value)
     except RecursionError:  # getaddresses recurses into nested comments "((((…"
-        match = BARE_ADDRESS.search(value)
-        return "", match.group(0).lower() if match else ""
+        return "", next(iter(identity.bare_addresses(value)), "")
 
 
 def _parse_from(value: str) -> tuple[str, str]:
