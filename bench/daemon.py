@@ -4,7 +4,7 @@
     .venv/bin/python bench/daemon.py --sizes 1000 10000 --latency-runs 5
 
 1. Idle poll: a folder of N small messages whose high-water mark is already at the top (as after a
-   backfill); time an incremental poll that finds nothing new (`pipeline.run_account`), median of
+   backfill); time an incremental poll that finds nothing new (`runs.run_account`), median of
    repeated polls. It must not grow with N: the poll asks only for UIDs above the mark.
 2. Latency: `ingest daemon` with IDLE in a subprocess; APPEND one newsletter, time until its note is
    on disk; repeated, median and maximum.
@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ingester import config as config_mod
-from ingester.pipeline import Pipeline, run_account
+from ingester.pipeline import Pipeline
+from ingester.runs import run_account
 from ingester.source import ImapSession
 from ingester.store.ledger import Ledger
 from tests.imapserver import DovecotServer

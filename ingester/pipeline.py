@@ -4,11 +4,11 @@ render) → archive → ledger.
 `prepare` does everything about one message that needs no archive and no ledger (in worker
 processes when there are several, see `workers`); `Pipeline.commit` files what it found: a note,
 a skip or a failure, always recorded in the ledger after the note is on disk. A failure while
-handling one message is recorded with its error and counted; it never stops the run. Errors about
-the whole source (cannot connect, wrong password) stop that account only and are reported in
-`RunSummary.errors`. A full disk fails the message in hand and ends the run (the next would fail the
-same way): said in `RunSummary.errors`, nothing half-written, nothing of it recorded, so the next run with
-space files it and what came after.
+handling one message is recorded with its error and counted; it never stops the run (`runs` walks the
+sources: an error about a whole account stops that account only, in `RunSummary.errors`). A full disk
+fails the message in hand and ends the run (the next would fail the same way): said in
+`RunSummary.errors`, nothing half-written, nothing of it recorded, so the next run with space files it
+and what came after.
 """
 
 from __future__ import annotations
@@ -19,27 +19,21 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import datetime
 
-from ingester import logins, message, render
+from ingester import message, render
 from ingester.compose import Settings, make_note
-from ingester.config import Account, Config, default_path
+from ingester.config import Config
 from ingester.errors import (
     ArchiveError,
-    ConfigError,
     DiskFull,
-    FolderMissing,
-    LoginRefused,
     MessageTooSlow,
-    SourceError,
 )
 from ingester.frontmatter import yaml_value
 from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
 from ingester.message import RawMessage
 from ingester.recall import recall
-from ingester.source import ImapSession, count_messages, local_messages
 from ingester.store import files
 from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.triage import HEAD_BYTES, NOT_A_MESSAGE, is_mail, oversized, skip_reason
@@ -363,52 +357,6 @@ class Pipeline:
         return self.stop.is_set()
 
 
-def run_local(
-    config: Config,
-    paths: list[Path],
-    all_messages: bool = False,
-    stop: threading.Event | None = None,
-    jobs: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-) -> RunSummary:
-    """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
-
-    def work(pipeline: Pipeline) -> None:
-        if progress is not None:  # the bar gets its total first: counting costs a read, not a parse
-            pipeline.expect(sum(count_messages(path) for path in paths))
-        for path in paths:
-            pipeline.handle_all(local_messages(path))
-
-    return run(config, work, all_messages, stop, jobs, progress)
-
-
-def run_imap(
-    config: Config,
-    since: date | None = None,
-    all_messages: bool = False,
-    stop: threading.Event | None = None,
-    jobs: int = 1,
-    progress: Callable[[int, int], None] | None = None,
-) -> RunSummary:
-    """File the newsletters in every configured account's folders (since a date, or new since last run)."""
-    if not config.accounts:
-        if config.source_file is None:
-            raise ConfigError(
-                f"no config file (none at {default_path()}): `ingest config init` writes an annotated one "
-                "there; add an [[accounts]] section, or use `ingest import PATH`"
-            )
-        raise ConfigError(
-            f"no account is configured in {config.source_file}; add an [[accounts]] section "
-            "(see `ingest config init`) or use `ingest import PATH`"
-        )
-
-    def work(pipeline: Pipeline) -> None:
-        for account in config.accounts:
-            run_account(pipeline, account, since)
-
-    return run(config, work, all_messages, stop, jobs, progress)
-
-
 def run(
     config: Config,
     work: Callable[[Pipeline], object],
@@ -431,69 +379,3 @@ def run(
         summary.stopped = True
         summary.errors.append(f"{exc}: the run stopped there; free some space and run again to file the rest")
     return summary
-
-
-def run_account(pipeline: Pipeline, account: Account, since: date | None = None) -> None:
-    """Read every folder of one account; an account-wide failure is recorded, not raised. A refused login
-    holds the account back for hours (`logins`); a missing folder stops that folder only."""
-    state_dir, error = pipeline.config.state_dir, ""
-    try:
-        if blocked := logins.blocked(state_dir, account):
-            pipeline.summary.errors.append(blocked)
-            return
-        with ImapSession(account) as session:
-            logins.accepted(state_dir, account)
-            for folder in account.folders:
-                if pipeline.stopping:
-                    return
-                try:
-                    _run_folder(pipeline, session, folder, since)
-                except FolderMissing as exc:
-                    pipeline.summary.errors.append(str(exc))
-                    pipeline.summary.missing[folder] = str(exc)
-                    error = error or str(exc)
-    except SourceError as exc:
-        logger.debug("account %s failed", account.name, exc_info=True)
-        error = logins.refused(state_dir, account, str(exc))[0] if isinstance(exc, LoginRefused) else str(exc)
-        pipeline.summary.errors.append(error)
-    pipeline.ledger.account_result(account.name, error)
-
-
-def _run_folder(pipeline: Pipeline, session: ImapSession, folder: str, since: date | None) -> None:
-    ledger, summary, name = pipeline.ledger, pipeline.summary, session.account.name
-    uidvalidity = session.select(folder)
-    mark = ledger.folder_mark(name, folder)
-    previous = mark[1] if mark and mark[0] == uidvalidity else 0
-    if since is None and previous:
-        retry = ledger.failed_uids_due(name, folder, uidvalidity, datetime.now(UTC))
-        uids = sorted(set(session.search(above_uid=previous)) | set(retry))
-    else:
-        uids = session.search(since=since)
-    known = ledger.known_uids(name, folder, uidvalidity, uids)
-    wanted = []
-    for uid in uids:
-        outcome = known.get(uid)
-        if outcome == "filed":
-            summary.duplicates += 1
-        elif outcome == "skipped" and not pipeline.all_messages:
-            summary.skipped += 1
-        else:
-            wanted.append(uid)
-    limit = pipeline.config.limits.message_bytes
-    sizes = session.sizes(wanted) if wanted else {}
-    for uid, size in sizes.items():
-        if size > limit:
-            wanted.remove(uid)
-            pipeline.skip_oversized(
-                session.source(folder, uidvalidity, uid), size, Location(name, folder, uidvalidity, uid)
-            )
-    logger.info("%s/%s: %d messages, %d to fetch", name, folder, len(uids), len(wanted))
-    pipeline.expect(len(wanted))
-    handled = set(pipeline.handle_all(session.fetch(folder, uidvalidity, wanted, sizes)))
-    # The mark only moves past UIDs that are all done, so a run stopped half-way resumes where it was.
-    last = previous
-    for uid in uids:
-        if uid in wanted and uid not in handled:
-            break
-        last = max(last, uid)
-    ledger.set_folder_mark(name, folder, uidvalidity, last)

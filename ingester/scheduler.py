@@ -1,6 +1,6 @@
 """`ingest daemon`: poll every account on a schedule and watch folders with IMAP IDLE.
 
-The only module that imports APScheduler. Each poll is the same `pipeline.run_account` a one-off
+The only module that imports APScheduler. Each poll is the same `runs.run_account` a one-off
 run uses; the daemon adds scheduling (one job per account, `max_instances=1`, `coalesce`, a real
 misfire grace time), one IDLE watcher thread per watched folder, retries with exponential backoff
 and jitter, and signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config.
@@ -36,7 +36,8 @@ from ingester.config.password import allow_password_commands, stop_password_comm
 from ingester.daemon_state import DaemonState
 from ingester.errors import ConfigError, FolderMissing, IngesterError, LoginRefused, SourceError
 from ingester.fill.run import fill_filed
-from ingester.pipeline import Pipeline, RunSummary, run_account
+from ingester.pipeline import Pipeline, RunSummary
+from ingester.runs import run_account
 from ingester.source import ImapSession
 from ingester.store.ledger import Ledger
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import pipeline
+from ingester import pipeline, runs
 from ingester.config import Config
 from ingester.source import count_messages, local_messages
 from ingester.store.ledger import MIGRATIONS
@@ -138,7 +138,7 @@ def test_local_imports_are_counted_before_they_are_read(tmp_path: Path) -> None:
 def test_the_progress_display_gets_the_total_first(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
 
-    pipeline.run_local(Config(archive_path=tmp_path / "a"), [DEMO], progress=lambda d, m: calls.append((d, m)))
+    runs.run_local(Config(archive_path=tmp_path / "a"), [DEMO], progress=lambda d, m: calls.append((d, m)))
 
     assert calls[0] == (0, 6)
     assert sum(done for done, _ in calls) == 6

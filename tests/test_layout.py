@@ -49,7 +49,7 @@ PURE = (
     "fill.schema",
     "fill.writer",
 )
-IMPURE = ("source", "store", "cli", "pipeline", "scheduler", "workers", "recall")
+IMPURE = ("source", "store", "cli", "pipeline", "runs", "scheduler", "workers", "recall")
 
 
 @cache

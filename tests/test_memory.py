@@ -14,9 +14,9 @@ from ingester import memory
 from ingester.compose import note_text
 from ingester.config import Config
 from ingester.memory import Memory
-from ingester.pipeline import run_local
 from ingester.recall import publication_of
 from ingester.rerender import rerender
+from ingester.runs import run_local
 from ingester.store.ledger import Ledger
 from ingester.store.notes import read_note
 from tests.conftest import (

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 import yaml
 
-from ingester import classify, compose, message, pipeline
+from ingester import classify, compose, message, runs
 from ingester.clean import clean_html
 from ingester.config import Config
 from ingester.links.resolve import host_allowed, make_resolver
@@ -68,7 +68,7 @@ def test_the_guard_itself_catches_a_request(no_network: list[str]) -> None:
 @pytest.mark.slow
 def test_importing_every_fixture_and_the_corpus_opens_no_socket(no_network: list[str], tmp_path: Path) -> None:
     paths = [EMAILS] + ([CORPUS] if CORPUS.is_dir() else [])
-    summary = pipeline.run_local(Config(archive_path=tmp_path / "archive"), paths, all_messages=True)
+    summary = runs.run_local(Config(archive_path=tmp_path / "archive"), paths, all_messages=True)
     assert summary.filed > 10
 
 
@@ -77,7 +77,7 @@ def test_imap_run_talks_only_to_the_loopback_server(no_network: list[str], mailb
 
     mailbox.append("substack-post.eml")
     mailbox.append("mailchimp-spamscope-13.eml")
-    summary = pipeline.run_imap(config_mod.load(mailbox.config))
+    summary = runs.run_imap(config_mod.load(mailbox.config))
     assert summary.filed == 2
 
 

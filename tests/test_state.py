@@ -13,7 +13,7 @@ import pytest
 from ingester.config import Config
 from ingester.errors import ArchiveError
 from ingester.message import content_hash
-from ingester.pipeline import run_local
+from ingester.runs import run_local
 from ingester.source import local_messages
 from ingester.store.ledger import MIGRATIONS, Ledger, Location
 from ingester.workers import POOL_AFTER

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import click
 
-from ingester import __version__, pipeline
+from ingester import __version__, runs
 from ingester.cli import accounts, audit, drafts, fill, records, review, run, settings
 from ingester.cli.common import (
     EXIT_CODES_HELP,
@@ -74,7 +74,7 @@ def cli(ctx: click.Context, since: datetime | None, all_messages: bool, jobs: in
         config = load_config(ctx)
         started = time.monotonic()
         with stop_on_signal() as stop, progress_bar(not (opts.as_json or opts.quiet)) as progress:
-            summary = pipeline.run_imap(config, since.date() if since else None, all_messages, stop, jobs, progress)
+            summary = runs.run_imap(config, since.date() if since else None, all_messages, stop, jobs, progress)
         report(summary, opts.as_json, stop, started)
 
 

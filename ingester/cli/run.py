@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ingester import links, pipeline
+from ingester import links, runs
 from ingester.cli import accounts
 from ingester.cli.common import (
     EXIT_CODES_HELP,
@@ -57,7 +57,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], all_messages: bool, job
     config = load_config(ctx)
     started = time.monotonic()
     with stop_on_signal() as stop, progress_bar(not (opts.as_json or opts.quiet)) as progress:
-        summary = pipeline.run_local(config, list(paths), all_messages, stop, jobs, progress)
+        summary = runs.run_local(config, list(paths), all_messages, stop, jobs, progress)
     report(summary, opts.as_json, stop, started)
 
 
