@@ -63,9 +63,9 @@ class _AccountState:
 
 
 def _login_settings(account: Account) -> tuple[object, ...]:
-    """What a login depends on; compared in memory only (it holds the password when the file does)."""
-    login = (account.host, account.port, account.security, account.username)
-    return (*login, account.password_command, account.password_env, account.password)
+    """What a login depends on (`logins.fingerprint`), and the password when the config file holds it:
+    compared in memory only, so a SIGHUP notices a changed inline password too."""
+    return (logins.fingerprint(account), account.password)
 
 
 class Daemon:

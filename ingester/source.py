@@ -66,7 +66,10 @@ class ImapSession:
             with self._talking(f"opening folder {folder!r}", hint, FolderMissing) as client:
                 info = client.select_folder(folder, readonly=True)
         except FolderMissing as exc:
-            names = [found for found, selectable in self.folders() if selectable]
+            try:
+                names = [found for found, selectable in self.folders() if selectable]
+            except SourceError:  # the listing failed too: the folder's own error is the one to report
+                raise exc from exc.__cause__
             if folder in names:
                 raise
             shown = ", ".join(repr(n) for n in names[:MAX_LISTED]) or "none"

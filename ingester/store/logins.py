@@ -79,25 +79,16 @@ def update(
     """Replace an account's row by `change(row)` (None: no row) in one transaction, so another thread or
     process changing the same row waits (BEGIN IMMEDIATE); returns the row before and after."""
     try:
-        with Ledger(state_dir, exclusive=False) as ledger:
-            db = ledger.db
-            if db is None:
-                raise ArchiveError("the ledger is not open")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                found = _rows(db, account)
-                old = found[0] if found else None
-                new = change(old)
-                db.execute("DELETE FROM logins WHERE account = ?", (account,))
-                if new is not None:
-                    db.execute(
-                        f"INSERT INTO logins ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant
-                        (new.account, new.fingerprint, new.refusals, new.wait_until, new.error, new.refused_at),
-                    )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with Ledger(state_dir, exclusive=False) as ledger, ledger.transaction() as db:  # a full disk: DiskFull
+            found = _rows(db, account)
+            old = found[0] if found else None
+            new = change(old)
+            db.execute("DELETE FROM logins WHERE account = ?", (account,))
+            if new is not None:
+                db.execute(
+                    f"INSERT INTO logins ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant
+                    (new.account, new.fingerprint, new.refusals, new.wait_until, new.error, new.refused_at),
+                )
     except sqlite3.Error as exc:
         raise ArchiveError(f"cannot record a login in the ledger: {exc}") from exc
     return old, new
