@@ -434,6 +434,19 @@ def short_text(tag: Tag, limit: int) -> str | None:
     return " ".join(words)
 
 
+def stripped_within(block: Tag, limit: float) -> str | None:
+    """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
+    more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
+    strings: list[str] = []
+    size = -1
+    for string in block.stripped_strings:
+        size += len(string) + 1
+        if size > limit:
+            return None
+        strings.append(string)
+    return " ".join(strings)
+
+
 def new_tag(name: str, **attrs: str) -> Tag:
     """A new, detached element."""
     return BeautifulSoup("", "html.parser").new_tag(name, attrs=attrs)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
-from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone
+from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone, stripped_within
 from ingester.clean.prune import smallest_block
 from ingester.links import DROPPED_KINDS, LinkContext, clean
 from ingester.links.url import split
@@ -207,7 +207,7 @@ def _line_of(node: PageElement, limit: int = MAX_LINE) -> Tag | None:
         if parent.name in ROOTS:
             return None
         if parent.name in LINE_BLOCKS:
-            return parent if len(parent.get_text(" ", strip=True)) <= limit else None
+            return parent if stripped_within(parent, limit) is not None else None
     return None
 
 

@@ -27,6 +27,7 @@ from ingester.clean.dom import (
     gone,
     live,
     short_text,
+    stripped_within,
     text_of,
 )
 from ingester.links import LinkContext, is_tracker_image
@@ -184,7 +185,7 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
             break
         if parent.name in BLOCKS:
             trailing = _text_after(parent) < MAX_TEXT_AFTER_FOOTER
-            text = _text_within(
+            text = stripped_within(
                 parent, min(MAX_FOOTER_BLOCK if trailing else MAX_CHROME_BLOCK, document_size * MAX_FOOTER_SHARE)
             )
             if text is None:
@@ -197,19 +198,6 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
                 break
             best, best_text = parent, text
     return best
-
-
-def _text_within(block: Tag, limit: float) -> str | None:
-    """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
-    more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
-    strings: list[str] = []
-    size = -1
-    for string in block.stripped_strings:
-        size += len(string) + 1
-        if size > limit:
-            return None
-        strings.append(string)
-    return " ".join(strings)
 
 
 def _has_article(block: Tag) -> bool:

@@ -123,26 +123,20 @@ def drop_nav(anchors: list[Tag], counts: Tally) -> None:
         before += len(string.strip()) if isinstance(string, NavigableString) else 0
         if before > MAX_TEXT_BEFORE_NAV:
             return
-    for anchor in live(anchors):
-        node: Tag | None = anchor.parent
-        for _ in range(MAX_CLIMB):
-            if node is None or node.name in ROOTS:
-                break
-            if node.name in ROW_BLOCKS:
-                links = node.find_all("a", href=True)
-                text = text_of(node)
-                if len(links) >= MIN_LINKS:
-                    if (
-                        len(text) <= MAX_NAV_TEXT
-                        and all(_nav_link(a) for a in links)
-                        and _rest_is_separators(node, links)
-                    ):
-                        counts.drop(_outermost(node), "navigation bar")
-                    return
-                if len(text) > MAX_NAV_TEXT:
-                    return
-            node = node.parent
-        return  # only the first link's bar is looked at
+    node: Tag | None = first.parent  # only the first link's bar is looked at
+    for _ in range(MAX_CLIMB):
+        if node is None or node.name in ROOTS:
+            break
+        if node.name in ROW_BLOCKS:
+            links = node.find_all("a", href=True)
+            text = text_of(node)
+            if len(links) >= MIN_LINKS:
+                if len(text) <= MAX_NAV_TEXT and all(_nav_link(a) for a in links) and _rest_is_separators(node, links):
+                    counts.drop(_outermost(node), "navigation bar")
+                return
+            if len(text) > MAX_NAV_TEXT:
+                return
+        node = node.parent
 
 
 def _nav_link(anchor: Tag) -> bool:
