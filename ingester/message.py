@@ -307,17 +307,19 @@ def content_hash(raw: bytes) -> str:
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode body or header bytes whatever the label says; undecodable bytes become U+FFFD.
 
-    Valid UTF-8 under a Western single-byte label is UTF-8 (the other reading is mojibake); bytes
-    the label cannot decode are given to charset detection; mojibake in the result is repaired.
+    Valid UTF-8 under a Western single-byte label is UTF-8 (the other reading is mojibake); bytes the
+    label cannot decode, or decodes into no language ("Ïðèâåò"), are given to charset detection;
+    mojibake in the result is repaired.
     """
     label = (charset or "").strip().strip("\"'").lower()
     codec = CHARSET_SUPERSETS.get(label, label) or "utf-8"
     first = ("utf-8", codec) if codec in LATIN_LABELS and not data.isascii() else (codec, "utf-8")
     for candidate in dict.fromkeys(first):
         try:
-            return charsets.repair(CONTROL_CHARS.sub("", data.decode(candidate)))
+            text = charsets.reread(data, data.decode(candidate), candidate)
         except CODEC_ERRORS:
             continue
+        return charsets.repair(CONTROL_CHARS.sub("", text))
     detected = charsets.detect(data)
     if detected:
         try:
