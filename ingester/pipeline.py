@@ -205,8 +205,8 @@ class Pipeline:
         results in order.
         """
         handled: list[int] = []
-        for (raw, _), prepared in self.workers.run(self._unless_filed(messages)):
-            self.commit(raw, prepared)
+        for (raw, sent_with), prepared in self.workers.run(self._unless_filed(messages)):
+            self.commit(raw, self._with_own_memory(raw, sent_with, prepared))
             if raw.uid is not None:
                 handled.append(raw.uid)
         return handled
@@ -224,6 +224,19 @@ class Pipeline:
                 yield (raw, Memory()), DUPLICATE
             else:
                 yield (raw, recall(self.ledger, raw.raw)), None
+
+    def _with_own_memory(self, raw: RawMessage, sent_with: Memory, prepared: Prepared) -> Prepared:
+        """A forward's publication shows only once it is converted (its original sender is in the body):
+        when it went to the worker with another's memory and the ledger remembers its own, convert it once
+        more with that (messages that are no forward are never converted twice)."""
+        publication_id = prepared.publication_id
+        if not publication_id or publication_id == sent_with.publication_id:
+            return prepared
+        own = recall(self.ledger, raw.raw, publication_id)
+        if not own:
+            return prepared
+        ((_, again),) = self.workers.run([((raw, own), None)])
+        return again
 
     def _known_duplicate(self, raw: RawMessage) -> bool:
         """Already filed or given up (by the cheap identity read from the raw headers): skip all the work."""

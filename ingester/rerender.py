@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ingester import message
+from ingester import message, metadata
 from ingester.compose import Settings, make_note
 from ingester.config import Config
 from ingester.errors import ArchiveError
@@ -47,12 +47,14 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
             yield Rerendered(note, "skipped", "the raw message is not kept in the ledger")
             continue
         try:
+            letter = message.judge_forward(message.parse(raw), config.readers)
             # the note's date stands in for the IMAP INTERNALDATE, used when the message has no Date header
             made = make_note(
                 RawMessage(raw, record.source, internaldate=note.date),
-                message.judge_forward(message.parse(raw), config.readers),
+                letter,
                 settings,
-                remembered=recall(ledger, raw),  # the memory as it stands: the other issues filed
+                # the memory as it stands (the other issues filed) of its publication, a forward's original's too
+                remembered=recall(ledger, raw, metadata.publication_key(letter)),
             )
         except Exception as exc:  # noqa: BLE001 - one message's failure, reported with the others
             yield Rerendered(note, "failed", f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
