@@ -23,6 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from email.message import Message
 
 from ingester import charsets, identity
+from ingester.parts import Attachment
 
 # Labels whose real-world content is a superset encoding: decode with the superset.
 CHARSET_SUPERSETS = {
@@ -75,24 +76,6 @@ class RawMessage:
     folder: str = ""
     uidvalidity: int = 0
     uid: int | None = None
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A part that is neither body: an attached file, or an inline image the HTML shows by `cid:`.
-
-    :ivar size: bytes once decoded
-    """
-
-    name: str
-    content_type: str
-    size: int
-    inline: bool = False
-
-    def describe(self) -> str:
-        """`report.pdf (application/pdf, 120 kB)`; inline images say so."""
-        size = f"{self.size / 1000:.0f} kB" if self.size >= 1000 else f"{self.size} bytes"
-        return f"{self.name} ({self.content_type}, {size}{', inline' if self.inline else ''})"
 
 
 @dataclass(frozen=True)
@@ -465,8 +448,10 @@ def attachments(msg: Message, max_parts: int = 200) -> tuple[Attachment, ...]:
             filename = ""
         content_id = str(part.get("Content-ID", "")).strip().strip("<>")
         name = " ".join(decode_header_value(filename).split()) or content_id or "(no name)"
-        inline = bool(content_id) and not _is_attachment(part)
-        found.append(Attachment(name[:200], ctype, len(data) if isinstance(data, bytes) else 0, inline))
+        data = data if isinstance(data, bytes) else b""
+        found.append(
+            Attachment(name[:200], ctype, len(data), bool(content_id) and not _is_attachment(part), content_id, data)
+        )
     return tuple(found)
 
 

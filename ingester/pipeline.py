@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from ingester import message, render
+from ingester import message, parts, render
 from ingester.compose import Settings, make_note
 from ingester.config import Config
 from ingester.errors import (
@@ -34,7 +34,7 @@ from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
 from ingester.message import RawMessage
 from ingester.recall import recall
-from ingester.store import files
+from ingester.store import attached, files
 from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.triage import HEAD_BYTES, NOT_A_MESSAGE, is_mail, oversized, skip_reason
 from ingester.workers import Workers, time_limit
@@ -101,6 +101,7 @@ class Prepared:
     blocks: Blocks = ()  # remembered once the note is filed
     repeated: int = 0
     raw_gz: bytes = b""  # the raw copy to keep, compressed here: the one filing process only writes it
+    saved: tuple[parts.Saved, ...] = ()  # files to save beside the note (`[archive] attachments`)
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -161,6 +162,7 @@ def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Pre
         blocks=note.blocks,
         repeated=note.repeated,
         raw_gz=files.pack_raw(raw.raw),
+        saved=note.saved,
     )
 
 
@@ -302,17 +304,18 @@ class Pipeline:
         stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
         path = files.note_path(root, prepared.date, stem)
         ledger.store_raw(prepared.content_hash, raw.raw, prepared.raw_gz)  # first: no space for it, and no note either
+        message_id_line = f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None
         try:
-            written = files.write_note(
-                path,
-                prepared.text,
-                f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None,
-            )
+            if prepared.saved:
+                written, saved = attached.write_note(path, prepared.text, message_id_line, prepared.saved)
+            else:
+                written, saved = files.write_note(path, prepared.text, message_id_line), []
         except DiskFull:
             raise
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
             return
+        attached.record(ledger, prepared.key, self.config.archive_path, saved)  # before the message counts as filed
         ledger.record(
             prepared.key,
             prepared.message_id,
