@@ -78,7 +78,7 @@ def make_note(
     in_html: frozenset[int] = frozenset()
     if letter.html is not None:
         html, in_html = parts.mark_inline(letter.html, letter.attachments, nonce)
-        cleaned = clean_html(html[: settings.max_html], platform, context, resolve)
+        cleaned = clean_html(html[: settings.max_html], platform, context, resolve, letter.subject)
         verdict = fidelity.judge(cleaned, letter.text)
         if verdict.use_text:
             markdown = text_to_markdown(letter.text or "", context)

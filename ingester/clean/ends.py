@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
 from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone, stripped_within
 from ingester.clean.prune import smallest_block
-from ingester.links import DROPPED_KINDS, LinkContext, clean
+from ingester.links import DROPPED_KINDS, LinkContext, clean, clean_url
 from ingester.links.url import split
 
 SMALL_PX = 11.0  # fine print is at most this large, and smaller than the mail's usual text
@@ -341,16 +341,28 @@ def _first_string(tag: Tag) -> NavigableString | None:
     return None
 
 
-def drop_view_online(root: Tag, counts: Tally, context: LinkContext) -> None:
+def drop_view_online(root: Tag, counts: Tally, context: LinkContext, web_copy: str = "") -> None:
     """At the top of the mail (MAX_HEAD characters of text before it), a line holding a view-online or
-    unsubscribe link (by its URL: `chrome_link`) goes, with the short line around it."""
+    unsubscribe link (by its URL: `chrome_link`) goes, with the short line around it; so does a line that
+    is nothing but a link to the issue's own web page (`web_copy`, found by the header: "View on …", or
+    the title linked to the post). A sentence that links the issue ("… [Read more](…)") stays."""
     before = 0
     for node in root.descendants:
         if before > MAX_HEAD:
             return
         if type(node) is NavigableString:
             before += len(node.strip())
-        elif isinstance(node, Tag) and node.name == "a" and not gone(node) and chrome_link(node, counts, context):
-            line = _line_of(node, 150)
-            counts.drop(line if line is not None else node, "view-online line (by its link)", node)
-            return
+        elif isinstance(node, Tag) and node.name == "a" and not gone(node):
+            if web_copy and clean_url(str(node.get("href", "")), context) == web_copy:
+                line = _line_of(node, 150)
+                if line is not None and _words(line) == _words(node):
+                    counts.drop(line, "view-online line (by its link)", node)
+                    return
+            elif chrome_link(node, counts, context):
+                line = _line_of(node, 150)
+                counts.drop(line if line is not None else node, "view-online line (by its link)", node)
+                return
+
+
+def _words(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ").split())
