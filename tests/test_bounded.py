@@ -181,7 +181,7 @@ def test_the_patterns_are_found() -> None:
     assert "ingester.markdown.NON_WEB_LINK" in PATTERNS and len(PATTERNS) > 50
 
 
-MESSAGE_LIMIT = 10.0  # seconds for 1 MB: real newsletters of 100 KB take well under a second
+MESSAGE_LIMIT = 10.0  # CPU seconds for 1 MB (at most 5 here): real newsletters of 100 KB take well under a second
 
 
 @pytest.mark.slow
@@ -195,9 +195,9 @@ def test_a_megabyte_of_hostile_text_is_bounded_work(unit: str, kind: str) -> Non
         "From: Hostile <h@example.com>\nTo: me@example.org\nSubject: x\nList-Id: <x.example.com>\n"
         f"Message-ID: <1@example.com>\nContent-Type: text/{kind}; charset=utf-8\n\n{body}"
     ).encode()
-    started = time.perf_counter()
+    started = time.process_time()  # the work done, not the wall clock of a machine busy with other things
     compose.note_text(raw, "hostile", Config())
-    assert time.perf_counter() - started < MESSAGE_LIMIT
+    assert time.process_time() - started < MESSAGE_LIMIT
 
 
 # --- the time budget of one message, wherever it is converted ---------------------------------------------
