@@ -165,12 +165,12 @@ def test_no_pattern_is_superlinear(name: str) -> None:
             subject: str | bytes = (
                 text.encode("utf-8", "surrogateescape") if isinstance(pattern.pattern, bytes) else text
             )
-            started = time.perf_counter()
+            started = time.process_time()  # CPU time: the pattern's work, whatever else the machine does
             pattern.search(subject)  # type: ignore[arg-type]
             for _ in pattern.finditer(subject):  # type: ignore[arg-type]
                 pass
             pattern.fullmatch(subject)  # type: ignore[arg-type]
-            spent = time.perf_counter() - started
+            spent = time.process_time() - started
             if spent > LIMIT:
                 slow.append((unit, round(spent, 2)))
                 break
