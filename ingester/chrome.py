@@ -91,7 +91,9 @@ FOOTER_LINE = re.compile(
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
     re.I,
 )
-# A salutation opening a mail ("Hi Anna", "Hello", "Chers Suricates,"): never an outline item
+# Greeting words opening a mail ("Hi Anna", "Hello"): a hint only. `render._outlines` finds a salutation by
+# its place (a short line at the top of the article ending in a comma) and by the reader's mark; this list
+# adds the comma-less greetings it knows, at that place only
 GREETING = re.compile(
     r"(?:hi|hello|hey|dear|greetings|hallo|moin|liebe[rsn]?|guten (?:morgen|tag|abend)|bonjour|bonsoir|salut|"
     r"ch[eè]re?s?|hola|buenos d[ií]as|ciao|buongiorno|ol[aá]|hej|你好|大家好|各位)(?![\w])",

@@ -110,7 +110,7 @@ def clean_html(
     ix = index(html)
     tally = Tally(document_size=ix.document_size)
     header = read_header(ix, context)
-    rows = icon_rows(ix.named("a"))  # before images lose their sizes
+    rows = icon_rows(ix.named("a"), tally, context)  # before images lose their sizes
     drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
     drop_hidden(ix.tags, tally)
     drop_chrome(

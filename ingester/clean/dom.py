@@ -124,6 +124,7 @@ class Tally:
     personal_links: int = 0
     links_unlinked: int = 0
     seen: dict[str, CleanedUrl] = field(default_factory=dict)
+    looked: dict[str, CleanedUrl] = field(default_factory=dict)  # cleaned only to be looked at (`peek`)
     removed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     document_size: int = 0
@@ -148,9 +149,17 @@ class Tally:
         tag.decompose()
         return True
 
+    def peek(self, url: str, context: LinkContext) -> CleanedUrl:
+        """A URL cleaned once per message without counting it (chrome steps look at links that may
+        never reach the note); `cleaned` reuses the result."""
+        result = self.seen.get(url) or self.looked.get(url)
+        if result is None:
+            result = self.looked[url] = clean(url, context)
+        return result
+
     def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
         """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
-        result = self.seen.get(url) or clean(url, context)
+        result = self.seen.get(url) or self.looked.get(url) or clean(url, context)
         self.seen[url] = result
         self.links_cleaned += result.changed
         self.wrappers_decoded += len(result.decoded)

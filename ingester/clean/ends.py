@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
 from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone, stripped_within
 from ingester.clean.prune import smallest_block
-from ingester.links import DROPPED_KINDS, LinkContext, clean
+from ingester.identity import opaque_values, unsubscribe_ids
+from ingester.links import DROPPED_KINDS, LinkContext
 from ingester.links.url import split
 
 SMALL_PX = 11.0  # fine print is at most this large, and smaller than the mail's usual text
@@ -33,7 +33,6 @@ MAX_HINTED = 300  # characters: a longer string is no chrome line, whatever phra
 MAX_LINE = 300  # characters of the line around an unsubscribe link that go with it
 MAX_FOOTER = 3000  # characters: a footer is never longer
 MAX_HEAD = 300  # characters of text before a view-online line at the top
-ID_TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}")  # an id in a URL: 8 characters or more of a token
 STOPS = frozenset({"h1", "h2", "h3", "blockquote", "pre"})  # the article's own blocks: the footer walk stops there
 LINE_BLOCKS = frozenset({"p", "td", "li", "div", "th", "center", "section", "footer"})
 RUN_BREAKS = LINE_BLOCKS | {"table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre"}
@@ -154,8 +153,10 @@ def visible_strings(root: Tag, styles: Styles) -> list[tuple[NavigableString, St
 
 def shares_identity(href: str, listed: tuple[str, ...]) -> bool:
     """The link carries what a List-Unsubscribe URL carries: the same host and the same path, or the
-    same ids (two or more, every id of the link among the header URL's): the footer's unsubscribe
-    link, whatever its words. One shared id is not enough (every tracked link holds the reader's)."""
+    same ids (two or more, and no value of the link that could be an id missing from the header URL):
+    the footer's unsubscribe link, whatever its words. One shared id is not enough (every tracked link
+    holds the reader's). An id is what `identity.unsubscribe_ids` says it is (opaque, not a word or a
+    slug), as for `links.personal`: "newsletter" or "weekly-digest" in both URLs says nothing."""
     u = split(href.strip())
     if u is None:
         return False
@@ -165,29 +166,29 @@ def shares_identity(href: str, listed: tuple[str, ...]) -> bool:
             continue
         if u.path.rstrip("/") == v.path.rstrip("/") and len(v.path.strip("/")) > 1:
             return True
-        mine, theirs = set(ID_TOKEN.findall(u.path_query)), set(ID_TOKEN.findall(v.path_query))
-        if len(mine) >= 2 and mine <= theirs:
+        shared = unsubscribe_ids(href.strip()) & unsubscribe_ids(url)
+        if len(shared) >= 2 and opaque_values(href.strip()) <= opaque_values(url):
             return True
     return False
 
 
 def names_reader(href: str, context: LinkContext) -> bool:
-    """The URL spells out the reader's own address: a link to their subscription, not to an article."""
-    lowered = unquote(href).lower()
-    return context.reader is not None and any(address in lowered for address in context.reader.addresses)
+    """The URL holds the reader's own address, in any form trackers write it (plain, %-encoded, base64,
+    hashed: `identity.Reader.in_value`): a link to their subscription, not to an article."""
+    return context.reader is not None and context.reader.in_value(href) == "address"
 
 
 def chrome_link(anchor: Tag, counts: Tally, context: LinkContext, last: bool = False) -> bool:
     """An unsubscribe, preferences or view-online link, by its URL (never by its words): `links` says
-    so, or it carries the List-Unsubscribe URL's identity, or (the mail's `last` link) it spells out the
-    reader's address (an article link may carry it too, but not after the footer)."""
+    so, or it carries the List-Unsubscribe URL's identity, or (the mail's `last` link) it holds the
+    reader's address (an article link may carry it too, but not after the footer). Each URL is cleaned
+    once per message (`Tally.peek`), however many passes look at it."""
     href = str(anchor.get("href", "")).strip()
     if not re.match(r"(?:https?:)?//", href, re.I):
         return False
     if shares_identity(href, context.unsubscribe_urls) or (last and names_reader(href, context)):
         return True
-    known = counts.seen.get(href)  # cleaned here without counting: the link may not reach the note
-    kind = (known or clean(href, context)).kind
+    kind = counts.peek(href, context).kind  # not counted: the link may not reach the note
     return kind in DROPPED_KINDS or kind == "view-online"
 
 

@@ -43,6 +43,7 @@ MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is art
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
 MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
 MAX_TEXT_AFTER_FOOTER = 200  # characters after a block for it to count as the end of the email
+PX = re.compile(r"\s*(\d+)(?:px)?\s*")  # a size as an attribute or style writes it: "1", "600px"
 
 
 def drop_hidden(tags: list[Tag], counts: Tally) -> None:
@@ -267,13 +268,20 @@ def _unproxied(src: str) -> str:
     return src
 
 
-def _is_tiny(img: Tag) -> bool:
+def declared_sizes(img: Tag) -> list[int]:
+    """An image's declared widths and heights in px: its attributes and its inline style's (max-)width/height.
+    The one reading of an image's size: tracking pixels (`drop_pixels`) and icons (`rows`) both use it."""
     sizes = [str(img.get("width", "")), str(img.get("height", ""))]
-    style = str(img.get("style", ""))
     sizes += re.findall(
-        r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)", style, re.I
+        r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)",
+        str(img.get("style", "")),
+        re.I,
     )
-    return any(re.fullmatch(r"\s*[012](?:px)?\s*", s) for s in sizes if s)
+    return [int(match.group(1)) for s in sizes if (match := PX.fullmatch(s))]
+
+
+def _is_tiny(img: Tag) -> bool:
+    return any(size <= 2 for size in declared_sizes(img))
 
 
 def _is_hidden(img: Tag) -> bool:

@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 
 from ingester.clean.dom import ROOTS, NavigableString, Tag, Tally, bare_class, gone, live, short_text, text_of
+from ingester.clean.prune import declared_sizes
+from ingester.links import LinkContext
+from ingester.links.sites import site
 from ingester.links.url import split
 
 MIN_LINKS = 3
@@ -33,27 +36,22 @@ AD_BLOCKS = frozenset({"div", "table", "tbody", "tr", "td", "section", "aside", 
 ROW_BLOCKS = frozenset({"p", "div", "td", "tr", "table", "tbody", "ul", "li", "center", "section", "nav", "span"})
 
 
-def _img_size(img: Tag) -> int | None:
-    """The larger of an image's declared width and height in px (None when it declares neither)."""
-    sizes = [str(img.get("width", "")), str(img.get("height", ""))]
-    sizes += re.findall(r"(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*(\d+)\s*px", str(img.get("style", "")), re.I)
-    found = [int(s) for s in sizes if s.strip().isdigit()]
-    return max(found) if found else None
-
-
 def _icon(anchor: Tag) -> tuple[bool, bool]:
     """(is the link an icon: an image or one short word, does it show a small image)."""
     text = text_of(anchor)
     images = anchor.find_all("img", limit=2)
     if images and len(text) <= 2:
-        sizes = [_img_size(img) for img in images]
-        return True, all(s is not None and s <= MAX_ICON_PX for s in sizes)
+        sizes = [declared_sizes(img) for img in images]
+        return True, all(s and max(s) <= MAX_ICON_PX for s in sizes)
     return bool(text) and " " not in text and len(text) <= MAX_WORD and not text[:1].isdigit(), False
 
 
-def _host(anchor: Tag) -> str:
-    u = split(str(anchor.get("href", "")))
-    return ".".join(u.host.split(".")[-2:]) if u is not None else ""
+def _site(anchor: Tag, counts: Tally, context: LinkContext) -> str:
+    """The site a link leads to: its destination unwrapped offline (a click tracker's own host says
+    nothing), then its registrable domain ("bbc.co.uk", not "co.uk")."""
+    href = str(anchor.get("href", "")).strip()
+    u = split(counts.peek(href, context).url if href else "")
+    return site(u.host) if u is not None else ""
 
 
 def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
@@ -63,7 +61,7 @@ def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
     return SEPARATORS.fullmatch(text) is not None
 
 
-def icon_rows(anchors: list[Tag]) -> list[Tag]:
+def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[Tag]:
     """The rows of icon-only links (found before images lose their sizes), outermost first."""
     rows: dict[int, Tag] = {}
     icons: dict[int, tuple[bool, bool]] = {}
@@ -89,7 +87,7 @@ def icon_rows(anchors: list[Tag]) -> list[Tag]:
                 if len(links) >= MIN_LINKS:
                     found = [icon(a) for a in links]
                     if all(i for i, _ in found) and _rest_is_separators(node, links):
-                        distinct = len({_host(a) for a in links}) >= MIN_LINKS
+                        distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
                         if distinct or all(small for _, small in found):
                             rows[id(node)] = _outermost(node)
                     break
