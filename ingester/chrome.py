@@ -73,6 +73,18 @@ ENGAGEMENT_TEXT = re.compile(
     r"/subscribe\?ref=|你目前推荐了|专属推荐链接",
     re.I,
 )
+# A line that labels a block as an ad, alone on its line ("Sponsored", "Anzeige", "Presented by Acme"): a
+# hint only. `clean.rows.drop_sponsored` removes the block it opens when the block's shape agrees.
+AD_LABEL = re.compile(
+    r"[\W_]*(?:sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
+    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|reclame|advertisement|advertorial|partenaire|"
+    r"paid (?:post|partnership|content)|bezahlte partnerschaft|contenu sponsoris[ée]|"
+    r"sponsor(?:ed)? (?:post|content|message|link)|(?:a )?(?:word|message) from our sponsors?|"
+    r"(?:today['’]?s |our )?sponsors?|presented by|brought to you by|in partnership with|"
+    r"in zusammenarbeit mit|en partenariat avec|together with)\b[^\n]{0,40}",
+    re.I,
+)
+MAX_AD_LABEL = 60  # characters: a label line is short
 # A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
 CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
 

@@ -172,3 +172,71 @@ def test_a_short_line_holding_the_readers_mark_is_a_salutation_anywhere(item: st
     """The reader's redacted address in a short line ("Moi [reader]!") greets them, in any language."""
     assert not _outlines(item)
     assert not _outlines(item, lead=True)
+
+
+# --- Sponsored blocks: a label as the hint, the block's shape as the rule ------------------------------------------
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("path", "ad", "before", "after"),
+    [
+        # Mailchimp, English label; links opaque click trackers
+        (
+            "n2rss/kotlin-weekly/462.eml",
+            "Structured concurrency made Kotlin stand out",
+            "proandroiddev.com",
+            "Functional Core Imperative Shell",
+        ),
+        # Constant Contact: the label in a text block of its own, the logo, title and text in the next columns
+        (
+            "n2rss/android-weekly/606.eml",
+            "Mobile engineers need a better way",
+            "Improving unit test",
+            "A Better Hash Map",
+        ),
+        # French label ("En partenariat avec …"), SendGrid click trackers
+        ("omnivore/ttso-newsletter.html", "Réinventez l’avenir de vos enfants", "Partager sur", "La Q de la semaine"),
+    ],
+)
+def test_a_labelled_self_contained_ad_goes_and_its_neighbours_stay(path: str, ad: str, before: str, after: str) -> None:
+    note = corpus_note(path)
+    body = body_of(note.text)
+    assert ad not in body
+    assert any(line.startswith("sponsored block") for line in note.cleaned.removed)
+    assert before in body and after in body
+
+
+@needs_corpus
+def test_a_sponsor_label_whose_block_is_no_ad_unit_stays() -> None:
+    """Axios' "Presented By Pfizer" sits in the masthead table with the first story (its links go to axios.com,
+    the mail's own site); ConvertKit's "Sponsored by Royce…" has no link in its block: both stay whole."""
+    axios = corpus_note("omnivore-readability/axios-am/source.html")
+    assert "Axios AM Thought Bubble" in axios.text and "Presented By Pfizer" in axios.text
+    assert not any(line.startswith("sponsored block") for line in axios.cleaned.removed)
+    assert "The Royce Funds" in corpus_note("omnivore/convertkit-newsletter.html").text
+
+
+ARTICLE = "".join(
+    f'<p>Story {n} of the week, told at some length. <a href="https://news.example.com/{n}">Read it</a></p>'
+    for n in range(6)
+)
+
+
+@pytest.mark.parametrize(
+    ("label", "href", "goes"),
+    [
+        ("Anzeige", "https://acme.example.org/offer", True),
+        ("Sponsored by Acme", "https://www.acme.co.uk/offer", True),
+        ("Anzeige", "https://news.example.com/offer", False),  # the publication's own site: its own block
+        ("Sponsored posts are how we pay for this newsletter", "https://acme.example.org/", False),  # no label
+    ],
+)
+def test_a_labelled_block_goes_only_when_it_links_elsewhere(label: str, href: str, goes: bool) -> None:
+    ad = (
+        f'<table><tr><td><p>{label}</p><img src="https://cdn.example.org/acme.png" width="120">'
+        f'<p>Acme makes the widgets every team needs. <a href="{href}">Try Acme</a></p></td></tr></table>'
+    )
+    cleaned = clean_html(f"<html><body>{ARTICLE}{ad}{ARTICLE}</body></html>")
+    assert ("Acme makes the widgets" not in cleaned.html) is goes
+    assert "Story 5 of the week" in cleaned.html

@@ -22,7 +22,7 @@ from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
-from ingester.clean.rows import drop_ads, drop_nav, drop_rows, icon_rows
+from ingester.clean.rows import drop_ads, drop_nav, drop_rows, drop_sponsored, icon_rows
 from ingester.clean.styled import promote
 from ingester.links import CleanedUrl, LinkContext
 
@@ -123,6 +123,7 @@ def clean_html(
     drop_nav(ix.named("a"), tally)
     root = ix.soup.body or ix.soup
     drop_ads(ix.tags, tally)
+    drop_sponsored(ix.ad_labels, ix.named("a"), tally, context)
     drop_view_online(root, tally, context)
     drop_footer(root, tally, context, Styles())
     quote_tweets(ix.by_class)

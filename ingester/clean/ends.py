@@ -265,7 +265,7 @@ def footer_start(strings: list[tuple[NavigableString, Style]], counts: Tally, co
         if not strong and link is not None and chrome_link(link, counts, context, last=last_link is link):
             strong = True
             # the footer around the link, as `prune.smallest_block` sees it, goes too
-            opening = _first_string(smallest_block(link, counts.document_size))
+            opening = first_string(smallest_block(link, counts.document_size))
             around = min(around, index.get(id(opening), i))
             if line is not None:
                 lines.add(line)
@@ -299,7 +299,7 @@ def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) 
     first = strings[start][0]
     block: PageElement = first
     for parent in first.parents:
-        if parent.name in ROOTS or _first_string(parent) is not first:
+        if parent.name in ROOTS or first_string(parent) is not first:
             break
         block = parent
     doomed: list[PageElement] = [block]
@@ -331,11 +331,11 @@ def _mid_line(string: NavigableString) -> bool:
         if parent.name in ROOTS:
             return False
         if parent.name in LINE_BLOCKS:
-            return _first_string(parent) is not string
+            return first_string(parent) is not string
     return False
 
 
-def _first_string(tag: Tag) -> NavigableString | None:
+def first_string(tag: Tag) -> NavigableString | None:
     for node in tag.descendants:
         if type(node) is NavigableString and node.strip():
             return node
