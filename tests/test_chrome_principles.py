@@ -240,3 +240,52 @@ def test_a_labelled_block_goes_only_when_it_links_elsewhere(label: str, href: st
     cleaned = clean_html(f"<html><body>{ARTICLE}{ad}{ARTICLE}</body></html>")
     assert ("Acme makes the widgets" not in cleaned.html) is goes
     assert "Story 5 of the week" in cleaned.html
+
+
+# --- The sender's postal address goes with the footer, by its shape ----------------------------------------------
+
+STORY = "".join(f"<p>Paragraph {n} of the article, with enough words in it to be read as prose.</p>" for n in range(8))
+FOOTER = "<p>You are receiving this because you subscribed at example.net.</p>"
+UNSUBSCRIBE = '<p><a href="https://lists.example.net/unsubscribe?u=4b7d19e0a2">Unsubscribe</a></p>'
+LISTED = LinkContext(unsubscribe_urls=("https://lists.example.net/unsubscribe?u=4b7d19e0a2",))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Acme Media Ltd, 12 Baker Street, London NW1 6XE, United Kingdom",  # no US or German postcode shape
+        "Beispiel AG, Bahnhofstrasse 12, 8001 Zürich, Schweiz",  # a four-digit postcode
+        "De Krant BV, Keizersgracht 123, 1015 CJ Amsterdam, Nederland",
+    ],
+)
+def test_a_postal_address_above_the_footer_goes_in_any_country(address: str) -> None:
+    """CAN-SPAM's postal address sits just above the unsubscribe line; no phrase list knows every
+    country's format, its shape does (a short line of proper nouns and numbers with a postcode)."""
+    cleaned = clean_html(f"<html><body>{STORY}<p>{address}</p>{FOOTER}</body></html>")
+    assert address.split(",")[1].strip() not in cleaned.html
+    assert "Paragraph 7 of the article" in cleaned.html
+    # the unsubscribe line goes first (`prune.drop_chrome`, by its words); the address ends a mail sent to a list
+    listed = clean_html(f"<html><body>{STORY}<p>{address}</p>{UNSUBSCRIBE}</body></html>", context=LISTED)
+    assert address.split(",")[1].strip() not in listed.html and "Paragraph 7 of the article" in listed.html
+
+
+def test_an_address_in_the_article_or_ending_it_without_a_footer_stays() -> None:
+    address = "The Venue, 12 Baker Street, London NW1 6XE"
+    middle = clean_html(f"<html><body>{STORY}<p>{address}</p>{STORY}{FOOTER}</body></html>", context=LISTED)
+    assert "12 Baker Street" in middle.html  # the walk stops at the article's last paragraph
+    last = clean_html(f"<html><body>{STORY}<p>{address}</p></body></html>")
+    assert "12 Baker Street" in last.html  # no footer below it: the article's own last line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "In 2023 we raised money for 500 kids in the city.",  # prose
+        "We sold 12,500 copies of the book this year",  # a number, no postcode
+    ],
+)
+def test_prose_with_numbers_is_no_address(line: str) -> None:
+    from ingester.clean.ends import address_shaped
+
+    assert not address_shaped(line)
+    assert address_shaped("Long Beach, CA 90803, USA")

@@ -5,9 +5,10 @@ The footer is read backwards from the last text of the mail. It grows over text 
 (smaller than the mail's usual text and at most SMALL_PX, or a light grey the article does not use),
 over the unsubscribe link and its line (a link `links` classifies as unsubscribe, preferences or
 view-online, or one that carries the identity of the List-Unsubscribe URL) and over short lines a
-chrome phrase names (`chrome.CHROME_TEXT`, `chrome.FOOTER_LINE`: a hint, in the languages we know);
-short strings (labels, link texts, separators) are passed over. It stops at the first other text: the
-article's end. Everything from the first footer text on goes, through the content-loss guard. No
+chrome phrase names (`chrome.CHROME_TEXT`, `chrome.FOOTER_LINE`: a hint, in the languages we know)
+and over the sender's postal address by its shape (`address_shaped`: above a footer line, or ending a
+mail sent to a list); short strings (labels, link texts, separators) are passed over. It stops at the
+first other text: the article's end. Everything from the first footer text on goes, through the content-loss guard. No
 wording is needed: small grey print or the unsubscribe link's identity finds a footer in any language.
 """
 
@@ -33,6 +34,14 @@ MAX_HINTED = 300  # characters: a longer string is no chrome line, whatever phra
 MAX_LINE = 300  # characters of the line around an unsubscribe link that go with it
 MAX_FOOTER = 3000  # characters: a footer is never longer
 MAX_HEAD = 300  # characters of text before a view-online line at the top
+MAX_ADDRESS = 120  # characters of a postal address line
+ADDRESS_PROPER = 0.6  # share of an address line's words that are capitalised or numbers
+# A postcode by its shape: 4-5 digits (ZIP+4), UK and Canadian letter-digit codes, Japan's 3-4 digits
+POSTCODE = re.compile(
+    r"(?<!\d)(?<!\d[.,])\d{4,5}(?:-\d{4})?(?!\d|[.,]\d|%)|"
+    r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b|\b\d{3}-\d{4}\b"
+)
+SENTENCE = re.compile(r"[.!?:]\s+[a-z]|[!?]")  # a sentence ends and another starts: prose, not an address
 STOPS = frozenset({"h1", "h2", "h3", "blockquote", "pre"})  # the article's own blocks: the footer walk stops there
 LINE_BLOCKS = frozenset({"p", "td", "li", "div", "th", "center", "section", "footer"})
 RUN_BREAKS = LINE_BLOCKS | {"table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre"}
@@ -271,6 +280,8 @@ def footer_start(strings: list[tuple[NavigableString, Style]], counts: Tally, co
                 lines.add(line)
         if not strong and len(text) <= MAX_HINTED:
             strong = bool(CHROME_TEXT.search(text) or FOOTER_LINE.search(text) or VIEW_ONLINE.search(text))
+        if not strong and (start is not None or context.unsubscribe_urls) and address_shaped(text):
+            strong = True  # the sender's postal address: above the footer, or ending a mail sent to a list
         if _stopped(string):
             stop = i
             break
@@ -288,6 +299,19 @@ def footer_start(strings: list[tuple[NavigableString, Style]], counts: Tally, co
         while start < len(strings) and _mid_line(strings[start][0]):
             start += 1  # else the footer begins with the next line: the end of the article's last line stays
     return start if start is not None and start < len(strings) else None
+
+
+def address_shaped(text: str) -> bool:
+    """A postal address by its shape, in any country: one short line of proper nouns and numbers (most
+    words capitalised or digits, no sentence in it) holding a postcode-like token ("8001", "90803-1234",
+    "NW1 6XE", "M5V 2T6", "100-0001"). Only looked at in the footer walk, above a footer line already
+    found or at the very end of a mail that has a List-Unsubscribe header (its unsubscribe line may have
+    gone before the walk): an address inside the article, or ending a mail without a footer, stays."""
+    if len(text) > MAX_ADDRESS or SENTENCE.search(text) or not POSTCODE.search(text):
+        return False
+    words = [w for w in re.split(r"[\s,·|/–-]+", text) if any(c.isalnum() for c in w)]
+    proper = [w for w in words if w[0].isupper() or w[0].isdigit() or not w[0].isalpha()]
+    return len(words) >= 3 and len(proper) >= ADDRESS_PROPER * len(words)
 
 
 def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) -> None:
