@@ -76,7 +76,7 @@ ENGAGEMENT_TEXT = re.compile(
 # A line that labels a block as an ad, alone on its line ("Sponsored", "Anzeige", "Presented by Acme"): a
 # hint only. `clean.rows.drop_sponsored` removes the block it opens when the block's shape agrees.
 AD_LABEL = re.compile(
-    r"[\W_]*(?:sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
+    r"(?<![\W_])[\W_]*+(?:sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
     r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|reclame|advertisement|advertorial|partenaire|"
     r"paid (?:post|partnership|content)|bezahlte partnerschaft|contenu sponsoris[ée]|"
     r"sponsor(?:ed)? (?:post|content|message|link)|(?:a )?(?:word|message) from our sponsors?|"

@@ -43,7 +43,6 @@ MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is art
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
 MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
 MAX_TEXT_AFTER_FOOTER = 200  # characters after a block for it to count as the end of the email
-PX = re.compile(r"\s*(\d+)(?:px)?\s*")  # a size as an attribute or style writes it: "1", "600px"
 
 
 def drop_hidden(tags: list[Tag], counts: Tally) -> None:
@@ -277,7 +276,7 @@ def declared_sizes(img: Tag) -> list[int]:
         str(img.get("style", "")),
         re.I,
     )
-    return [int(match.group(1)) for s in sizes if (match := PX.fullmatch(s))]
+    return [int(v) for s in sizes if (v := s.strip().lower().removesuffix("px").strip()).isascii() and v.isdigit()]
 
 
 def _is_tiny(img: Tag) -> bool:
