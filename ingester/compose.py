@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ingester import classify, fidelity, identity, memory, metadata, privacy, render, tags
+from ingester import classify, fidelity, identity, memory, metadata, parts, privacy, render, tags
 from ingester.clean import CleanedHtml, clean_html
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
@@ -30,6 +30,7 @@ class Note:
     blocks: memory.Blocks = ()  # what to remember of this issue once it is filed (`memory.signature`)
     repeated: int = 0  # blocks removed because earlier issues of the publication had them (`memory.forget`)
     markdown: str = ""  # the cleaned article, before the template (what `ingest fill` sends)
+    saved: tuple[parts.Saved, ...] = ()  # the files to save beside the note (`[archive] attachments`)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Settings:
     rules: tuple[Rule, ...] = ()
     max_html: int = 2_000_000
     privacy: privacy.Privacy = field(default_factory=privacy.Privacy)
+    filename: str = "{date}-{slug}"  # [archive] filename: the note's stem names the folder of its files
+    parts: parts.Policy = field(default_factory=parts.Policy)
 
     @classmethod
     def of(cls, config: Config) -> Settings:
@@ -55,6 +58,8 @@ class Settings:
                 config.redact_names,
                 config.personal_links == "unlink",
             ),
+            config.filename,
+            parts.Policy(config.attachments, config.limits.attachment_bytes, config.limits.attachments_bytes),
         )
 
 
@@ -69,8 +74,11 @@ def make_note(
     platform = classify.detect_platform(letter)
     context = privacy.message_context(letter, metadata.link_context(letter, platform), platform, settings.privacy)
     verdict = NO_VERDICT
+    nonce = letter.content_hash[:16]
+    in_html: frozenset[int] = frozenset()
     if letter.html is not None:
-        cleaned = clean_html(letter.html[: settings.max_html], platform, context, resolve)
+        html, in_html = parts.mark_inline(letter.html, letter.attachments, nonce)
+        cleaned = clean_html(html[: settings.max_html], platform, context, resolve, letter.subject)
         verdict = fidelity.judge(cleaned, letter.text)
         if verdict.use_text:
             markdown = text_to_markdown(letter.text or "", context)
@@ -86,6 +94,12 @@ def make_note(
         meta = replace(meta, title=title)
         if in_text or in_title:
             cleaned = replace(cleaned, counts=replace(cleaned.counts, reader_redacted=in_text + in_title))
+    placed = parts.Placed(markdown)
+    if letter.attachments or in_html:
+        stem = render.file_stem(meta.title, meta.date, settings.filename)
+        words = render.LABELS[settings.language].image_words
+        placed = parts.place(markdown, letter.attachments, in_html, nonce, stem, settings.parts, words)
+        markdown = placed.markdown
     blocks, repeated = memory.signature(markdown), 0
     if remembered and remembered.publication_id == meta.publication_id:
         forgotten = memory.forget(markdown, remembered)
@@ -94,10 +108,10 @@ def make_note(
             cleaned, removed=cleaned.removed + forgotten.removed, refused=cleaned.refused + forgotten.refused
         )
     matching = matching_rules(settings.rules, letter, meta)
-    fields = note_fields(raw, letter, platform, meta, cleaned, matching, verdict)
+    fields = replace(note_fields(raw, letter, platform, meta, cleaned, matching, verdict), listed=placed.listed)
     folder = next((rule.folder for rule in matching if rule.folder), "")
     text = render.render_note(fields, markdown, settings.template, settings.language)
-    return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated, markdown)
+    return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated, markdown, placed.saved)
 
 
 def note_fields(

@@ -10,7 +10,7 @@ import html2text
 from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.clean import Event
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
-from ingester.markdown import link_text, neutralise
+from ingester.markdown import HASHTAG, link_text, neutralise
 
 # nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
 # an empty heading ("##")
@@ -120,7 +120,7 @@ def _escape_plain(line: str) -> str:
     """Escape what Markdown would read as markup, outside URLs; keep list bullets and numbers."""
     parts = URL_IN_TEXT.split(line)
     urls = URL_IN_TEXT.findall(line)
-    escaped = [MARKDOWN_SPECIAL.sub(r"\\\g<0>", part) for part in parts]
+    escaped = [HASHTAG.sub(r"\\#", MARKDOWN_SPECIAL.sub(r"\\\g<0>", part)) for part in parts]
     line = "".join(p + (urls[i] if i < len(urls) else "") for i, p in enumerate(escaped))
     if RULE_LINE.fullmatch(line):
         return "\\" + line if line.startswith(("-", "=", "_")) else line

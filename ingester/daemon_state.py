@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,7 @@ class DaemonState:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / FILE
         self.lock = threading.Lock()
+        self.removed = False
         pid = os.getpid()
         self.data: dict[str, Any] = {
             "pid": pid,
@@ -99,7 +101,10 @@ class DaemonState:
             self._write()
 
     def _write(self) -> None:
-        """Never fatal: a full disk must not stop a watcher or a poll (`status` shows the last state)."""
+        """Never fatal: a full disk must not stop a watcher or a poll (`status` shows the last state).
+        Nothing once removed: a watcher or a reload still ending must not bring back a stopped daemon."""
+        if self.removed:
+            return
         try:
             write_atomic(self.path, json.dumps(self.data, indent=2, ensure_ascii=False).encode())
         except (IngesterError, OSError) as exc:
@@ -107,6 +112,7 @@ class DaemonState:
 
     def remove(self) -> None:
         with self.lock:
+            self.removed = True
             self.path.unlink(missing_ok=True)
 
 
@@ -129,3 +135,16 @@ def read(state_dir: Path) -> dict[str, Any]:
         "accounts": data.get("accounts", {}),
         "watchers": list(data.get("watchers", {}).values()),
     }
+
+
+def reload_running(state_dir: Path) -> int | None:
+    """Ask the daemon running on this archive, if any, to reload (SIGHUP: it re-reads its config and polls
+    every account at once); its pid, or None when none runs (or it is not ours to signal)."""
+    found = read(state_dir)
+    if not found["running"]:
+        return None
+    try:
+        os.kill(int(found["pid"]), signal.SIGHUP)
+    except OSError:  # it stopped meanwhile
+        return None
+    return int(found["pid"])

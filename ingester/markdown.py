@@ -26,6 +26,10 @@ MARKDOWN_LINK = re.compile(rf"(?<!\\)\[{_TEXT}\]\({_DESTINATION}\)")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+(?:['’][^\\W_{_CJK}]+)*")
 LINK_TARGET = re.compile(r"\]\([^()\s\[\]]*\)")
+# A `#` that a vault (Obsidian, Logseq) would read as a tag of the note: at the start of a word (after a
+# blank, emphasis or a bracket, never inside a URL or a link's destination) and followed by a run of tag
+# characters that is not only digits (`#480` is no tag). The run stops at the next `#`: linear.
+HASHTAG = re.compile(r"(?<![^\s*_\[>~|])#(?=[\w/-]*[^\W\d])")
 
 
 def safe_url(url: str) -> str:
@@ -67,12 +71,13 @@ def link_text(markdown: str) -> str:
 
 
 def neutralise(markdown: str) -> str:
-    """No live HTML and no non-web links in a note, whatever the email's text said.
+    """No live HTML, no non-web links and no tags in a note, whatever the email's text said.
 
     html2text turns `&lt;script&gt;` text back into `<script>` and leaves `[x](javascript:…)` text
     as it is; a Markdown previewer would run both. Outside code, `<` before a tag-like character is
-    escaped (autolinks `<https://…>` stay), and a link whose destination is not http(s), mailto or
-    an anchor loses its link syntax.
+    escaped (autolinks `<https://…>` stay), a link whose destination is not http(s), mailto or an
+    anchor loses its link syntax, and a `#` that would make the sender's word a tag of the note in a
+    vault (`#management`) is escaped: a note's tags are the ones its front matter lists.
     """
     out, in_fence = [], False
     for line in markdown.split("\n"):
@@ -83,6 +88,7 @@ def neutralise(markdown: str) -> str:
             for i in range(0, len(parts), 2):  # even parts are outside inline code
                 parts[i] = NON_WEB_LINK.sub(r"\\](", parts[i])
                 parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
+                parts[i] = HASHTAG.sub(r"\\#", parts[i])
             line = "`".join(parts)
         out.append(line)
     return "\n".join(out)

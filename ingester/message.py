@@ -23,6 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from email.message import Message
 
 from ingester import charsets, identity
+from ingester.parts import Attachment
 
 # Labels whose real-world content is a superset encoding: decode with the superset.
 CHARSET_SUPERSETS = {
@@ -75,24 +76,6 @@ class RawMessage:
     folder: str = ""
     uidvalidity: int = 0
     uid: int | None = None
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A part that is neither body: an attached file, or an inline image the HTML shows by `cid:`.
-
-    :ivar size: bytes once decoded
-    """
-
-    name: str
-    content_type: str
-    size: int
-    inline: bool = False
-
-    def describe(self) -> str:
-        """`report.pdf (application/pdf, 120 kB)`; inline images say so."""
-        size = f"{self.size / 1000:.0f} kB" if self.size >= 1000 else f"{self.size} bytes"
-        return f"{self.name} ({self.content_type}, {size}{', inline' if self.inline else ''})"
 
 
 @dataclass(frozen=True)
@@ -307,17 +290,19 @@ def content_hash(raw: bytes) -> str:
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode body or header bytes whatever the label says; undecodable bytes become U+FFFD.
 
-    Valid UTF-8 under a Western single-byte label is UTF-8 (the other reading is mojibake); bytes
-    the label cannot decode are given to charset detection; mojibake in the result is repaired.
+    Valid UTF-8 under a Western single-byte label is UTF-8 (the other reading is mojibake); bytes the
+    label cannot decode, or decodes into no language ("Ïðèâåò"), are given to charset detection;
+    mojibake in the result is repaired.
     """
     label = (charset or "").strip().strip("\"'").lower()
     codec = CHARSET_SUPERSETS.get(label, label) or "utf-8"
     first = ("utf-8", codec) if codec in LATIN_LABELS and not data.isascii() else (codec, "utf-8")
     for candidate in dict.fromkeys(first):
         try:
-            return charsets.repair(CONTROL_CHARS.sub("", data.decode(candidate)))
+            text = charsets.reread(data, data.decode(candidate), candidate)
         except CODEC_ERRORS:
             continue
+        return charsets.repair(CONTROL_CHARS.sub("", text))
     detected = charsets.detect(data)
     if detected:
         try:
@@ -463,8 +448,10 @@ def attachments(msg: Message, max_parts: int = 200) -> tuple[Attachment, ...]:
             filename = ""
         content_id = str(part.get("Content-ID", "")).strip().strip("<>")
         name = " ".join(decode_header_value(filename).split()) or content_id or "(no name)"
-        inline = bool(content_id) and not _is_attachment(part)
-        found.append(Attachment(name[:200], ctype, len(data) if isinstance(data, bytes) else 0, inline))
+        data = data if isinstance(data, bytes) else b""
+        found.append(
+            Attachment(name[:200], ctype, len(data), bool(content_id) and not _is_attachment(part), content_id, data)
+        )
     return tuple(found)
 
 

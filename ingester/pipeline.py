@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from ingester import message, render
+from ingester import message, parts, render
 from ingester.compose import Settings, make_note
 from ingester.config import Config
 from ingester.errors import (
@@ -34,7 +34,7 @@ from ingester.links import Resolver, make_resolver
 from ingester.memory import Blocks, Memory
 from ingester.message import RawMessage
 from ingester.recall import recall
-from ingester.store import files
+from ingester.store import attached, files
 from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.triage import HEAD_BYTES, NOT_A_MESSAGE, is_mail, oversized, skip_reason
 from ingester.workers import Workers, time_limit
@@ -101,6 +101,7 @@ class Prepared:
     blocks: Blocks = ()  # remembered once the note is filed
     repeated: int = 0
     raw_gz: bytes = b""  # the raw copy to keep, compressed here: the one filing process only writes it
+    saved: tuple[parts.Saved, ...] = ()  # files to save beside the note (`[archive] attachments`)
 
 
 DUPLICATE = Prepared(key="", skip="duplicate")  # already filed: counted when seen, nothing to commit
@@ -161,6 +162,7 @@ def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Pre
         blocks=note.blocks,
         repeated=note.repeated,
         raw_gz=files.pack_raw(raw.raw),
+        saved=note.saved,
     )
 
 
@@ -205,8 +207,8 @@ class Pipeline:
         results in order.
         """
         handled: list[int] = []
-        for (raw, _), prepared in self.workers.run(self._unless_filed(messages)):
-            self.commit(raw, prepared)
+        for (raw, sent_with), prepared in self.workers.run(self._unless_filed(messages)):
+            self.commit(raw, self._with_own_memory(raw, sent_with, prepared))
             if raw.uid is not None:
                 handled.append(raw.uid)
         return handled
@@ -224,6 +226,19 @@ class Pipeline:
                 yield (raw, Memory()), DUPLICATE
             else:
                 yield (raw, recall(self.ledger, raw.raw)), None
+
+    def _with_own_memory(self, raw: RawMessage, sent_with: Memory, prepared: Prepared) -> Prepared:
+        """A forward's publication shows only once it is converted (its original sender is in the body):
+        when it went to the worker with another's memory and the ledger remembers its own, convert it once
+        more with that (messages that are no forward are never converted twice)."""
+        publication_id = prepared.publication_id
+        if not publication_id or publication_id == sent_with.publication_id:
+            return prepared
+        own = recall(self.ledger, raw.raw, publication_id)
+        if not own:
+            return prepared
+        ((_, again),) = self.workers.run([((raw, own), None)])
+        return again
 
     def _known_duplicate(self, raw: RawMessage) -> bool:
         """Already filed or given up (by the cheap identity read from the raw headers): skip all the work."""
@@ -289,17 +304,18 @@ class Pipeline:
         stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
         path = files.note_path(root, prepared.date, stem)
         ledger.store_raw(prepared.content_hash, raw.raw, prepared.raw_gz)  # first: no space for it, and no note either
+        message_id_line = f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None
         try:
-            written = files.write_note(
-                path,
-                prepared.text,
-                f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None,
-            )
+            if prepared.saved:
+                written, saved = attached.write_note(path, prepared.text, message_id_line, prepared.saved)
+            else:
+                written, saved = files.write_note(path, prepared.text, message_id_line), []
         except DiskFull:
             raise
         except (ArchiveError, OSError, ValueError) as exc:  # e.g. a name too long for this file system
             self._fail(dataclasses.replace(prepared, error=_error_line(exc)), raw, location)
             return
+        attached.record(ledger, prepared.key, self.config.archive_path, saved)  # before the message counts as filed
         ledger.record(
             prepared.key,
             prepared.message_id,

@@ -14,10 +14,11 @@ HEAD_BYTES = 65_536
 FIELDS = re.compile(rb"^(?:from|list-id):[^\n]*\n(?:[ \t][^\n]*\n)*", re.I | re.M)  # with continuation lines
 
 
-def recall(ledger: Ledger, raw: bytes) -> Memory:
+def recall(ledger: Ledger, raw: bytes, publication_id: str | None = None) -> Memory:
     """The blocks the message's publication repeated in at least MIN_ISSUES other filed issues (this
-    message's own record, when it is filed already, does not count)."""
-    publication_id = publication_of(raw)
+    message's own record, when it is filed already, does not count). The publication is `publication_id`
+    when it is known (a forward's is its original sender's, read from its body), else its header's."""
+    publication_id = publication_of(raw) if publication_id is None else publication_id
     if not publication_id:
         return Memory()
     found = ledger.recall_blocks(publication_id, message.quick_key(raw), MIN_ISSUES)
@@ -26,7 +27,8 @@ def recall(ledger: Ledger, raw: bytes) -> Memory:
 
 def publication_of(raw: bytes) -> str:
     """The message's `publication_id` as its header alone gives it (a forward's original sender is in its
-    body: the memory read for the forwarder is not applied, see `compose.make_note`)."""
+    body: the memory read for the forwarder is not applied, see `compose.make_note`, and the pipeline
+    recalls the original's once the forward is converted)."""
     head = HEADER_END.split(raw[:HEAD_BYTES], maxsplit=1)[0] + b"\n"
     # only the fields it depends on are parsed: 0.25 ms a message instead of 1.7 for the whole header
     return metadata.publication_key(message.parse(b"".join(FIELDS.findall(head)) + b"\n", max_parts=1))

@@ -22,6 +22,7 @@ from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
 from ingester.identity import MARK
 from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url, word_count
+from ingester.parts import Listed
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,19 @@ class Labels:
     tag_sep: str
     categories: dict[str, str]  # by platform
     category: str  # any other platform
+    attachments: str = "Attachments"  # the heading of the list of attached files
+    image_words: tuple[str, str] = ("image", "not saved")  # an inline image's placeholder: `[image: alt]`
 
 
 LABELS = {
     "zh": Labels(
-        "引言", "（无）", " ， ", {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"}, "新闻简报"
+        "引言",
+        "（无）",
+        " ， ",
+        {"substack": "博客文章", "ghost": "博客文章", "mailing-list": "邮件列表"},
+        "新闻简报",
+        "附件",
+        ("图片", "未保存"),
     ),
     "en": Labels(
         "Introduction",
@@ -55,6 +64,8 @@ MAX_LEAD = 3  # outline candidates at the top of the article where a salutation 
 MAX_SALUTATION_WORDS = 5  # a salutation is a short line ("Liebe Leserinnen und Leser,")
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
 UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|#^[]')  # file systems, and vault links ([[name#heading|alias]])
+# An inline image not shown as one (`parts.place`): `\[image: alt\]`; as an image, it outlines nothing
+PLACEHOLDER = re.compile(rf"[ \t]?\\\[(?:{'|'.join(re.escape(w.image_words[0]) for w in LABELS.values())}): .*?\\\]")
 WINDOWS_RESERVED = re.compile(r"con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]", re.I)
 
 
@@ -80,6 +91,7 @@ class NoteFields:
     counts: LinkCounts = field(default_factory=LinkCounts)
     fidelity: str = ""  # "partial": the content-loss guard found the note may miss part of the article
     attachments: tuple[str, ...] = ()  # "name (type, size)" of each attached file and inline image
+    listed: tuple[Listed, ...] = ()  # the files the body lists at its end (`[archive] attachments`)
 
 
 def template_text(language: str, custom: Path | None = None) -> str:
@@ -114,7 +126,21 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         tags=labels.tag_sep.join(f"#{t}" for t in note_tags(fields)) or labels.none,
         sections=render_sections(sections, labels.intro),
     )
-    return front_matter(fields, word_count(markdown)) + gate.safe_body(body.rstrip("\n")) + "\n"
+    body = body.rstrip("\n") + attached_list(fields.listed, labels)
+    words = word_count(PLACEHOLDER.sub("", markdown))  # the article's: a placeholder is the note's, not the post's
+    return front_matter(fields, words) + gate.safe_body(body) + "\n"
+
+
+def attached_list(listed: tuple[Listed, ...], labels: Labels) -> str:
+    """The attached files to end a body with: a link to each saved one, why each other was not saved ("" if none)."""
+    if not listed:
+        return ""
+    lines = ["", "", f"### {labels.attachments}", ""]
+    for item in listed:
+        name = f"[{escape_link_text(item.name)}]({item.link})" if item.link else escape_line(item.name)
+        why = f", {labels.image_words[1]}: {item.not_saved}" if item.not_saved else ""
+        lines.append(f"- {name} ({escape_line(item.detail)}{why})")
+    return "\n".join(lines)
 
 
 def no_tags(escaped: str) -> str:
@@ -258,7 +284,7 @@ def outline(sections: list[Section], markdown: str) -> str:
         )
     if items:
         return "\n".join(items)
-    paragraphs = [p for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+    paragraphs = [p for p in re.split(r"\n\s*\n", PLACEHOLDER.sub("", markdown)) if p.strip()]
     own = [p for p in paragraphs if not p.lstrip().startswith(">")]  # quotes (embedded posts) are not the outline
     sentences = [first_sentence(p) for p in own or paragraphs]
     lead = _Lead()

@@ -112,6 +112,8 @@ class Daemon:
     def _start(self) -> None:
         self.pipeline = Pipeline(self.config, self._ledger, stop=self.stop_event)
         self.watch_stop = threading.Event()
+        if self.stop_event.is_set():  # a stop during a reload: `stop` set the old event (it sets this one first)
+            self.watch_stop.set()
         now = datetime.now(UTC)
         for account in self.config.accounts:
             state = self.accounts.setdefault(account.name, _AccountState())
@@ -345,6 +347,7 @@ class Daemon:
                     logger.warning("account %r: login settings changed; refused logins forgotten", account.name)
             for state in self.accounts.values():
                 state.missing = {}  # the folders may be fixed: the next poll says
+                state.polled.clear()  # the poll (at once) tries the login first, not each watcher besides
             self.state.forget_watchers()
             self.config = new
             self._start()

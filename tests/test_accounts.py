@@ -256,3 +256,27 @@ def test_a_killed_daemon_is_reported_not_running(mailbox: Mailbox, tmp_path: Pat
     found = status(config)["daemon"]
     assert found == {"running": False, "stale_pid": daemon.proc.pid, "stale_since": found["stale_since"]}  # type: ignore[index]
     assert "did not stop cleanly" in run_ingest("--config", config, "status").stdout
+
+
+def test_a_reset_makes_the_running_daemon_log_in_again_at_once(
+    mailbox: Mailbox, tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    """Polls an hour apart: without being told, the daemon would try the reset account only then."""
+    counter = tmp_path / "tries"
+    daemon = start_daemon(mailbox, tmp_path, daemons, accounts=counting_account(mailbox, counter, "wrong-pw-x5"))
+    config = tmp_path / "daemon.toml"
+    wait_for(lambda: "refusal 1 of 3" in daemon.text(), 10)
+    assert tries(counter) == 1
+
+    reset = run_ingest("--config", config, "status", "--reset", "test")
+
+    assert reset.returncode == 0, reset.stderr
+    assert f"1 refused login(s) forgotten; the running daemon (pid {daemon.proc.pid}) reloads" in reset.stdout
+    wait_for(lambda: tries(counter) == 2, 10)  # logged in (and was refused) again, not an hour later
+    wait_for(lambda: "config reloaded" in daemon.text(), 10)
+    wait_for(lambda: login(config)["state"] == "waiting", 10)  # refused again
+    again = json.loads(run_ingest("--config", config, "status", "--reset", "test", "--json").stdout)
+    assert again["daemon_reloaded"] == daemon.proc.pid and again["was"]["refusals"] == 1
+    assert daemon.stop()[0] == 0
+    after = json.loads(run_ingest("--config", config, "status", "--reset", "test", "--json").stdout)
+    assert after["daemon_reloaded"] is None  # no daemon runs: nothing to tell

@@ -75,3 +75,33 @@ def test_raw_8bit_bytes_inside_an_encoded_word() -> None:
 def test_a_few_8bit_bytes_are_not_guessed_at() -> None:
     """Three 8-bit bytes tell no detector anything: Windows-1252, as Western mail mostly is."""
     assert message.decode_bytes(b"caf\xe9 \x93quoted\x94", "us-ascii") == "café “quoted”"
+
+
+# Text in one single-byte charset under another's label decodes without an error into no language.
+MISLABELLED = {
+    "cyrillic-as-windows-1252": ("Привет! Это тестовое сообщение на русском языке, и оно довольно длинное.", "cp1251"),
+    "greek-as-windows-1252": ("Καλημέρα σας! Αυτό είναι ένα δοκιμαστικό μήνυμα στα ελληνικά, αρκετά μεγάλο.", "cp1253"),
+    "hebrew-as-windows-1252": ("שלום! זוהי הודעת בדיקה בעברית, ארוכה מספיק כדי לבדוק את זיהוי הקידוד.", "cp1255"),
+    "polish-as-windows-1252": ("Zażółć gęślą jaźń. Dziękujemy za zakupy w naszym sklepie, miłego dnia.", "cp1250"),
+}
+
+
+@pytest.mark.parametrize(("text", "charset"), MISLABELLED.values(), ids=MISLABELLED.keys())
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252"])
+def test_bytes_a_western_label_decodes_into_no_language_are_detected(text: str, charset: str, label: str) -> None:
+    html = f"<html><body><p>{text}</p><p>{text}</p></body></html>".encode(charset)
+    raw = mail(html, label).replace(b"text/plain", b"text/html")
+    assert f"<p>{text}</p>" in (message.parse(raw).html or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Café crème, naïve à la française — où est la bibliothèque ? 9,99 € © 2024 ® • «Bonjour» ½ ± ·",
+        "Größe, Straße, Übermut – „Grüße“ aus München. Preis 12,50 € ± 3 % · Öffnungszeiten ½ Tag ™ …",
+    ],
+)
+def test_western_text_full_of_symbols_keeps_its_label(text: str) -> None:
+    """Symbols and accents are not a misreading: the label's reading stands (detection would call some
+    of these cp1250 or cp1257)."""
+    assert message.decode_bytes((text * 3).encode("cp1252"), "iso-8859-1") == text * 3

@@ -167,6 +167,19 @@ def test_the_view_online_line_at_the_top_goes_by_its_link() -> None:
     assert "Gérer mon abonnement" not in body_of(note.text)
 
 
+def test_a_first_link_to_the_issues_own_page_is_its_view_online_line_whatever_it_says() -> None:
+    """ "View on fieldnotes.example" is in no phrase list; it leads to `…/field-notes-weekly-issue-42/`, the
+    subject as a slug: the issue's web copy. It gives the note its `url` and its line goes; the next link,
+    to issue 41, is an article link and stays."""
+    note = fixture_note("web-copy-link.eml")
+    assert note.fields.url == "https://fieldnotes.example/field-notes-weekly-issue-42/"
+    assert note.fields.url_source == "view-online"
+    assert removed(note.cleaned.removed, "view-online line (by its link)")
+    body = body_of(note.text)
+    assert "View on fieldnotes.example" not in body
+    assert "[Issue #41 is here](https://fieldnotes.example/field-notes-weekly-issue-41/)" in body
+
+
 def test_an_article_link_carrying_the_readers_address_at_the_top_stays() -> None:
     """The HubSpot-style fixture's first paragraph links a blog post with ?email=<reader>: an article link."""
     note = fixture_note(HUBSPOT)

@@ -120,7 +120,7 @@ def test_config_problems_are_all_reported_at_once_with_exit_code_2(tmp_path: Pat
     assert result.stdout == ""
     assert result.stderr == (
         f"Error: invalid configuration in {config}:\n"
-        "  - [archive]: unknown key 'colour' (valid keys: filename, language, path, template)\n"
+        "  - [archive]: unknown key 'colour' (valid keys: attachments, filename, language, path, template)\n"
         "  - [archive] language: must be one of 'zh', 'en', not 'fr'\n"
         "  - [[accounts]] 'work' username: missing; this key is required\n"
         "  - [[accounts]] 'work' port: must be a number from 1 to 65535, not 99999\n"

@@ -128,7 +128,7 @@ security = "ssl"
             "(valid keys: accounts, archive, daemon, fill, limits, links, newsletters, privacy, rules)"
         ),
         "[limits] parts: must be a positive whole number, not 0",
-        "[archive]: unknown key 'size' (valid keys: filename, language, path, template)",
+        "[archive]: unknown key 'size' (valid keys: attachments, filename, language, path, template)",
         "[archive] language: must be one of 'zh', 'en', not 'fr'",
         (
             "[links] resolve_hosts: list the wrapper hosts you allow to be asked, e.g. resolve_hosts = "

@@ -46,6 +46,7 @@ PURE = (
     "fidelity",
     "charsets",
     "memory",
+    "parts",
     "fill.schema",
     "fill.writer",
 )

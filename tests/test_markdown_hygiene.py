@@ -17,6 +17,7 @@ from ingester.clean import clean_html
 from ingester.convert import events_to_markdown
 from tests.conftest import (
     EMAILS,
+    body_of,
     corpus_message,
     corpus_note,
     make_note,
@@ -127,3 +128,23 @@ def test_corpus_notes_show_no_literal_marker_the_sender_did_not_write(path: str)
         written = sender_text(path)
         found = [word for word in found if not all(m in written for m in MARKER.findall(word))]
     assert found == []
+
+
+# What Obsidian reads as a tag in a note's text: `#` at the start of a word, then tag characters with a letter.
+VAULT_TAG = re.compile(r"(?<![^\s*_\[(>~|])#([\w/-]*[^\W\d][\w/-]*)")
+HASHTAG_SENDERS = ["n2rss/tech-readers/123.eml", "n2rss/gdiy/ces-projets-secondaires.eml", "n2rss/gdiy/cet-episode.eml"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", HASHTAG_SENDERS)
+def test_the_senders_hashtags_are_no_tags_of_the_note(path: str) -> None:
+    """`**#management • 10 minutes**`, `**#RecoPodcast :**`: the sender's words show as written, but a vault
+    tags the note only with the tags its front matter lists (a `#` in a link's destination stays as it is)."""
+    note = corpus_note(path)
+    body = body_of(note.text)
+    ours = {f"#{tag}" for tag in note.fields.tags}
+    tags = [m.group(0) for m in VAULT_TAG.finditer(body) if m.group(0) not in ours]
+    assert tags == []
+    shown = "".join(t.content for t in MARKDOWN.parseInline(body)[0].children or [] if t.type == "text")
+    assert re.search(r"#[^\W\d]", shown)  # the words themselves are kept
+    assert "\\#" not in "".join(re.findall(r"\]\(([^)\s]*)\)", body))  # link destinations untouched

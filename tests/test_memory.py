@@ -5,6 +5,9 @@ Real issues of the same publications from ../shared/corpus/n2rss, filed in the o
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 from collections import Counter
 from pathlib import Path
 
@@ -154,3 +157,46 @@ def test_the_publication_read_from_the_header_is_the_notes_unless_forwarded() ->
         and not corpus_note(path).fields.forwarded_by
     ]
     assert differ == []
+
+
+def forwarded(path: str, number: int) -> bytes:
+    """The real issue as its reader forwards it to themselves from a mail client (Gmail's inline forward
+    block above the original text and HTML): no List-Id, and the original sender only in the body."""
+    original = email.message_from_bytes((CORPUS / path).read_bytes(), policy=email.policy.default)
+    block = (
+        "---------- Forwarded message ---------\n"
+        f"From: {original['From']}\nDate: {original['Date']}\nSubject: {original['Subject']}\n"
+        "To: <reader@example.org>\n\n"
+    )
+    forward = email.message.EmailMessage()
+    forward["From"] = forward["To"] = "Reader <reader@example.org>"
+    forward["Subject"] = f"Fwd: {original['Subject']}"
+    forward["Date"] = original["Date"]
+    forward["Message-ID"] = f"<fwd-{number}@mail.example.org>"
+    text, html = original.get_body(("plain",)), original.get_body(("html",))
+    assert text is not None and html is not None
+    forward.set_content(block + text.get_content())
+    above = "<div>" + block.replace("\n", "<br>\n") + "</div>"
+    forward.add_alternative(html.get_content().replace("<body", above + "<body", 1), "html")
+    return forward.as_bytes()
+
+
+@needs_corpus
+def test_forwarded_issues_get_the_memory_of_their_original_publication(tmp_path: Path) -> None:
+    """A forward is credited to its original sender once its body is read, after its memory was looked up
+    by its header (the forwarder's): the pipeline converts it again with its own publication's memory."""
+    for number, path in enumerate(KOTLIN[:4]):
+        (tmp_path / f"fwd-{number}.eml").write_bytes(forwarded(path, number))
+    config = Config(archive_path=tmp_path / "archive", allow_senders=("mailinglist@kotlinweekly.net",))
+    backfill = run_local(config, sorted(tmp_path.glob("fwd-*.eml")))
+
+    notes = [Path(note).read_text(encoding="utf-8") for note in backfill.notes]
+    assert backfill.filed == 4 and all('publication_id: "mailinglist@kotlinweekly.net"' in n for n in notes)
+    assert "We rely on sponsors" in notes[0] and "We rely on sponsors" not in notes[-1]
+    assert backfill.repeated >= 2 * 4  # issues 3 and 4 each lose the blocks the earlier forwards repeated
+
+    listed = read_note(config.archive_path, Path(backfill.notes[0]))  # filed first, with no memory yet
+    assert listed is not None
+    with Ledger(config.state_dir) as ledger:
+        assert [d.outcome for d in rerender(config, ledger, [listed])] == ["rerendered"]
+    assert "We rely on sponsors" not in Path(backfill.notes[0]).read_text(encoding="utf-8")

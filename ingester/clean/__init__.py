@@ -99,7 +99,11 @@ class CleanedHtml:
 
 
 def clean_html(
-    html: str, platform: str = "newsletter", context: LinkContext | None = None, resolve: Resolver | None = None
+    html: str,
+    platform: str = "newsletter",
+    context: LinkContext | None = None,
+    resolve: Resolver | None = None,
+    subject: str = "",
 ) -> CleanedHtml:
     """Strip the email around the article and clean every URL.
 
@@ -109,7 +113,7 @@ def clean_html(
     context = context or LinkContext()
     ix = index(html)
     tally = Tally(document_size=ix.document_size)
-    header = read_header(ix, context)
+    header = read_header(ix, context, subject)
     rows = icon_rows(ix.named("a"), tally, context)  # before images lose their sizes
     drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
     drop_hidden(ix.tags, tally)
@@ -124,7 +128,7 @@ def clean_html(
     root = ix.soup.body or ix.soup
     drop_ads(ix.tags, tally)
     drop_sponsored(ix.ad_labels, ix.named("a"), tally, context)
-    drop_view_online(root, tally, context)
+    drop_view_online(root, tally, context, header.view_online_url)
     drop_footer(root, tally, context, Styles())
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)

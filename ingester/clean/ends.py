@@ -366,16 +366,28 @@ def first_string(tag: Tag) -> NavigableString | None:
     return None
 
 
-def drop_view_online(root: Tag, counts: Tally, context: LinkContext) -> None:
+def drop_view_online(root: Tag, counts: Tally, context: LinkContext, web_copy: str = "") -> None:
     """At the top of the mail (MAX_HEAD characters of text before it), a line holding a view-online or
-    unsubscribe link (by its URL: `chrome_link`) goes, with the short line around it."""
+    unsubscribe link (by its URL: `chrome_link`) goes, with the short line around it; so does a line that
+    is nothing but a link to the issue's own web page (`web_copy`, found by the header: "View on …", or
+    the title linked to the post). A sentence that links the issue ("… [Read more](…)") stays."""
     before = 0
     for node in root.descendants:
         if before > MAX_HEAD:
             return
         if type(node) is NavigableString:
             before += len(node.strip())
-        elif isinstance(node, Tag) and node.name == "a" and not gone(node) and chrome_link(node, counts, context):
-            line = _line_of(node, 150)
-            counts.drop(line if line is not None else node, "view-online line (by its link)", node)
-            return
+        elif isinstance(node, Tag) and node.name == "a" and not gone(node):
+            if web_copy and counts.peek(str(node.get("href", "")), context).url == web_copy:
+                line = _line_of(node, 150)
+                if line is not None and _words(line) == _words(node):
+                    counts.drop(line, "view-online line (by its link)", node)
+                    return
+            elif chrome_link(node, counts, context):
+                line = _line_of(node, 150)
+                counts.drop(line if line is not None else node, "view-online line (by its link)", node)
+                return
+
+
+def _words(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ").split())

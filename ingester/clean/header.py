@@ -31,11 +31,11 @@ class PostHeader:
     view_online_url: str = ""
 
 
-def read_header(ix: Index, context: LinkContext) -> PostHeader:
+def read_header(ix: Index, context: LinkContext, subject: str = "") -> PostHeader:
     """The post header; the title element then goes (the note shows the title on its own)."""
     title_tag = first(ix.by_class, "post-title", "h1")
     title_link = title_tag.find("a", href=True) if title_tag else None
-    view_online = _view_online_link(ix.by_name.get("a", []))
+    view_online = _view_online_link(ix.by_name.get("a", []), context, subject)
     header = PostHeader(
         title=text_of(title_tag),
         title_url=clean_url(str(title_link["href"]), context) if isinstance(title_link, Tag) else "",
@@ -69,10 +69,31 @@ DATE_TAIL = re.compile(r"(?<!\s)\s+(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{
 NOT_A_NAME = re.compile(r"\b(?:share|like|comment|restack|view|online|browser|subscribe|min read|read)\b|^\d", re.I)
 
 
-def _view_online_link(anchors: list[Tag]) -> str:
-    """The href of the email's "view in browser" link, as written ("" when there is none)."""
+def _view_online_link(anchors: list[Tag], context: LinkContext, subject: str) -> str:
+    """The href of the email's "view in browser" link, as written ("" when there is none): marked as
+    such, saying so, or (whatever it says) one of the mail's first links that leads to this issue's own
+    web page (`_web_copy`)."""
     anchors = [a for a in anchors if a.has_attr("href")]
     link = next((a for a in anchors if "view-online-link" in (a.get("class") or ())), None)
     if link is None:
         link = next((a for a in anchors if VIEW_ONLINE.search(" ".join(a.get_text(" ").split()))), None)
+    if link is None:
+        link = next((a for a in anchors[:FIRST_LINKS] if _web_copy(a, context, subject)), None)
     return str(link["href"]) if link is not None else ""
+
+
+FIRST_LINKS = 5  # links at the top of a mail that may be its "view on the web" link
+WORDS = re.compile(r"[^\W_]+")
+FILE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?)$", re.I)
+MIN_SLUG_WORDS = 3  # "issue 154" alone could name anything
+
+
+def _web_copy(anchor: Tag, context: LinkContext, subject: str) -> bool:
+    """The link leads to this issue on the web: the last part of its address (tracking wrappers undone)
+    is the subject as a slug, word for word (`…/sre-weekly-issue-154/` for "SRE Weekly Issue #154")."""
+    words = WORDS.findall(subject.lower())
+    if len(words) < MIN_SLUG_WORDS:
+        return False
+    path = clean_url(str(anchor["href"]), context).split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    slug = FILE_SUFFIX.sub("", path.rsplit("/", 1)[-1])
+    return "://" not in slug and WORDS.findall(slug.lower()) == words

@@ -92,15 +92,15 @@ def reset(ctx: click.Context, config: Config, name: str) -> None:
     if name not in known:
         raise UsageError(f"no account {name!r} in the config (accounts: {', '.join(sorted(known)) or 'none'})")
     was = logins.reset(config.state_dir, name) if (config.state_dir / "ledger.sqlite3").exists() else None
+    # a daemon on this archive would wait for its next poll (hours apart, maybe): it reloads and polls now
+    pid = daemon_state.reload_running(config.state_dir) if was is not None else None
     if globals_of(ctx).as_json:
-        click.echo(to_json({"reset": name, "was": was.as_dict() if was else None}))
+        click.echo(to_json({"reset": name, "was": was.as_dict() if was else None, "daemon_reloaded": pid}))
     elif was is None:
         echo(f"account {name!r}: no refused login recorded; nothing to reset")
     else:
-        echo(
-            f"account {name!r}: {was.refusals} refused login(s) forgotten; the next poll of a running daemon "
-            "(or the next `ingest`) logs in again"
-        )
+        then = f"the running daemon (pid {pid}) reloads and logs in again now" if pid else "the next run logs in again"
+        echo(f"account {name!r}: {was.refusals} refused login(s) forgotten; {then}")
 
 
 def status_of(config: Config) -> dict[str, Any]:

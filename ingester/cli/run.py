@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ingester import links, runs
+from ingester import links, message, metadata, runs
 from ingester.cli import accounts
 from ingester.cli.common import (
     EXIT_CODES_HELP,
@@ -214,9 +214,14 @@ def remembered(config: Config, chosen: list[RawMessage]) -> list[Memory]:
     """What the archive's ledger remembers of each message's publication (nothing when there is no ledger)."""
     try:
         with Ledger(config.state_dir, readonly=True) as ledger:
-            return [recall(ledger, raw.raw) for raw in chosen]
+            return [recall(ledger, raw.raw, publication_of(config, raw.raw)) for raw in chosen]
     except ArchiveError:
         return [Memory() for _ in chosen]
+
+
+def publication_of(config: Config, raw: bytes) -> str:
+    """The message's publication as its note will have it (a forward's is its original sender's)."""
+    return metadata.publication_key(message.judge_forward(message.parse(raw), config.readers))
 
 
 @click.command("clean-url")

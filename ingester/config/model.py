@@ -62,9 +62,19 @@ class Limits:
     parts: int = 200  # MIME parts looked at per message
     header_chars: int = 16_000  # longer header values are cut before decoding
     message_seconds: int = 20  # converting one message takes longer: it is stopped and recorded as failed
+    attachment_bytes: int = 10_000_000  # `[archive] attachments`: a larger part is not saved (listed, with why)
+    attachments_bytes: int = 20_000_000  # nor the parts of one message past this many bytes in all
 
 
-LIMIT_KEYS = {"message_bytes", "html_bytes", "parts", "header_chars", "message_seconds"}
+LIMIT_KEYS = {
+    "message_bytes",
+    "html_bytes",
+    "parts",
+    "header_chars",
+    "message_seconds",
+    "attachment_bytes",
+    "attachments_bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ class Config:
     language: str = "zh"
     template: Path | None = None
     filename: str = "{date}-{slug}"
+    attachments: bool = False  # [archive] attachments: save attached files and inline images beside the note
     accounts: tuple[Account, ...] = ()
     allow_senders: tuple[str, ...] = ()
     forwarders: tuple[str, ...] = ()  # addresses whose forwards are credited to the original sender

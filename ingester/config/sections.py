@@ -30,7 +30,7 @@ def _limits(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     archive = table(data, "archive", problems)
-    unknown(archive, {"path", "language", "template", "filename"}, "[archive]", problems)
+    unknown(archive, {"path", "language", "template", "filename", "attachments"}, "[archive]", problems)
     path = string(archive, "path", "[archive]", problems, default="archive")
     language = string(archive, "language", "[archive]", problems, default="zh")
     if language not in LANGUAGES:
@@ -39,8 +39,12 @@ def _archive(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     filename = string(archive, "filename", "[archive]", problems, default=FILENAMES[0])
     if filename not in FILENAMES:
         problems.append(f"[archive] filename: must be one of {', '.join(map(repr, FILENAMES))}, not {filename!r}")
+    attachments = archive.get("attachments", False)
+    if not isinstance(attachments, bool):
+        problems.append(f"[archive] attachments: must be true or false, not {attachments!r}")
     return {
         "filename": filename,
+        "attachments": attachments is True,
         "archive_path": Path(path).expanduser(),
         "language": language,
         "template": Path(template).expanduser() if template else None,

@@ -33,7 +33,7 @@ from ingester.markdown import link_text
 from ingester.message import RawMessage
 from ingester.render import headings
 from ingester.rerender import skip_reason
-from ingester.store import files
+from ingester.store import attached, files
 from ingester.store import notes as notes_on_disk
 from ingester.store.ledger import Ledger
 from ingester.store.notes import NoteFile
@@ -123,6 +123,9 @@ def _fill_one(
     try:
         answer = parse_answer(client.complete(request(client.prompt, config.fill, language, made)))
         text = filled_note(note.text, made.fields, made.markdown, answer, config.language, config.fill.filled_by, now())
+        if made.saved:  # the links to the files saved beside the note, as they are named there
+            names = attached.choose_names(attached.folder_of(note.path), made.saved)
+            text = attached.relink(text, made.saved, note.path, names)
     except FillError as exc:
         with ledger.writing(LOCK_WAIT):
             ledger.record_fill(key, note.relative, "failed", str(exc), config.fill.filled_by)

@@ -65,7 +65,8 @@ def filled_note(
         article=render.render_sections(render.split_sections(markdown), labels.intro),
     )
     stamp = {"filled_by": filled_by, "filled_at": filled_at.isoformat(timespec="seconds")}
-    return with_fields(draft, stamp) + gate.safe_body(body.rstrip("\n")) + "\n"
+    body = body.rstrip("\n") + render.attached_list(fields.listed, labels)  # saved files stay linked
+    return with_fields(draft, stamp) + gate.safe_body(body) + "\n"
 
 
 def with_fields(text: str, values: dict[str, str]) -> str:

@@ -75,16 +75,28 @@ def write_note(path: Path, text: str, message_id_line: str | None) -> Path:
     """
     ensure_dir(path.parent)
     data = text.encode("utf-8")
-    for n in range(1, 1000):
-        sep = " " if " " in path.stem else "-"  # "A title 2.md", "2025-01-27-a-title-2.md"
-        target = path if n == 1 else path.with_name(f"{path.stem}{sep}{n}{path.suffix}")
+    for target in note_names(path):
         if target.exists():
-            if _holds(target, message_id_line) if message_id_line else _same(target, data):
+            if is_this_note(target, message_id_line, data):
                 return target
             continue
-        if _link_new(target, data):
+        if link_new(target, data):
             return target
     raise ArchiveError(f"more than 999 notes named {path.name} in {path.parent}")
+
+
+def note_names(path: Path) -> Iterator[Path]:
+    """The names a note meant for `path` may take, in order: `path`, then `-2`, `-3`… (999 in all)."""
+    sep = " " if " " in path.stem else "-"  # "A title 2.md", "2025-01-27-a-title-2.md"
+    yield path
+    for n in range(2, 1000):
+        yield path.with_name(f"{path.stem}{sep}{n}{path.suffix}")
+
+
+def is_this_note(target: Path, message_id_line: str | None, data: bytes) -> bool:
+    """The existing file `target` is this note already: it holds its `message_id:` line, or (a message
+    without one) exactly `data`."""
+    return _holds(target, message_id_line) if message_id_line else _same(target, data)
 
 
 def _holds(path: Path, line: str) -> bool:
@@ -103,9 +115,9 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def _link_new(target: Path, data: bytes) -> bool:
-    """Durably create `target` with `data`; False if the name was taken meanwhile."""
-    with _durable_temp(target.parent, data, f"cannot write note {target}") as tmp:
+def link_new(target: Path, data: bytes, what: str = "note") -> bool:
+    """Durably create `target` with `data` (user-only, never executable); False if the name is taken."""
+    with _durable_temp(target.parent, data, f"cannot write {what} {target}") as tmp:
         try:
             os.link(tmp, target)  # unlike a rename, never replaces an existing note
         except FileExistsError:

@@ -36,7 +36,7 @@ from ingester import frontmatter
 from ingester.errors import ArchiveError, UsageError
 from ingester.frontmatter import yaml_value
 from ingester.markdown import word_count
-from ingester.store import files
+from ingester.store import attached, files
 from ingester.store.ledger import Ledger, Record
 
 logger = logging.getLogger(__name__)
@@ -352,6 +352,8 @@ def set_status(ledger: Ledger, root: Path, note: NoteFile, status: str, when: da
             logger.warning("%s is not in the ledger: a later run may file its message again", note.relative)
         else:  # keep the hash as filed: the note stays touched
             ledger.set_note(record.key, target, record.note_sha256)
+            before, after = (attached.folder_of(Path(p)).as_posix() for p in (note.relative, target))
+            attached.move(ledger, root, record.key, before, after)  # the files saved beside it go with it
     return target
 
 

@@ -76,4 +76,14 @@ MIGRATIONS: list[str] = [
         refused_at TEXT NOT NULL
     );
     """,
+    # 8: the files saved beside a note (`[archive] attachments`), each with the hash of what was written, so
+    # that discarding the note moves exactly what ingest wrote, never a file a person put there or changed.
+    """
+    CREATE TABLE attached (
+        key TEXT NOT NULL,             -- the message
+        path TEXT NOT NULL,            -- relative to the archive, POSIX form
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (key, path)
+    ) WITHOUT ROWID;
+    """,
 ]
