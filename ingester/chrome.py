@@ -73,6 +73,18 @@ ENGAGEMENT_TEXT = re.compile(
     r"/subscribe\?ref=|你目前推荐了|专属推荐链接",
     re.I,
 )
+# A line that labels a block as an ad, alone on its line ("Sponsored", "Anzeige", "Presented by Acme"): a
+# hint only. `clean.rows.drop_sponsored` removes the block it opens when the block's shape agrees.
+AD_LABEL = re.compile(
+    r"(?<![\W_])[\W_]*+(?:sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
+    r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|reclame|advertisement|advertorial|partenaire|"
+    r"paid (?:post|partnership|content)|bezahlte partnerschaft|contenu sponsoris[ée]|"
+    r"sponsor(?:ed)? (?:post|content|message|link)|(?:a )?(?:word|message) from our sponsors?|"
+    r"(?:today['’]?s |our )?sponsors?|presented by|brought to you by|in partnership with|"
+    r"in zusammenarbeit mit|en partenariat avec|together with)\b[^\n]{0,40}",
+    re.I,
+)
+MAX_AD_LABEL = 60  # characters: a label line is short
 # A link that confirms a subscription or verifies an address: shown to the user, never opened or cleaned.
 CONFIRM_HINT = re.compile(r"confirm|verif|activat|bestätig|/vf-|opt-?in|subscribe", re.I)
 
@@ -91,7 +103,9 @@ FOOTER_LINE = re.compile(
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
     re.I,
 )
-# A salutation opening a mail ("Hi Anna", "Hello", "Chers Suricates,"): never an outline item
+# Greeting words opening a mail ("Hi Anna", "Hello"): a hint only. `render._outlines` finds a salutation by
+# its place (a short line at the top of the article ending in a comma) and by the reader's mark; this list
+# adds the comma-less greetings it knows, at that place only
 GREETING = re.compile(
     r"(?:hi|hello|hey|dear|greetings|hallo|moin|liebe[rsn]?|guten (?:morgen|tag|abend)|bonjour|bonsoir|salut|"
     r"ch[eè]re?s?|hola|buenos d[ií]as|ciao|buongiorno|ol[aá]|hej|你好|大家好|各位)(?![\w])",

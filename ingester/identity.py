@@ -179,13 +179,24 @@ def _base64_forms(raw: bytes) -> list[str]:
     return forms
 
 
-def unsubscribe_ids(url: str) -> set[str]:
-    """The id-like query values and path segments of an unsubscribe URL (what it shares with other links)."""
+def url_values(url: str) -> list[str]:
+    """The path segments and query values of a URL, %-decoded (where ids sit)."""
     head, _, query = url.partition("?")
     path = head.split("//", 1)[-1].partition("/")[2]
     parts = [s for s in path.split("/") if s]
     parts += [v for p in query.partition("#")[0].split("&") for v in (p.partition("=")[2],) if v]
-    return {plain for p in parts if id_like(plain := unquote(p))}
+    return [unquote(p) for p in parts]
+
+
+def unsubscribe_ids(url: str) -> set[str]:
+    """The id-like query values and path segments of an unsubscribe URL (what it shares with other links)."""
+    return {plain for plain in url_values(url) if id_like(plain)}
+
+
+def opaque_values(url: str) -> set[str]:
+    """Every value of a URL that may be an id (one token of MIN_SHARED characters or more, not words), a
+    looser net than `id_like` ("c84ddcbb09" is one): what a URL must share with another to be the same one."""
+    return {v for v in url_values(url) if len(v) >= MIN_SHARED and _TOKEN.fullmatch(v) and not _is_words(v)}
 
 
 def redact_text(text: str, reader: Reader) -> tuple[str, int]:

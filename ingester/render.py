@@ -20,6 +20,7 @@ from ingester.chrome import CHROME_TEXT, GREETING, VIEW_ONLINE
 from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
+from ingester.identity import MARK
 from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url, word_count
 from ingester.parts import Listed
 
@@ -59,6 +60,8 @@ LABELS = {
 HASH = re.compile(r"(?<!\\)(\\*)#(?=[\w/-])")  # from the start of a run of backslashes: linear
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MAX_OUTLINE_ITEMS = 12
+MAX_LEAD = 3  # outline candidates at the top of the article where a salutation may sit
+MAX_SALUTATION_WORDS = 5  # a salutation is a short line ("Liebe Leserinnen und Leser,")
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
 UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|#^[]')  # file systems, and vault links ([[name#heading|alias]])
 # An inline image not shown as one (`parts.place`): `\[image: alt\]`; as an image, it outlines nothing
@@ -269,22 +272,37 @@ def split_sections(markdown: str) -> list[Section]:
 def outline(sections: list[Section], markdown: str) -> str:
     """The post's headings as a nested list; without headings, the first sentence of each paragraph."""
     items: list[str] = []
+    lead = _Lead()
     for section in sections:
-        if section.heading is not None and _outlines(_plain_heading(section.heading)):
+        if section.heading is not None and lead.outlines(_plain_heading(section.heading)):
             items.append(f"- {_plain_heading(section.heading)}")
         top = section.level
         items.extend(
             f"{'  ' * (level - top)}- {_plain_heading(text)}"
             for level, text in section.subheadings
-            if _outlines(_plain_heading(text))
+            if lead.outlines(_plain_heading(text))
         )
     if items:
         return "\n".join(items)
     paragraphs = [p for p in re.split(r"\n\s*\n", PLACEHOLDER.sub("", markdown)) if p.strip()]
     own = [p for p in paragraphs if not p.lstrip().startswith(">")]  # quotes (embedded posts) are not the outline
     sentences = [first_sentence(p) for p in own or paragraphs]
-    sentences = [s for s in sentences if _outlines(s)][:MAX_OUTLINE_ITEMS]
+    lead = _Lead()
+    sentences = [s for s in sentences if lead.outlines(s)][:MAX_OUTLINE_ITEMS]
     return "\n".join(f"- {s}" for s in sentences) or "-"
+
+
+class _Lead:
+    """The outline's candidates in order: a salutation sits among the first MAX_LEAD that say something
+    (after a masthead or a date line, before the article's body)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def outlines(self, sentence: str) -> bool:
+        kept = _outlines(sentence, lead=self.seen < MAX_LEAD)
+        self.seen += kept or _outlines(sentence, lead=False)
+        return kept
 
 
 def _plain_heading(heading: str) -> str:
@@ -294,15 +312,25 @@ def _plain_heading(heading: str) -> str:
     return text.strip("*_ ") or text or " ".join(heading.split())
 
 
-def _outlines(sentence: str) -> bool:
-    """An outline item says something: letters (not "17\\."), no salutation ("Hi Anna," - a short line
-    ending in a comma, or opening with a greeting), no email chrome (view online, unsubscribe)."""
+def _outlines(sentence: str, lead: bool = False) -> bool:
+    """An outline item says something: letters (not "17\\."), no email chrome (view online, unsubscribe),
+    no salutation. A salutation is found by where it is and what it holds, not by its words: one of the
+    article's `lead` lines (its first MAX_LEAD that say something, after a masthead or a date line) when
+    short and ending in a comma ("Chers Suricates,", "Hi ,"), or any short line holding the reader's
+    redaction mark ("Hi [reader]!"). A known greeting word ("Hello", "Hallo zusammen!": `chrome.GREETING`)
+    is a hint, at the lead only."""
     if not any(c.isalpha() for c in sentence):
         return False  # "17\.", "0,99 €"
     words = len(sentence.split())
-    if (sentence.endswith((",", "，")) and words <= 5) or (GREETING.match(sentence) and words <= 3):
-        return False  # "Hi ,", "Hello", "Chers Suricates,"
+    if words <= MAX_SALUTATION_WORDS and (
+        MARK in sentence.replace("\\", "") or (lead and _salutation(sentence, words))
+    ):
+        return False
     return not (CHROME_TEXT.search(sentence) or VIEW_ONLINE.search(sentence))
+
+
+def _salutation(sentence: str, words: int) -> bool:
+    return sentence.rstrip().endswith((",", "，")) or (GREETING.match(sentence) is not None and words <= 3)
 
 
 def first_sentence(paragraph: str, limit: int = 80) -> str:

@@ -22,7 +22,7 @@ from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
-from ingester.clean.rows import drop_ads, drop_nav, drop_rows, icon_rows
+from ingester.clean.rows import drop_ads, drop_nav, drop_rows, drop_sponsored, icon_rows
 from ingester.clean.styled import promote
 from ingester.links import CleanedUrl, LinkContext
 
@@ -114,7 +114,7 @@ def clean_html(
     ix = index(html)
     tally = Tally(document_size=ix.document_size)
     header = read_header(ix, context, subject)
-    rows = icon_rows(ix.named("a"))  # before images lose their sizes
+    rows = icon_rows(ix.named("a"), tally, context)  # before images lose their sizes
     drop_pixels(ix.named("img"), tally, context)  # before hidden blocks go: a hidden pixel still counts as one
     drop_hidden(ix.tags, tally)
     drop_chrome(
@@ -127,6 +127,7 @@ def clean_html(
     drop_nav(ix.named("a"), tally)
     root = ix.soup.body or ix.soup
     drop_ads(ix.tags, tally)
+    drop_sponsored(ix.ad_labels, ix.named("a"), tally, context)
     drop_view_online(root, tally, context, header.view_online_url)
     drop_footer(root, tally, context, Styles())
     quote_tweets(ix.by_class)

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMark
 from bs4.element import CData, Comment, Doctype, NavigableString, PageElement, PreformattedString, Tag
 from lxml import etree
 
-from ingester.chrome import ENGAGEMENT_TEXT
+from ingester.chrome import AD_LABEL, ENGAGEMENT_TEXT, MAX_AD_LABEL
 from ingester.links import CleanedUrl, LinkContext, clean
 
 __all__ = ["NavigableString", "PageElement", "Tag"]  # the bs4 types the other cleaning modules name
@@ -71,6 +71,7 @@ class Index:
 
     :ivar by_class: class name (Gmail prefix removed) → (position, tag) in document order
     :ivar engagement: strings that mark polls and referral blocks ("participate in polls", …)
+    :ivar ad_labels: short strings that may label an ad ("Sponsored", "Anzeige": `chrome.AD_LABEL`)
     :ivar document_size: `len(soup.get_text(" ", strip=True))`, without building that text
     """
 
@@ -79,6 +80,7 @@ class Index:
     by_name: dict[str, list[Tag]] = field(default_factory=dict)
     by_class: ByClass = field(default_factory=dict)
     engagement: list[NavigableString] = field(default_factory=list)
+    ad_labels: list[NavigableString] = field(default_factory=list)
     document_size: int = 0
 
     def named(self, *names: str) -> list[Tag]:
@@ -108,6 +110,8 @@ def index(html: str) -> Index:
             strings.append(len(text))
             if ENGAGEMENT_TEXT.search(text):
                 found.engagement.append(node)
+            elif len(text) <= MAX_AD_LABEL and AD_LABEL.match(text):
+                found.ad_labels.append(node)
     found.document_size = sum(strings) + max(0, len(strings) - 1)
     return found
 
@@ -124,6 +128,7 @@ class Tally:
     personal_links: int = 0
     links_unlinked: int = 0
     seen: dict[str, CleanedUrl] = field(default_factory=dict)
+    looked: dict[str, CleanedUrl] = field(default_factory=dict)  # cleaned only to be looked at (`peek`)
     removed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     document_size: int = 0
@@ -148,9 +153,17 @@ class Tally:
         tag.decompose()
         return True
 
+    def peek(self, url: str, context: LinkContext) -> CleanedUrl:
+        """A URL cleaned once per message without counting it (chrome steps look at links that may
+        never reach the note); `cleaned` reuses the result."""
+        result = self.seen.get(url) or self.looked.get(url)
+        if result is None:
+            result = self.looked[url] = clean(url, context)
+        return result
+
     def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
         """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
-        result = self.seen.get(url) or clean(url, context)
+        result = self.seen.get(url) or self.looked.get(url) or clean(url, context)
         self.seen[url] = result
         self.links_cleaned += result.changed
         self.wrappers_decoded += len(result.decoded)

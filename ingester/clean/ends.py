@@ -5,9 +5,10 @@ The footer is read backwards from the last text of the mail. It grows over text 
 (smaller than the mail's usual text and at most SMALL_PX, or a light grey the article does not use),
 over the unsubscribe link and its line (a link `links` classifies as unsubscribe, preferences or
 view-online, or one that carries the identity of the List-Unsubscribe URL) and over short lines a
-chrome phrase names (`chrome.CHROME_TEXT`, `chrome.FOOTER_LINE`: a hint, in the languages we know);
-short strings (labels, link texts, separators) are passed over. It stops at the first other text: the
-article's end. Everything from the first footer text on goes, through the content-loss guard. No
+chrome phrase names (`chrome.CHROME_TEXT`, `chrome.FOOTER_LINE`: a hint, in the languages we know)
+and over the sender's postal address by its shape (`address_shaped`: above a footer line, or ending a
+mail sent to a list); short strings (labels, link texts, separators) are passed over. It stops at the
+first other text: the article's end. Everything from the first footer text on goes, through the content-loss guard. No
 wording is needed: small grey print or the unsubscribe link's identity finds a footer in any language.
 """
 
@@ -16,12 +17,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
 from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone, stripped_within
 from ingester.clean.prune import smallest_block
-from ingester.links import DROPPED_KINDS, LinkContext, clean, clean_url
+from ingester.identity import opaque_values, unsubscribe_ids
+from ingester.links import DROPPED_KINDS, LinkContext
 from ingester.links.url import split
 
 SMALL_PX = 11.0  # fine print is at most this large, and smaller than the mail's usual text
@@ -33,7 +34,14 @@ MAX_HINTED = 300  # characters: a longer string is no chrome line, whatever phra
 MAX_LINE = 300  # characters of the line around an unsubscribe link that go with it
 MAX_FOOTER = 3000  # characters: a footer is never longer
 MAX_HEAD = 300  # characters of text before a view-online line at the top
-ID_TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}")  # an id in a URL: 8 characters or more of a token
+MAX_ADDRESS = 120  # characters of a postal address line
+ADDRESS_PROPER = 0.6  # share of an address line's words that are capitalised or numbers
+# A postcode by its shape: 4-5 digits (ZIP+4), UK and Canadian letter-digit codes, Japan's 3-4 digits
+POSTCODE = re.compile(
+    r"(?<!\d)(?<!\d[.,])\d{4,5}(?:-\d{4})?(?!\d|[.,]\d|%)|"
+    r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b|\b\d{3}-\d{4}\b"
+)
+SENTENCE = re.compile(r"[.!?:]\s+[a-z]|[!?]")  # a sentence ends and another starts: prose, not an address
 STOPS = frozenset({"h1", "h2", "h3", "blockquote", "pre"})  # the article's own blocks: the footer walk stops there
 LINE_BLOCKS = frozenset({"p", "td", "li", "div", "th", "center", "section", "footer"})
 RUN_BREAKS = LINE_BLOCKS | {"table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre"}
@@ -154,8 +162,10 @@ def visible_strings(root: Tag, styles: Styles) -> list[tuple[NavigableString, St
 
 def shares_identity(href: str, listed: tuple[str, ...]) -> bool:
     """The link carries what a List-Unsubscribe URL carries: the same host and the same path, or the
-    same ids (two or more, every id of the link among the header URL's): the footer's unsubscribe
-    link, whatever its words. One shared id is not enough (every tracked link holds the reader's)."""
+    same ids (two or more, and no value of the link that could be an id missing from the header URL):
+    the footer's unsubscribe link, whatever its words. One shared id is not enough (every tracked link
+    holds the reader's). An id is what `identity.unsubscribe_ids` says it is (opaque, not a word or a
+    slug), as for `links.personal`: "newsletter" or "weekly-digest" in both URLs says nothing."""
     u = split(href.strip())
     if u is None:
         return False
@@ -165,29 +175,29 @@ def shares_identity(href: str, listed: tuple[str, ...]) -> bool:
             continue
         if u.path.rstrip("/") == v.path.rstrip("/") and len(v.path.strip("/")) > 1:
             return True
-        mine, theirs = set(ID_TOKEN.findall(u.path_query)), set(ID_TOKEN.findall(v.path_query))
-        if len(mine) >= 2 and mine <= theirs:
+        shared = unsubscribe_ids(href.strip()) & unsubscribe_ids(url)
+        if len(shared) >= 2 and opaque_values(href.strip()) <= opaque_values(url):
             return True
     return False
 
 
 def names_reader(href: str, context: LinkContext) -> bool:
-    """The URL spells out the reader's own address: a link to their subscription, not to an article."""
-    lowered = unquote(href).lower()
-    return context.reader is not None and any(address in lowered for address in context.reader.addresses)
+    """The URL holds the reader's own address, in any form trackers write it (plain, %-encoded, base64,
+    hashed: `identity.Reader.in_value`): a link to their subscription, not to an article."""
+    return context.reader is not None and context.reader.in_value(href) == "address"
 
 
 def chrome_link(anchor: Tag, counts: Tally, context: LinkContext, last: bool = False) -> bool:
     """An unsubscribe, preferences or view-online link, by its URL (never by its words): `links` says
-    so, or it carries the List-Unsubscribe URL's identity, or (the mail's `last` link) it spells out the
-    reader's address (an article link may carry it too, but not after the footer)."""
+    so, or it carries the List-Unsubscribe URL's identity, or (the mail's `last` link) it holds the
+    reader's address (an article link may carry it too, but not after the footer). Each URL is cleaned
+    once per message (`Tally.peek`), however many passes look at it."""
     href = str(anchor.get("href", "")).strip()
     if not re.match(r"(?:https?:)?//", href, re.I):
         return False
     if shares_identity(href, context.unsubscribe_urls) or (last and names_reader(href, context)):
         return True
-    known = counts.seen.get(href)  # cleaned here without counting: the link may not reach the note
-    kind = (known or clean(href, context)).kind
+    kind = counts.peek(href, context).kind  # not counted: the link may not reach the note
     return kind in DROPPED_KINDS or kind == "view-online"
 
 
@@ -264,12 +274,14 @@ def footer_start(strings: list[tuple[NavigableString, Style]], counts: Tally, co
         if not strong and link is not None and chrome_link(link, counts, context, last=last_link is link):
             strong = True
             # the footer around the link, as `prune.smallest_block` sees it, goes too
-            opening = _first_string(smallest_block(link, counts.document_size))
+            opening = first_string(smallest_block(link, counts.document_size))
             around = min(around, index.get(id(opening), i))
             if line is not None:
                 lines.add(line)
         if not strong and len(text) <= MAX_HINTED:
             strong = bool(CHROME_TEXT.search(text) or FOOTER_LINE.search(text) or VIEW_ONLINE.search(text))
+        if not strong and (start is not None or context.unsubscribe_urls) and address_shaped(text):
+            strong = True  # the sender's postal address: above the footer, or ending a mail sent to a list
         if _stopped(string):
             stop = i
             break
@@ -289,6 +301,19 @@ def footer_start(strings: list[tuple[NavigableString, Style]], counts: Tally, co
     return start if start is not None and start < len(strings) else None
 
 
+def address_shaped(text: str) -> bool:
+    """A postal address by its shape, in any country: one short line of proper nouns and numbers (most
+    words capitalised or digits, no sentence in it) holding a postcode-like token ("8001", "90803-1234",
+    "NW1 6XE", "M5V 2T6", "100-0001"). Only looked at in the footer walk, above a footer line already
+    found or at the very end of a mail that has a List-Unsubscribe header (its unsubscribe line may have
+    gone before the walk): an address inside the article, or ending a mail without a footer, stays."""
+    if len(text) > MAX_ADDRESS or SENTENCE.search(text) or not POSTCODE.search(text):
+        return False
+    words = [w for w in re.split(r"[\s,·|/–-]+", text) if any(c.isalnum() for c in w)]
+    proper = [w for w in words if w[0].isupper() or w[0].isdigit() or not w[0].isalpha()]
+    return len(words) >= 3 and len(proper) >= ADDRESS_PROPER * len(words)
+
+
 def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) -> None:
     """The footer at the end of the mail goes: its first text's outermost block, and all that follows."""
     strings = visible_strings(root, styles)
@@ -298,7 +323,7 @@ def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) 
     first = strings[start][0]
     block: PageElement = first
     for parent in first.parents:
-        if parent.name in ROOTS or _first_string(parent) is not first:
+        if parent.name in ROOTS or first_string(parent) is not first:
             break
         block = parent
     doomed: list[PageElement] = [block]
@@ -330,11 +355,11 @@ def _mid_line(string: NavigableString) -> bool:
         if parent.name in ROOTS:
             return False
         if parent.name in LINE_BLOCKS:
-            return _first_string(parent) is not string
+            return first_string(parent) is not string
     return False
 
 
-def _first_string(tag: Tag) -> NavigableString | None:
+def first_string(tag: Tag) -> NavigableString | None:
     for node in tag.descendants:
         if type(node) is NavigableString and node.strip():
             return node
@@ -353,7 +378,7 @@ def drop_view_online(root: Tag, counts: Tally, context: LinkContext, web_copy: s
         if type(node) is NavigableString:
             before += len(node.strip())
         elif isinstance(node, Tag) and node.name == "a" and not gone(node):
-            if web_copy and clean_url(str(node.get("href", "")), context) == web_copy:
+            if web_copy and counts.peek(str(node.get("href", "")), context).url == web_copy:
                 line = _line_of(node, 150)
                 if line is not None and _words(line) == _words(node):
                     counts.drop(line, "view-online line (by its link)", node)

@@ -267,13 +267,20 @@ def _unproxied(src: str) -> str:
     return src
 
 
-def _is_tiny(img: Tag) -> bool:
+def declared_sizes(img: Tag) -> list[int]:
+    """An image's declared widths and heights in px: its attributes and its inline style's (max-)width/height.
+    The one reading of an image's size: tracking pixels (`drop_pixels`) and icons (`rows`) both use it."""
     sizes = [str(img.get("width", "")), str(img.get("height", ""))]
-    style = str(img.get("style", ""))
     sizes += re.findall(
-        r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)", style, re.I
+        r"(?:^|;|\s)(?:max-)?(?:width|height)\s*:\s*(\d+)(?:px)?\s*(?:!important)?\s*(?:;|$)",
+        str(img.get("style", "")),
+        re.I,
     )
-    return any(re.fullmatch(r"\s*[012](?:px)?\s*", s) for s in sizes if s)
+    return [int(v) for s in sizes if (v := s.strip().lower().removesuffix("px").strip()).isascii() and v.isdigit()]
+
+
+def _is_tiny(img: Tag) -> bool:
+    return any(size <= 2 for size in declared_sizes(img))
 
 
 def _is_hidden(img: Tag) -> bool:

@@ -6,14 +6,22 @@ nothing else but separators, whose links go to different sites or show small ima
 wraps them all through one click tracker). A navigation bar is such a block of short text links at
 the top of the mail. An ad is a block whose class, id or aria-label names it so (`ad`, `ads`,
 `sponsor…`, `advert…`) and that holds a link or an image: the name is a hint, the block must still be
-small (MAX_AD of the mail). Every removal goes through the content-loss guard.
+small (MAX_AD of the mail). A sponsored block is one that a label line opens ("Sponsored", "Anzeige",
+"En partenariat avec …") and whose shape agrees: small, self-contained, its links to one other site
+(`drop_sponsored`). Every removal goes through the content-loss guard.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
+from ingester.chrome import AD_LABEL, MAX_AD_LABEL
 from ingester.clean.dom import ROOTS, NavigableString, Tag, Tally, bare_class, gone, live, short_text, text_of
+from ingester.clean.ends import first_string
+from ingester.clean.prune import declared_sizes
+from ingester.links import LinkContext
+from ingester.links.sites import site
 from ingester.links.url import split
 
 MIN_LINKS = 3
@@ -27,18 +35,14 @@ MAX_CLIMB = 8  # ancestors looked at above a link for its row
 MAX_ROW_TEXT = 200  # characters of a whole row of icons (their words and separators)
 MAX_AD = 0.25  # an ad block holds at most this share of the mail's text
 MAX_AD_TEXT = 1500
+MIN_AD_TEXT = 20  # characters besides its label: an ad says something
+WEB = re.compile(r"(?:https?:)?//", re.I)
 SEPARATORS = re.compile(r"[\s|·•\-–—/,:;.]*")
 AD_NAME = re.compile(r"(?:^|[-_])(?:ads?|advert\w*|sponsor\w*|promoted)(?:$|[-_])", re.I)
 AD_BLOCKS = frozenset({"div", "table", "tbody", "tr", "td", "section", "aside", "center", "p", "li", "ul"})
+UNIT_BLOCKS = frozenset({"table", "tr", "td", "th", "div", "section", "aside", "article", "center"})
+LABEL_LINES = frozenset({"p", "td", "th", "li", "div", "center", "section", "h1", "h2", "h3", "h4", "h5", "h6"})
 ROW_BLOCKS = frozenset({"p", "div", "td", "tr", "table", "tbody", "ul", "li", "center", "section", "nav", "span"})
-
-
-def _img_size(img: Tag) -> int | None:
-    """The larger of an image's declared width and height in px (None when it declares neither)."""
-    sizes = [str(img.get("width", "")), str(img.get("height", ""))]
-    sizes += re.findall(r"(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*(\d+)\s*px", str(img.get("style", "")), re.I)
-    found = [int(s) for s in sizes if s.strip().isdigit()]
-    return max(found) if found else None
 
 
 def _icon(anchor: Tag) -> tuple[bool, bool]:
@@ -46,14 +50,17 @@ def _icon(anchor: Tag) -> tuple[bool, bool]:
     text = text_of(anchor)
     images = anchor.find_all("img", limit=2)
     if images and len(text) <= 2:
-        sizes = [_img_size(img) for img in images]
-        return True, all(s is not None and s <= MAX_ICON_PX for s in sizes)
+        sizes = [declared_sizes(img) for img in images]
+        return True, all(s and max(s) <= MAX_ICON_PX for s in sizes)
     return bool(text) and " " not in text and len(text) <= MAX_WORD and not text[:1].isdigit(), False
 
 
-def _host(anchor: Tag) -> str:
-    u = split(str(anchor.get("href", "")))
-    return ".".join(u.host.split(".")[-2:]) if u is not None else ""
+def _site(anchor: Tag, counts: Tally, context: LinkContext) -> str:
+    """The site a link leads to: its destination unwrapped offline (a click tracker's own host says
+    nothing), then its registrable domain ("bbc.co.uk", not "co.uk")."""
+    href = str(anchor.get("href", "")).strip()
+    u = split(counts.peek(href, context).url if href else "")
+    return site(u.host) if u is not None else ""
 
 
 def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
@@ -63,7 +70,7 @@ def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
     return SEPARATORS.fullmatch(text) is not None
 
 
-def icon_rows(anchors: list[Tag]) -> list[Tag]:
+def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[Tag]:
     """The rows of icon-only links (found before images lose their sizes), outermost first."""
     rows: dict[int, Tag] = {}
     icons: dict[int, tuple[bool, bool]] = {}
@@ -89,7 +96,7 @@ def icon_rows(anchors: list[Tag]) -> list[Tag]:
                 if len(links) >= MIN_LINKS:
                     found = [icon(a) for a in links]
                     if all(i for i, _ in found) and _rest_is_separators(node, links):
-                        distinct = len({_host(a) for a in links}) >= MIN_LINKS
+                        distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
                         if distinct or all(small for _, small in found):
                             rows[id(node)] = _outermost(node)
                     break
@@ -159,3 +166,73 @@ def drop_ads(tags: list[Tag], counts: Tally) -> None:
             and len(text_of(tag)) <= limit
         ):
             counts.drop(tag, "ad block (marked)")
+
+
+def drop_sponsored(labels: list[NavigableString], anchors: list[Tag], counts: Tally, context: LinkContext) -> None:
+    """A block that a label line opens ("Sponsored", "Anzeige", "Presented by Acme": `chrome.AD_LABEL`, a
+    hint) goes when its shape agrees that it is one ad: the smallest table, cell or section that holds the
+    label as its first text, a link and some text (MIN_AD_TEXT) besides it is small (MAX_AD of the mail,
+    MAX_AD_TEXT at most), holds at most one heading, and its links go to one site, which is not the mail's
+    own (the site most of its links go to) unless the links are opaque click trackers (their destination
+    is not known offline). A label inside a sentence or beside other text ("Mux sponsor") is no label
+    line; a label whose block does not fit stays with its block: an ad kept is better than an article lost."""
+    limit = min(MAX_AD_TEXT, MAX_AD * counts.document_size)
+    own: list[str] = []  # the mail's own site, worked out once, when first needed
+    for label in labels:
+        line = None if gone(label) else _label_line(label)
+        unit = _ad_unit(label, line, limit) if line is not None else None
+        if unit is None or line is None or any(gone(parent) for parent in unit.parents):
+            continue
+        links = _links_besides(unit, line)
+        hrefs = [str(a["href"]).strip() for a in links]
+        sites = {_site(a, counts, context) for a in links}
+        if len(sites) != 1:
+            continue
+        if not all(counts.peek(href, context).kind == "opaque" for href in hrefs):
+            if not own:
+                own.append(_main_site(anchors, counts, context))
+            if sites == {own[0]}:
+                continue  # the publication's own links under a label: its own block, not an ad
+        counts.drop(_outermost(unit), "sponsored block (labelled, self-contained)")
+
+
+def _label_line(label: NavigableString) -> Tag | None:
+    """The line block around `label` when that whole line is an ad label, else None."""
+    for parent in label.parents:
+        if parent.name in ROOTS:
+            return None
+        if parent.name in LABEL_LINES:
+            text = short_text(parent, MAX_AD_LABEL)
+            return parent if text and AD_LABEL.fullmatch(text) else None
+    return None
+
+
+def _ad_unit(label: NavigableString, line: Tag, limit: float) -> Tag | None:
+    """The smallest block above the label line that opens with the label and holds a link and some text
+    besides it (an ad says something: a logo alone beside the label is half of one)."""
+    for node in line.parents:
+        if node.name in ROOTS:
+            return None
+        if node.name not in UNIT_BLOCKS:
+            continue
+        if short_text(node, int(limit)) is None or first_string(node) is not label:
+            return None
+        if len(text_of(node)) - len(text_of(line)) >= MIN_AD_TEXT and _links_besides(node, line):
+            headings = node.find_all(("h1", "h2", "h3"), limit=2)
+            return node if len(headings) < 2 else None
+    return None
+
+
+def _links_besides(block: Tag, line: Tag) -> list[Tag]:
+    """The block's web links outside the label line (in-page anchors and mailto: lead nowhere else)."""
+    return [
+        a
+        for a in block.find_all("a", href=True)
+        if WEB.match(str(a["href"]).strip()) and not any(p is line for p in a.parents)
+    ]
+
+
+def _main_site(anchors: list[Tag], counts: Tally, context: LinkContext) -> str:
+    """The site most of the mail's links go to (its own, for a publication)."""
+    sites = Counter(_site(a, counts, context) for a in anchors if not gone(a) and a.get("href"))
+    return sites.most_common(1)[0][0] if sites else ""
