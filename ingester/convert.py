@@ -6,11 +6,12 @@ import re
 from collections.abc import Iterable
 
 import html2text
+from html2text.utils import escape_md_section
 
 from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.clean import Event
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
-from ingester.markdown import HASHTAG, link_text, neutralise
+from ingester.markdown import HASHTAG, link_text, neutralise, strip_invisible
 
 # nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
 # an empty heading ("##")
@@ -19,6 +20,9 @@ LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
 NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
+# A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)
+SENDER_EMPHASIS = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
+HEADING_LINE = re.compile(r"(?m)^(#{1,6} )(.*)$")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 
 
@@ -53,9 +57,7 @@ def events_to_markdown(events: Iterable[Event]) -> str:
                 # guards this against a new html2text).
                 h.preceding_stressed, h.preceding_data, h.space = False, name, True
                 continue
-            if name[:1] in NO_SPACE_BEFORE:
-                h.preceding_stressed = False  # html2text would write "**bold** , text"
-            h.handle_data(name)
+            feed_text(h, name)
             after_block = False
             continue
         if kind == "start":
@@ -65,7 +67,37 @@ def events_to_markdown(events: Iterable[Event]) -> str:
         after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
-    return tidy(drop_footer_tail(neutralise(h.optwrap(h.finish()))))
+    return finish(h)
+
+
+def feed_text(h: html2text.HTML2Text, text: str) -> None:
+    """One text event, as html2text's `handle_data` takes it but for what it gets wrong."""
+    if text[:1] in NO_SPACE_BEFORE:
+        h.preceding_stressed = False  # html2text would write "**bold** , text"
+    if h.stressed and text.strip() and text[-1:].isspace():
+        # The first text in an emphasis is stripped at both ends by html2text, so its space before a
+        # link or another inline element went ("check out[the archives](…)"): the start is stripped
+        # (the marker must touch the text), the space at its end is kept.
+        _data(h, text.rstrip())
+        text = " "
+    _data(h, text)
+
+
+def _data(h: html2text.HTML2Text, text: str) -> None:
+    if h.inheader and not (h.code or h.pre):
+        # html2text leaves a heading's `*` and `_` as they are: `<h5>__END__</h5>` would be bold
+        h.handle_data(SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text)), entity_char=True)
+    else:
+        h.handle_data(text)
+
+
+def finish(h: html2text.HTML2Text) -> str:
+    """The Markdown of everything fed to `h`, tidied; no heading keeps invisible characters at its edges."""
+    return tidy(
+        drop_footer_tail(
+            neutralise(HEADING_LINE.sub(lambda m: m.group(1) + strip_invisible(m.group(2)), h.optwrap(h.finish())))
+        )
+    )
 
 
 def drop_footer_tail(markdown: str) -> str:

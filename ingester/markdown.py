@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+INVISIBLE = "\u00ad\u034f\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"  # soft hyphen, zero-width marks, BOM
 FENCE = re.compile(r"^\s*(```|~~~)")
 URL_BREAKERS = re.compile(r"[\s()<>\[\]\"`\\]")
 # `<` before something tag-like, unless it opens an autolink (which holds no `<`: each lookahead stops at the next)
@@ -30,6 +31,15 @@ LINK_TARGET = re.compile(r"\]\([^()\s\[\]]*\)")
 # blank, emphasis or a bracket, never inside a URL or a link's destination) and followed by a run of tag
 # characters that is not only digits (`#480` is no tag). The run stops at the next `#`: linear.
 HASHTAG = re.compile(r"(?<![^\s*_\[>~|])#(?=[\w/-]*[^\W\d])")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without blanks or invisible format characters (a BOM, soft hyphen, zero-width and direction
+    marks) at its edges: they show as nothing, but stay in a title, a heading and the links to it."""
+    edged = ""
+    while text != edged:
+        edged, text = text, text.strip().strip(INVISIBLE)
+    return text
 
 
 def safe_url(url: str) -> str:

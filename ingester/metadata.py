@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ingester import classify
 from ingester.clean import PostHeader
 from ingester.links import LinkContext, clean, clean_url
+from ingester.markdown import strip_invisible
 from ingester.message import Newsletter
 
 
@@ -66,7 +67,7 @@ def decide(
 
     forwarded = " (forwarded)" if letter.forwarded_by else ""
     substack_split = " from " in letter.from_name and classify.is_substack_sender(letter)
-    title = pick("title", ("post-title", header.title), ("subject" + forwarded, letter.subject))
+    title = pick("title", ("post-title", strip_invisible(header.title)), ("subject" + forwarded, subject_title(letter)))
     author = pick(
         "author",
         ("byline", header.author),
@@ -101,6 +102,28 @@ def decide(
         url=url,
         sources=tuple(sources),
     )
+
+
+# A bracketed tag opening a Subject ("[intheloop@tacticaltech] …", "[HC Announce] …"), and the words in it
+LEADING_TAG = re.compile(r"\[([^\[\]]{1,60})\]\s*(?=\S)")
+TAG_WORD = re.compile(r"[^\W_]{3,}")
+
+
+def subject_title(letter: Newsletter) -> str:
+    """The Subject as a title: without a leading tag that names the mailing list or the sender (Mailman's
+    subject prefix, "[intheloop@tacticaltech]" for List-Id `intheloop.lists.tacticaltech.org`;
+    "[ElixirWeekly]" from "ElixirWeekly <newsletter@elixirweekly.net>"): that is the note's publication,
+    not part of the post's title. Every word of three or more characters in the tag must be one of the
+    List-Id's, the From name's or the From address's (top-level domains aside); a tag that says more
+    ("[Bug 381598]" on the "Ubuntu bug tracker" list, "[Draft]") is the sender's own and stays."""
+    subject = strip_invisible(letter.subject)
+    tag = LEADING_TAG.match(subject)
+    names = (letter.list_id, letter.from_name, letter.from_addr)  # the list's and the sender's, without the TLD
+    list_words = {w.lower() for name in names for w in TAG_WORD.findall(name.rsplit(".", 1)[0])}
+    tag_words = {w.lower() for w in TAG_WORD.findall(tag.group(1))} if tag else set()
+    if tag and tag_words and tag_words <= list_words:
+        return subject[tag.end() :]
+    return subject
 
 
 def publication_key(letter: Newsletter) -> str:

@@ -21,7 +21,7 @@ from ingester.clean import LinkCounts
 from ingester.errors import ConfigError
 from ingester.frontmatter import yaml_value
 from ingester.identity import MARK
-from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, web_url, word_count
+from ingester.markdown import FENCE, escape_line, escape_link_text, link_text, strip_invisible, web_url, word_count
 from ingester.parts import Listed
 
 
@@ -36,6 +36,7 @@ class Labels:
     category: str  # any other platform
     attachments: str = "Attachments"  # the heading of the list of attached files
     image_words: tuple[str, str] = ("image", "not saved")  # an inline image's placeholder: `[image: alt]`
+    no_sections: str = "(no section headings)"  # the outline of a post without any
 
 
 LABELS = {
@@ -47,6 +48,7 @@ LABELS = {
         "新闻简报",
         "附件",
         ("图片", "未保存"),
+        "（无章节标题）",
     ),
     "en": Labels(
         "Introduction",
@@ -59,9 +61,11 @@ LABELS = {
 # A `#` that a vault would read as a tag (`#AI`) unless escaped; the backslashes before it decide that.
 HASH = re.compile(r"(?<!\\)(\\*)#(?=[\w/-])")  # from the start of a run of backslashes: linear
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-MAX_OUTLINE_ITEMS = 12
 MAX_LEAD = 3  # outline candidates at the top of the article where a salutation may sit
 MAX_SALUTATION_WORDS = 5  # a salutation is a short line ("Liebe Leserinnen und Leser,")
+# In a heading: an escaped character (kept, without its backslash), or an emphasis or code marker (dropped);
+# a `_` inside a word (`snake_case`) is no marker
+MARKUP = re.compile(r"\\([!-/:-@\[-`{-~])|\*+|~~+|`+|(?<![^\W_])_+|_+(?![^\W_])")
 MAX_SLUG_BYTES = 180  # + "YYYY-MM-DD-", "-NN" and ".md" stays well under 255 bytes
 UNSAFE_IN_NAMES = frozenset('/\\:*?"<>|#^[]')  # file systems, and vault links ([[name#heading|alias]])
 # An inline image not shown as one (`parts.place`): `\[image: alt\]`; as an image, it outlines nothing
@@ -122,7 +126,7 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         author=escape_line(fields.author) or labels.none,
         publication=escape_line(fields.publication) or labels.none,
         date=format_date(fields.date, language) or labels.none,
-        outline=outline(sections, markdown),
+        outline=outline(sections, labels),
         tags=labels.tag_sep.join(f"#{t}" for t in note_tags(fields)) or labels.none,
         sections=render_sections(sections, labels.intro),
     )
@@ -269,8 +273,10 @@ def split_sections(markdown: str) -> list[Section]:
     return sections
 
 
-def outline(sections: list[Section], markdown: str) -> str:
-    """The post's headings as a nested list; without headings, the first sentence of each paragraph."""
+def outline(sections: list[Section], labels: Labels = LABELS["en"]) -> str:
+    """The post's headings as a nested list of plain text (the template shows it in a code fence, where
+    Markdown is not read); a post without section headings has no outline: `labels.no_sections` says so
+    (paragraph openings are no sections: "Photo by …", "To play, simply reply to this email.")."""
     items: list[str] = []
     lead = _Lead()
     for section in sections:
@@ -282,14 +288,7 @@ def outline(sections: list[Section], markdown: str) -> str:
             for level, text in section.subheadings
             if lead.outlines(_plain_heading(text))
         )
-    if items:
-        return "\n".join(items)
-    paragraphs = [p for p in re.split(r"\n\s*\n", PLACEHOLDER.sub("", markdown)) if p.strip()]
-    own = [p for p in paragraphs if not p.lstrip().startswith(">")]  # quotes (embedded posts) are not the outline
-    sentences = [first_sentence(p) for p in own or paragraphs]
-    lead = _Lead()
-    sentences = [s for s in sentences if lead.outlines(s)][:MAX_OUTLINE_ITEMS]
-    return "\n".join(f"- {s}" for s in sentences) or "-"
+    return "\n".join(items) or labels.no_sections
 
 
 class _Lead:
@@ -306,10 +305,11 @@ class _Lead:
 
 
 def _plain_heading(heading: str) -> str:
-    """A heading on one line without its links' targets and the emphasis markers around it
-    (`**44% off**` → `44% off`); as written when that leaves nothing (an image)."""
-    text = " ".join(link_text(heading).split())
-    return text.strip("*_ ") or text or " ".join(heading.split())
+    """A heading as its reader reads it, on one line: link text without targets, no emphasis markers
+    (`**44% off**` → `44% off`), escapes undone (`\\#Favorites` → `#Favorites`), no invisible characters
+    at its edges; as written when that leaves nothing (an image)."""
+    text = " ".join(MARKUP.sub(lambda m: m.group(1) or "", link_text(heading)).split())
+    return strip_invisible(text) or " ".join(heading.split())
 
 
 def _outlines(sentence: str, lead: bool = False) -> bool:
@@ -331,17 +331,6 @@ def _outlines(sentence: str, lead: bool = False) -> bool:
 
 def _salutation(sentence: str, words: int) -> bool:
     return sentence.rstrip().endswith((",", "，")) or (GREETING.match(sentence) is not None and words <= 3)
-
-
-def first_sentence(paragraph: str, limit: int = 80) -> str:
-    """The first sentence of a Markdown paragraph as plain text, shortened to `limit` characters."""
-    text = link_text(paragraph)
-    text = re.sub(r"(?m)^\s*(?:>\s?)+", "", text)  # quote markers on every line, not only the first
-    text = " ".join(text.replace("\\\n", "\n").split())
-    text = re.sub(r"^(?:#{1,6}(?=\s)|[>*\-+=\s]+|\d+[.)]\s+)+|[*_`]|\\$", "", text)  # "#400" is no heading
-    match = re.match(r"(.+?[.!?。！？])(?:\s|$)", text)
-    sentence = match.group(1) if match else text
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def render_sections(sections: list[Section], intro_label: str) -> str:

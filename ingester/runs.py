@@ -34,13 +34,15 @@ def run_local(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """File the newsletters found in local files (mbox, Maildir, .eml, folders of them)."""
+    """File the newsletters found in local files (mbox, Maildir, .eml, folders of them); a folder given
+    that holds the archive is read without it (its notes, raw copies and ledger are no mail to import)."""
+    archive = config.archive_path
 
     def work(pipeline: Pipeline) -> None:
         if progress is not None:  # the bar gets its total first: counting costs a read, not a parse
-            pipeline.expect(sum(count_messages(path) for path in paths))
+            pipeline.expect(sum(count_messages(path, archive) for path in paths))
         for path in paths:
-            pipeline.handle_all(local_messages(path))
+            pipeline.handle_all(local_messages(path, archive))
 
     return run(config, work, all_messages, stop, jobs, progress)
 

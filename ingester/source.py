@@ -292,12 +292,13 @@ def _text(err: BaseException) -> str:
     return str(err).strip() or type(err).__name__
 
 
-def local_messages(path: Path) -> Iterator[RawMessage]:
+def local_messages(path: Path, skip: Path | None = None) -> Iterator[RawMessage]:
     """Messages from an mbox file, a Maildir, an `.eml` file, or a folder of message files (recursively).
 
     Regular files only: FIFOs, devices and sockets are skipped with a warning saying why (reading one
     would hang or never end), and so are a symbolic link leading out of the folder given, a link to a
-    folder, and a file that vanishes before it is read. The path given itself may be a link.
+    folder, and a file that vanishes before it is read. The path given itself may be a link. A folder
+    `skip` (the archive: its notes, raw copies and ledger are no mail to import) is not walked into.
     """
     if not path.exists() and not path.is_symlink():
         raise SourceError(f"{path}: no such file or folder")
@@ -306,7 +307,7 @@ def local_messages(path: Path) -> Iterator[RawMessage]:
         if all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
             yield from _maildir(path, root)
             return
-        for file in _files(path):
+        for file in _files(path, skip):
             yield from _file_messages(file, root)
         return
     yield from _file_messages(path, None)
@@ -341,10 +342,15 @@ def _skip(path: Path, why: str) -> None:
     logger.warning("%s: skipped, %s", path, why)
 
 
-def _files(folder: Path) -> list[Path]:
-    """The entries of a folder tree that may be messages (not hidden); links to folders are not walked."""
+def _files(folder: Path, skip: Path | None = None) -> list[Path]:
+    """The entries of a folder tree that may be messages (not hidden); links to folders are not walked,
+    nor the folder `skip` (compared once resolved)."""
     found: list[Path] = []
+    skip = skip.resolve() if skip is not None else None
     for where, subfolders, names in os.walk(folder):
+        if skip is not None and skip.parent == Path(where).resolve() and skip.name in subfolders:
+            logger.info("%s: not read, it is the archive", skip)
+            subfolders.remove(skip.name)
         found.extend(Path(where) / name for name in names if not name.startswith("."))
         found.extend(Path(where) / name for name in subfolders if (Path(where) / name).is_symlink())
     return sorted(found)
@@ -407,8 +413,8 @@ def _read(path: Path, root: Path | None) -> bytes | None:
         return f.read()
 
 
-def count_messages(path: Path) -> int:
-    """How many messages `local_messages(path)` yields, counted without reading any of them (an mbox
+def count_messages(path: Path, skip: Path | None = None) -> int:
+    """How many messages `local_messages(path, skip)` yields, counted without reading any of them (an mbox
     is scanned for its "From " lines, as the mailbox module does), for a progress bar with a total."""
     try:
         kind = _kind(path, None)
@@ -416,7 +422,7 @@ def count_messages(path: Path) -> int:
             return sum(1 for sub in ("cur", "new") for p in (path / sub).iterdir() if not p.name.startswith("."))
         if kind == "folder":
             root = path.resolve()
-            return sum(count_messages(file) for file in _files(path) if _kind(file, root) == "file")
+            return sum(count_messages(file) for file in _files(path, skip) if _kind(file, root) == "file")
         if kind != "file":
             return 0
         if _is_mbox(path):

@@ -154,17 +154,14 @@ def test_chrome_steps_clean_each_href_once_per_message(monkeypatch: pytest.Monke
 
 
 def test_a_salutation_is_found_where_it_sits_whatever_its_words() -> None:
-    """ "Moikka kaikki," (Finnish) is in no greeting list: the article's opening short line ending in a comma
-    is the salutation; the same line lower down, after the article has begun, is no salutation."""
-    first = ["THE DISPATCH -- Issue 118", "Moikka kaikki,", "This week the garden needed me more."]
+    """ "Moikka kaikki," (Finnish) is in no greeting list: the article's opening short heading ending in a
+    comma is the salutation; the same line lower down, after the article has begun, is no salutation."""
+    first = ["## THE DISPATCH -- Issue 118", "## Moikka kaikki,", "Hello there.", "## This week in the garden", "Text."]
     markdown = "\n\n".join(first)
-    assert (
-        outline(split_sections(markdown), markdown)
-        == "- THE DISPATCH -- Issue 118\n- This week the garden needed me more."
-    )
-    later = ["One.", "Two.", "Three.", "Four.", "And so, in short,"]
-    markdown = "\n\n".join(later)
-    assert "- And so, in short," in outline(split_sections(markdown), markdown)
+    assert outline(split_sections(markdown)) == "- THE DISPATCH -- Issue 118\n- This week in the garden"
+    later = ["## One", "## Two", "## Three", "## Four", "## And so, in short,"]
+    markdown = "\n\n".join(f"{line}\n\nText." for line in later)
+    assert "- And so, in short," in outline(split_sections(markdown))
 
 
 @pytest.mark.parametrize("item", ["Moi [reader]!", "Servus \\[reader\\]"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingester import convert, markdown, message
+from ingester import convert, message
 from ingester.clean import clean_html, confirm_link
 from tests.conftest import EMAILS, email_bytes
 
@@ -89,14 +89,12 @@ def test_whitespace_shortcut_changes_no_note(path: Path) -> None:
     plain = convert._converter()
     for kind, value, *attrs in events:
         if kind == "text":
-            if value[:1] in convert.NO_SPACE_BEFORE:
-                plain.preceding_stressed = False
-            plain.handle_data(value)
+            convert.feed_text(plain, value)
         elif kind == "start":
             plain.handle_starttag(value, list(attrs[0]))
         else:
             plain.handle_endtag(value)
-    expected = convert.tidy(convert.drop_footer_tail(markdown.neutralise(plain.optwrap(plain.finish()))))
+    expected = convert.finish(plain)
     assert convert.events_to_markdown(events) == expected
 
 

@@ -121,6 +121,21 @@ def test_files_that_are_no_mail_beside_mail_are_named_and_the_mail_is_filed(tmp_
     assert result.stderr == f"Not mail, ignored: {folder / 'notes.txt'}\n"
 
 
+def test_a_folder_holding_the_archive_is_imported_without_it(tmp_path: Path) -> None:
+    """`ingest import .` where the archive is `./archive`: its notes, raw copies and ledger are no mail."""
+    for name in ("substack-post.eml", "text-only-newsletter.eml"):
+        shutil.copy(EMAILS / name, tmp_path / name)
+
+    first = json.loads(run_ingest("import", tmp_path, "--json").stdout)
+    second = run_ingest("import", tmp_path, "--json")
+
+    assert (first["filed"], first["not_mail"]) == (2, [])
+    assert (tmp_path / "archive" / ".ingest").is_dir()
+    summary = json.loads(second.stdout)
+    assert (summary["filed"], summary["duplicates"], summary["not_mail"]) == (0, 2, [])
+    assert second.returncode == 0 and "Not mail" not in second.stderr
+
+
 def test_local_imports_are_counted_before_they_are_read(tmp_path: Path) -> None:
     box = mailbox.Maildir(tmp_path / "Maildir")
     for name in ("substack-post.eml", "chinese-newsletter.eml", "text-only-newsletter.eml"):

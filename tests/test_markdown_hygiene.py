@@ -67,6 +67,19 @@ CASES = {
         "<p><span>Netflix</span><strong>. J'ai adoré. </strong>On</p>",
         "Netflix. **J'ai adoré.** On",
     ),
+    # the space before a link inside emphasis (html2text strips the emphasis' first text at both ends)
+    "space-before-link-in-italic": (
+        '<p><em>You can check out <a href="https://x.example/">the archives</a> here.</em></p>',
+        "_You can check out [the archives](https://x.example/) here._",
+    ),
+    "nbsp-before-link-in-italic": (
+        '<p><em>the 20&nbsp;<a href="https://x.example/">Breaking Smart</a> essays</em></p>',
+        "_the 20 [Breaking Smart](https://x.example/) essays_",
+    ),
+    "space-before-link-in-bold": (
+        '<p><b>the annual <a href="https://x.example/">JavaScript January</a></b></p>',
+        "**the annual [JavaScript January](https://x.example/)**",
+    ),
     # bold of italic after a word, bold inside italic after a space
     "bold-of-italic": ("<p>x<b><i>Ein.</i></b>y</p>", "x _**Ein.**_ y"),
     "bold-inside-italic": ("<p><i>profitez de </i><strong><i>-10%</i></strong><i> avec</i></p>", None),
@@ -143,8 +156,28 @@ def test_the_senders_hashtags_are_no_tags_of_the_note(path: str) -> None:
     note = corpus_note(path)
     body = body_of(note.text)
     ours = {f"#{tag}" for tag in note.fields.tags}
-    tags = [m.group(0) for m in VAULT_TAG.finditer(body) if m.group(0) not in ours]
+    prose = re.sub(r"(?ms)^```.*?^```$", "", body)  # a vault reads no tag in a code block (the outline)
+    tags = [m.group(0) for m in VAULT_TAG.finditer(prose) if m.group(0) not in ours]
     assert tags == []
     shown = "".join(t.content for t in MARKDOWN.parseInline(body)[0].children or [] if t.type == "text")
     assert re.search(r"#[^\W\d]", shown)  # the words themselves are kept
     assert "\\#" not in "".join(re.findall(r"\]\(([^)\s]*)\)", body))  # link destinations untouched
+
+
+HEADINGS = {
+    "underscores": ("<h5>__END__</h5>", "__END__"),
+    "asterisks": ("<h2>***RELEASES***</h2>", "***RELEASES***"),
+    "snake_case and a backslash": ("<h2>my_var \\_x</h2>", "my_var \\_x"),
+    "a BOM and zero-width marks at the edges": ("<h2>\ufeff Weekly picks\u200b</h2>", "Weekly picks"),
+    "emphasis the sender marked up": ("<h2><b>Bold</b> __x__</h2>", "Bold __x__"),
+}
+
+
+@pytest.mark.parametrize(("html", "shown"), HEADINGS.values(), ids=HEADINGS.keys())
+def test_a_heading_shows_its_senders_characters_as_typed(html: str, shown: str) -> None:
+    """`<h5>__END__</h5>` is no bold END; invisible characters at a heading's edges go."""
+    tokens = MARKDOWN.parse(markdown_of(html))
+    assert [t.type for t in tokens[:3]] == ["heading_open", "inline", "heading_close"]
+    inline = tokens[1].children or []
+    assert "".join(t.content for t in inline if t.type == "text") == shown
+    assert [t.type for t in inline if t.type.endswith("_open")] == (["strong_open"] if "<b>" in html else [])

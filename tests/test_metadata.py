@@ -202,3 +202,35 @@ def test_metadata_falls_back_to_internaldate() -> None:
     meta = metadata.decide(letter, PostHeader(), LinkContext(), when)
 
     assert (meta.date, meta.source("date")) == (when, "internaldate")
+
+
+def test_a_subject_tag_that_names_the_mailing_list_is_not_the_title() -> None:
+    """Mailman's subject prefix "[HC Announce]" (List-Id `announce.helixcode.com`) names the list, which is
+    the note's publication; the title is the rest of the Subject."""
+    made = note("ximian-announce-spamassassin-001.eml")
+    assert made.metadata.title == 'Ximian Evolution 0.10 "Tasmanian Devil" is Now Available!'
+    assert front(made.text)["original_title"] == made.metadata.title
+
+
+LIST_TAGS = {
+    "mailman prefix": ("[intheloop@tacticaltech] In The Loop", "X <intheloop.lists.tacticaltech.org>", "In The Loop"),
+    "yahoo group": ("[frieNDA] Digest Number 2057", "<frieNDA.yahoogroups.com>", "Digest Number 2057"),
+    "a tag saying more than the list": (
+        "[Bug 381598] Re: crash",
+        "Ubuntu bug tracker changes",
+        "[Bug 381598] Re: crash",
+    ),
+    "a tag of the sender's own": ("[Draft] Plans", "<news.example.org>", "[Draft] Plans"),
+    "the top-level domain is no name": ("[ORG] New team", "<team.example.org>", "[ORG] New team"),
+    "no List-Id": ("[news] Issue 4", "", "[news] Issue 4"),
+    "the sender's name": ("[ElixirWeekly] Issue #130", "", "Issue #130"),
+    "a tag and nothing else": ("[news]", "<news.example.org>", "[news]"),
+    "a BOM at the edge": ("\ufeffIssue 4\u200b", "", "Issue 4"),
+}
+
+
+@pytest.mark.parametrize(("subject", "list_id", "title"), LIST_TAGS.values(), ids=LIST_TAGS.keys())
+def test_subject_title_drops_the_list_tag_only(subject: str, list_id: str, title: str) -> None:
+    sender = "ElixirWeekly <newsletter@elixirweekly.net>" if "Elixir" in subject else "a@example.org"
+    raw = f"From: {sender}\nList-Id: {list_id}\nSubject: {subject}\n\nbody\n".encode()
+    assert metadata.subject_title(message.parse(raw)) == title

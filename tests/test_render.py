@@ -8,6 +8,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from ingester import render
 
@@ -68,14 +69,42 @@ def test_sections_split_at_top_level_headings_and_demote_the_rest() -> None:
         ("One", "A\n\n#### One.a\n\nB\n\n```\n## not a heading\n```"),
         ("Two", "C"),
     ]
-    assert render.outline(sections, markdown) == "- One\n  - One.a\n- Two"
+    assert render.outline(sections) == "- One\n  - One.a\n- Two"
 
 
-def test_outline_without_headings_uses_first_sentences() -> None:
-    markdown = "First point here. More text.\n\n1. Numbered idea! Detail.\n\n[A link](https://x.y) ends.\n"
-    assert render.outline(render.split_sections(markdown), markdown) == (
-        "- First point here.\n- Numbered idea!\n- A link ends."
-    )
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_an_outline_without_headings_lists_no_paragraph_openings(language: str) -> None:
+    """Paragraph openings are no sections ("Photo by …", "To play, simply reply to this email.")."""
+    markdown = "Waymo disclosed the figure in a letter to Sen.\n\nPhoto by M. Vi / iStock\n\nTo play, reply.\n"
+    labels = render.LABELS[language]
+    assert render.outline(render.split_sections(markdown), labels) == labels.no_sections
+    note = render.render_note(fields("Title"), markdown, render.template_text(language), language)
+    assert f"```markdown\n\n{labels.no_sections}\n\n```" in note
+    assert "Photo by" not in note.split("```markdown", 1)[1].split("```", 1)[0]
+
+
+OUTLINE_TEXT = {
+    "escaped hash": ("## \\#Favorites", "#Favorites"),
+    "escaped asterisks": ("## \\*\\*\\*RELEASES\\*\\*\\*", "***RELEASES***"),
+    "escaped underscores": ("## \\_\\_END\\_\\_", "__END__"),
+    "emphasis and code": ("## **Bold** _it_ `code` ~~old~~ snake_case", "Bold it code old snake_case"),
+    "a fence in a heading": ("## ``` not a fence ~~~", "not a fence"),
+    "invisible edges": ("## \ufeffWeekly picks\u200b", "Weekly picks"),
+}
+
+
+@pytest.mark.parametrize(("heading", "item"), OUTLINE_TEXT.values(), ids=OUTLINE_TEXT.keys())
+def test_outline_items_are_the_headings_as_a_reader_reads_them(heading: str, item: str) -> None:
+    """The outline is inside a code fence, where Markdown escapes and markers would show as typed."""
+    markdown = f"{heading}\n\ntext\n"
+    assert render.outline(render.split_sections(markdown)) == f"- {item}"
+
+
+def test_nothing_in_a_heading_breaks_out_of_the_outline_fence() -> None:
+    markdown = "## ```\n\ntext\n\n## ~~~~ Part two ```\n\nmore\n\n## Three\n"
+    note = render.render_note(fields("Title"), markdown, render.template_text("en"), "en")
+    fences = [t for t in MarkdownIt("commonmark").parse(note.split("\n---\n", 1)[1]) if t.type == "fence"]
+    assert fences[0].info == "markdown" and fences[0].content.strip() == "- Part two\n- Three"
 
 
 def test_link_text_brackets_are_escaped() -> None:

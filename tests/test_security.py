@@ -34,6 +34,7 @@ from markdown_it import MarkdownIt
 
 from ingester import compose
 from ingester.config import Account, Config, Limits
+from ingester.markdown import strip_invisible
 from tests.conftest import account_toml, live_html, notes_in, run_ingest, write_config
 from tests.imapserver import DovecotServer
 
@@ -397,7 +398,7 @@ def test_no_header_value_breaks_or_injects_into_the_front_matter(tmp_path: Path)
         if value in UNPREDICTABLE:
             assert "\n" not in data["title"]
             continue
-        expected = expected_text(value) or "(no subject)"
+        expected = strip_invisible(expected_text(value)) or "(no subject)"  # a BOM at its edge goes
         assert data["title"] == data["original_title"]
         if len(expected) > Limits().header_chars:  # long values are cut (before decoding), by design
             assert expected.startswith(data["title"]) and len(data["title"]) > Limits().header_chars - 100

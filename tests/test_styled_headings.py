@@ -77,13 +77,14 @@ def test_a_sign_off_heads_no_section() -> None:
 OUTLINE_NOISE = {"salutation": "Hi Anna,", "escaped number": "17\\.", "price": "0,99 €"}
 
 
-def test_the_outline_without_headings_skips_salutations_numbers_and_chrome() -> None:
+def test_the_outline_skips_salutations_numbers_and_chrome() -> None:
     markdown = "\n\n".join(
-        [*OUTLINE_NOISE.values(), "View this email in your browser.", "The real first point.", "A second point."]
+        f"## {line}\n\ntext"
+        for line in [*OUTLINE_NOISE.values(), "View this email in your browser.", "The real first point."]
     )
-    assert outline(split_sections(markdown), markdown) == "- The real first point.\n- A second point."
+    assert outline(split_sections(markdown)) == "- The real first point."
 
 
 def test_outline_headings_are_plain_text() -> None:
     markdown = "## **Bold heading**\n\ntext\n\n## [Linked](https://x.example/)\n\ntext"
-    assert outline(split_sections(markdown), markdown) == "- Bold heading\n- Linked"
+    assert outline(split_sections(markdown)) == "- Bold heading\n- Linked"
