@@ -383,6 +383,9 @@ def drop_view_online(root: Tag, counts: Tally, context: LinkContext, web_copy: s
                 if line is not None and _words(line) == _words(node):
                     counts.drop(line, "view-online line (by its link)", node)
                     return
+                if line is None and _alone(node):  # right inside the body, between blocks or line breaks
+                    counts.drop(node, "view-online line (by its link)", node)
+                    return
             elif chrome_link(node, counts, context):
                 line = _line_of(node, 150)
                 counts.drop(line if line is not None else node, "view-online line (by its link)", node)
@@ -391,3 +394,23 @@ def drop_view_online(root: Tag, counts: Tally, context: LinkContext, web_copy: s
 
 def _words(tag: Tag) -> str:
     return " ".join(tag.get_text(" ").split())
+
+
+def _alone(node: Tag) -> bool:
+    """Nothing but `node` on its line, outside any block: only blank text or comments between it and the
+    blocks or line breaks around it (not a link inside a sentence of the body's own text)."""
+    top: Tag = node
+    for parent in node.parents:
+        if parent.name in ROOTS:
+            break
+        if parent.name in LINE_BLOCKS:
+            return False
+        top = parent
+    for siblings in (top.previous_siblings, top.next_siblings):
+        for sibling in siblings:
+            if isinstance(sibling, NavigableString) and (type(sibling) is not NavigableString or not sibling.strip()):
+                continue  # blank text, a comment
+            if not (isinstance(sibling, Tag) and sibling.name in RUN_BREAKS | {"br"}):
+                return False
+            break
+    return True
