@@ -213,3 +213,14 @@ def test_a_styled_salutation_heading_is_not_in_the_outline() -> None:
     outline = corpus_note("mailcore2/avertinoo-newsletter-5.eml").text.split("## Outline", 1)[1].split("## Tags")[0]
     assert "Chers Suricates" not in outline
     assert "Offrez Avertinoo pour les fêtes" in outline
+
+
+def test_a_share_row_of_small_icons_with_one_word_captions_goes() -> None:
+    """Mailchimp's default share block: each 24 px icon beside its caption link ("Share", "Tweet",
+    "Forward"), fourteen tables deep, every link through the same click tracker (so no distinct sites):
+    the small images make it a row of icons. The article's paragraphs stay."""
+    note = fixture_note("mailchimp-captioned-share-row.eml")
+    assert removed(note.cleaned.removed, "row of icon links (social or share): 'Share Tweet Forward'")
+    body = body_of(note.text)
+    assert "Tweet" not in body and "color-facebook-48.png" not in body
+    assert "the training takes one afternoon and tea is included" in body

@@ -31,7 +31,7 @@ MAX_NAV_WORDS = 3
 MAX_NAV_TEXT = 150  # characters of a whole navigation bar
 MAX_TEXT_BEFORE_NAV = 200  # characters of text before a navigation bar at the top
 MAX_ICON_PX = 64  # an icon is at most this wide or high
-MAX_CLIMB = 8  # ancestors looked at above a link for its row
+MAX_CLIMB = 16  # ancestors looked at above a link for its row (Mailchimp nests a share row 14 deep)
 MAX_ROW_TEXT = 200  # characters of a whole row of icons (their words and separators)
 MAX_AD = 0.25  # an ad block holds at most this share of the mail's text
 MAX_AD_TEXT = 1500
@@ -97,7 +97,9 @@ def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[T
                     found = [icon(a) for a in links]
                     if all(i for i, _ in found) and _rest_is_separators(node, links):
                         distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
-                        if distinct or all(small for _, small in found):
+                        # the images shown are small: a captioned share row ("[f] Share [t] Tweet") too
+                        images = [small for a, (_, small) in zip(links, found, strict=True) if a.find("img")]
+                        if distinct or (len(images) >= MIN_LINKS and all(images)):
                             rows[id(node)] = _outermost(node)
                     break
             node = node.parent
