@@ -92,9 +92,9 @@ def blocks(markdown: str) -> list[str]:
 
 def signature(markdown: str) -> Blocks:
     """The fingerprints of this issue's first and last HEAD_BLOCKS blocks, to remember once it is filed."""
-    parts = [fingerprint(part) for part in blocks(markdown)]
-    head = dict.fromkeys(p for p in parts[:HEAD_BLOCKS] if p)
-    tail = dict.fromkeys(p for p in parts[-HEAD_BLOCKS:] if p)
+    parts = blocks(markdown)  # only the ends count: a long issue has hundreds of blocks between
+    head = dict.fromkeys(p for p in map(fingerprint, parts[:HEAD_BLOCKS]) if p)
+    tail = dict.fromkeys(p for p in map(fingerprint, parts[-HEAD_BLOCKS:]) if p)
     return (*(("head", p) for p in head), *(("tail", p) for p in tail))
 
 
