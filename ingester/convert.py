@@ -20,6 +20,8 @@ NO_SPACE_BEFORE = frozenset(",;:)")
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
+RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
+RULE_AT_END = re.compile(r"(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z")  # only blanks and "*-_" to the end
 
 
 def _converter() -> html2text.HTML2Text:
@@ -145,8 +147,16 @@ def tidy(markdown: str) -> str:
         hard_break = line.endswith("  ") and line.strip() and follows and "|" not in line  # not in table rows
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
-    # A rule left at either end once the chrome around it is gone separates nothing.
-    text = re.sub(
-        r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z", "", text.strip("\n")
-    )
-    return text.strip("\n") + "\n"
+    return _without_end_rules(text.strip("\n")).strip("\n") + "\n"
+
+
+def _without_end_rules(text: str) -> str:
+    """A rule left at either end once the chrome around it is gone separates nothing. The end's pattern is
+    only tried where the text's last run of blanks and rule characters starts: tried at every line of a long
+    note, it cost more than the rest of `tidy`."""
+    start = found.end() if (found := RULE_AT_START.match(text)) else 0
+    tail = len(text)
+    while tail > start and (text[tail - 1].isspace() or text[tail - 1] in "*-_"):
+        tail -= 1
+    end = RULE_AT_END.search(text, tail)
+    return text[start : end.start() if end else len(text)]

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ingester import convert, markdown
 from ingester.clean import clean_html
 from ingester.convert import events_to_markdown
 from tests.conftest import (
@@ -127,3 +130,33 @@ def test_corpus_notes_show_no_literal_marker_the_sender_did_not_write(path: str)
         written = sender_text(path)
         found = [word for word in found if not all(m in written for m in MARKER.findall(word))]
     assert found == []
+
+
+END_RULES = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z")
+
+
+@given(st.lists(st.sampled_from(["---", "* * *", "___", "-", "*", "_", "\n", " ", "\u3000", "a", "b\n"]), max_size=14))
+def test_rules_at_the_ends_go_as_one_pattern_over_the_whole_text_removes_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert convert._without_end_rules(text) == END_RULES.sub("", text)
+
+
+def neutralised_line_by_line(text: str) -> str:
+    """`markdown.neutralise` as it was before lines without `<` or `](` were passed over: the oracle."""
+    out, in_fence = [], False
+    for line in text.split("\n"):
+        if markdown.FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):
+                parts[i] = markdown.LIVE_TAG.sub("\\\\<", markdown.NON_WEB_LINK.sub(r"\\](", parts[i]))
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out)
+
+
+@given(st.lists(st.sampled_from(["<b>", "](javascript:x)", "](https://a)", "`", "```", "\n", "a", "\\"]), max_size=14))
+def test_neutralise_passes_over_only_lines_neither_pattern_can_change(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert markdown.neutralise(text) == neutralised_line_by_line(text)

@@ -27,21 +27,13 @@ def article_events(soup: Tag, by_class: ByClass) -> tuple[Event, ...]:
 
 def events_of(root: Tag, out: list[Event]) -> None:
     """The contents of `root` as start/end/text events, in document order: what an HTML parser
-    would report for `root.decode_contents()`, without writing the HTML out and parsing it again."""
-    open_tags: list[Tag] = [root]
-    for node in root.descendants:
-        while node.parent is not open_tags[-1]:
-            out.append(("end", open_tags.pop().name))
+    would report for `root.decode_contents()`, without writing the HTML out and parsing it again.
+    Recursive (`dom.limit_depth` keeps trees under 200 levels): bs4's `descendants` costs more."""
+    for node in root.contents:
         if isinstance(node, Tag):
-            out.append(
-                (
-                    "start",
-                    node.name,
-                    tuple((k, " ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items()),
-                )
-            )
-            open_tags.append(node)
+            attrs = tuple((k, " ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items())
+            out.append(("start", node.name, attrs))
+            events_of(node, out)
+            out.append(("end", node.name))
         elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
             out.append(("text", str(node)))
-    while len(open_tags) > 1:
-        out.append(("end", open_tags.pop().name))
