@@ -86,8 +86,9 @@ class Index:
 
     def add(self, tag: Tag) -> None:
         """The next tag in document order."""
-        for name in dict.fromkeys(map(bare_class, tag.get("class") or ())):
-            self.by_class.setdefault(name, []).append((len(self.tags), tag))
+        if classes := tag.attrs.get("class"):
+            for name in dict.fromkeys(map(bare_class, classes)):
+                self.by_class.setdefault(name, []).append((len(self.tags), tag))
         self.tags.append(tag)
         self.by_name.setdefault(tag.name, []).append(tag)
 
@@ -312,8 +313,9 @@ class _Builder:
             self.attach(tag, tag.__dict__)
             return tag
         if attrs and listed:
-            for key in listed.intersection(attrs):  # class="a b" → ["a", "b"], in place: the order stays
-                attrs[key] = self.builder.attribute_value_list_class(BLANK_SEPARATED.findall(attrs[key]))
+            for key in attrs:  # class="a b" → ["a", "b"], in place: the order stays
+                if key in listed:
+                    attrs[key] = self.builder.attribute_value_list_class(BLANK_SEPARATED.findall(attrs[key]))
         tag = Tag.__new__(Tag)
         self.attach(tag, {**fields, "attrs": attrs, "contents": []})
         return tag
@@ -323,8 +325,8 @@ class _Builder:
         parent = self.open[-1]
         siblings = parent.contents
         previous, before = self.last, siblings[-1] if siblings else None
-        fields.update(parent=parent, previous_element=previous, next_element=None)
-        fields.update(previous_sibling=before, next_sibling=None)
+        fields["parent"], fields["previous_element"], fields["next_element"] = parent, previous, None
+        fields["previous_sibling"], fields["next_sibling"] = before, None
         node.__dict__ = fields
         if previous is not None:
             previous.next_element = node
