@@ -21,7 +21,7 @@ SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
-RULE_AT_END = re.compile(r"(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z")  # only blanks and "*-_" to the end
+RULE_TOKEN = re.compile(r"\* \* \*|-{3,}|_{3,}")
 
 
 def _converter() -> html2text.HTML2Text:
@@ -151,12 +151,17 @@ def tidy(markdown: str) -> str:
 
 
 def _without_end_rules(text: str) -> str:
-    """A rule left at either end once the chrome around it is gone separates nothing. The end's pattern is
-    only tried where the text's last run of blanks and rule characters starts: tried at every line of a long
-    note, it cost more than the rest of `tidy`."""
+    """A rule left at either end once the chrome around it is gone separates nothing: at the start, the lines up
+    to the last of its rules, and at the end, the lines from the first of its rules, each line a rule or blank.
+    (One pattern did both; tried at every line of a long note, its end half cost more than the rest of `tidy`,
+    and its failing tries were quadratic: tests/test_markdown_hygiene.py compares the two.)"""
     start = found.end() if (found := RULE_AT_START.match(text)) else 0
-    tail = len(text)
-    while tail > start and (text[tail - 1].isspace() or text[tail - 1] in "*-_"):
-        tail -= 1
-    end = RULE_AT_END.search(text, tail)
-    return text[start : end.start() if end else len(text)]
+    lines = text[start:].split("\n")
+    first, ruled = len(lines), False
+    for i in range(len(lines) - 1, 0, -1):  # the first line has no line break of its own before it
+        line = lines[i].strip()
+        if line and not RULE_TOKEN.fullmatch(line):
+            break
+        first, ruled = i, ruled or bool(line)
+    end = start + len("\n".join(lines[:first])) if ruled else len(text)
+    return text[start:end]

@@ -135,7 +135,10 @@ def test_corpus_notes_show_no_literal_marker_the_sender_did_not_write(path: str)
 END_RULES = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z")
 
 
-@given(st.lists(st.sampled_from(["---", "* * *", "___", "-", "*", "_", "\n", " ", "\u3000", "a", "b\n"]), max_size=14))
+RULE_PIECES = ["---", "* * *", "___", "--", "* *", "-", "*", "_", "\n", " ", "\r", "\u3000", "a", "b\n"]
+
+
+@given(st.lists(st.sampled_from(RULE_PIECES), max_size=16))
 def test_rules_at_the_ends_go_as_one_pattern_over_the_whole_text_removes_them(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert convert._without_end_rules(text) == END_RULES.sub("", text)
