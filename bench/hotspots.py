@@ -8,9 +8,10 @@
 
 The messages are those of `bench/backfill.py --mix corpus` (its `corpus_bases` and `copies`), prepared as
 row 4 of that benchmark prepares them; html2text alone on the same HTML is timed beside them, so the ratio
-printed is the benchmark's "work ÷ html2text" on an evenly weighted mix. `--dump` also writes the note (or
-skip reason, or error) of every message of every corpus file as `ingest import --all` sees it, and of every
-fixture message in English and Chinese.
+printed is the benchmark's "work ÷ html2text" on an evenly weighted mix. Times are CPU times of this process
+(`time.process_time`): other work on a shared machine changes them far less than wall times. `--dump` also
+writes the note (or skip reason, or error) of every message of every corpus file as `ingest import --all`
+sees it, and of every fixture message in English and Chinese.
 """
 
 from __future__ import annotations
@@ -95,29 +96,29 @@ def measure(repeat: int, profile: bool, top: int, only: str = "") -> None:
     for _ in range(repeat):
         for copy in messages:
             if copy.base.html is not None:
-                started = time.perf_counter()
+                started = time.process_time()
                 convert._converter().handle(copy.base.html)
-                h2t[copy.base.file] = h2t.get(copy.base.file, 0.0) + time.perf_counter() - started
+                h2t[copy.base.file] = h2t.get(copy.base.file, 0.0) + time.process_time() - started
             raw = backfill._raw_message(copy)
-            started = time.perf_counter()
+            started = time.process_time()
             if profiler is not None:
                 profiler.enable()
             pipeline.prepare(raw, job)
             if profiler is not None:
                 profiler.disable()
-            work[copy.base.file] = work.get(copy.base.file, 0.0) + time.perf_counter() - started
+            work[copy.base.file] = work.get(copy.base.file, 0.0) + time.process_time() - started
     if profiler is not None:
         for key in ("tottime", "cumulative"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(top)
             print(f"--- top {top} by {key} " + "-" * 60)
             print("\n".join(out.getvalue().splitlines()[6:]))
-    print(f"slowest 10 messages (ms of work per message{', under cProfile' if profile else ''}; html2text beside)")
+    print(f"slowest 10 messages (CPU ms of work per message{', under cProfile' if profile else ''}; html2text beside)")
     for file in sorted(work, key=lambda f: -work[f])[:10]:
         print(f"  {1000 * work[file] / repeat:7.1f} ms  h2t {1000 * h2t.get(file, 0.0) / repeat:6.1f} ms  {file}")
     total_work, total_h2t = sum(work.values()), sum(h2t.values())
     print(
-        f"{len(messages)} messages x {repeat}: work {total_work:.2f} s, html2text {total_h2t:.2f} s, "
+        f"{len(messages)} messages x {repeat}: CPU work {total_work:.2f} s, html2text {total_h2t:.2f} s, "
         f"ratio {total_work / total_h2t:.2f}, over 100 ms: {sum(w / repeat > 0.1 for w in work.values())}"
     )
 

@@ -24,6 +24,8 @@ MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 SENDER_EMPHASIS = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
 HEADING_LINE = re.compile(r"(?m)^(#{1,6} )(.*)$")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
+RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
+RULE_TOKEN = re.compile(r"\* \* \*|-{3,}|_{3,}")
 
 
 def _converter() -> html2text.HTML2Text:
@@ -177,8 +179,21 @@ def tidy(markdown: str) -> str:
         hard_break = line.endswith("  ") and line.strip() and follows and "|" not in line  # not in table rows
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
-    # A rule left at either end once the chrome around it is gone separates nothing.
-    text = re.sub(
-        r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z", "", text.strip("\n")
-    )
-    return text.strip("\n") + "\n"
+    return _without_end_rules(text.strip("\n")).strip("\n") + "\n"
+
+
+def _without_end_rules(text: str) -> str:
+    """A rule left at either end once the chrome around it is gone separates nothing: at the start, the lines up
+    to the last of its rules, and at the end, the lines from the first of its rules, each line a rule or blank.
+    (One pattern did both; tried at every line of a long note, its end half cost more than the rest of `tidy`,
+    and its failing tries were quadratic: tests/test_markdown_hygiene.py compares the two.)"""
+    start = found.end() if (found := RULE_AT_START.match(text)) else 0
+    lines = text[start:].split("\n")
+    first, ruled = len(lines), False
+    for i in range(len(lines) - 1, 0, -1):  # the first line has no line break of its own before it
+        line = lines[i].strip()
+        if line and not RULE_TOKEN.fullmatch(line):
+            break
+        first, ruled = i, ruled or bool(line)
+    end = start + len("\n".join(lines[:first])) if ruled else len(text)
+    return text[start:end]

@@ -1,6 +1,6 @@
 """The content-loss guard after cleaning: did the note keep the article? Pure.
 
-Cleaning refuses any single removal that would take most of the document (`clean.dom.Tally.drop`).
+Cleaning refuses any single removal that would take most of the document (`clean.tally.Tally.drop`).
 What is left is judged here, by size only (no phrase lists): when the cleaned article keeps less than
 MIN_KEPT_SHARE of the message's visible text and the difference is a real loss (MIN_LOST characters
 or more), the note takes the message's text/plain part instead, if that part holds the text; else

@@ -93,7 +93,7 @@ def neutralise(markdown: str) -> str:
     for line in markdown.split("\n"):
         if FENCE.match(line):
             in_fence = not in_fence
-        elif not in_fence:
+        elif not in_fence and ("<" in line or "](" in line or "#" in line):  # none: no pattern can match
             parts = line.split("`")
             for i in range(0, len(parts), 2):  # even parts are outside inline code
                 parts[i] = NON_WEB_LINK.sub(r"\\](", parts[i])

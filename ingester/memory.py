@@ -26,7 +26,7 @@ from ingester.markdown import link_text
 
 HEAD_BLOCKS = 20  # blocks at each end of an issue that are remembered (and may be removed)
 MIN_ISSUES = 2  # earlier distinct issues a block must have been seen in, at the same end
-MAX_SHARE = 0.5  # of the article's text: runs larger than this are refused (see `clean.dom.MAX_REMOVAL_SHARE`)
+MAX_SHARE = 0.5  # of the article's text: runs larger than this are refused (see `clean.tally.MAX_REMOVAL_SHARE`)
 
 BLOCK_GAP = re.compile(r"\n[ \t]*\n")
 URL = re.compile(r"\b(?:https?://|mailto:|www\.)\S+", re.I)
@@ -92,9 +92,9 @@ def blocks(markdown: str) -> list[str]:
 
 def signature(markdown: str) -> Blocks:
     """The fingerprints of this issue's first and last HEAD_BLOCKS blocks, to remember once it is filed."""
-    parts = [fingerprint(part) for part in blocks(markdown)]
-    head = dict.fromkeys(p for p in parts[:HEAD_BLOCKS] if p)
-    tail = dict.fromkeys(p for p in parts[-HEAD_BLOCKS:] if p)
+    parts = blocks(markdown)  # only the ends count: a long issue has hundreds of blocks between
+    head = dict.fromkeys(p for p in map(fingerprint, parts[:HEAD_BLOCKS]) if p)
+    tail = dict.fromkeys(p for p in map(fingerprint, parts[-HEAD_BLOCKS:]) if p)
     return (*(("head", p) for p in head), *(("tail", p) for p in tail))
 
 

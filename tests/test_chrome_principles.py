@@ -12,10 +12,11 @@ import re
 import pytest
 
 from ingester import message
-from ingester.clean import clean_html, dom
-from ingester.clean.dom import Tally, index
+from ingester.clean import clean_html, tally
+from ingester.clean.dom import index
 from ingester.clean.ends import chrome_link, names_reader, shares_identity
 from ingester.clean.rows import icon_rows
+from ingester.clean.tally import Tally
 from ingester.identity import derive
 from ingester.links import CleanedUrl, LinkContext
 from ingester.links.sites import SUFFIX_FILE, site
@@ -137,13 +138,13 @@ def test_chrome_steps_clean_each_href_once_per_message(monkeypatch: pytest.Monke
     """The view-online pass, the footer walk and the icon rows all look at links: `Tally.peek` cleans each
     href once for the whole message (the footer walk used to clean it again on every pass)."""
     calls: dict[str, int] = {}
-    real = dom.clean
+    real = tally.clean
 
     def counting(url: str, context: LinkContext | None = None) -> CleanedUrl:
         calls[url] = calls.get(url, 0) + 1
         return real(url, context)
 
-    monkeypatch.setattr(dom, "clean", counting)
+    monkeypatch.setattr(tally, "clean", counting)
     monkeypatch.setattr("ingester.clean.ends.clean", counting, raising=False)
     letter = message.parse(corpus_message("n2rss/gdiy/cet-episode.eml"))
     clean_html(letter.html or "", "newsletter", LinkContext())

@@ -11,8 +11,9 @@ import pytest
 
 from ingester import classify, message, metadata, privacy
 from ingester.clean import clean_html
-from ingester.clean.dom import Tally, index
+from ingester.clean.dom import index
 from ingester.clean.ends import Styles, footer_start, shares_identity, visible_strings
+from ingester.clean.tally import Tally
 from ingester.render import _outlines
 from tests.conftest import body_of, corpus_message, corpus_note, email_bytes, fixture_note, needs_corpus
 

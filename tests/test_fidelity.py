@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingester import fidelity
-from ingester.clean import dom
+from ingester.clean import tally
 from tests.conftest import EMAILS, make_note, run_ingest
 
 FIXTURE = "kotlin-weekly-footer-class.eml"
@@ -34,7 +34,7 @@ def html_only(raw: bytes) -> bytes:
 @pytest.fixture
 def no_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first line of defence off: every removal goes through, whatever it takes."""
-    monkeypatch.setattr(dom, "MAX_REMOVAL_SHARE", 1.0)
+    monkeypatch.setattr(tally, "MAX_REMOVAL_SHARE", 1.0)
 
 
 def test_a_removal_that_would_take_the_whole_issue_is_refused() -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ingester import convert, markdown
 from ingester.clean import clean_html
 from ingester.convert import events_to_markdown
 from tests.conftest import (
@@ -181,3 +184,42 @@ def test_a_heading_shows_its_senders_characters_as_typed(html: str, shown: str) 
     inline = tokens[1].children or []
     assert "".join(t.content for t in inline if t.type == "text") == shown
     assert [t.type for t in inline if t.type.endswith("_open")] == (["strong_open"] if "<b>" in html else [])
+
+
+END_RULES = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+|(?:\n\s*(?:\* \* \*|-{3,}|_{3,})\s*)+\Z")
+
+
+RULE_PIECES = ["---", "* * *", "___", "--", "* *", "-", "*", "_", "\n", " ", "\r", "\u3000", "a", "b\n"]
+
+
+@given(st.lists(st.sampled_from(RULE_PIECES), max_size=16))
+def test_rules_at_the_ends_go_as_one_pattern_over_the_whole_text_removes_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert convert._without_end_rules(text) == END_RULES.sub("", text)
+
+
+def neutralised_line_by_line(text: str) -> str:
+    """`markdown.neutralise` as it was before lines without `<`, `](` or `#` were passed over: the oracle."""
+    out, in_fence = [], False
+    for line in text.split("\n"):
+        if markdown.FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):
+                parts[i] = markdown.LIVE_TAG.sub("\\\\<", markdown.NON_WEB_LINK.sub(r"\\](", parts[i]))
+                parts[i] = markdown.HASHTAG.sub(r"\\#", parts[i])
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["<b>", "](javascript:x)", "](https://a)", "`", "```", "\n", "a", "\\", " #tag", "#"]),
+        max_size=14,
+    )
+)
+def test_neutralise_passes_over_only_lines_neither_pattern_can_change(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert markdown.neutralise(text) == neutralised_line_by_line(text)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingester import compose, config, identity, message
+from ingester import compose, config, identity, message, privacy
 from ingester.links import LinkContext, clean
 from ingester.links.personal import credential_name
 from ingester.message import RawMessage
@@ -252,3 +252,13 @@ def test_wrapper_formats_of_sending_services(url: str, rule: str) -> None:
     result = clean(url)
     assert result.kind == "opaque"
     assert f"ingester:{rule}" in {s.rule for s in result.steps}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Unsubscribe", "UNSUB", "Opt-Out", "OPTOUT", "Abmelden", "ABBESTELLEN", "Désinscrire", "DÉSABONNER", "取消订阅"],
+)
+def test_unsubscribe_hint_finds_each_word_in_any_case_anywhere(text: str) -> None:
+    # the pattern's lookahead lists the words' first letters: each word, in any case, after other text
+    assert privacy.UNSUBSCRIBE_HINT.search(f"» click to {text} here")
+    assert not privacy.UNSUBSCRIBE_HINT.search(f"» click to {text[1:]} here")

@@ -5,25 +5,29 @@ is a function of one module: `dom` (parse and index; the one module importing Be
 (what the post says about itself), `prune` (what goes, by class and phrase), `rows` (chrome by shape:
 icon rows, navigation bars, marked ads), `ends` (chrome by structure at the ends: the footer, the
 view-online line), `anchors` (link cleaning), `layout` (tables, captions, tweets), `styled` (headings
-from bold or large lines), `hygiene` (markup that would make broken Markdown).
+from bold or large lines), `hygiene` (markup that would make broken Markdown); `events` writes the article
+out for `convert`.
 """
 
 from __future__ import annotations
 
+import gc
 import html as htmllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
 from ingester.clean.anchors import clean_links
-from ingester.clean.dom import Event, Tally, article_events, index, live, parse
+from ingester.clean.dom import index, live, parse, teardown
 from ingester.clean.ends import Styles, drop_footer, drop_view_online
+from ingester.clean.events import Event, article_events
 from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
 from ingester.clean.rows import drop_ads, drop_nav, drop_rows, drop_sponsored, icon_rows
 from ingester.clean.styled import promote
+from ingester.clean.tally import Tally
 from ingester.links import CleanedUrl, LinkContext
 
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
@@ -62,11 +66,11 @@ class LinkCounts:
 class CleanedHtml:
     """The article, what the HTML said about the post, and what cleaning removed.
 
-    :ivar events: the article as start/end/text events (see `dom.Event`)
+    :ivar events: the article as start/end/text events (see `events.Event`)
     :ivar header: the post's own title, subtitle, byline and links (`header.PostHeader`)
     :ivar counts: what link cleaning did
     :ivar removed: one line per removed block, for `ingest explain`
-    :ivar refused: one line per removal the content-loss guard refused (`dom.MAX_REMOVAL_SHARE`)
+    :ivar refused: one line per removal the content-loss guard refused (`tally.MAX_REMOVAL_SHARE`)
     :ivar document_size: characters of text in the whole document, as parsed (single-spaced)
     """
 
@@ -110,7 +114,19 @@ def clean_html(
     `resolve` (opt-in, see `links.resolve`) is asked for the target of opaque wrappers; it is never
     given unsubscribe, preference, confirm or action links.
     """
-    context = context or LinkContext()
+    collecting = gc.isenabled()
+    gc.disable()  # see `_clean`
+    try:
+        return _clean(html, platform, context or LinkContext(), resolve, subject)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | None, subject: str) -> CleanedHtml:
+    """`clean_html` without the cyclic garbage collector. A tree of tens of thousands of linked nodes is
+    built here, and every collection while it lives walks all of it again (a quarter of building it); taken
+    apart at the end (`teardown`), it is freed by reference counting, with nothing left for the collector."""
     ix = index(html)
     tally = Tally(document_size=ix.document_size)
     header = read_header(ix, context, subject)
@@ -146,7 +162,7 @@ def clean_html(
         tally.personal_links,
         tally.links_unlinked,
     )
-    return CleanedHtml(
+    cleaned = CleanedHtml(
         article_events(ix.soup, ix.by_class),
         header,
         counts,
@@ -155,6 +171,8 @@ def clean_html(
         tuple(tally.refused),
         ix.document_size,
     )
+    teardown(ix.soup)
+    return cleaned
 
 
 def confirm_link(html: str) -> str:

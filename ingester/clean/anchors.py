@@ -9,8 +9,9 @@ import re
 from collections.abc import Callable
 
 from ingester.chrome import CHROME_TEXT
-from ingester.clean.dom import Tag, Tally, gone
+from ingester.clean.dom import Tag, gone
 from ingester.clean.prune import smallest_block
+from ingester.clean.tally import Tally
 from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, LinkContext, clean, is_opaque
 from ingester.markdown import safe_url
 

@@ -1,5 +1,5 @@
-"""The HTML tree, the one module that imports BeautifulSoup: parse, the one walk that indexes every
-tag, the helpers the cleaning steps share, and the article written out as parser events.
+"""The HTML tree, the one module that imports BeautifulSoup: parse (every tag indexed as it is built),
+the helpers the cleaning steps share, and the tree taken apart once the article is out (`teardown`).
 
 Removed tags are `decompose`d; `gone` tells a step that an earlier one removed a tag. Gmail forwards
 prefix class names with `m_<digits>`, so classes are indexed and matched without that prefix.
@@ -16,12 +16,12 @@ from typing import Any
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, ParserRejectedMarkup, XMLParsedAsHTMLWarning
 from bs4.element import CData, Comment, Doctype, NavigableString, PageElement, PreformattedString, Tag
+from bs4.element import nonwhitespace_re as BLANK_SEPARATED  # how bs4 splits class="a b"
 from lxml import etree
 
 from ingester.chrome import AD_LABEL, ENGAGEMENT_TEXT, MAX_AD_LABEL
-from ingester.links import CleanedUrl, LinkContext, clean
 
-__all__ = ["NavigableString", "PageElement", "Tag"]  # the bs4 types the other cleaning modules name
+__all__ = ["NavigableString", "PageElement", "PreformattedString", "Tag"]  # bs4 types other cleaning modules name
 
 ROOTS = frozenset({"body", "html", "[document]"})  # where climbing from a tag towards a block stops
 DROP_TAGS = frozenset(
@@ -52,16 +52,10 @@ LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, c
 # parsing: none of them shows anything in a note, and a digest with 455 `<wbr>` nests 455 deep otherwise.
 LATE_VOID_TAG = re.compile(r"<(?:embed|source|track|wbr|keygen)\b[^<>]*>", re.I)
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
-# No single removal may take more than this share of the document's text: a block that large is the
-# article (or holds it), whatever its class or its view-online line says. The step is refused and logged.
-MAX_REMOVAL_SHARE = 0.5
-MIN_GUARDED = 500  # characters: below this a removal is small, whatever its share (a footer in a three-line mail)
 
-# The cleaned article as an HTML parser reports it: ("start", tag, ((attr, value), …)), ("end", tag),
-# ("text", characters). Plain data, so `convert` turns it into Markdown without parsing HTML again.
-Event = tuple[Any, ...]
 ByClass = dict[str, list[tuple[int, Tag]]]
 TEXT_TYPES = (NavigableString, CData)  # the strings `get_text()` counts
+LINKS = ("parent", "previous_element", "next_element", "previous_sibling", "next_sibling")  # a node's place
 
 
 @dataclass
@@ -87,11 +81,25 @@ class Index:
         """The tags with these names, in document order per name."""
         return [tag for name in names for tag in self.by_name.get(name, ())]
 
+    def add(self, tag: Tag) -> None:
+        """The next tag in document order."""
+        if classes := tag.attrs.get("class"):
+            for name in dict.fromkeys(map(bare_class, classes)):
+                self.by_class.setdefault(name, []).append((len(self.tags), tag))
+        self.tags.append(tag)
+        self.by_name.setdefault(tag.name, []).append(tag)
+
 
 def index(html: str) -> Index:
     """Parse `html`, drop what never shows (scripts, styles, head, comments…), cap the nesting depth,
     and index what is left."""
-    soup = parse(html, DROP_TAGS, comments=False)
+    soup = parse(html, DROP_TAGS, comments=False, indexed=True)
+    built: Index | None = soup.__dict__.get("_index")  # indexed while it was built (`_Builder`)
+    return built or walk(soup)
+
+
+def walk(soup: BeautifulSoup) -> Index:
+    """`index` of a tree `parse` gives without its index: one walk over every node."""
     if soup.__dict__.get("_left_out") != (DROP_TAGS, False):  # built by bs4 itself: all of it is there
         unwanted = [node for node in soup.descendants if type(node) is Comment or _named(node) in DROP_TAGS]
         for node in unwanted:
@@ -102,10 +110,7 @@ def index(html: str) -> Index:
     strings = []
     for node in soup.descendants:
         if isinstance(node, Tag):
-            for name in dict.fromkeys(map(bare_class, node.get("class") or ())):
-                found.by_class.setdefault(name, []).append((len(found.tags), node))
-            found.tags.append(node)
-            found.by_name.setdefault(node.name, []).append(node)
+            found.add(node)
         elif isinstance(node, NavigableString) and type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
             if ENGAGEMENT_TEXT.search(text):
@@ -116,67 +121,19 @@ def index(html: str) -> Index:
     return found
 
 
-@dataclass
-class Tally:
-    """What cleaning removed and changed, counted for the note and listed for `ingest explain`."""
-
-    pixels_removed: int = 0
-    links_cleaned: int = 0
-    wrappers_decoded: int = 0
-    opaque_links: int = 0
-    links_dropped: int = 0
-    personal_links: int = 0
-    links_unlinked: int = 0
-    seen: dict[str, CleanedUrl] = field(default_factory=dict)
-    looked: dict[str, CleanedUrl] = field(default_factory=dict)  # cleaned only to be looked at (`peek`)
-    removed: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    document_size: int = 0
-
-    def drop_hidden(self, tag: Tag) -> None:
-        """Remove a hidden block (nobody sees it: no guard), and count the rest of the text as the document."""
-        text = " ".join(tag.get_text(" ").split())
-        self.document_size = max(0, self.document_size - len(text))
-        self.removed.append(_described("hidden text (preheader)", text))
-        tag.decompose()
-
-    def drop(self, tag: Tag, why: str, or_else: Tag | None = None) -> bool:
-        """Remove a tag and say what went, for `ingest explain`; unless it holds more than
-        MAX_REMOVAL_SHARE of the document's text: then it stays, the refusal is logged, and only
-        `or_else` (the chrome link itself, say) goes."""
-        text = " ".join(tag.get_text(" ").split())
-        if len(text) > MIN_GUARDED and len(text) > MAX_REMOVAL_SHARE * self.document_size:
-            share = min(1.0, len(text) / self.document_size)
-            self.refused.append(_described(f"{why} refused, it would remove {share:.0%} of the text", text))
-            return or_else is not None and or_else is not tag and self.drop(or_else, why)
-        self.removed.append(_described(why, text))
-        tag.decompose()
-        return True
-
-    def peek(self, url: str, context: LinkContext) -> CleanedUrl:
-        """A URL cleaned once per message without counting it (chrome steps look at links that may
-        never reach the note); `cleaned` reuses the result."""
-        result = self.seen.get(url) or self.looked.get(url)
-        if result is None:
-            result = self.looked[url] = clean(url, context)
-        return result
-
-    def cleaned(self, url: str, context: LinkContext) -> CleanedUrl:
-        """Clean once per distinct URL (a newsletter repeats its links) and count what changed."""
-        result = self.seen.get(url) or self.looked.get(url) or clean(url, context)
-        self.seen[url] = result
-        self.links_cleaned += result.changed
-        self.wrappers_decoded += len(result.decoded)
-        return result
-
-
-def _described(why: str, text: str) -> str:
-    """`why: 'the text…'` (70 characters of it at most), for `ingest explain`."""
-    return f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}" if text else why
-
-
 def _named(node: PageElement) -> str | None:
     return node.name if isinstance(node, Tag) else None
+
+
+def teardown(soup: BeautifulSoup) -> None:
+    """Unlink every node of a tree no longer needed, so that reference counting frees it at once (a bs4
+    tree is a web of cycles: parent, children, siblings, previous and next), not the cyclic collector."""
+    node: PageElement | None = soup.contents[0] if soup.contents else None  # the soup's next_element is None
+    soup.__dict__.clear()
+    while node is not None:
+        after = node.next_element
+        node.__dict__.clear()
+        node = after
 
 
 def gone(tag: PageElement) -> bool:
@@ -208,9 +165,10 @@ def limit_depth(soup: BeautifulSoup) -> None:
                 stack.append((child, depth + 1))
 
 
-def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True) -> BeautifulSoup:
+def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True, indexed: bool = False) -> BeautifulSoup:
     """The document tree; never raises on broken markup. Elements named in `drop` and, unless `comments`,
-    comments may be left out already (as `index` removes them: only faster).
+    comments may be left out already (as `index` removes them: only faster); if `indexed`, the tree may
+    come with its `Index` (`soup.__dict__["_index"]`), made while it was built.
 
     bs4's lxml tree builder (libxml2's HTML parser) first: it reads Outlook's conditional comments
     (`<!--[if mso]>…<![endif]-->`, `<![endif]-->` without its opening) as comments, where
@@ -222,11 +180,12 @@ def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True) 
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
         html = LATE_VOID_TAG.sub("", html)
         try:
-            soup = _lxml_soup(html, drop, comments) or BeautifulSoup(html, "lxml")
+            soup = _lxml_soup(html, drop, comments, indexed) or BeautifulSoup(html, "lxml")
         except (ParserRejectedMarkup, ValueError):
             pass
         else:
             if re.search(r"<(?:embed|source|track|wbr|keygen)\b", html, re.I):
+                soup.__dict__.pop("_index", None)  # the tree changes: `index` walks it
                 _empty_voids(soup)  # one the pattern missed (a `>` or `<` in an attribute's value)
             return soup
         try:
@@ -242,12 +201,17 @@ class _Unusual(Exception):
 
 class _Builder:
     """An lxml parser target that builds bs4's tree itself: the tree `BeautifulSoup(html, "lxml")` builds
-    from the same parser events, node for node (tests/test_tree_builder.py compares them), in a third of the
-    time (bs4's builder does namespace and filter bookkeeping on every event that HTML mail never needs)."""
+    from the same parser events, node for node (tests/test_tree_builder.py compares them), in a fifth of the
+    time: bs4's builder does namespace and filter bookkeeping on every event that HTML mail never needs, and
+    here a tag is a copy of the fields every tag of its name shares (what `Tag.__init__` would set) plus its
+    own attributes and links. With an `Index`, each tag and string is indexed as it is built."""
 
     SPACES = BeautifulSoup.ASCII_SPACES
+    OWN = frozenset(("attrs", "contents", *LINKS))  # what each tag has of its own
 
-    def __init__(self, soup: BeautifulSoup, drop: frozenset[str] = frozenset(), comments: bool = True) -> None:
+    def __init__(
+        self, soup: BeautifulSoup, drop: frozenset[str] = frozenset(), comments: bool = True, found: Index | None = None
+    ) -> None:
         self.soup = soup
         self.drop, self.comments = drop, comments  # what `index` would remove at once is never built
         self.skipping = 0  # open elements of a dropped subtree
@@ -258,6 +222,10 @@ class _Builder:
         self.pending: list[str] = []  # text not yet a string (bs4 joins what the parser reports in pieces)
         self.preserving: list[Tag] = []  # open <pre> and <textarea>: their blank strings stay as they are
         self.containers: list[Tag] = []  # open <script>, <style>, <template>, <rt>, <rp>: their own string classes
+        self.shared: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}  # name → its tags' fields, list attributes
+        self.found = found
+        self.sizes: list[int] = []  # of the indexed strings, stripped
+        self.deep = False  # an element nested MAX_DEPTH deep: `limit_depth` changes the tree, the index is redone
 
     def start(self, name: str, attrib: dict[str, str]) -> None:
         if self.skipping or name in self.drop:
@@ -271,15 +239,51 @@ class _Builder:
         attrs = builder.attribute_dict_class(attrib)  # lxml's values are strings: nothing for its __setitem__ to do
         if name[:1] == "{" or (attrib and "{" in "".join(attrib)):  # bs4 reads "{uri}name" as a namespace
             raise _Unusual(name)
-        parent = self.open[-1]
-        tag = Tag(self.soup, builder, name, None, None, attrs, parent, self.last, namespaces=self.namespaces)
-        self.last = tag
-        parent.contents.append(tag)
+        tag = self.new_tag(name, attrs)
         self.open.append(tag)
         if name in builder.preserve_whitespace_tags:
             self.preserving.append(tag)
         if name in builder.string_containers:
             self.containers.append(tag)
+        if self.found is not None:
+            self.found.add(tag)
+            self.deep = self.deep or len(self.open) > MAX_DEPTH
+
+    def new_tag(self, name: str, attrs: dict[str, Any]) -> Tag:
+        """`Tag(soup, builder, name, attrs=attrs, parent=…, previous=self.last, namespaces=…)`, in the tree."""
+        if name not in self.shared:
+            model = Tag(self.soup, self.builder, name, None, None, None, None, None, namespaces=self.namespaces)
+            lists = self.builder.cdata_list_attributes or {}
+            listed = frozenset(lists.get("*", set()) | lists.get(name.lower(), set()))
+            self.shared[name] = ({k: v for k, v in model.__dict__.items() if k not in self.OWN}, listed)
+        fields, listed = self.shared[name]
+        if name == "meta":  # bs4 rewrites its charset: its own constructor
+            tag = Tag(self.soup, self.builder, name, None, None, attrs, namespaces=self.namespaces)
+            self.attach(tag, tag.__dict__)
+            return tag
+        if attrs and listed:
+            for key in attrs:  # class="a b" → ["a", "b"], in place: the order stays
+                if key in listed:
+                    attrs[key] = self.builder.attribute_value_list_class(BLANK_SEPARATED.findall(attrs[key]))
+        tag = Tag.__new__(Tag)
+        self.attach(tag, {**fields, "attrs": attrs, "contents": []})
+        return tag
+
+    def attach(self, node: Any, fields: dict[str, Any]) -> Any:
+        """`node`, with `fields` as its own, linked in as the last child of the open element (`setup`)."""
+        parent = self.open[-1]
+        siblings = parent.contents
+        previous, before = self.last, siblings[-1] if siblings else None
+        fields["parent"], fields["previous_element"], fields["next_element"] = parent, previous, None
+        fields["previous_sibling"], fields["next_sibling"] = before, None
+        node.__dict__ = fields
+        if previous is not None:
+            previous.next_element = node
+        if before is not None:
+            before.next_sibling = node
+        siblings.append(node)
+        self.last = node
+        return node
 
     def end(self, name: str) -> None:
         if self.skipping:
@@ -321,30 +325,44 @@ class _Builder:
 
     def flush(self, kind: type[NavigableString]) -> None:
         """bs4's `endData`: a string of blanks is one space or newline (outside <pre>), in its container's class."""
-        text = "".join(self.pending)
+        pending = self.pending
+        text = pending[0] if len(pending) == 1 else "".join(pending)
         self.pending = []
         if not self.preserving and not text.strip(self.SPACES):
             text = "\n" if "\n" in text else " "
         if kind is NavigableString and self.containers:
             kind = self.builder.string_containers.get(self.containers[-1].name, kind)
-        string = kind(text)
-        parent = self.open[-1]
-        string.setup(parent, self.last)
-        self.last = string
-        parent.contents.append(string)
+        if kind is not NavigableString:
+            string = kind(text)
+            self.attach(string, string.__dict__)
+            return
+        string = self.attach(str.__new__(NavigableString, text), {"hidden": False})  # NavigableString(text)
+        if self.found is not None and (stripped := text.strip()):
+            self.sizes.append(len(stripped))
+            if ENGAGEMENT_TEXT.search(stripped):
+                self.found.engagement.append(string)
+            elif len(stripped) <= MAX_AD_LABEL and AD_LABEL.match(stripped):
+                self.found.ad_labels.append(string)
 
     def close(self) -> BeautifulSoup:
         if self.pending:
             self.flush(NavigableString)
-        return self.soup
+        if self.found is not None and not self.deep:
+            self.found.document_size = sum(self.sizes) + max(0, len(self.sizes) - 1)
+            self.soup.__dict__["_index"] = self.found
+        soup = self.soup
+        self.__dict__.clear()  # lxml keeps its target until the collector runs: the tree is not kept with it
+        return soup
 
 
-def _lxml_soup(html: str, drop: frozenset[str] = frozenset(), comments: bool = True) -> BeautifulSoup | None:
+def _lxml_soup(
+    html: str, drop: frozenset[str] = frozenset(), comments: bool = True, indexed: bool = False
+) -> BeautifulSoup | None:
     """`BeautifulSoup(html, "lxml")`, built by `_Builder`, without the elements named in `drop` and, unless
     `comments`, without comments (the tree bs4 builds once they are removed); None where it leaves the
-    markup to bs4."""
+    markup to bs4. If `indexed`, with the tree's `Index`."""
     soup = BeautifulSoup("", "lxml")
-    target = _Builder(soup, drop, comments)
+    target = _Builder(soup, drop, comments, Index(soup) if indexed else None)
     parser = etree.HTMLParser(target=target, recover=True, huge_tree=False, encoding=None)
     try:
         parser.feed(html[1:] if html[:1] == "\ufeff" else html)
@@ -362,42 +380,6 @@ def _empty_voids(soup: BeautifulSoup) -> None:
         if tag.contents:
             for child in reversed(list(tag.contents)):
                 tag.insert_after(child.extract())
-
-
-def article_events(soup: BeautifulSoup, by_class: ByClass) -> tuple[Event, ...]:
-    """The article: Substack's `.body.markup` blocks (the post and its postscript), else the whole body."""
-    is_body = has_classes("body", "markup")
-    blocks = [
-        tag for _, tag in by_class.get("body", ()) if not gone(tag) and is_body(tag) and not tag.find_parent(is_body)
-    ]
-    events: list[Event] = []
-    for i, block in enumerate(blocks or [soup.body or soup]):
-        if i:
-            events.append(("text", "\n"))
-        events_of(block, events)
-    return tuple(events)
-
-
-def events_of(root: Tag, out: list[Event]) -> None:
-    """The contents of `root` as start/end/text events, in document order: what an HTML parser
-    would report for `root.decode_contents()`, without writing the HTML out and parsing it again."""
-    open_tags: list[Tag] = [root]
-    for node in root.descendants:
-        while node.parent is not open_tags[-1]:
-            out.append(("end", open_tags.pop().name))
-        if isinstance(node, Tag):
-            out.append(
-                (
-                    "start",
-                    node.name,
-                    tuple((k, " ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items()),
-                )
-            )
-            open_tags.append(node)
-        elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
-            out.append(("text", str(node)))
-    while len(open_tags) > 1:
-        out.append(("end", open_tags.pop().name))
 
 
 def has_classes(*wanted: str) -> Callable[[Tag], bool]:

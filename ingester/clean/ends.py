@@ -19,8 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
-from ingester.clean.dom import MAX_REMOVAL_SHARE, ROOTS, NavigableString, PageElement, Tag, Tally, gone, stripped_within
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, stripped_within
 from ingester.clean.prune import smallest_block
+from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
 from ingester.identity import opaque_values, unsubscribe_ids
 from ingester.links import DROPPED_KINDS, LinkContext
 from ingester.links.url import split

@@ -22,7 +22,6 @@ from ingester.clean.dom import (
     NavigableString,
     PageElement,
     Tag,
-    Tally,
     bare_class,
     gone,
     live,
@@ -30,6 +29,7 @@ from ingester.clean.dom import (
     stripped_within,
     text_of,
 )
+from ingester.clean.tally import Tally
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
 

@@ -17,9 +17,10 @@ import re
 from collections import Counter
 
 from ingester.chrome import AD_LABEL, MAX_AD_LABEL
-from ingester.clean.dom import ROOTS, NavigableString, Tag, Tally, bare_class, gone, live, short_text, text_of
+from ingester.clean.dom import ROOTS, NavigableString, Tag, bare_class, gone, live, short_text, text_of
 from ingester.clean.ends import first_string
 from ingester.clean.prune import declared_sizes
+from ingester.clean.tally import Tally
 from ingester.links import LinkContext
 from ingester.links.sites import site
 from ingester.links.url import split

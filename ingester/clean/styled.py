@@ -108,10 +108,15 @@ def _is_title(line: Tag, block: Tag) -> bool:
         return False
     if not any(c.isalpha() for c in text) or WEB_ADDRESS.match(text) or CHROME_TEXT.search(text):
         return False
-    if VIEW_ONLINE.search(text) or line.find(("a", "br")) is not None or _in_link(block):
+    if VIEW_ONLINE.search(text) or _holds_link_or_break(line) or _in_link(block):
         return False
     strings = [s for s in line.descendants if isinstance(s, NavigableString) and s.strip()]
     return bool(strings) and all(_styled(s, block) for s in strings)
+
+
+def _holds_link_or_break(line: Tag) -> bool:
+    """`line.find(("a", "br")) is not None`, without bs4's search machinery (a tenth of the time)."""
+    return any(isinstance(node, Tag) and node.name in ("a", "br") for node in line.descendants)
 
 
 def _in_link(tag: Tag) -> bool:

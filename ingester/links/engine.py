@@ -20,6 +20,7 @@ The rule data, its indexes and the per-host plans live in `links.rules` (formats
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def clean_text_urls(text: str, context: LinkContext | None = None) -> str:
     return URL_IN_TEXT.sub(lambda m: clean_url(m.group(0), context), text)
 
 
+@functools.lru_cache(maxsize=4096)  # asked of each image by `privacy` and again by the pixel step
 def is_tracker_image(url: str) -> bool:
     """A known tracker or beacon URL (the caller checks the image's size and visibility too)."""
     return _is_tracker_image(url, proxied=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -39,6 +40,7 @@ class SplitUrl:
         return self.head + query + ("" if self.fragment is None else "#" + self.fragment)
 
 
+@functools.lru_cache(maxsize=8192)  # a message splits its links several times (privacy, pixels, cleaning)
 def split(text: str) -> SplitUrl | None:
     """A web (http, https or `//`) URL split in parts; None for anything else or an unparsable host."""
     match = _WEB.match(text)
