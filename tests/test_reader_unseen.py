@@ -81,6 +81,15 @@ def test_a_signed_claim_is_stripped_from_any_sender_and_unlinks_a_path() -> None
     assert clean(f"https://news.anywhere.example/r/{claim}", reader()).kind == "credential"
 
 
+def test_a_wrapper_whose_signed_claim_holds_the_destination_becomes_it() -> None:
+    # customer.io's shape: /e/c/<base64url JSON {"email_id", "href", …}>/<signature>, on any host
+    claim = b64json({"email_id": "dgSB", "href": "https://example.com/article?utm_source=x", "link_id": "1"})
+    wrapped = f"https://e.mailer.example/e/c/{claim}/0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"
+    assert clean(wrapped, reader()).url == "https://example.com/article"
+    two = b64json({"href": "https://example.com/a", "back": "https://example.com/b"})
+    assert clean(f"https://e.mailer.example/e/c/{two}/sig", reader()).kind == "credential"  # which one? unknown
+
+
 # --- 3. A redirect written in base32, and the To display name in the greeting ----------------------------------
 
 

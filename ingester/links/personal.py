@@ -9,7 +9,8 @@ Looked for in every query value, path segment and fragment of a URL already clea
   or Substack's `payload.signature`): a statement about the reader that the sender signed;
 - **ids shared with the unsubscribe URL** (≥ 6 characters, id-like): the sender's id for this reader;
 - **redirect targets** written in a value (plain, %-encoded, base64, base32, hex) that hold any of the
-  above: in a query value the parameter goes, in a path segment the link becomes its target, cleaned.
+  above, or in a signed claim: in a query value the parameter goes, in a path segment the link becomes
+  its target, cleaned.
 
 Query parameters are removed. A personal path segment, fragment or redirect target cannot be removed
 without breaking the link: then the whole link is personal ("reader" and "credential" ones never reach
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -44,6 +46,7 @@ _FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|pdf|html?|css|js|mp[34])$", re.
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
 REDIRECT = "redirect target holds "
+CLAIM_REDIRECT = "a signed claim holding the destination "  # a wrapper's payload: go there, cleaned
 # A target starts a value: plain, base64, hex, base32 ("http" is NB2HI4 in base32, upper or lower case)
 _TARGET_STARTS = frozenset({"http", "HTTP", "Http", "aHR0", "6874", "nb2h", "NB2H"})
 _BASE32 = re.compile(r"(?:nb2hi4[a-z2-7]{14,}|NB2HI4[A-Z2-7]{14,})={0,6}")
@@ -96,7 +99,7 @@ def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Pers
         if found:
             removed.append(name)
             why.append(f"{name}: {found}")
-            if found.startswith(REDIRECT) and not target:
+            if found.startswith((REDIRECT, CLAIM_REDIRECT)) and not target:
                 target = _target(unquote(value)) or ""
         else:
             kept.append(piece)
@@ -105,7 +108,7 @@ def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Pers
         found = _value(segment, reader)
         if found:
             # a redirect written in the path: the link can become its target, cleaned (`private.clean`)
-            redirect = _target(unquote(segment)) if found.startswith(REDIRECT) else None
+            redirect = _target(unquote(segment)) if found.startswith((REDIRECT, CLAIM_REDIRECT)) else None
             target = target or redirect or ""
             link = link or ("redirect" if redirect else _severity(found))
             why.append(f"path segment {segment[:24]}{'…' if len(segment) > 24 else ''}: {found}")
@@ -158,6 +161,8 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
         return ""
     plain = unquote(value) if "%" in value else value
     if "eyJ" in plain and (JWT.search(plain) or signed_claim(plain)):
+        if depth == 0 and (destination := claim_target(plain)):
+            return f"{CLAIM_REDIRECT}{destination[:60]}{'…' if len(destination) > 60 else ''}"
         return "credential (a signed claim: base64url JSON, as in a JSON Web Token)"
     if reader is not None:
         if what := reader.in_value(value):
@@ -175,12 +180,22 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
 def signed_claim(value: str) -> bool:
     """`value` (%-decoded) is, or has as one of its dot-separated parts, base64url of a JSON object: a
     claim the sender signed about the reader (a JWT's payload, Substack's `j`, Blendle's `p`)."""
+    return any(True for _ in _claims(value))
+
+
+def claim_target(value: str) -> str | None:
+    """The destination a click wrapper wrote in its signed claim: the one http(s) URL among the claim's
+    values (`{"email_id": …, "href": "https://…"}`), or None."""
+    urls = {v for claim in _claims(value) for v in claim.values() if isinstance(v, str) and _HTTP.match(v)}
+    return urls.pop() if len(urls) == 1 else None
+
+
+def _claims(value: str) -> Iterator[dict[str, object]]:
     for part in value.split("."):
         if _CLAIM_PART.fullmatch(part) and (text := b64_text(part)) is not None:
             with contextlib.suppress(ValueError, RecursionError):  # not JSON, or nested beyond the parser
-                if isinstance(json.loads(text), dict):
-                    return True
-    return False
+                if isinstance(claim := json.loads(text), dict):
+                    yield claim
 
 
 def _url_finding(url: str, reader: Reader | None) -> str:
@@ -211,6 +226,8 @@ def _target(value: str) -> str | None:
         candidates.append(b64_text(value) or "")
     elif value[:6] in ("nb2hi4", "NB2HI4") and _BASE32.fullmatch(value):
         candidates.append(b32_text(value) or "")
+    elif value.startswith("eyJ"):
+        candidates.append(claim_target(value) or "")
     return next((c for c in candidates if _HTTP.match(c)), None)
 
 
