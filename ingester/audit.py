@@ -5,10 +5,12 @@ ledger keeps the note's raw message, the message's own (its Delivered-To/To, the
 links carry): the same `privacy.message_context` the note was made with. Each line of the body, and the
 `url` of the front matter, is searched for:
 
-- the reader's address (any encoding) or, when `redact_names` is on, name, in the text;
-- in every link: the reader's identity, a credential, a JSON Web Token, an id shared with unsubscribe
-  (`links.personal`), tracking parameters or a decodable wrapper left (what
-  `links.clean` would still change), and opaque wrappers the note does not count.
+- the reader's address (any encoding), their To display name in a salutation or, when `redact_names`
+  is on, name, in the text;
+- in every link: the reader's identity, a credential, a signed claim (base64url JSON, a JSON Web
+  Token), an id shared with unsubscribe (a URL's or a mailto address's) (`links.personal`), tracking
+  parameters or a decodable wrapper left (base64, base32, hex: what `links.clean` would still change),
+  and opaque or personal links the note does not count.
 
 `ingest rerender --all` then `ingest audit` is how an archive is cleaned after the rules improve.
 """

@@ -2,10 +2,12 @@
 
 The reader is known by principle, not by sender: the addresses the message was delivered to
 (Delivered-To, X-Original-To, To unless it is the list's own address), the account usernames and the
-`[privacy] identities` of the config. From each address, once per message, the forms trackers put in
-links are derived: plain, %-encoded, hex, base64 (standard and URL-safe, at each of the three byte
-alignments, so an address inside a longer base64 value is found too) and the MD5, SHA-1 and SHA-256 hex
-of the lower-cased address. `links.personal` looks for them in URLs, `redact_text` in the note's text.
+`[privacy] identities` of the config; the display names those headers give the reader are replaced in
+a salutation only ("Goeiemiddag Lucas,"), never in the article. From each address, once per message,
+the forms trackers put in links are derived: plain, %-encoded, hex, base64 (standard and URL-safe, at
+each of the three byte alignments, so an address inside a longer base64 value is found too) and the
+MD5, SHA-1 and SHA-256 hex of the lower-cased address. `links.personal` looks for them in URLs,
+`redact_text` in the note's text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import getaddresses
 from functools import lru_cache
 from urllib.parse import quote, unquote, unquote_plus
@@ -29,7 +31,14 @@ _TOKEN = re.compile(r"[A-Za-z0-9_=+.~-]+")
 _WORD = re.compile(r"[A-Z]?[a-z]{4,}")
 _FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}$")
 _PARTS = re.compile(r"[-_.~]")
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 LONG_ID = 28
+# A display name a person could have: letters first, then letters, spaces, dots, hyphens, apostrophes.
+_DISPLAY_NAME = re.compile(r"[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]{1,2}[^\W\d_]+){0,4}\.?")
+# The ids of an unsubscribe address are the tokens of its local part ("unsub-d218cfa36e" → d218cfa36e).
+_LOCAL_PART_SEPARATORS = re.compile(r"[-+._=]")
+# A List-Unsubscribe entry: <url>; without the brackets some senders write a bare URL.
+_HEADER_URL = re.compile(r"<((?:https?|mailto):[^<>\s]+)>|(?<![<\w])((?:https?|mailto):[^\s,<>]+)", re.I)
 
 
 def _is_words(value: str) -> bool:
@@ -45,6 +54,8 @@ def id_like(value: str, min_length: int = MIN_SHARED) -> bool:
     """An opaque id (per reader or per click), not a slug or a file name made of words."""
     if len(value) < min_length or not _TOKEN.fullmatch(value):
         return False
+    if _HEX.fullmatch(value) and not value.isdigit() and any(c.isdigit() for c in value):
+        return True  # hex with digits and letters: "85a4c1edbc" holds no word, whatever "edbc" looks like
     if _is_words(value):
         return False
     words = _WORD.search(value) is not None
@@ -63,6 +74,8 @@ class Reader:
     :ivar exact: needles compared as written (base64 forms)
     :ivar shared: ids (≥ 6 characters) of the message's unsubscribe URLs: shared with another link, personal
     :ivar redact_names: replace the names in the text too (`[privacy] redact_names`)
+    :ivar greeted: the reader's display names in the message's headers (To: "Lucas" <…>) and their first
+        words: replaced in a salutation line ("Hi Lucas,"), whatever `redact_names` says
     """
 
     addresses: tuple[str, ...] = ()
@@ -71,6 +84,7 @@ class Reader:
     exact: tuple[str, ...] = ()
     shared: frozenset[str] = frozenset()
     redact_names: bool = False
+    greeted: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.addresses or self.names or self.shared)
@@ -82,7 +96,7 @@ class Reader:
         lowered = the_list.lower()
         for url in urls:
             found.update(i for i in unsubscribe_ids(url) if i.lower() not in lowered)
-        return Reader(self.addresses, self.names, self.folded, self.exact, frozenset(found), self.redact_names)
+        return replace(self, shared=frozenset(found))
 
     def in_value(self, value: str) -> str:
         """What of the reader `value` holds (a URL part, as written): "address", "name" or ""."""
@@ -117,24 +131,46 @@ def reader_of(headers: list[tuple[str, str]], list_addresses: tuple[str, ...], i
         elif len(identity) >= 3:
             names[identity] = None
     not_reader = {a.lower() for a in list_addresses if a}
+    greeted: dict[str, None] = {}
     for name, value in headers:
         if name.lower() not in ("delivered-to", "x-original-to", "to"):
             continue
-        for address in header_addresses(value):
+        for display, address in header_pairs(value):
             if ADDRESS.fullmatch(address) and address not in not_reader:
                 addresses[address] = None
-    return derive(tuple(addresses), tuple(names))
+                greeted.update(dict.fromkeys(display_names(display)))
+    return replace(derive(tuple(addresses), tuple(names)), greeted=tuple(greeted))
+
+
+def display_names(display: str) -> list[str]:
+    """The names a salutation may use for a display name: itself and its first word ("Lucas Luitjes" →
+    "Lucas Luitjes", "Lucas"); none when it is not a person's name (an address, digits, symbols)."""
+    display = display.strip().strip("\"'")
+    if len(display) < 2 or not _DISPLAY_NAME.fullmatch(display):
+        return []
+    first = re.split(r"[ .]", display, maxsplit=1)[0]
+    return list(dict.fromkeys(n for n in (display, first) if len(n) >= 2))
+
+
+def header_pairs(value: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) of an address header; see `header_addresses`."""
+    try:
+        pairs = getaddresses([value])
+    except RecursionError:
+        return [("", a) for a in bare_addresses(value)]
+    return [(display, address.strip().lower()) for display, address in pairs if address.strip()]
+
+
+def header_urls(value: str) -> list[str]:
+    """The http(s) and mailto URLs of a List-Unsubscribe header, bracketed or (as some senders write) bare."""
+    return [m.group(1) or m.group(2) for m in _HEADER_URL.finditer(value)]
 
 
 def header_addresses(value: str) -> list[str]:
     """The lower-cased addresses of an address header (To, Delivered-To). Anyone can write the header:
     nested comments "((((…" make the stdlib parser recurse past the limit, so those are read as bare
     addresses instead."""
-    try:
-        pairs = getaddresses([value])
-    except RecursionError:
-        return bare_addresses(value)
-    return [address.strip().lower() for _, address in pairs if address.strip()]
+    return [address for _, address in header_pairs(value)]
 
 
 def bare_addresses(text: str) -> list[str]:
@@ -180,10 +216,15 @@ def _base64_forms(raw: bytes) -> list[str]:
 
 
 def url_values(url: str) -> list[str]:
-    """The path segments and query values of a URL, %-decoded (where ids sit)."""
+    """The path segments and query values of a URL, %-decoded (where ids sit); of a mailto URL, the tokens
+    of the address's local part, as a path's segments."""
     head, _, query = url.partition("?")
-    path = head.split("//", 1)[-1].partition("/")[2]
-    parts = [s for s in path.split("/") if s]
+    if head[:7].lower() == "mailto:":
+        local = unquote(head[7:]).rpartition("@")[0]
+        parts = [local, *_LOCAL_PART_SEPARATORS.split(local)]
+    else:
+        path = head.split("//", 1)[-1].partition("/")[2]
+        parts = [s for s in path.split("/") if s]
     parts += [v for p in query.partition("#")[0].split("&") for v in (p.partition("=")[2],) if v]
     return [unquote(p) for p in parts]
 
@@ -200,14 +241,30 @@ def opaque_values(url: str) -> set[str]:
 
 
 def redact_text(text: str, reader: Reader) -> tuple[str, int]:
-    """`text` with the reader's addresses (plain or %-encoded, so mailto bodies too) and, when asked,
-    names replaced by `MARK`; and how many were replaced."""
+    """`text` with the reader's addresses (plain or %-encoded, so mailto bodies too), their display name
+    in a salutation and, when asked, names replaced by `MARK`; and how many were replaced."""
+    greeted = 0
+    if reader.greeted:
+        text, greeted = _salutation(reader.greeted).subn(lambda m: m.group(1) + MARK, text)
     needles = [re.escape(a) for a in reader.addresses]
     needles += [re.escape(quote(a, safe="")) for a in reader.addresses]
     if reader.redact_names:
         needles += [rf"\b{re.escape(n)}\b" for n in reader.names]
     if not needles:
-        return text, 0
+        return text, greeted
     pattern = re.compile("|".join(sorted(needles, key=len, reverse=True)), re.I)
     # %-encoded, it was inside a URL (a mailto body): the mark is %-encoded too, so the URL stays one
-    return pattern.subn(lambda m: ENCODED_MARK if "%" in m.group(0) else MARK, text)
+    text, replaced = pattern.subn(lambda m: ENCODED_MARK if "%" in m.group(0) else MARK, text)
+    return text, greeted + replaced
+
+
+@lru_cache(maxsize=64)
+def _salutation(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A salutation line ending in one of `names`: one to four words before it ("Hi", "Goeiemiddag",
+    "Dear Mx"), then punctuation at most ("Hi Lucas,", "**Hello Lucas!**"). A name within a sentence
+    of the article is no salutation, and stays."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"^([ \t>*_#]*+(?:[^\W\d_][\w'’-]*+[,:!.]?[ \t]++){{1,4}})(?:{alternatives})(?=[ \t]*+[,!.:;]?[ \t*_\\]*+$)",
+        re.I | re.M,
+    )

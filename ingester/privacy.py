@@ -13,13 +13,12 @@ import html as htmllib
 import re
 from dataclasses import dataclass, replace
 
-from ingester.identity import reader_of
+from ingester.identity import header_urls, reader_of
 from ingester.links import LinkContext, clean, is_tracker_image
 from ingester.links.personal import has_opaque_id
 from ingester.links.url import split
 from ingester.message import Newsletter
 
-HEADER_URL = re.compile(r"<(https?://[^>\s]+)>", re.I)
 # Tags are found with str.find (linear whatever the input); these read one tag's text, at most MAX_TAG long.
 TAG_START = re.compile(r"<(a|img)[\s/]", re.I)
 ATTRIBUTE = {
@@ -59,8 +58,9 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     reader = reader_of(list(letter.headers), list_addresses, identities)
     reader = replace(reader, redact_names=privacy.redact_names)
     html = (letter.html or "")[:2_000_000]
-    listed = tuple(HEADER_URL.findall(letter.header("List-Unsubscribe")))
-    unsubscribe = list(listed)
+    header = header_urls(letter.header("List-Unsubscribe"))  # its mailto address carries the id too
+    listed = tuple(url for url in header if not url.lower().startswith("mailto:"))
+    unsubscribe = list(header)
     lowered = html.lower()  # once for both scans (a long mail's lower() costs as much as a scan)
     hrefs = anchors(html, lowered)
     unsubscribe += footer_unsubscribe(hrefs, base)

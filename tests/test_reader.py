@@ -70,8 +70,9 @@ def test_a_link_whose_path_is_the_reader_is_unlinked_and_its_text_kept() -> None
     assert "Le podcast : écouter l'épisode, les notes : lire les notes," in body_of(note.text)
     assert "podcast.example.com" not in note.text and "notes.example.com" not in note.text
     counts = note.cleaned.counts
-    assert (counts.personal_links, counts.links_unlinked, counts.reader_redacted) == (3, 2, 1)  # the mailto body
-    assert "personal_links: 3\nlinks_unlinked: 2\nreader_redacted: 1\n" in note.text
+    # the mailto body, and the greeting to the To display name ("Bonjour Camille Durand,")
+    assert (counts.personal_links, counts.links_unlinked, counts.reader_redacted) == (3, 2, 2)
+    assert "personal_links: 3\nlinks_unlinked: 2\nreader_redacted: 2\n" in note.text
 
 
 def test_a_per_reader_view_in_browser_link_is_never_the_notes_url() -> None:
@@ -80,8 +81,9 @@ def test_a_per_reader_view_in_browser_link_is_never_the_notes_url() -> None:
     assert clean("https://techreaders.example/view/VnDkR57FkJ6pW3Hyxb03Z8PqlN3Q").kind == "link"  # alone: no context
 
 
-def test_redact_names_replaces_the_readers_name_only_when_asked() -> None:
-    assert "Bonjour Camille Durand," in note_with(HUBSPOT, identities=["Camille Durand"]).text
+def test_the_greeting_loses_the_to_display_name_and_redact_names_is_asked_for_the_rest() -> None:
+    note = note_with(HUBSPOT, identities=["Camille Durand"])
+    assert "Bonjour [reader]," in note.text and "Camille" not in note.text  # To: Camille Durand <…>
     named = note_with(HUBSPOT, identities=["Camille Durand"], redact_names=True)
     assert "Camille" not in named.text and "Bonjour [reader]," in named.text
 
@@ -89,7 +91,7 @@ def test_redact_names_replaces_the_readers_name_only_when_asked() -> None:
 def test_explain_lists_every_link_decision_and_the_privacy_counts() -> None:
     ran = run_ingest("explain", Path(__file__).parent / "fixtures" / "emails" / HUBSPOT)
     assert ran.returncode == 0
-    assert "privacy:        3 personal links, 2 unlinked, reader's address or name replaced 1 times" in ran.stdout
+    assert "privacy:        3 personal links, 2 unlinked, reader's address or name replaced 2 times" in ran.stdout
     assert "link:           credential: https://podcast.example.com/listen/" in ran.stdout
     assert "strip ingester:personal: removed email" in ran.stdout
     assert (

@@ -4,9 +4,13 @@ Looked for in every query value, path segment and fragment of a URL already clea
 
 - **the reader** (`identity.Reader`): their address in any form trackers use, their name or username;
 - **credentials**: parameters whose name says they log in or hold a session (autologin, access_token,
-  auth, session, magic links, one-time tokens…) and any JSON Web Token, whatever its parameter's name;
+  auth, session, magic links, one-time tokens…) and any signed claim, whatever its parameter's name: a
+  value that is a base64url JSON object (`eyJ…`), alone or as a part of a dotted token (a JSON Web Token,
+  or Substack's `payload.signature`): a statement about the reader that the sender signed;
 - **ids shared with the unsubscribe URL** (≥ 6 characters, id-like): the sender's id for this reader;
-- **redirect targets** written in a value (plain, %-encoded, base64, hex) that hold any of the above.
+- **redirect targets** written in a value (plain, %-encoded, base64, base32, hex) that hold any of the
+  above, or in a signed claim: in a query value the parameter goes, in a path segment the link becomes
+  its target, cleaned.
 
 Query parameters are removed. A personal path segment, fragment or redirect target cannot be removed
 without breaking the link: then the whole link is personal ("reader" and "credential" ones never reach
@@ -15,16 +19,17 @@ a note; ids shared with the unsubscribe link follow `[links] personal`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
 from ingester.identity import Reader, id_like
 from ingester.links.url import SplitUrl, split
+from ingester.links.wrappers import b32_text, b64_text
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # Words of a parameter name that say it logs in or holds a session ("access_token" → access, token).
@@ -41,7 +46,12 @@ _FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|pdf|html?|css|js|mp[34])$", re.
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _HTTP = re.compile(r"https?://", re.I)
 REDIRECT = "redirect target holds "
-_TARGET_STARTS = frozenset({"http", "HTTP", "Http", "aHR0", "6874"})  # a target starts a value: plain, base64, hex
+CLAIM_REDIRECT = "a signed claim holding the destination "  # a wrapper's payload: go there, cleaned
+# A target starts a value: plain, base64, hex, base32 ("http" is NB2HI4 in base32, upper or lower case)
+_TARGET_STARTS = frozenset({"http", "HTTP", "Http", "aHR0", "6874", "nb2h", "NB2H"})
+_BASE32 = re.compile(r"(?:nb2hi4[a-z2-7]{14,}|NB2HI4[A-Z2-7]{14,})={0,6}")
+# One part of a dotted token that is base64url JSON: "eyJ" is base64 for `{"`.
+_CLAIM_PART = re.compile(r"eyJ[A-Za-z0-9_+/-]{2,}={0,2}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,8 @@ class Personal:
     :ivar why: one line per finding, for `explain`
     :ivar link: "" when the URL is now clean; "credential" or "reader" when the link itself holds a
         credential or the reader's identity (never in a note); "shared" when it holds an id it shares with
-        the unsubscribe link (`[links] personal` decides)
+        the unsubscribe link (`[links] personal` decides); "redirect" when its path holds a redirect to a
+        personal `target` (the link becomes the target, cleaned, or else is a credential)
     """
 
     url: str
@@ -88,7 +99,7 @@ def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Pers
         if found:
             removed.append(name)
             why.append(f"{name}: {found}")
-            if found.startswith(REDIRECT) and not target:
+            if found.startswith((REDIRECT, CLAIM_REDIRECT)) and not target:
                 target = _target(unquote(value)) or ""
         else:
             kept.append(piece)
@@ -96,7 +107,10 @@ def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Pers
     for segment in (s for s in u.path.split("/") if len(s) >= 6):
         found = _value(segment, reader)
         if found:
-            link = link or _severity(found)
+            # a redirect written in the path: the link can become its target, cleaned (`private.clean`)
+            redirect = _target(unquote(segment)) if found.startswith((REDIRECT, CLAIM_REDIRECT)) else None
+            target = target or redirect or ""
+            link = link or ("redirect" if redirect else _severity(found))
             why.append(f"path segment {segment[:24]}{'…' if len(segment) > 24 else ''}: {found}")
     fragment = u.fragment
     if fragment and (found := _value(fragment, reader)):
@@ -116,7 +130,8 @@ def may_hold(url: str, reader: Reader | None) -> bool:
     query = url.partition("?")[2].partition("#")[0]
     if query and any(credential_name(p.partition("=")[0]) for p in query.split("&") if "=" in p):
         return True
-    if "aHR0" in url or "6874" in url or "http" in url[8:].lower():
+    rest = url[8:].lower()
+    if "aHR0" in url or "6874" in url or "http" in rest or "nb2hi4" in rest:  # a redirect target (`_target`)
         return True
     if reader is None:
         return False
@@ -145,8 +160,10 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
     if len(value) < 3:  # shorter than any name or id looked for
         return ""
     plain = unquote(value) if "%" in value else value
-    if "eyJ" in plain and JWT.search(plain):
-        return "credential (a JSON Web Token)"
+    if "eyJ" in plain and (JWT.search(plain) or signed_claim(plain)):
+        if depth == 0 and (destination := claim_target(plain)):
+            return f"{CLAIM_REDIRECT}{destination[:60]}{'…' if len(destination) > 60 else ''}"
+        return "credential (a signed claim: base64url JSON, as in a JSON Web Token)"
     if reader is not None:
         if what := reader.in_value(value):
             return f"the reader's {what}"
@@ -158,6 +175,27 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
         if inner:
             return f"{REDIRECT}{inner}"
     return ""
+
+
+def signed_claim(value: str) -> bool:
+    """`value` (%-decoded) is, or has as one of its dot-separated parts, base64url of a JSON object: a
+    claim the sender signed about the reader (a JWT's payload, Substack's `j`, Blendle's `p`)."""
+    return any(True for _ in _claims(value))
+
+
+def claim_target(value: str) -> str | None:
+    """The destination a click wrapper wrote in its signed claim: the one http(s) URL among the claim's
+    values (`{"email_id": …, "href": "https://…"}`), or None."""
+    urls = {v for claim in _claims(value) for v in claim.values() if isinstance(v, str) and _HTTP.match(v)}
+    return urls.pop() if len(urls) == 1 else None
+
+
+def _claims(value: str) -> Iterator[dict[str, object]]:
+    for part in value.split("."):
+        if _CLAIM_PART.fullmatch(part) and (text := b64_text(part)) is not None:
+            with contextlib.suppress(ValueError, RecursionError):  # not JSON, or nested beyond the parser
+                if isinstance(claim := json.loads(text), dict):
+                    yield claim
 
 
 def _url_finding(url: str, reader: Reader | None) -> str:
@@ -176,8 +214,8 @@ def _url_finding(url: str, reader: Reader | None) -> str:
 
 
 def _target(value: str) -> str | None:
-    """A redirect target written in `value`: a plain URL, or one in base64 or hex. A target starts the
-    value, so only values that begin like "http" in those encodings are decoded."""
+    """A redirect target written in `value`: a plain URL, or one in base64, base32 or hex. A target starts
+    the value, so only values that begin like "http" in those encodings are decoded."""
     if _HTTP.match(value):
         return value
     candidates = []
@@ -185,15 +223,17 @@ def _target(value: str) -> str | None:
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             candidates.append(bytes.fromhex(value).decode("utf-8"))
     elif value.startswith("aHR0") and _B64.fullmatch(value):
-        text = value.replace("-", "+").replace("_", "/").rstrip("=")
-        with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
-            candidates.append(base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8"))
+        candidates.append(b64_text(value) or "")
+    elif value[:6] in ("nb2hi4", "NB2HI4") and _BASE32.fullmatch(value):
+        candidates.append(b32_text(value) or "")
+    elif value.startswith("eyJ"):
+        candidates.append(claim_target(value) or "")
     return next((c for c in candidates if _HTTP.match(c)), None)
 
 
 def shaped_target(u: SplitUrl) -> str | None:
     """For a link on a host known to wrap clicks in this message: the destination written in one of
-    its query values or path segments (plain, %-encoded, base64, hex), or None (an opaque wrapper)."""
+    its query values or path segments (plain, %-encoded, base64, base32, hex), or None (an opaque wrapper)."""
     for value in [v for _, v in u.pairs] + [s for s in u.path.split("/") if len(s) >= 12]:
         target = _target(unquote(value) if "%" in value else value)
         if target is not None:

@@ -41,7 +41,8 @@ def clean(url: str, context: LinkContext | None = None, depth: int = 0) -> Clean
     found = find(result.url, context.reader, u)
     if found is None:
         return result
-    if found.target and found.link == "" and depth < MAX_DEPTH:  # a redirect to a personal target: go there, cleaned
+    # a redirect to a personal target (in a parameter, or the path): go there, cleaned
+    if found.target and found.link in ("", "redirect") and depth < MAX_DEPTH:
         inner = clean(found.target, context, depth + 1)
         why = f"→ {found.target} (a redirect whose target held {', '.join(found.why)}; cleaned below)"
         return CleanedUrl(
@@ -57,7 +58,7 @@ def clean(url: str, context: LinkContext | None = None, depth: int = 0) -> Clean
         steps.append(Step("strip", "ingester:personal", "removed " + ", ".join(dict.fromkeys(found.removed))))
     steps += [Step("classify", "ingester:personal", why) for why in found.why if not _is_param(why, found.removed)]
     kind = result.kind
-    if found.link in ("credential", "reader"):
+    if found.link in ("credential", "reader", "redirect"):
         kind = "credential"
         steps.append(Step("classify", "ingester:personal", "the link itself is personal: unlinked, its text kept"))
     elif found.link == "shared":

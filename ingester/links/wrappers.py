@@ -56,6 +56,15 @@ def b64_text(text: str) -> str | None:
         return None
 
 
+def b32_text(text: str) -> str | None:
+    """Base32 of UTF-8 text, in either case (Blendle writes it lower-case), padding optional; or None."""
+    text = text.strip().upper().rstrip("=")
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8)).decode("utf-8")
+    except (ValueError, binascii.Error):
+        return None
+
+
 def _text(value: object) -> str | None:
     """A decoded JSON value, if it is a string."""
     return value if isinstance(value, str) else None
