@@ -292,6 +292,11 @@ ADS: dict[str, tuple[str, ...]] = {
         "www.vpdae.com", "Polished Compose course:", "Without structure, UI decisions", "www.polishedcompose.com",
         "Master Compose Stability:", "Stop guessing why your UI lags", "cheat-sheet.kt.academy",
     ),
+    # Cooperpress marks a sponsored item by a "sponsor" badge on its byline line
+    "omnivore-readability/golang-weekly/source.html": (
+        "Build Video for Go That Just Works", "Live and on-demand video stream", "Mux sponsor",
+        "Moving Pinterest’s iOS Builds to Autoscaled EC2 Mac", "Buildkite sponsor",
+    ),
 }  # fmt: skip
 CHROME = [(name, re.compile("|".join(alts), re.I)) for name, alts in CHROME_PATTERNS.items()]
 IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PATTERNS.items()]

@@ -155,20 +155,47 @@ def _nav_link(anchor: Tag) -> bool:
 
 
 def drop_ads(tags: list[Tag], counts: Tally) -> None:
-    """Blocks marked as ads by class, id or aria-label (holding a link or an image: the ad itself)."""
+    """Blocks marked as ads by class, id or aria-label (holding a link or an image: the ad itself); and
+    an item a marked badge labels (`_badged_item`)."""
     limit = min(MAX_AD_TEXT, MAX_AD * counts.document_size)
     for tag in tags:
         if gone(tag) or not tag.attrs:
             continue
         names = [bare_class(c) for c in tag.get("class") or ()] + [str(tag.get("id", ""))]
         names += str(tag.get("aria-label", "")).split()
-        if (
-            tag.name in AD_BLOCKS
-            and any(AD_NAME.search(name) for name in names if name)
-            and tag.find(("a", "img")) is not None  # the ad itself, not a "sponsor" label beside it
-            and len(text_of(tag)) <= limit
-        ):
+        if not any(AD_NAME.search(name) for name in names if name):
+            continue
+        if tag.find(("a", "img")) is None:  # a badge ("Mux <span class=tag-sponsor>sponsor</span>")
+            item = _badged_item(tag, limit)
+            if item is not None:
+                counts.drop(item, "ad item (marked badge)")
+        elif tag.name in AD_BLOCKS and len(text_of(tag)) <= limit:
             counts.drop(tag, "ad block (marked)")
+
+
+MAX_BADGED_LINKS = 3  # an ad item links its offer (and perhaps its logo and a button); more is a list
+
+
+def _badged_item(badge: Tag, limit: float) -> Tag | None:
+    """The item a marked badge labels: the badge is a short word on a short line of its own (a byline,
+    never inside a sentence), and the item is the nearest block around that line holding a link, small
+    (`limit`) and with at most MAX_BADGED_LINKS links (one offer, not the list the offers are in)."""
+    text = text_of(badge)
+    if not text or len(text) > MAX_WORD:
+        return None
+    line: Tag | None = badge.parent
+    while line is not None and line.name not in UNIT_BLOCKS | {"p", "li"}:
+        line = line.parent
+    if line is None or line.name in ROOTS or short_text(line, MAX_AD_LABEL) is None:
+        return None
+    for item in line.parents:
+        if item.name in ROOTS:
+            return None
+        if item.name in AD_BLOCKS and item.find("a", href=True) is not None:
+            if len(item.find_all("a", href=True, limit=MAX_BADGED_LINKS + 1)) > MAX_BADGED_LINKS:
+                return None
+            return item if short_text(item, int(limit)) is not None else None
+    return None
 
 
 def drop_sponsored(labels: list[NavigableString], anchors: list[Tag], counts: Tally, context: LinkContext) -> None:
