@@ -11,7 +11,6 @@ one, the very same text (its identity is its content, never its path, subject or
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import os
 import re
@@ -175,13 +174,6 @@ def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-
-
-def pack_raw(raw: bytes) -> bytes:
-    """A raw message as the ledger keeps it: gzip level 1, 25% of its size on the corpus mix (bench/filing.py:
-    level 6 gives 21% for 2.4x the CPU). Made where the message is converted, so that the one filing process
-    only writes it."""
-    return gzip.compress(raw, compresslevel=1, mtime=0)
 
 
 def note_sha256(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gzip
 import os
 import sqlite3
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 from ingester.errors import ArchiveError
 from ingester.store import space
-from ingester.store.files import ensure_dir, pack_raw, write_atomic
+from ingester.store.files import ensure_dir
 from ingester.store.schema import MIGRATIONS
 
 __all__ = ["MIGRATIONS", "About", "Ledger", "Location", "Record"]
@@ -235,25 +234,6 @@ class Ledger:
             "SELECT note, detail, updated_at, attempts FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC"
         )
         return [(str(n), str(d), str(u), int(a)) for n, d, u, a in rows]
-
-    def store_raw(self, content_hash: str, raw: bytes, packed: bytes = b"") -> None:
-        """Keep the raw message (gzip) so notes can be re-rendered without the server; `packed` is
-        `pack_raw(raw)` made beforehand (in a worker: the filing process is serial)."""
-        path = self.raw_path(content_hash)
-        if path.exists():
-            return
-        ensure_dir(path.parent)
-        write_atomic(path, packed or pack_raw(raw))
-
-    def raw_message(self, content_hash: str) -> bytes | None:
-        """The raw message kept for this content hash, or None."""
-        try:
-            return gzip.decompress(self.raw_path(content_hash).read_bytes())
-        except (OSError, EOFError, gzip.BadGzipFile):
-            return None
-
-    def raw_path(self, content_hash: str) -> Path:
-        return self.state_dir / "raw" / content_hash[:2] / f"{content_hash}.eml.gz"
 
     def record(
         self,
