@@ -141,8 +141,7 @@ class Ledger:
             self._lock_fd = None
 
     def _lock(self) -> None:
-        path = self.state_dir / "lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _lock_file(self.state_dir / "lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -167,7 +166,7 @@ class Ledger:
         Short-lived (a run, one daemon poll, one review decision), so `ingest drafts accept` works
         while the daemon idles, and neither can change a note under the other.
         """
-        fd = os.open(self.state_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _lock_file(self.state_dir / "write.lock")
         deadline = time.monotonic() + wait
         try:
             while True:
@@ -447,6 +446,17 @@ class Ledger:
     def transaction(self) -> _Transaction:
         """BEGIN IMMEDIATE … COMMIT; a full disk raises `DiskFull`."""
         return _Transaction(self._db, self.state_dir)
+
+
+def _lock_file(path: Path) -> int:
+    """Open (or create, user-only) a lock file; no room for it is `DiskFull`, anything else an `ArchiveError`."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        if exc.errno in space.ERRNOS:
+            raise space.no_space(path.parent) from exc
+        problem = f"cannot create the lock file {path}: {exc.strerror}; check the archive's permissions"
+        raise ArchiveError(problem) from exc
 
 
 class _Transaction:
