@@ -29,23 +29,18 @@ MESSAGES = sorted(EMAILS.glob("*.eml"))[:10]
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """An empty 2 MiB tmpfs at tmp_path/fs, unmounted afterwards."""
-    mount = tmp_path / "fs"
-    mount.mkdir()
-    why = _mount(mount, "size=2m,mode=0700")
-    if why:
-        pytest.skip(f"a real full file system is needed and this system gives none: {why}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False, capture_output=True)
+    yield from _tmpfs(tmp_path / "fs", "size=2m,mode=0700")
 
 
 @pytest.fixture
 def few_files_fs(tmp_path: Path) -> Iterator[Path]:
     """An empty tmpfs at tmp_path/fs with room for 64 files and folders (inodes), unmounted afterwards."""
-    mount = tmp_path / "fs"
+    yield from _tmpfs(tmp_path / "fs", "size=2m,nr_inodes=64,mode=0700")
+
+
+def _tmpfs(mount: Path, options: str) -> Iterator[Path]:
     mount.mkdir()
-    why = _mount(mount, "size=2m,nr_inodes=64,mode=0700")
+    why = _mount(mount, options)
     if why:
         pytest.skip(f"a real full file system is needed and this system gives none: {why}")
     try:
