@@ -71,8 +71,8 @@ def table(rows: list[dict[str, Any]], columns: int | None, wide: bool = False) -
     subject, then the sender, have given way (down to 16 and 12) to leave it MIN_DETAIL."""
     senders = [one_line(row["sender"]) or "-" for row in rows]
     subjects = [one_line(row["subject"]) or "-" for row in rows]
-    sender = min(max(map(_width, senders)), 10**6 if wide else MAX_SENDER)
-    subject = min(max(map(_width, subjects)), 10**6 if wide else MAX_SUBJECT)
+    sender = min(max(map(_width, senders), default=1), 10**6 if wide else MAX_SENDER)
+    subject = min(max(map(_width, subjects), default=1), 10**6 if wide else MAX_SUBJECT)
     if columns is not None:
         fixed = 16 + 2 + 7 + 2 + 2 + 2  # when, outcome and the spaces between the columns
         over = fixed + sender + subject + MIN_DETAIL - columns
