@@ -36,6 +36,7 @@ from ingester.config import Config
 from ingester.message import RawMessage
 from ingester.recall import recall
 from ingester.store import files, ledger
+from ingester.store import raw as raw_copies
 
 spent: dict[str, float] = {}
 spent_cpu: dict[str, float] = {}  # CPU time: what takes a core from the workers
@@ -74,9 +75,9 @@ def instrument(level: int | None) -> None:
         return (filing_compress if filing else worker_compress)(data, compresslevel, mtime)
 
     timed_gzip = types.SimpleNamespace(**{**vars(gzip), "compress": where_compress})
-    ledger.gzip = files.gzip = timed_gzip  # type: ignore[attr-defined]  # wherever this version compresses
+    raw_copies.gzip = timed_gzip  # type: ignore[attr-defined]  # where this version compresses
     os.fsync = timed("fsync", os.fsync)  # the file's and the folder's, wherever they are made
-    ledger.Ledger.store_raw = timed("raw copy", ledger.Ledger.store_raw)  # type: ignore[method-assign]
+    raw_copies.keep = timed("raw copy", raw_copies.keep)
     files.write_note = timed("note", files.write_note)
     files.note_sha256 = timed("note hash", files.note_sha256)
     ledger.Ledger.record = timed("ledger row", ledger.Ledger.record)  # type: ignore[method-assign]

@@ -26,6 +26,7 @@ from ingester.compose import Settings
 from ingester.config import Config
 from ingester.links import URL_IN_TEXT, LinkContext, clean, is_opaque
 from ingester.links.personal import find
+from ingester.store import raw as raw_copies
 from ingester.store.ledger import Ledger
 from ingester.store.notes import NoteFile, ledger_record
 
@@ -54,7 +55,7 @@ def audit(config: Config, ledger: Ledger | None, notes: Iterable[NoteFile]) -> I
 def reader_context(settings: Settings, ledger: Ledger | None, note: NoteFile) -> LinkContext:
     """The context the note's message gives (its reader and unsubscribe ids), or the config's alone."""
     record = ledger_record(ledger, note) if ledger is not None else None
-    raw = ledger.raw_message(record.content_hash) if ledger is not None and record is not None else None
+    raw = raw_copies.read(ledger.state_dir, record.content_hash) if ledger is not None and record is not None else None
     if raw is None:
         reader = identity.derive(
             tuple(i.lower() for i in settings.privacy.identities if identity.ADDRESS.fullmatch(i)),

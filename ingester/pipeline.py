@@ -35,6 +35,7 @@ from ingester.memory import Blocks, Memory
 from ingester.message import RawMessage
 from ingester.recall import recall
 from ingester.store import attached, files
+from ingester.store import raw as raw_copies
 from ingester.store.ledger import GIVEN_UP, About, Ledger, Location
 from ingester.triage import HEAD_BYTES, NOT_A_MESSAGE, is_mail, oversized, skip_reason
 from ingester.workers import Workers, time_limit
@@ -161,7 +162,7 @@ def _prepare(raw: RawMessage, job: Job, remembered: Memory | None = None) -> Pre
         publication_id=note.fields.publication_id,
         blocks=note.blocks,
         repeated=note.repeated,
-        raw_gz=files.pack_raw(raw.raw),
+        raw_gz=raw_copies.pack(raw.raw),
         saved=note.saved,
     )
 
@@ -303,7 +304,8 @@ class Pipeline:
         root = self.config.archive_path / files.safe_folder(prepared.folder)
         stem = render.file_stem(prepared.title, prepared.date, self.config.filename)
         path = files.note_path(root, prepared.date, stem)
-        ledger.store_raw(prepared.content_hash, raw.raw, prepared.raw_gz)  # first: no space for it, and no note either
+        # first: no space for the raw copy, and no note either
+        raw_copies.keep(ledger.state_dir, prepared.content_hash, raw.raw, prepared.raw_gz)
         message_id_line = f"message_id: {yaml_value(prepared.message_id)}" if prepared.message_id else None
         try:
             if prepared.saved:
@@ -345,7 +347,7 @@ class Pipeline:
 
     def _fail(self, prepared: Prepared, raw: RawMessage, location: Location | None) -> None:
         logger.debug("message %s failed: %s", raw.source, prepared.error)
-        self.ledger.store_raw(prepared.content_hash, raw.raw)
+        raw_copies.keep(self.ledger.state_dir, prepared.content_hash, raw.raw)
         self.ledger.record(
             prepared.key,
             prepared.message_id,

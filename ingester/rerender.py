@@ -17,6 +17,7 @@ from ingester.parts import Saved
 from ingester.recall import recall
 from ingester.store import attached, files
 from ingester.store import notes as notes_on_disk
+from ingester.store import raw as raw_copies
 from ingester.store.ledger import Ledger, Record
 from ingester.store.notes import NoteFile
 
@@ -44,7 +45,7 @@ def rerender(config: Config, ledger: Ledger, notes: Iterable[NoteFile]) -> Itera
         if reason or record is None:
             yield Rerendered(note, "skipped", reason)
             continue
-        raw = ledger.raw_message(record.content_hash)
+        raw = raw_copies.read(ledger.state_dir, record.content_hash)
         if raw is None:
             yield Rerendered(note, "skipped", "the raw message is not kept in the ledger")
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -118,6 +119,51 @@ def test_write_note_finds_the_same_message_at_a_numbered_name(target: Path) -> N
 
     assert again == second
     assert files_in(target.parent) == ["2025-01-27-quiet-year-2.md", "2025-01-27-quiet-year.md"]
+
+
+def fill_numbered_names(target: Path) -> None:
+    """Notes of 999 other messages at `target` and at each of its numbered names, -2 to -999."""
+    target.parent.mkdir(parents=True)
+    for n in range(1, 1000):
+        name = target if n == 1 else target.with_name(f"{target.stem}-{n}.md")
+        name.write_text(note(f"<other-{n}@example.com>"), encoding="utf-8")
+    assert len(files_in(target.parent)) == 999
+
+
+def hashed(target: Path, identity: str, length: int) -> str:
+    return f"{target.stem}-{hashlib.sha256(identity.encode()).hexdigest()[:length]}.md"
+
+
+def test_after_999_notes_of_one_name_a_note_is_named_by_its_message_ids_hash(target: Path) -> None:
+    """A thousandth same-name note (a daily digest with one subject over three years) is filed, under the
+    short hash of its message_id line: the same name on a rerun (recognised, not filed twice), and another
+    message gets another name."""
+    fill_numbered_names(target)
+
+    first = archive.write_note(target, note("<a@example.com>"), id_line("<a@example.com>"))
+    again = archive.write_note(target, note("<a@example.com>"), id_line("<a@example.com>"))
+    other = archive.write_note(target, note("<b@example.com>"), id_line("<b@example.com>"))
+
+    assert first.name == hashed(target, id_line("<a@example.com>"), 8)
+    assert again == first
+    assert other.name == hashed(target, id_line("<b@example.com>"), 8)
+    assert len(files_in(target.parent)) == 1001
+    assert first.read_text(encoding="utf-8") == note("<a@example.com>")
+
+
+def test_a_taken_hash_name_goes_on_to_the_longer_hash(target: Path) -> None:
+    """A file that is not this note at the 8-digit name (another message whose hash starts alike, or a
+    person's file): the 16-digit name, found again on a rerun; a message without an id is named by its text."""
+    fill_numbered_names(target)
+    (target.parent / hashed(target, id_line("<a@example.com>"), 8)).write_text("a person's file\n", encoding="utf-8")
+
+    first = archive.write_note(target, note("<a@example.com>"), id_line("<a@example.com>"))
+    again = archive.write_note(target, note("<a@example.com>"), id_line("<a@example.com>"))
+    no_id = archive.write_note(target, "---\ntitle: x\n---\n\nNo id.\n", None)
+
+    assert first.name == hashed(target, id_line("<a@example.com>"), 16) and again == first
+    assert no_id.name == hashed(target, "---\ntitle: x\n---\n\nNo id.\n", 8)
+    assert (target.parent / hashed(target, id_line("<a@example.com>"), 8)).read_text() == "a person's file\n"
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,28 @@ def test_attached_files_are_listed_at_the_end_with_working_links(tmp_path: Path)
         assert (note.parent / unquote(target)).is_file()
 
 
+def test_the_thousandth_same_name_note_and_its_files_take_its_hashed_name(tmp_path: Path) -> None:
+    """999 other notes hold the name and its -2 … -999: the note is filed under its hashed name (files.note_names)
+    and its links point into the folder of that name."""
+    month = tmp_path / "archive" / "2025" / "01"
+    month.mkdir(parents=True)
+    for n in range(1, 1000):
+        name = f"{STEM}.md" if n == 1 else f"{STEM}-{n}.md"
+        (month / name).write_text(f'---\nmessage_id: "<other-{n}@example.com>"\n---\n\nBody.\n', encoding="utf-8")
+    config = configure(tmp_path, SAVE)
+
+    ran = run_ingest("--config", config, "import", HOSTILE)
+
+    assert ran.returncode == 0, ran.stderr
+    taken = {month / f"{STEM}.md", *(month / f"{STEM}-{n}.md" for n in range(2, 1000))}
+    (note,) = set(notes_in(tmp_path / "archive")) - taken
+    assert re.fullmatch(rf"{STEM}-[0-9a-f]{{8}}\.md", note.name), note.name
+    tail = note.read_text(encoding="utf-8").split("### Attachments")[1]
+    links = [unquote(target) for _, target in LINK.findall(tail)]
+    assert links and all((note.parent / target).is_file() for target in links)
+    assert {Path(target).parent.name for target in links} == {f"{note.stem}.files"}
+
+
 def test_hostile_names_stay_inside_the_folder_private_and_not_executable(tmp_path: Path) -> None:
     note = file_it(tmp_path, SAVE)
     folder = (note.parent / f"{STEM}.files").resolve()

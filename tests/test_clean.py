@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from ingester import convert, message
-from ingester.clean import clean_html, confirm_link
+from ingester.clean import LinkCounts, clean_html, confirm_link
+from ingester.clean.tally import Tally
 from tests.conftest import EMAILS, email_bytes
 
 
@@ -15,6 +17,13 @@ def cleaned(name: str, platform: str = "newsletter"):  # type: ignore[no-untyped
     html = message.parse(email_bytes(name)).html
     assert html is not None
     return clean_html(html, platform)
+
+
+def test_every_counter_of_the_tally_reaches_the_note() -> None:
+    """clean_html hands the tally's counters to the note by name: a counter added to one and not the other
+    would be counted and never shown (or fail every message)."""
+    counters = {f.name for f in fields(Tally) if f.type == "int"} - {"document_size"}
+    assert counters == {f.name for f in fields(LinkCounts)} - {"reader_redacted"}
 
 
 def test_mailchimp_pixel_and_footer_go_real_images_stay() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingester import pipeline, runs
+from ingester.cli import listing
 from ingester.config import Config
 from ingester.source import count_messages, local_messages
 from ingester.store.ledger import MIGRATIONS
@@ -51,6 +52,32 @@ def test_log_json_filters_and_limit() -> None:
     assert quiet["sent_at"].startswith("2025-01-27T")
     assert set(quiet) == {"recorded_at", "sender", "subject", "sent_at", "outcome", "detail", "source", "attempts"}
     assert json.loads(run_ingest("log", "--since", "2999-01-01", "--json").stdout) == []
+
+
+@pytest.mark.parametrize("columns", [72, 80, 120])
+def test_log_fits_the_terminal_and_wide_shows_everything(columns: int) -> None:
+    """The demo mbox's log: its 4 notes, 2 skipped mails, a Chinese subject, /long/sources#N. Fitted to
+    $COLUMNS, every line fits, cut with …, each row still there with its time and outcome, and the
+    reason or note still begins readably; --wide (or a pipe, but for senders and subjects) cuts nothing."""
+    run_ingest("import", DEMO)
+    env = {"COLUMNS": str(columns)}
+
+    fitted = run_ingest("log", env=env).stdout.splitlines()
+    wide = run_ingest("log", "--wide", env=env).stdout.splitlines()
+    piped = run_ingest("log", env={"COLUMNS": ""}).stdout.splitlines()  # not a terminal: no width to fit
+
+    assert len(fitted) == len(wide) == len(piped) == 6
+    assert max(listing._width(line) for line in fitted) <= columns
+    assert all(line.endswith("…") for line in fitted)  # every line here is longer than 120 columns whole
+    assert [line.split("  ")[:2] for line in fitted] == [line.split("  ")[:2] for line in wide]
+    room = columns - len("2025-01-01 00:00  skipped  ") - 12 - 2 - 16 - 2  # sender and subject give way first
+    reasons = [line for line in fitted if " skipped " in line]
+    assert all(f"  {'not a newsletter (no List-Unsubscribe'[: room - 1]}" in line for line in reasons), reasons
+    whole_subject = "全新原装进口，送货上门，货到付款－台湾鑫龙商贸集团公司向您拜年!"
+    assert f"  {whole_subject}  " in "\n".join(wide)
+    assert all(line.endswith(f"[{DEMO}#{6 - n}]") for n, line in enumerate(wide))
+    assert all(line.endswith(f"[{DEMO}#{6 - n}]") for n, line in enumerate(piped))
+    assert "allow_senders)  [" in piped[0] and whole_subject not in piped[1]  # subjects cut at 50 columns
 
 
 def test_log_with_nothing_to_show_names_the_archive(tmp_path: Path) -> None:

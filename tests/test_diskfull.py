@@ -9,6 +9,7 @@ Mounting needs root (the CI machine runs as root); where the system refuses, the
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -28,9 +29,18 @@ MESSAGES = sorted(EMAILS.glob("*.eml"))[:10]
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """An empty 2 MiB tmpfs at tmp_path/fs, unmounted afterwards."""
-    mount = tmp_path / "fs"
+    yield from _tmpfs(tmp_path / "fs", "size=2m,mode=0700")
+
+
+@pytest.fixture
+def few_files_fs(tmp_path: Path) -> Iterator[Path]:
+    """An empty tmpfs at tmp_path/fs with room for 64 files and folders (inodes), unmounted afterwards."""
+    yield from _tmpfs(tmp_path / "fs", "size=2m,nr_inodes=64,mode=0700")
+
+
+def _tmpfs(mount: Path, options: str) -> Iterator[Path]:
     mount.mkdir()
-    why = _mount(mount)
+    why = _mount(mount, options)
     if why:
         pytest.skip(f"a real full file system is needed and this system gives none: {why}")
     try:
@@ -39,14 +49,14 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False, capture_output=True)
 
 
-def _mount(mount: Path) -> str:
+def _mount(mount: Path, options: str) -> str:
     """Mount a small tmpfs at `mount`; "" when done, else why it cannot be."""
     if os.geteuid() != 0:
         return "mounting a tmpfs needs root"
     if shutil.which("mount") is None:
         return "no `mount` command"
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
@@ -195,3 +205,76 @@ def test_imap_after_a_full_disk_files_what_was_missed(mailbox: Mailbox, small_fs
     assert summary["filed"] + json.loads(again.stdout)["filed"] == 4
     assert len(notes_in(archive)) == 5
     assert [outcome for outcome, _ in ledger_rows(archive)] == ["filed"] * 5
+
+
+def use_up_inodes(mount: Path, free: int) -> Path:
+    """Create empty files until the file system has no inode left, then remove `free` of them; their folder."""
+    fillers = mount / "fillers"
+    fillers.mkdir()
+    with pytest.raises(OSError, match="No space left") as full:
+        _create_forever(fillers)
+    assert full.value.errno == errno.ENOSPC
+    count = len(list(fillers.iterdir()))
+    for n in range(count - free, count):
+        (fillers / str(n)).unlink()
+    return fillers
+
+
+def _create_forever(folder: Path) -> None:
+    for count in itertools.count():
+        os.close(os.open(folder / str(count), os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+@pytest.mark.slow
+def test_no_file_left_for_a_new_archive_is_said_in_one_line(few_files_fs: Path) -> None:
+    """Out of inodes, swept over how many are left, so that each file of a new archive is the one refused
+    in turn: its folders, the run lock, the ledger and its -wal and -shm, write.lock, the raw copy, the note.
+    Each run says "no space left" in one line with exit 1 (never "unable to open database file" or an
+    internal error with exit 70), leaves no temp file, and the run with room files the message once."""
+    archive = few_files_fs / "archive"
+    said = f"no space left on {few_files_fs} (tmpfs)"
+    outcomes = []
+    for free in range(15):
+        fillers = use_up_inodes(few_files_fs, free)
+
+        full = run_ingest("import", "--all", "-j1", "--json", MESSAGES[0], cwd=few_files_fs)
+
+        outcomes.append(full.returncode)
+        assert "Traceback" not in full.stderr and "sqlite" not in full.stderr, (free, full.stderr)
+        if full.returncode != 0:
+            assert full.returncode == 1, (free, full.stderr)
+            assert full.stderr.splitlines() == [
+                f"Error: {said}: the run stopped there; free some space and run again to file the rest"
+            ], free
+            assert json.loads(full.stdout)["filed"] == 0
+        assert half_written(archive) == []
+        shutil.rmtree(fillers)
+
+        again = run_ingest("import", "--all", "-j1", "--json", MESSAGES[0], cwd=few_files_fs)
+
+        assert again.returncode == 0, (free, again.stderr)
+        assert len(notes_in(archive)) == 1  # filed once, whichever run filed it
+        assert [outcome for outcome, _ in ledger_rows(archive)] == ["filed"]
+        shutil.rmtree(archive)
+    assert outcomes[:8] == [1] * 8 and outcomes[-1] == 0, outcomes  # refused at each early file, then room
+
+
+def test_a_quota_used_up_on_write_lock_is_said_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EDQUOT, the user's quota used up, as the system gives it when write.lock is created. This kernel has
+    no quota support (CONFIG_QUOTA off, tmpfs has no `usrquota`), so the error is injected: the only test
+    here that fakes an os function, and only for that one file."""
+    real_open = os.open
+
+    def over_quota(path: str | os.PathLike[str], flags: int, mode: int = 0o777, **kwargs: object) -> int:
+        if Path(path).name == "write.lock" and flags & os.O_CREAT:
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), str(path))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", over_quota)
+
+    result = run_ingest("import", "--all", "-j1", MESSAGES[0], cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: no space left on /")
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert notes_in(tmp_path / "archive") == []

@@ -15,6 +15,7 @@ from ingester.errors import ArchiveError
 from ingester.message import content_hash
 from ingester.runs import run_local
 from ingester.source import local_messages
+from ingester.store import raw as raw_copies
 from ingester.store.ledger import MIGRATIONS, Ledger, Location
 from ingester.workers import POOL_AFTER
 
@@ -218,6 +219,6 @@ def test_raw_copies_compressed_in_worker_processes_are_the_messages_filed(tmp_pa
     summary = run_local(config, emails, all_messages=True, jobs=2)
     originals = {content_hash(raw.raw): raw.raw for path in emails for raw in local_messages(path)}
     with Ledger(config.state_dir) as opened:
-        kept = {record.content_hash: opened.raw_message(record.content_hash) for record in opened.filed()}
+        kept = {r.content_hash: raw_copies.read(opened.state_dir, r.content_hash) for r in opened.filed()}
     assert summary.filed == len(kept) > POOL_AFTER
     assert {digest: originals[digest] for digest in kept} == kept

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import html as htmllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
 from ingester.clean.anchors import clean_links
@@ -153,15 +153,8 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     promote(ix.tags)  # before layout tables lose their style
     flatten_layout_tables(ix.by_name)
     tidy(ix.tags, ix.by_name)
-    counts = LinkCounts(
-        tally.pixels_removed,
-        tally.links_cleaned,
-        tally.wrappers_decoded,
-        tally.opaque_links,
-        tally.links_dropped,
-        tally.personal_links,
-        tally.links_unlinked,
-    )
+    # The tally's counters, field by field of the same name (reader_redacted is counted later, by compose).
+    counts = LinkCounts(**{f.name: getattr(tally, f.name) for f in fields(LinkCounts) if f.name != "reader_redacted"})
     cleaned = CleanedHtml(
         article_events(ix.soup, ix.by_class),
         header,

@@ -20,6 +20,7 @@ from ingester.cli.common import (
 from ingester.cli.terminal import echo, to_json
 from ingester.errors import ArchiveError
 from ingester.message import RawMessage
+from ingester.store import raw as raw_copies
 from ingester.store import retries
 from ingester.store.ledger import MAX_TRIES, Ledger
 
@@ -58,7 +59,7 @@ def retry_command(ctx: click.Context, ids: tuple[str, ...], all_failed: bool, no
         raise ArchiveError(f"no ledger in {config.state_dir}: nothing was ingested into this archive yet")
     with Ledger(config.state_dir, exclusive=False) as ledger, ledger.writing():
         released = retries.release(ledger, list(ids), all_failed)
-        kept = {r.key: ledger.raw_message(r.content_hash) for r in released} if now else {}
+        kept = {r.key: raw_copies.read(ledger.state_dir, r.content_hash) for r in released} if now else {}
     if not released:
         say("Nothing to retry: no message failed.")
         return

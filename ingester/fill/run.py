@@ -35,6 +35,7 @@ from ingester.render import headings
 from ingester.rerender import skip_reason
 from ingester.store import attached, files
 from ingester.store import notes as notes_on_disk
+from ingester.store import raw as raw_copies
 from ingester.store.ledger import Ledger
 from ingester.store.notes import NoteFile
 
@@ -157,7 +158,7 @@ def _prepare(
         reason = f"filled already by {note.field('filled_by')} (--force fills it again)"
     if reason or record is None:
         return Filled(note, "skipped", reason)
-    raw = ledger.raw_message(record.content_hash)
+    raw = raw_copies.read(ledger.state_dir, record.content_hash)
     if raw is None:
         return Filled(note, "skipped", "the raw message is not kept in the ledger")
     try:

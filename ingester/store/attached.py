@@ -69,7 +69,7 @@ def write_note(path: Path, text: str, message_id_line: str | None, parts: Sequen
     its links to them rewritten when a name had to change. The files are written first, then the note; a note
     that could not be written takes back the files this call created."""
     files.ensure_dir(path.parent)
-    for target in files.note_names(path):
+    for target in files.note_names(path, message_id_line or text):
         folder = folder_of(target)
         if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
             continue  # not a folder of ours to write into: the note takes another name
@@ -87,7 +87,7 @@ def write_note(path: Path, text: str, message_id_line: str | None, parts: Sequen
             remove_created(folder, created)
             raise
         remove_created(folder, created)
-    raise ArchiveError(f"more than 999 notes named {path.name} in {path.parent}")
+    raise files.no_free_name(path)
 
 
 def relink(text: str, parts: Sequence[Part], note: Path, names: Sequence[str]) -> str:

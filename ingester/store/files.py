@@ -2,7 +2,8 @@
 
 Layout: `<archive>/YYYY/MM/YYYY-MM-DD-<slug>.md`. A write goes to a temp file in the target
 folder, is fsynced, then hard-linked to its name (`os.link` fails if the name exists, so nothing
-is ever replaced) and the folder is fsynced. A name already taken by another note gets `-2`, `-3`…;
+is ever replaced) and the folder is fsynced. A name already taken by another note gets `-2`, `-3`… up to
+`-999`, then a short hash of the message's identity (`-3f2a9c1e`, longer if that is taken too);
 a name already holding this very message (a crash after the write, before the ledger commit) is
 reused, so a rerun never files the same message twice: the same Message-ID or, for a message without
 one, the very same text (its identity is its content, never its path, subject or day).
@@ -11,7 +12,6 @@ one, the very same text (its identity is its content, never its path, subject or
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import os
 import re
@@ -75,22 +75,41 @@ def write_note(path: Path, text: str, message_id_line: str | None) -> Path:
     """
     ensure_dir(path.parent)
     data = text.encode("utf-8")
-    for target in note_names(path):
+    for target in note_names(path, message_id_line or text):
         if target.exists():
             if is_this_note(target, message_id_line, data):
                 return target
             continue
         if link_new(target, data):
             return target
-    raise ArchiveError(f"more than 999 notes named {path.name} in {path.parent}")
+    raise no_free_name(path)
 
 
-def note_names(path: Path) -> Iterator[Path]:
-    """The names a note meant for `path` may take, in order: `path`, then `-2`, `-3`… (999 in all)."""
+NUMBERED = 999  # `path`, `-2` … `-999`; then names from the message's identity
+
+
+def note_names(path: Path, identity: str) -> Iterator[Path]:
+    """The names a note meant for `path` may take, in order: `path`, then `-2` … `-999`, then the hash of
+    `identity` (the note's `message_id:` line, or its text without one): its first 8 hex digits, 16, all 64,
+    then those with `-2`, `-3`…. Always the same names for the same message, so a rerun finds its note; two
+    messages part only at the names of their hashes, which differ."""
     sep = " " if " " in path.stem else "-"  # "A title 2.md", "2025-01-27-a-title-2.md"
     yield path
-    for n in range(2, 1000):
+    for n in range(2, NUMBERED + 1):
         yield path.with_name(f"{path.stem}{sep}{n}{path.suffix}")
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    for length in (8, 16, 64):
+        yield path.with_name(f"{path.stem}{sep}{digest[:length]}{path.suffix}")
+    for n in range(2, NUMBERED + 1):  # only files that are not notes of ours could take all the names above
+        yield path.with_name(f"{path.stem}{sep}{digest}{sep}{n}{path.suffix}")
+
+
+def no_free_name(path: Path) -> ArchiveError:
+    """Every name `note_names` gives is a file that is not this note: none of them can be notes of ours."""
+    return ArchiveError(
+        f"no free name for note {path.name} in {path.parent}: the numbered and hashed names are all taken by "
+        "other files; move files that are not notes out of that folder"
+    )
 
 
 def is_this_note(target: Path, message_id_line: str | None, data: bytes) -> bool:
@@ -175,13 +194,6 @@ def _durable_temp(folder: Path, data: bytes, what: str) -> Iterator[str]:
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-
-
-def pack_raw(raw: bytes) -> bytes:
-    """A raw message as the ledger keeps it: gzip level 1, 25% of its size on the corpus mix (bench/filing.py:
-    level 6 gives 21% for 2.4x the CPU). Made where the message is converted, so that the one filing process
-    only writes it."""
-    return gzip.compress(raw, compresslevel=1, mtime=0)
 
 
 def note_sha256(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gzip
 import os
 import sqlite3
 import time
@@ -22,7 +21,7 @@ from typing import Any
 
 from ingester.errors import ArchiveError
 from ingester.store import space
-from ingester.store.files import ensure_dir, pack_raw, write_atomic
+from ingester.store.files import ensure_dir
 from ingester.store.schema import MIGRATIONS
 
 __all__ = ["MIGRATIONS", "About", "Ledger", "Location", "Record"]
@@ -142,8 +141,7 @@ class Ledger:
             self._lock_fd = None
 
     def _lock(self) -> None:
-        path = self.state_dir / "lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _lock_file(self.state_dir / "lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -168,7 +166,7 @@ class Ledger:
         Short-lived (a run, one daemon poll, one review decision), so `ingest drafts accept` works
         while the daemon idles, and neither can change a note under the other.
         """
-        fd = os.open(self.state_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _lock_file(self.state_dir / "write.lock")
         deadline = time.monotonic() + wait
         try:
             while True:
@@ -235,25 +233,6 @@ class Ledger:
             "SELECT note, detail, updated_at, attempts FROM fills WHERE outcome = 'failed' ORDER BY 3 DESC"
         )
         return [(str(n), str(d), str(u), int(a)) for n, d, u, a in rows]
-
-    def store_raw(self, content_hash: str, raw: bytes, packed: bytes = b"") -> None:
-        """Keep the raw message (gzip) so notes can be re-rendered without the server; `packed` is
-        `pack_raw(raw)` made beforehand (in a worker: the filing process is serial)."""
-        path = self.raw_path(content_hash)
-        if path.exists():
-            return
-        ensure_dir(path.parent)
-        write_atomic(path, packed or pack_raw(raw))
-
-    def raw_message(self, content_hash: str) -> bytes | None:
-        """The raw message kept for this content hash, or None."""
-        try:
-            return gzip.decompress(self.raw_path(content_hash).read_bytes())
-        except (OSError, EOFError, gzip.BadGzipFile):
-            return None
-
-    def raw_path(self, content_hash: str) -> Path:
-        return self.state_dir / "raw" / content_hash[:2] / f"{content_hash}.eml.gz"
 
     def record(
         self,
@@ -467,6 +446,17 @@ class Ledger:
     def transaction(self) -> _Transaction:
         """BEGIN IMMEDIATE … COMMIT; a full disk raises `DiskFull`."""
         return _Transaction(self._db, self.state_dir)
+
+
+def _lock_file(path: Path) -> int:
+    """Open (or create, user-only) a lock file; no room for it is `DiskFull`, anything else an `ArchiveError`."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        if exc.errno in space.ERRNOS:
+            raise space.no_space(path.parent) from exc
+        problem = f"cannot create the lock file {path}: {exc.strerror}; check the archive's permissions"
+        raise ArchiveError(problem) from exc
 
 
 class _Transaction:

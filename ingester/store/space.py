@@ -1,8 +1,10 @@
 """Disk full: telling it from other write errors, and naming the file system that is full.
 
 A write to the archive fails for want of space as `OSError` ENOSPC or EDQUOT (a note, a raw copy, a
-folder), or inside SQLite as SQLITE_FULL, or, when SQLite cannot grow its shared-memory index, as an
-I/O error on a file system with next to nothing left. Each becomes `DiskFull`, saying where.
+folder, a lock file: no block or no inode left, or the user's quota used up), or inside SQLite as
+SQLITE_FULL, or, when SQLite cannot grow its shared-memory index or create its files, as an I/O error or
+"unable to open database file" on a file system with next to nothing left. Each becomes `DiskFull`, saying
+where.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from ingester.errors import DiskFull
 
 ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT))
 NEARLY_FULL = 1024 * 1024  # bytes free under which an SQLite I/O error is taken for a full disk
+# SQLite's errors that may mean no room: an I/O error (its shared-memory index cannot grow), or a file it
+# cannot create (no inode left for the ledger, its -wal or its -shm). They mean no room only on a full disk.
+UNSURE = ("SQLITE_IOERR", "SQLITE_CANTOPEN")
 
 
 def is_full(exc: BaseException, path: Path) -> bool:
@@ -28,21 +33,29 @@ def is_full(exc: BaseException, path: Path) -> bool:
             return True
         if isinstance(seen, sqlite3.Error):
             name = getattr(seen, "sqlite_errorname", "")
-            if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and free_bytes(path) < NEARLY_FULL):
+            if name == "SQLITE_FULL" or (name.startswith(UNSURE) and nearly_full(path)):
                 return True
         seen = seen.__cause__
     return False
 
 
-def free_bytes(path: Path) -> int:
-    """Bytes an unprivileged user may still write on the file system holding `path` (a large number if unknown)."""
+def nearly_full(path: Path) -> bool:
+    """Whether the file system holding `path` has next to no bytes, or no file (inode) left, to give."""
+    info = _statvfs(path)
+    if info is None:
+        return False
+    out_of_inodes = info.f_files > 0 and info.f_favail == 0  # (btrfs and others have no inode count: f_files 0)
+    return info.f_bavail * info.f_frsize < NEARLY_FULL or out_of_inodes
+
+
+def _statvfs(path: Path) -> os.statvfs_result | None:
+    """The file system figures of `path`, or of its nearest existing parent (None if none answers)."""
     for candidate in (path, *path.parents):
         try:
-            info = os.statvfs(candidate)
+            return os.statvfs(candidate)
         except OSError:
             continue
-        return info.f_bavail * info.f_frsize
-    return 2**63
+    return None
 
 
 def no_space(path: Path) -> DiskFull:
