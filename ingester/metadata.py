@@ -2,7 +2,8 @@
 
 Sources, best first (../shared/reference/newsletters.md): title from the post's own heading, else
 the Subject; author from the byline, else Substack's "Author from Publication", else the From
-name; publication identity from List-Id, else the From address (never the display name); date
+name (a list's "'Alice' via Team": Alice); publication identity from List-Id, else the From address
+(never the display name), but a newsletter a mailing list relayed is its sender's; date
 from the Date header (a forward's own block for forwards), else the server's INTERNALDATE;
 canonical URL from a post-shaped List-Post, X-Newsletter, the title link, or "view in browser".
 """
@@ -79,6 +80,8 @@ def decide(
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
     publication_id = pick(
         "publication_id",
+        # a newsletter a mailing list relayed is its sender's: the list is only the way it came
+        ("relayed sender", relayed_key(letter)),
         ("list-id", classify.list_id_key(letter)),
         # a forwarded copy has no List-Id: the same identity as a direct copy's
         ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
@@ -130,7 +133,16 @@ def publication_key(letter: Newsletter) -> str:
     """The `publication_id` `decide` gives this message (List-Id, Substack sender, From address), from
     its header alone: the pipeline asks the ledger's memory of the publication before conversion."""
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
-    return classify.list_id_key(letter) or (f"{substack_local}.substack.com" if substack_local else letter.from_addr)
+    return (
+        relayed_key(letter)
+        or classify.list_id_key(letter)
+        or (f"{substack_local}.substack.com" if substack_local else letter.from_addr)
+    )
+
+
+def relayed_key(letter: Newsletter) -> str:
+    """The `publication_id` of a newsletter a mailing list relayed: its sender's address, or ""."""
+    return classify.relayed_sender_address(letter) if classify.relayed_newsletter(letter) else ""
 
 
 # A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a
