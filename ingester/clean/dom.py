@@ -410,7 +410,7 @@ def first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | Non
     )
 
 
-def _span(tag: Tag) -> tuple[PageElement | None, PageElement | None]:
+def span(tag: Tag) -> tuple[PageElement | None, PageElement | None]:
     """The tag's first descendant and the node after its last (where `tag.descendants` stops)."""
     if not tag.contents:
         return None, None
@@ -421,7 +421,7 @@ def strings_of(tag: Tag) -> list[NavigableString]:
     """`list(tag.strings)`: the strings `get_text` joins (of the tag's own string types), in order; one loop
     over the tag's elements, without bs4's generators."""
     types = tag.interesting_string_types or TEXT_TYPES
-    node, stop = _span(tag)
+    node, stop = span(tag)
     found = []
     while node is not stop and node is not None:
         if node.__class__ in types:
@@ -433,7 +433,7 @@ def strings_of(tag: Tag) -> list[NavigableString]:
 def tags_of(tag: Tag, names: frozenset[str], href: bool = False, limit: int = 0) -> list[Tag]:
     """`tag.find_all(names, href=True if href else None, limit=limit)` for plain tag names, without bs4's
     matching machinery (most of a `find_all`'s time)."""
-    node, stop = _span(tag)
+    node, stop = span(tag)
     found: list[Tag] = []
     while node is not stop and node is not None:
         if node.__class__ is Tag and node.name in names and (not href or node.attrs.get("href") is not None):
@@ -459,7 +459,7 @@ def short_text(tag: Tag, limit: int) -> str | None:
     """`text_of(tag)` if it is at most `limit` characters, else None, reading no more of the tag than that:
     asked of the block around each link, a digest whose one cell holds everything is not read whole each time."""
     types = tag.interesting_string_types or TEXT_TYPES
-    node, stop = _span(tag)
+    node, stop = span(tag)
     words: list[str] = []
     size = -1
     while node is not stop and node is not None:
@@ -477,7 +477,7 @@ def stripped_within(block: Tag, limit: float) -> str | None:
     """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
     more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
     types = block.interesting_string_types or TEXT_TYPES
-    node, stop = _span(block)
+    node, stop = span(block)
     strings: list[str] = []
     size = -1
     while node is not stop and node is not None:

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
-from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, stripped_within
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, span, stripped_within
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
 from ingester.identity import opaque_values, unsubscribe_ids
@@ -154,11 +154,13 @@ def usual(strings: list[tuple[NavigableString, Style]]) -> Usual:
 
 def visible_strings(root: Tag, styles: Styles) -> list[tuple[NavigableString, Style]]:
     """The document's non-blank strings in order, each with its style."""
-    return [
-        (node, styles.of(node.parent))
-        for node in root.descendants
-        if type(node) is NavigableString and node.parent is not None and node.strip()
-    ]
+    found = []
+    node, stop = span(root)
+    while node is not stop and node is not None:  # `root.descendants`, without the generator
+        if type(node) is NavigableString and node.parent is not None and node.strip():
+            found.append((node, styles.of(node.parent)))
+        node = node.next_element
+    return found
 
 
 def shares_identity(href: str, listed: tuple[str, ...]) -> bool:
