@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from ingester.chrome import AD_LABEL, MAX_AD_LABEL
 from ingester.clean.dom import (
@@ -173,9 +174,10 @@ def drop_ads(tags: list[Tag], counts: Tally) -> None:
     for tag in tags:
         if gone(tag) or not tag.attrs:
             continue
-        names = [bare_class(c) for c in tag.get("class") or ()] + [str(tag.get("id", ""))]
-        names += str(tag.get("aria-label", "")).split()
-        if not any(AD_NAME.search(name) for name in names if name):
+        attrs = tag.attrs
+        names = [*map(bare_class, attrs.get("class") or ()), str(attrs.get("id", ""))]
+        names += str(attrs.get("aria-label", "")).split()
+        if not any(map(_ad_name, names)):
             continue
         if first_tag(tag, A_OR_IMG) is None:  # a badge ("Mux <span class=tag-sponsor>sponsor</span>")
             item = _badged_item(tag, limit)
@@ -183,6 +185,12 @@ def drop_ads(tags: list[Tag], counts: Tally) -> None:
                 counts.drop(item, "ad item (marked badge)")
         elif tag.name in AD_BLOCKS and len(text_of(tag)) <= limit:
             counts.drop(tag, "ad block (marked)")
+
+
+@lru_cache(maxsize=4096)  # a mail repeats a few class names on thousands of tags
+def _ad_name(name: str) -> bool:
+    """A class (its Gmail prefix removed), id or aria-label word that names an ad (`AD_NAME`)."""
+    return AD_NAME.search(name) is not None
 
 
 MAX_BADGED_LINKS = 3  # an ad item links its offer (and perhaps its logo and a button); more is a list
