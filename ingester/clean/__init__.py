@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
-from ingester.clean.anchors import clean_links
+from ingester.clean.anchors import clean_links, clean_written_urls
 from ingester.clean.dom import index, live, parse, teardown
 from ingester.clean.ends import Styles, drop_footer, drop_view_online
 from ingester.clean.events import Event, article_events
@@ -148,6 +148,7 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     drop_footer(root, tally, context, Styles())
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)
+    clean_written_urls(ix.written, tally, context)
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
     promote(ix.tags)  # before layout tables lose their style

@@ -66,6 +66,7 @@ class Index:
     :ivar by_class: class name (Gmail prefix removed) → (position, tag) in document order
     :ivar engagement: strings that mark polls and referral blocks ("participate in polls", …)
     :ivar ad_labels: short strings that may label an ad ("Sponsored", "Anzeige": `chrome.AD_LABEL`)
+    :ivar written: strings with a URL written out in them ("://")
     :ivar document_size: `len(soup.get_text(" ", strip=True))`, without building that text
     """
 
@@ -75,6 +76,7 @@ class Index:
     by_class: ByClass = field(default_factory=dict)
     engagement: list[NavigableString] = field(default_factory=list)
     ad_labels: list[NavigableString] = field(default_factory=list)
+    written: list[NavigableString] = field(default_factory=list)
     document_size: int = 0
 
     def named(self, *names: str) -> list[Tag]:
@@ -88,6 +90,15 @@ class Index:
                 self.by_class.setdefault(name, []).append((len(self.tags), tag))
         self.tags.append(tag)
         self.by_name.setdefault(tag.name, []).append(tag)
+
+    def sort(self, string: NavigableString, text: str) -> None:
+        """The next visible string (`text` stripped), kept where a later step looks for it."""
+        if "://" in text:
+            self.written.append(string)
+        if ENGAGEMENT_TEXT.search(text):
+            self.engagement.append(string)
+        elif len(text) <= MAX_AD_LABEL and AD_LABEL.match(text):
+            self.ad_labels.append(string)
 
 
 def index(html: str) -> Index:
@@ -113,10 +124,7 @@ def walk(soup: BeautifulSoup) -> Index:
             found.add(node)
         elif isinstance(node, NavigableString) and type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
-            if ENGAGEMENT_TEXT.search(text):
-                found.engagement.append(node)
-            elif len(text) <= MAX_AD_LABEL and AD_LABEL.match(text):
-                found.ad_labels.append(node)
+            found.sort(node, text)
     found.document_size = sum(strings) + max(0, len(strings) - 1)
     return found
 
@@ -339,10 +347,7 @@ class _Builder:
         string = self.attach(str.__new__(NavigableString, text), {"hidden": False})  # NavigableString(text)
         if self.found is not None and (stripped := text.strip()):
             self.sizes.append(len(stripped))
-            if ENGAGEMENT_TEXT.search(stripped):
-                self.found.engagement.append(string)
-            elif len(stripped) <= MAX_AD_LABEL and AD_LABEL.match(stripped):
-                self.found.ad_labels.append(string)
+            self.found.sort(string, stripped)
 
     def close(self) -> BeautifulSoup:
         if self.pending:
