@@ -256,6 +256,7 @@ CHROME_PATTERNS: dict[str, list[str]] = {
 IGNORED_PATTERNS: dict[str, list[str]] = {
     "forward-header": [r"^-+ ?forwarded message ?-+", r"^(?:from|date|subject|to|cc|sent|von|an|betreff|datum): "],
     "signature": [r"^-- "],  # a plain-text signature block after the "-- " delimiter
+    "filler": [r"^(\S+)(?: \1){4,}$"],  # one word written over and over: a web page's font probe, no text
 }
 # Ad copy, labelled by reading each mail (not by the ingester's rule, so the figures can show it wrong):
 # the sentences of the reference lines that start with these texts are "ad", counted as neither article
@@ -297,6 +298,15 @@ ADS: dict[str, tuple[str, ...]] = {
         "Build Video for Go That Just Works", "Live and on-demand video stream", "Mux sponsor",
         "Moving Pinterest’s iOS Builds to Autoscaled EC2 Mac", "Buildkite sponsor",
     ),
+}  # fmt: skip
+# Site menus and vote buttons, labelled by reading each mail as `ADS` are: the sentences of the reference
+# lines that start with these texts are chrome ("navigation"), as the issue counts navigation bars.
+MENUS: dict[str, tuple[str, ...]] = {
+    "omnivore-readability/forte-labs/source.html": (
+        "RESOURCES", "WORK WITH US", "About Forte Labs", "Our Contributors & Collaborators", "GOT QUESTIONS?",
+        "Visit Our FAQs", "SPEAKING INQUIRIES", "Contact Us", "CONNECT", "Facebook Community", "Share This",
+    ),
+    "omnivore/every-io-newsletter.html": ("What did you think of this post?", "Amazing Good Meh Bad"),
 }  # fmt: skip
 CHROME = [(name, re.compile("|".join(alts), re.I)) for name, alts in CHROME_PATTERNS.items()]
 IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PATTERNS.items()]
@@ -876,7 +886,14 @@ def measure(
         result.reference, body = reference_body(raw)
         lines = visible_lines(body) if result.reference == "html" else text_lines(body)
         ads = {key(s) for s in sentences([line for line in lines if line.startswith(ADS.get(path, ()))])}
-        classified = [(s, *(("ad", "labelled ad") if key(s) in ads else classify(s))) for s in sentences(lines)]
+        menus = {key(s) for s in sentences([line for line in lines if line.startswith(MENUS.get(path, ()))])}
+
+        def kind(s: str) -> tuple[str, str]:
+            return (
+                ("ad", "labelled ad") if key(s) in ads else ("chrome", "navigation") if key(s) in menus else classify(s)
+            )
+
+        classified = [(s, *kind(s)) for s in sentences(lines)]
 
         letter = ingester["parse"](raw)
         raw_message = ingester["RawMessage"](raw=raw, source=str(corpus / path))

@@ -942,8 +942,6 @@ FOOTER_CLASSES = (
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
     "mailcore2/yahoogroups-digest.eml": "members' signatures with their street addresses inside the digest's "
     "messages: article text that the retention classifier files under postal address",
-    "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
-    "site menus follow the address, so it is no footer at the end",
     "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
     "text that the retention classifier files under imprint)",
 }

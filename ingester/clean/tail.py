@@ -1,0 +1,103 @@
+"""What ends a mail once its footer has gone, found by structure: a link bar or site menu after the
+article's last paragraph (short link-only lines, link-dense: a dealer's "SELL YOUR MACHINE / FAQ", a web
+page's column menus after its postal address). Pure. `rows.drop_platform_badges` takes the sending
+platform's badge; this module takes the bar, and with it whatever follows it.
+"""
+
+from __future__ import annotations
+
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, stripped_within
+from ingester.clean.ends import LINE_BLOCKS, Style, Styles, _link_of, _stopped, first_string, visible_strings
+from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
+
+MAX_BAR_LINE = 40  # characters of one line of a link bar or site menu (an entry, a label, a separator)
+MAX_BAR_WORDS = 5
+MIN_BAR_LINKS = 3
+BAR_TITLES = frozenset({"h4", "h5", "h6"})  # a minor heading right above a link bar is its title
+MIN_FILLER_REPEATS = 5  # one word written this many times over is filler ("word word word …")
+
+
+def link_bar_start(strings: list[tuple[NavigableString, Style]]) -> int | None:
+    """Index of the first link of a link bar or site menu ending the mail, walking back from its last
+    string; None when the mail does not end with one. The walk passes over short lines only (at most
+    MAX_BAR_LINE characters and MAX_BAR_WORDS words: a menu entry, a column label such as "RESOURCES", a
+    separator) and over filler (a line repeating one already passed, one word written over and over); it
+    stops at the first longer line, or at the article's own blocks (`STOPS`): the article's end. What it
+    passed is a bar when it holds MIN_BAR_LINKS links or more and their text outweighs the labels' (link-
+    dense): "SELL YOUR MACHINE / RECENTLY SOLD / AVAILABLE MACHINES / FAQ", a web page's footer menus. Short
+    text above the first link is no part of it (a sign-off), unless it is a heading: the bar's title ("What
+    did you think of this post?" over vote links)."""
+    passed: set[str] = set()
+    links: set[int] = set()
+    link_chars = label_chars = 0
+    first_link: int | None = None
+    for i in range(len(strings) - 1, -1, -1):
+        string = strings[i][0]
+        text = " ".join(string.split())
+        if _stopped(string):
+            break
+        words = text.split()
+        if text in passed or (len(words) >= MIN_FILLER_REPEATS and len(set(words)) == 1):
+            continue  # filler: says nothing the tail has not said
+        passed.add(text)
+        if len(text) > MAX_BAR_LINE or len(words) > MAX_BAR_WORDS or not _short_line(string):
+            break
+        link = _link_of(string)
+        if link is None:
+            label_chars += len(text)
+            continue
+        link_chars += len(text)
+        links.add(id(link))
+        first_link = i
+    if first_link is None or len(links) < MIN_BAR_LINKS or link_chars < label_chars:
+        return None
+    while first_link > 0 and any(p.name in BAR_TITLES for p in strings[first_link - 1][0].parents):
+        first_link -= 1
+    return first_link
+
+
+def _short_line(node: PageElement) -> bool:
+    """The block `node` is on is one short line (or there is none: text right inside the body)."""
+    for parent in node.parents:
+        if parent.name in ROOTS:
+            return True
+        if parent.name in LINE_BLOCKS:
+            text = stripped_within(parent, MAX_BAR_LINE)
+            return text is not None and len(text.split()) <= MAX_BAR_WORDS
+    return True
+
+
+def drop_link_bar(root: Tag, counts: Tally, styles: Styles) -> bool:
+    """A link bar or site menu ending the mail (`link_bar_start`) goes: the outermost block its first link
+    begins, and all that follows (an image after it too: a platform's badge). True when it went."""
+    strings = visible_strings(root, styles)
+    start = link_bar_start(strings)
+    if start is None:
+        return False
+    return drop_from(strings[start][0], counts, "link bar ending the mail")
+
+
+def drop_from(first: NavigableString, counts: Tally, why: str) -> bool:
+    """The outermost block that `first` begins, and all that follows it in the document, go, unless that
+    is more than the content-loss guard allows."""
+    block: PageElement = first
+    for parent in first.parents:
+        if parent.name in ROOTS or first_string(parent) is not first:
+            break
+        block = parent
+    doomed: list[PageElement] = [block]
+    node: PageElement | None = block
+    while node is not None and not (isinstance(node, Tag) and node.name in ROOTS):
+        doomed += list(node.next_siblings)
+        node = node.parent
+    text = " ".join(" ".join(t.get_text(" ") if isinstance(t, Tag) else str(t) for t in doomed).split())
+    if len(text) > counts.document_size * MAX_REMOVAL_SHARE and len(text) > 500:
+        counts.refused.append(f"{why} refused, it would remove {len(text):,} characters")
+        return False
+    counts.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}")
+    for item in doomed:
+        if isinstance(item, Tag):
+            item.decompose()
+        else:
+            item.extract()
+    return True

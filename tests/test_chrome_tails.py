@@ -1,0 +1,73 @@
+"""What ends a mail after its article, found by structure (issue #14): a link bar or site menu at the very
+end (short link-only lines, link-dense, after the article's last paragraph), the sending platform's badge
+(an image link to the site of the mail's own List-Unsubscribe host, last thing in the mail). Real messages:
+`esp-link-bar-badge.eml` (written for this project, mirroring a Constant Contact mail's end, see its
+comment), Android Weekly #605 (n2rss, MIT), and the corpus's saved Forte Labs web page. Each test names
+what a broken rule gets wrong."""
+
+from __future__ import annotations
+
+from ingester.clean.dom import index
+from ingester.clean.ends import Styles, visible_strings
+from ingester.clean.tail import link_bar_start
+from tests.conftest import body_of, corpus_note, fixture_note, needs_corpus
+
+BAR = "esp-link-bar-badge.eml"
+
+
+def test_a_link_bar_and_the_platforms_badge_ending_the_mail_go() -> None:
+    """Four short all-caps links to the dealer's site, after its footer went, and the platform's referral
+    badge after them: no phrase names them, their place and shape do."""
+    note = fixture_note(BAR)
+    body = body_of(note.text)
+    for menu in ("SELL YOUR MACHINE", "RECENTLY SOLD", "AVAILABLE MACHINES", "FAQ", "referralLogos", "espmail"):
+        assert menu not in body
+    assert any(line.startswith("the sending platform's badge ending the mail") for line in note.cleaned.removed)
+    assert any(line.startswith("link bar ending the mail") for line in note.cleaned.removed)
+
+
+def test_the_article_above_the_bar_stays_with_its_own_short_links_and_logo() -> None:
+    """A list of two short links inside the article is no bar (fewer than three, and article text follows
+    it); the publication's logo links its own site, not the platform's; the last heading stays."""
+    body = body_of(fixture_note(BAR).text)
+    assert "[Full specs](https://harbourplant.example/specs/ex-2009)" in body
+    assert "(https://harbourplant.example/logo.png)" in body
+    assert "we answer the phone on weekends too." in body
+    assert "wholesale dealer of heavy equipment" in body
+
+
+def test_a_sign_off_above_a_bar_is_no_part_of_it() -> None:
+    """Short lines above the bar's first link that are not a heading (a sign-off, a name) stay: the bar
+    begins at its first link."""
+    html = (
+        "<html><body><p>"
+        + "The article says something long enough to be the article's last paragraph. " * 3
+        + "</p><p>Cheers,</p><p>Ana</p>"
+        + "".join(f'<p><a href="https://pub.example/{w}">{w}</a></p>' for w in ("Archive", "About", "Jobs"))
+        + "</body></html>"
+    )
+    strings = visible_strings(index(html).soup.body, Styles())
+    start = link_bar_start(strings)
+    assert start is not None
+    assert strings[start][0].strip() == "Archive"
+    # and two links are no bar
+    assert link_bar_start(strings[:-1]) is None
+
+
+def test_a_real_constant_contact_issue_loses_its_closing_menu_not_its_last_item() -> None:
+    body = body_of(fixture_note("android-weekly-605.eml").text)
+    for menu in ("POST A JOB", "SPONSORED POST", "PATREON", "MERCHANDISE", "[TWITTER]"):
+        assert menu not in body
+    assert "Nate Ebel explores how to create a new Ktor project" in body  # the issue's last item
+
+
+@needs_corpus
+def test_a_web_pages_site_menus_after_its_address_go_with_the_address() -> None:
+    """The saved Forte Labs page ends with its postal address, then column menus ("RESOURCES", "About
+    Forte Labs", …), share links and font-probe filler ("word word word …"): the menus are a link bar, and
+    once they are gone the address ends the page and the footer walk takes it."""
+    body = body_of(corpus_note("omnivore-readability/forte-labs/source.html").text)
+    assert "PMB 36973" not in body
+    assert "Our Contributors & Collaborators" not in body
+    assert "word word word" not in body
+    assert "I’ll send you my **Top 10 All-Time Articles** right away as a thank you." in body
