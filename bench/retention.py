@@ -299,14 +299,17 @@ ADS: dict[str, tuple[str, ...]] = {
         "Moving Pinterest’s iOS Builds to Autoscaled EC2 Mac", "Buildkite sponsor",
     ),
 }  # fmt: skip
-# Site menus and vote buttons, labelled by reading each mail as `ADS` are: the sentences of the reference
-# lines that start with these texts are chrome ("navigation"), as the issue counts navigation bars.
-MENUS: dict[str, tuple[str, ...]] = {
+# Site menus, vote buttons and a post's closing lines about the reader's subscription, labelled by reading
+# each mail as `ADS` are: the sentences of the reference lines that start with these texts are chrome
+# ("labelled chrome"), as the issue counts navigation bars and subscription lines. Orderflow's line also
+# says "not financial advice", which its disclaimer block above says at length (and keeps).
+LABELLED_CHROME: dict[str, tuple[str, ...]] = {
     "omnivore-readability/forte-labs/source.html": (
         "RESOURCES", "WORK WITH US", "About Forte Labs", "Our Contributors & Collaborators", "GOT QUESTIONS?",
         "Visit Our FAQs", "SPEAKING INQUIRIES", "Contact Us", "CONNECT", "Facebook Community", "Share This",
     ),
     "omnivore/every-io-newsletter.html": ("What did you think of this post?", "Amazing Good Meh Bad"),
+    "omnivore-readability/substack/source.html": ("This is the Free once-a-week post from",),
 }  # fmt: skip
 CHROME = [(name, re.compile("|".join(alts), re.I)) for name, alts in CHROME_PATTERNS.items()]
 IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PATTERNS.items()]
@@ -886,12 +889,13 @@ def measure(
         result.reference, body = reference_body(raw)
         lines = visible_lines(body) if result.reference == "html" else text_lines(body)
         ads = {key(s) for s in sentences([line for line in lines if line.startswith(ADS.get(path, ()))])}
-        menus = {key(s) for s in sentences([line for line in lines if line.startswith(MENUS.get(path, ()))])}
+        labelled = LABELLED_CHROME.get(path, ())
+        menus = {key(s) for s in sentences([line for line in lines if line.startswith(labelled)])}
 
         def kind(s: str) -> tuple[str, str]:
-            return (
-                ("ad", "labelled ad") if key(s) in ads else ("chrome", "navigation") if key(s) in menus else classify(s)
-            )
+            if key(s) in ads:
+                return ("ad", "labelled ad")
+            return ("chrome", "labelled chrome") if key(s) in menus else classify(s)
 
         classified = [(s, *kind(s)) for s in sentences(lines)]
 

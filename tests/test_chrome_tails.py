@@ -71,3 +71,42 @@ def test_a_web_pages_site_menus_after_its_address_go_with_the_address() -> None:
     assert "Our Contributors & Collaborators" not in body
     assert "word word word" not in body
     assert "I’ll send you my **Top 10 All-Time Articles** right away as a thank you." in body
+
+
+# --- Lines about the reader's subscription right above the fine print -------------------------------------------
+
+LINES = "subscribe-lines-above-fine-print.eml"
+
+
+def test_subscribe_and_contacts_list_lines_above_the_fine_print_go() -> None:
+    """Normal-size lines ("Subscribe and view previous issues here", "…adding our email address to your
+    contacts list") stood right above the footer: once the footer goes, they end the mail and go too."""
+    note = fixture_note(LINES)
+    body = body_of(note.text)
+    assert "Subscribe and view previous issues" not in body
+    assert "contacts list" not in body
+    assert any(line.startswith("subscription lines ending the mail") for line in note.cleaned.removed)
+
+
+def test_the_story_above_them_stays_though_it_names_subscribers() -> None:
+    """The walk stops at the first line that is not about the reader's subscription: the story's last
+    paragraph ("the 4,000 subscribers of the sailing edition") is no such line."""
+    assert "the 4,000 subscribers of the sailing edition get the change first." in body_of(fixture_note(LINES).text)
+
+
+@needs_corpus
+def test_a_substack_postscript_offering_the_paid_posts_goes() -> None:
+    """Orderflow's closing line links the publication's own /subscribe page ("become a paying subscriber")
+    after the post's sign-off; the sign-off and the disclaimer above it stay."""
+    body = body_of(corpus_note("omnivore-readability/substack/source.html").text)
+    assert "become a paying subscriber" not in body
+    assert "~ Tic" in body
+    assert "not trading or investment advice" in body
+
+
+@needs_corpus
+def test_a_sign_up_link_to_another_site_is_no_subscription_line() -> None:
+    """Axios AM ends with a promotion whose link goes to another site's sign-up page (axioshq.com/signup):
+    not the mail's own subscribe page, so the line is no subscription line and stays (it is no article
+    either, but no rule here may call it one)."""
+    assert "It's called Smart Brevity" in body_of(corpus_note("omnivore-readability/axios-am/source.html").text)

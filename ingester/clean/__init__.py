@@ -27,7 +27,7 @@ from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
 from ingester.clean.rows import drop_ads, drop_nav, drop_platform_badges, drop_rows, drop_sponsored, icon_rows
 from ingester.clean.styled import promote
-from ingester.clean.tail import drop_link_bar
+from ingester.clean.tail import drop_link_bar, drop_subscription_lines
 from ingester.clean.tally import Tally
 from ingester.links import CleanedUrl, LinkContext
 
@@ -150,6 +150,7 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     drop_platform_badges(ix.named("a"), tally, context)
     if drop_link_bar(root, tally, Styles()):
         drop_footer(root, tally, context, Styles())  # the footer above a site menu: a web page's address
+    drop_subscription_lines(root, ix.named("a"), tally, context, Styles())
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)
     for caption in live(ix.named("figcaption")):

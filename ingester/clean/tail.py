@@ -1,14 +1,32 @@
 """What ends a mail once its footer has gone, found by structure: a link bar or site menu after the
 article's last paragraph (short link-only lines, link-dense: a dealer's "SELL YOUR MACHINE / FAQ", a web
-page's column menus after its postal address). Pure. `rows.drop_platform_badges` takes the sending
-platform's badge; this module takes the bar, and with it whatever follows it.
+page's column menus after its postal address), and the lines about the reader's subscription that stood
+right above the footer ("Subscribe and view previous issues here", "add us to your address book"). Pure.
+`rows.drop_platform_badges` takes the sending platform's badge; this module takes the bar and those lines,
+each with whatever follows it.
 """
 
 from __future__ import annotations
 
+import re
+
+from ingester.chrome import SUBSCRIPTION_HINT
 from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, stripped_within
-from ingester.clean.ends import LINE_BLOCKS, Style, Styles, _link_of, _stopped, first_string, visible_strings
+from ingester.clean.ends import (
+    LINE_BLOCKS,
+    Style,
+    Styles,
+    _line_of,
+    _link_of,
+    _stopped,
+    _words,
+    first_string,
+    visible_strings,
+)
+from ingester.clean.rows import _main_site, _site
 from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
+from ingester.links import LinkContext
+from ingester.links.url import split
 
 MAX_BAR_LINE = 40  # characters of one line of a link bar or site menu (an entry, a label, a separator)
 MAX_BAR_WORDS = 5
@@ -101,3 +119,52 @@ def drop_from(first: NavigableString, counts: Tally, why: str) -> bool:
         else:
             item.extract()
     return True
+
+
+MAX_SUBSCRIPTION_LINES = 3  # lines about the reader's subscription that end a mail, at most
+MAX_SUBSCRIPTION_LINE = 300  # characters of one such line
+SUBSCRIBE_PATH = re.compile(r"subscri|sign-?up|/join\b", re.I)
+
+
+def subscription_start(
+    strings: list[tuple[NavigableString, Style]], counts: Tally, context: LinkContext, own: str
+) -> int | None:
+    """Index of the first string of the lines about the reader's subscription that end the mail (what stood
+    right above its footer, now gone), walking back line by line; None when the mail's last line is
+    something else. Such a line is one short block (at most MAX_SUBSCRIPTION_LINE characters) that links
+    to the mail's own subscribe page (the path of its cleaned URL, on `own` site: a sign-up page of another
+    site is an ad, not the reader's subscription) or speaks of the reader's subscription or of where the
+    mail lands ("Subscribe and view previous issues here", "You're currently a free subscriber to …", "add
+    us to your address book": `chrome.SUBSCRIPTION_HINT`, a hint in the languages we know). At most
+    MAX_SUBSCRIPTION_LINES lines; the article's own blocks (`STOPS`) stop the walk."""
+    start: int | None = None
+    i, lines = len(strings) - 1, 0
+    while i >= 0 and lines < MAX_SUBSCRIPTION_LINES:
+        string = strings[i][0]
+        line = None if _stopped(string) else _line_of(string, MAX_SUBSCRIPTION_LINE)
+        if line is None:
+            break
+        first = i
+        while first > 0 and any(p is line for p in strings[first - 1][0].parents):
+            first -= 1
+        if not SUBSCRIPTION_HINT.search(_words(line)) and not any(
+            _site(a, counts, context) == own and SUBSCRIBE_PATH.search(_path(counts.peek(str(a["href"]), context).url))
+            for a in line.find_all("a", href=True)
+        ):
+            break
+        start, i, lines = first, first - 1, lines + 1
+    return start
+
+
+def _path(url: str) -> str:
+    """The path of a URL ("" when it has none to read)."""
+    u = split(url.strip())
+    return u.path if u is not None else ""
+
+
+def drop_subscription_lines(root: Tag, anchors: list[Tag], counts: Tally, context: LinkContext, styles: Styles) -> None:
+    """The lines about the reader's subscription ending the mail (`subscription_start`) go."""
+    strings = visible_strings(root, styles)
+    start = subscription_start(strings, counts, context, _main_site(anchors, counts, context))
+    if start is not None:
+        drop_from(strings[start][0], counts, "subscription lines ending the mail")
