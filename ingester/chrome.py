@@ -103,7 +103,7 @@ FOOTER_LINE = re.compile(
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
     re.I,
 )
-# A line about the reader's subscription or where the mail lands ("Subscribe and view previous issues",
+# A line about the reader's subscription or where the mail lands ("Subscribe and read past issues",
 # "You're currently a free subscriber to …", "add us to your address book"): a hint only, read on the short
 # lines that end a mail once its footer went (`clean.tail.subscription_start`)
 SUBSCRIPTION_HINT = re.compile(

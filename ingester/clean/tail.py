@@ -1,7 +1,7 @@
 """What ends a mail once its footer has gone, found by structure: a link bar or site menu after the
-article's last paragraph (short link-only lines, link-dense: a dealer's "SELL YOUR MACHINE / FAQ", a web
+article's last paragraph (short link-only lines, link-dense: a dealer's "LIST A MACHINE / FAQ", a web
 page's column menus after its postal address), and the lines about the reader's subscription that stood
-right above the footer ("Subscribe and view previous issues here", "add us to your address book"). Pure.
+right above the footer ("Subscribe and read past issues here", "add us to your address book"). Pure.
 `rows.drop_platform_badges` takes the sending platform's badge; this module takes the bar and those lines,
 each with whatever follows it.
 """
@@ -42,7 +42,7 @@ def link_bar_start(strings: list[tuple[NavigableString, Style]]) -> int | None:
     separator) and over filler (a line repeating one already passed, one word written over and over); it
     stops at the first longer line, or at the article's own blocks (`STOPS`): the article's end. What it
     passed is a bar when it holds MIN_BAR_LINKS links or more and their text outweighs the labels' (link-
-    dense): "SELL YOUR MACHINE / RECENTLY SOLD / AVAILABLE MACHINES / FAQ", a web page's footer menus. Short
+    dense): "LIST A MACHINE / SOLD LATELY / IN STOCK NOW / FAQ", a web page's footer menus. Short
     text above the first link is no part of it (a sign-off), unless it is a heading: the bar's title ("What
     did you think of this post?" over vote links)."""
     passed: set[str] = set()
@@ -134,7 +134,7 @@ def subscription_start(
     something else. Such a line is one short block (at most MAX_SUBSCRIPTION_LINE characters) that links
     to the mail's own subscribe page (the path of its cleaned URL, on `own` site: a sign-up page of another
     site is an ad, not the reader's subscription) or speaks of the reader's subscription or of where the
-    mail lands ("Subscribe and view previous issues here", "You're currently a free subscriber to …", "add
+    mail lands ("Subscribe and read past issues here", "You're currently a free subscriber to …", "add
     us to your address book": `chrome.SUBSCRIPTION_HINT`, a hint in the languages we know). At most
     MAX_SUBSCRIPTION_LINES lines; the article's own blocks (`STOPS`) stop the walk."""
     start: int | None = None
