@@ -915,7 +915,6 @@ KNOWN_WRONG: dict[tuple[str, str], str] = {
     ("n2rss/kessel/spermatozoides.eml", "url"): MAILGUN_VIEW_ONLINE,
     ("n2rss/kessel/spermatozoides.eml", "url_source"): MAILGUN_VIEW_ONLINE,
     ("mailcore2/avertinoo-newsletter-5.eml", "author"): NO_DISPLAY_NAME,
-    ("mailcore2/avertinoo-newsletter-5.eml", "publication"): NO_DISPLAY_NAME,
     ("mailcore2/avertinoo-newsletter-5.eml", "url"): FRENCH_VIEW_ONLINE,
     ("mailcore2/avertinoo-newsletter-5.eml", "url_source"): FRENCH_VIEW_ONLINE,
     ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "title"): ATTACHED_ISSUE,
