@@ -148,9 +148,9 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     drop_view_online(root, tally, context, header.view_online_url)
     drop_footer(root, tally, context, Styles())
     drop_platform_badges(ix.named("a"), tally, context)
-    if drop_link_bar(root, tally, Styles()):
+    if drop_link_bar(root, tally):
         drop_footer(root, tally, context, Styles())  # the footer above a site menu: a web page's address
-    drop_subscription_lines(root, ix.named("a"), tally, context, Styles())
+    drop_subscription_lines(root, ix.named("a"), tally, context)
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)
     for caption in live(ix.named("figcaption")):

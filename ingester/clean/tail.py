@@ -9,24 +9,41 @@ each with whatever follows it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingester.chrome import SUBSCRIPTION_HINT
 from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, stripped_within
 from ingester.clean.ends import (
     LINE_BLOCKS,
-    Style,
-    Styles,
     _line_of,
     _link_of,
     _stopped,
     _words,
     first_string,
-    visible_strings,
 )
 from ingester.clean.rows import _main_site, _site
 from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
 from ingester.links import LinkContext
 from ingester.links.url import split
+
+MAX_TAIL_STRINGS = 100  # strings read back from the end of the mail: a bar or the lines above a footer are fewer
+
+
+def tail_strings(root: Tag, most: int = MAX_TAIL_STRINGS) -> list[NavigableString]:
+    """The last `most` non-blank strings of `root`, in document order, read back from its end (not the
+    whole mail: these steps look at its tail only)."""
+    node: PageElement = root
+    while isinstance(node, Tag) and node.contents:
+        node = node.contents[-1]
+    found: list[NavigableString] = []
+    current: PageElement | None = node
+    while current is not None and current is not root and len(found) < most:
+        if type(current) is NavigableString and current.strip():
+            found.append(current)
+        current = current.previous_element
+    found.reverse()
+    return found
+
 
 MAX_BAR_LINE = 40  # characters of one line of a link bar or site menu (an entry, a label, a separator)
 MAX_BAR_WORDS = 5
@@ -35,7 +52,7 @@ BAR_TITLES = frozenset({"h4", "h5", "h6"})  # a minor heading right above a link
 MIN_FILLER_REPEATS = 5  # one word written this many times over is filler ("word word word …")
 
 
-def link_bar_start(strings: list[tuple[NavigableString, Style]]) -> int | None:
+def link_bar_start(strings: list[NavigableString]) -> int | None:
     """Index of the first link of a link bar or site menu ending the mail, walking back from its last
     string; None when the mail does not end with one. The walk passes over short lines only (at most
     MAX_BAR_LINE characters and MAX_BAR_WORDS words: a menu entry, a column label such as "RESOURCES", a
@@ -50,7 +67,7 @@ def link_bar_start(strings: list[tuple[NavigableString, Style]]) -> int | None:
     link_chars = label_chars = 0
     first_link: int | None = None
     for i in range(len(strings) - 1, -1, -1):
-        string = strings[i][0]
+        string = strings[i]
         text = " ".join(string.split())
         if _stopped(string):
             break
@@ -69,7 +86,7 @@ def link_bar_start(strings: list[tuple[NavigableString, Style]]) -> int | None:
         first_link = i
     if first_link is None or len(links) < MIN_BAR_LINKS or link_chars < label_chars:
         return None
-    while first_link > 0 and any(p.name in BAR_TITLES for p in strings[first_link - 1][0].parents):
+    while first_link > 0 and any(p.name in BAR_TITLES for p in strings[first_link - 1].parents):
         first_link -= 1
     return first_link
 
@@ -85,14 +102,14 @@ def _short_line(node: PageElement) -> bool:
     return True
 
 
-def drop_link_bar(root: Tag, counts: Tally, styles: Styles) -> bool:
+def drop_link_bar(root: Tag, counts: Tally) -> bool:
     """A link bar or site menu ending the mail (`link_bar_start`) goes: the outermost block its first link
     begins, and all that follows (an image after it too: a platform's badge). True when it went."""
-    strings = visible_strings(root, styles)
+    strings = tail_strings(root)
     start = link_bar_start(strings)
     if start is None:
         return False
-    return drop_from(strings[start][0], counts, "link bar ending the mail")
+    return drop_from(strings[start], counts, "link bar ending the mail")
 
 
 def drop_from(first: NavigableString, counts: Tally, why: str) -> bool:
@@ -127,12 +144,12 @@ SUBSCRIBE_PATH = re.compile(r"subscri|sign-?up|/join\b", re.I)
 
 
 def subscription_start(
-    strings: list[tuple[NavigableString, Style]], counts: Tally, context: LinkContext, own: str
+    strings: list[NavigableString], counts: Tally, context: LinkContext, own: Callable[[], str]
 ) -> int | None:
     """Index of the first string of the lines about the reader's subscription that end the mail (what stood
     right above its footer, now gone), walking back line by line; None when the mail's last line is
     something else. Such a line is one short block (at most MAX_SUBSCRIPTION_LINE characters) that links
-    to the mail's own subscribe page (the path of its cleaned URL, on `own` site: a sign-up page of another
+    to the mail's own subscribe page (the path of its cleaned URL, on the `own()` site: a sign-up page of another
     site is an ad, not the reader's subscription) or speaks of the reader's subscription or of where the
     mail lands ("Subscribe and read past issues here", "You're currently a free subscriber to …", "add
     us to your address book": `chrome.SUBSCRIPTION_HINT`, a hint in the languages we know). At most
@@ -140,15 +157,16 @@ def subscription_start(
     start: int | None = None
     i, lines = len(strings) - 1, 0
     while i >= 0 and lines < MAX_SUBSCRIPTION_LINES:
-        string = strings[i][0]
+        string = strings[i]
         line = None if _stopped(string) else _line_of(string, MAX_SUBSCRIPTION_LINE)
         if line is None:
             break
         first = i
-        while first > 0 and any(p is line for p in strings[first - 1][0].parents):
+        while first > 0 and any(p is line for p in strings[first - 1].parents):
             first -= 1
         if not SUBSCRIPTION_HINT.search(_words(line)) and not any(
-            _site(a, counts, context) == own and SUBSCRIBE_PATH.search(_path(counts.peek(str(a["href"]), context).url))
+            SUBSCRIBE_PATH.search(_path(counts.peek(str(a["href"]), context).url))
+            and _site(a, counts, context) == own()
             for a in line.find_all("a", href=True)
         ):
             break
@@ -162,9 +180,16 @@ def _path(url: str) -> str:
     return u.path if u is not None else ""
 
 
-def drop_subscription_lines(root: Tag, anchors: list[Tag], counts: Tally, context: LinkContext, styles: Styles) -> None:
+def drop_subscription_lines(root: Tag, anchors: list[Tag], counts: Tally, context: LinkContext) -> None:
     """The lines about the reader's subscription ending the mail (`subscription_start`) go."""
-    strings = visible_strings(root, styles)
-    start = subscription_start(strings, counts, context, _main_site(anchors, counts, context))
+    strings = tail_strings(root)
+    own: list[str] = []  # the mail's own site, worked out only when a line asks (it reads every link)
+
+    def own_site() -> str:
+        if not own:
+            own.append(_main_site(anchors, counts, context))
+        return own[0]
+
+    start = subscription_start(strings, counts, context, own_site)
     if start is not None:
-        drop_from(strings[start][0], counts, "subscription lines ending the mail")
+        drop_from(strings[start], counts, "subscription lines ending the mail")
