@@ -35,7 +35,10 @@ Reference: the visible text of the message
     class. Everything else is "article". Abbreviations ("Str.", "Dr.", "Co.") do not end sentences.
     Sentences of ads that their mail labels ("Sponsored", "En partenariat avec …") are "ad": listed
     by hand in `ADS` (reference lines by their start, read in each mail, never taken from the
-    ingester), counted in neither class and reported as "ad sentences kept".
+    ingester), counted in neither class and reported as "ad sentences kept". Site menus, vote
+    buttons and a post's closing line about the reader's subscription are chrome when listed by
+    hand in `LABELLED_CHROME` (the same way, by reading each mail); a line of one word written over
+    and over (a web page's font probe) is `IGNORED_PATTERNS`' "filler".
 
 Note text
     The note minus its YAML front matter, Markdown rendered to plain text: images removed, links
