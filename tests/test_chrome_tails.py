@@ -7,9 +7,11 @@ what a broken rule gets wrong."""
 
 from __future__ import annotations
 
+from ingester.clean import clean_html
 from ingester.clean.dom import index
 from ingester.clean.ends import Styles, visible_strings
 from ingester.clean.tail import link_bar_start, tail_strings
+from ingester.links import LinkContext
 from tests.conftest import body_of, corpus_note, fixture_note, needs_corpus
 
 BAR = "esp-link-bar-badge.eml"
@@ -111,3 +113,23 @@ def test_a_sign_up_link_to_another_site_is_no_subscription_line() -> None:
     not the mail's own subscribe page, so the line is no subscription line and stays (it is no article
     either, but no rule here may call it one)."""
     assert "It's called Smart Brevity" in body_of(corpus_note("omnivore-readability/axios-am/source.html").text)
+
+
+def test_only_an_image_link_to_the_platforms_site_ending_the_mail_is_its_badge() -> None:
+    """The badge links the site of the List-Unsubscribe host (the platform's); an image link at the end to
+    the publication's own site (where most of its links go) is its logo, and one followed by text is no
+    ending."""
+    story = "".join(f'<p>Story {n} is long enough. <a href="https://pub.example/{n}">More</a></p>' for n in "abc")
+    badge = '<a href="https://www.esp.example/landing"><img src="https://img.esp.example/b.png" width="160"></a>'
+    logo = '<a href="https://pub.example/"><img src="https://pub.example/logo.png" width="160"></a>'
+    context = LinkContext(unsubscribe_urls=("https://visitor.esp.example/do?p=un&m=001aQ7zK",))
+
+    own_host = LinkContext(unsubscribe_urls=("https://pub.example/unsubscribe?u=001aQ7zK",))
+
+    def removed_of(html: str, context: LinkContext = context) -> tuple[str, ...]:
+        return clean_html(f"<html><body>{html}</body></html>", context=context).removed
+
+    assert "the sending platform's badge ending the mail" in removed_of(story + badge)[0]
+    assert not removed_of(story + logo)
+    assert not removed_of(story + logo, own_host)  # sent from its own domain: its own site is no platform's
+    assert not removed_of(story + badge + "<p>A last word from the editor.</p>")
