@@ -69,9 +69,12 @@ def decide(
     forwarded = " (forwarded)" if letter.forwarded_by else ""
     substack_split = " from " in letter.from_name and classify.is_substack_sender(letter)
     title = pick("title", ("post-title", strip_invisible(header.title)), ("subject" + forwarded, subject_title(letter)))
+    own, own_source = own_name(letter)
+    person = letter.from_name.split(" from ", 1)[0].strip() if own_source.startswith("from-name") else ""
     author = pick(
         "author",
         ("byline", header.author),
+        ("from-name before ' from '" + forwarded, person),  # "Marco" of "Marco from CloudSecList"
         (
             "from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
             classify.author_name(letter),
@@ -85,7 +88,6 @@ def decide(
         ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
         ("from-address" + forwarded, letter.from_addr),
     )
-    own, own_source = own_name(letter)
     publication = pick(
         "publication",
         (own_source, own),

@@ -37,7 +37,9 @@ def test_a_from_name_that_names_the_site_stays() -> None:
 
 
 def test_a_person_from_the_publication() -> None:
-    assert decided(from_name="Dana from HarbourWeekly").publication == "HarbourWeekly"
+    meta = decided(from_name="Dana from HarbourWeekly")
+    assert (meta.publication, meta.author) == ("HarbourWeekly", "Dana")
+    assert decided(from_name="Dana from Elsewhere").author == "Dana from Elsewhere"  # not the site: as written
 
 
 def test_a_subject_that_does_not_spell_the_site_changes_nothing() -> None:
