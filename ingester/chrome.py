@@ -106,6 +106,15 @@ FOOTER_LINE = re.compile(
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
     re.I,
 )
+# A line about the reader's subscription or where the mail lands ("Subscribe and read past issues",
+# "You're currently a free subscriber to …", "add us to your address book"): a hint only, read on the short
+# lines that end a mail once its footer went (`clean.tail.subscription_start`)
+SUBSCRIPTION_HINT = re.compile(
+    r"\bsubscribe\b|\bsubscription\b|\b(?:you(?:'|’)re|you are) (?:currently |now )?(?:a )?(?:free |paid )?subscriber|"
+    r"address book|contacts? list|safe senders?|whitelist|spam folder|junk folder|promotions tab|"
+    r"\babonnieren\b|\babonnement\b|\bs'abonner\b|adressbuch|carnet d'adresses",
+    re.I,
+)
 # Greeting words opening a mail ("Hi Anna", "Hello"): a hint only. `render._outlines` finds a salutation by
 # its place (a short line at the top of the article ending in a comma) and by the reader's mark; this list
 # adds the comma-less greetings it knows, at that place only

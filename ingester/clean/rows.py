@@ -286,3 +286,27 @@ def _main_site(anchors: list[Tag], counts: Tally, context: LinkContext) -> str:
     """The site most of the mail's links go to (its own, for a publication)."""
     sites = Counter(_site(a, counts, context) for a in anchors if not gone(a) and a.get("href"))
     return sites.most_common(1)[0][0] if sites else ""
+
+
+def drop_platform_badges(anchors: list[Tag], counts: Tally, context: LinkContext) -> None:
+    """The last things of the mail, image links (no text) to the sending platform's own site go: the
+    ESP's referral badge ("Email marketing by …"). The platform's site is the site of the mail's List-
+    Unsubscribe URLs and of the hosts that wrap its clicks, when that is not the mail's own site (the site
+    most of its links go to: a publication that sends from its own domain keeps its logo). Nothing with
+    text after the badge: a badge inside the mail is no badge at its end."""
+    hosts = [u.host for u in map(split, context.unsubscribe_urls) if u is not None] + list(context.wrapper_hosts)
+    platform = {site(host) for host in hosts} - {""}
+    if not platform:
+        return
+    own = ""
+    for anchor in reversed(live(anchors)):
+        if text_of(anchor) or anchor.find("img") is None:
+            return
+        if any(type(s) is NavigableString and s.strip() for s in anchor.next_elements):
+            return
+        if _site(anchor, counts, context) not in platform:
+            return
+        own = own or _main_site(anchors, counts, context)
+        if _site(anchor, counts, context) == own:
+            return
+        counts.drop(_outermost(anchor), "the sending platform's badge ending the mail")
