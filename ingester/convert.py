@@ -12,6 +12,7 @@ from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.clean import Event
 from ingester.links import URL_IN_TEXT, CleanedUrl, LinkContext, clean_text_urls
 from ingester.markdown import HASHTAG, link_text, neutralise, strip_invisible
+from ingester.textchrome import without_chrome
 from ingester.textheads import find_headings, with_headings
 
 # nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
@@ -142,6 +143,7 @@ def text_to_markdown(text: str, context: LinkContext | None = None, found: list[
         if RULE_LINE.fullmatch(lines[i]) and FOOTER_TEXT.search("\n".join(lines[i:])):
             lines = lines[:i]
             break
+    lines = without_chrome(lines, context)  # unsubscribe/preferences paragraphs and what follows them
     headings = find_headings([line.strip() for line in lines])  # before escaping: the text as written
     lines = [_escape_plain(clean_text_urls(line.strip(), context, found)) for line in lines]
     lines = with_headings(lines, headings, _escape_plain)
@@ -150,7 +152,7 @@ def text_to_markdown(text: str, context: LinkContext | None = None, found: list[
         follows = i + 1 < len(lines) and lines[i + 1]
         short = len(line) < SHORT_LINE and not line.startswith("## ")  # a text's own "## " is escaped
         out.append(line + ("\\" if line and follows and short and not RULE_LINE.fullmatch(line) else ""))
-    return tidy("\n".join(out))
+    return tidy(drop_footer_tail("\n".join(out)))  # the address and © lines the chrome links left
 
 
 def _escape_plain(line: str) -> str:

@@ -49,6 +49,8 @@ PURE = (
     "parts",
     "fill.schema",
     "fill.writer",
+    "textchrome",
+    "textheads",
 )
 IMPURE = ("source", "store", "cli", "pipeline", "runs", "scheduler", "workers", "recall")
 
