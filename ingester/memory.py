@@ -15,14 +15,15 @@ Repetition alone does not make chrome: a conference repeats its call for papers,
 section, issue after issue, and that text is the article. So a block is taken by memory only when it
 is also shaped like chrome (`removable`): images, a row of links of a few words each, or a line of a
 few words (a masthead, a date, a label or heading, a button, a credit, an address): at most MAX_WORDS
-words. A paragraph of sentences, a list item and anything indented under one (the inside of a list)
-are never taken by memory alone, however often they repeat; each run stops at the first block that is
-not removable, so it never starts or ends inside a list and never reaches past prose into the
-article. A heading is never left without its text: one that would introduce the kept text stays with
-it, and a tail run that would take every block under a kept section heading (one without a link: not
-an item's title or a button) starts at the run's next such heading (or takes nothing). A block in the
-middle is never touched, however often it repeats; and nothing is removed when the runs together hold
-more than MAX_SHARE of the article's text (the content-loss guard: memory never takes most of a note).
+words, each Chinese or Japanese character counted as one (they are written without spaces). A
+paragraph of sentences, a list item and anything indented under one (the inside of a list) are never
+taken by memory alone, however often they repeat; each run stops at the first block that is not
+removable, so it never starts or ends inside a list and never reaches past prose into the article.
+A heading is never left without its text: one that would introduce the kept text stays with it, and a
+tail run that would take every block under a kept section heading (one without a link: not an item's
+title or a button) starts at the run's next such heading (or takes nothing). A block in the middle is
+never touched, however often it repeats; and nothing is removed when the runs together hold more than
+MAX_SHARE of the article's text (the content-loss guard: memory never takes most of a note).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ IMAGE_SOURCE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>?#]+)")
 # a Markdown heading, or a short bold line alone (once images and escapes are set aside)
 HEADING = re.compile(r"#{1,6}\s.*|_?\*\*[^*]{1,80}\*\*_?|\*?__[^_]{1,80}__\*?")
 LIST_OR_INDENTED = re.compile(r"(?:[ \t]|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")  # a list item, or inside one (or code)
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han: written without spaces
+# a word; in Chinese or Japanese, each character (a run of them is a whole sentence, not one word)
+WORD = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\([^)]*\)")  # an image or link, an image inside a link too
 
 Blocks = tuple[tuple[str, str], ...]  # ("head" | "tail", fingerprint) of one issue

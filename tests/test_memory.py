@@ -255,6 +255,9 @@ def test_only_chrome_shaped_blocks_are_removable() -> None:
     assert not shaped("Researchers and practitioners are invited")  # a paragraph of sentences
     assert not shaped("**Send your proposal by e-mail before")  # a sentence of more than a few words
     assert not memory.removable("      * Tentative dates")  # inside a list item
+    # written without spaces, a sentence of Chinese is many words, not one
+    assert memory.removable("在浏览器中查看")
+    assert not memory.removable("早上好。这里是晨读简报，每个工作日早上七点发送。")
 
 
 def test_a_tail_run_never_leaves_a_section_heading_without_its_text() -> None:
