@@ -72,7 +72,8 @@ class Reader:
     :ivar names: the reader's name(s) and bare usernames (no "@"), as configured
     :ivar folded: needles compared case-insensitively (addresses plain and %-encoded, hex, hashes), lower-cased
     :ivar exact: needles compared as written (base64 forms)
-    :ivar shared: ids (≥ 6 characters) of the message's unsubscribe URLs: shared with another link, personal
+    :ivar shared: ids (≥ 6 characters) of the message's unsubscribe URLs and open pixels: shared with another
+        link, personal
     :ivar redact_names: replace the names in the text too (`[privacy] redact_names`)
     :ivar greeted: the reader's display names in the message's headers (To: "Lucas" <…>) and their first
         words: replaced in a salutation line ("Hi Lucas,"), whatever `redact_names` says
@@ -89,13 +90,14 @@ class Reader:
     def __bool__(self) -> bool:
         return bool(self.addresses or self.names or self.shared)
 
-    def with_shared(self, urls: list[str], the_list: str = "") -> Reader:
-        """This reader, knowing the ids the message's unsubscribe URLs carry; ids that `the_list` (the
-        List-Id and sender) holds name the list, not the reader (Mailchimp's account and list ids)."""
+    def with_shared(self, urls: list[str], the_list: str = "", pixels: tuple[str, ...] = ()) -> Reader:
+        """This reader, knowing the ids the message's unsubscribe URLs and open pixels carry; ids that
+        `the_list` (the List-Id and sender, real images) holds name the list, not the reader (Mailchimp's
+        account and list ids)."""
         found = set(self.shared)
         lowered = the_list.lower()
-        for url in urls:
-            found.update(i for i in unsubscribe_ids(url) if i.lower() not in lowered)
+        for ids in (*map(unsubscribe_ids, urls), *map(pixel_ids, pixels)):
+            found.update(i for i in ids if i.lower() not in lowered)
         return replace(self, shared=frozenset(found))
 
     def in_value(self, value: str) -> str:
@@ -232,6 +234,13 @@ def url_values(url: str) -> list[str]:
 def unsubscribe_ids(url: str) -> set[str]:
     """The id-like query values and path segments of an unsubscribe URL (what it shares with other links)."""
     return {plain for plain in url_values(url) if id_like(plain)}
+
+
+def pixel_ids(url: str) -> set[str]:
+    """The ids of an open-tracking pixel: every value that may be one (`opaque_values`: random base64 such as
+    "e9fuRh14Q6-svuwZFExOBw" holds letters `id_like` takes for a word), but its file name ("ho.gif"). A pixel
+    has no other use than telling who opened: what it carries is about the reader (or the send)."""
+    return {v for v in opaque_values(url) if not _FILE_NAME.search(v)}
 
 
 def opaque_values(url: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""Memory across issues: blocks a publication repeats at the head or tail of its issues are chrome. Pure.
+"""Memory across issues: chrome-shaped blocks a publication repeats at the head or tail of its issues are chrome. Pure.
 
 A block is a paragraph of the note's Markdown (blank-line separated). Its fingerprint is a hash of its
 normalised text: links and images replaced by their text, Markdown marks and punctuation dropped,
@@ -9,10 +9,21 @@ does not make a block look new.
 Each filed issue leaves the fingerprints of its first and last HEAD_BLOCKS blocks in the ledger
 (`signature`); the pipeline hands the next issue of the same publication the fingerprints seen in at
 least MIN_ISSUES earlier distinct issues (`Memory`), and `forget` removes the runs of such blocks
-contiguous from the start or from the end of the article. A block in the middle is never touched,
-however often it repeats; a heading that would be left introducing the kept text stays; and nothing
-is removed when the runs together hold more than MAX_SHARE of the article's text (the content-loss
-guard: memory never takes most of a note).
+contiguous from the start or from the end of the article.
+
+Repetition alone does not make chrome: a conference repeats its call for papers, a weekly its standing
+section, issue after issue, and that text is the article. So a block is taken by memory only when it
+is also shaped like chrome (`removable`): images, a row of links of a few words each, or a line of a
+few words (a masthead, a date, a label or heading, a button, a credit, an address): at most MAX_WORDS
+words, each Chinese or Japanese character counted as one (they are written without spaces). A
+paragraph of sentences, a list item and anything indented under one (the inside of a list) are never
+taken by memory alone, however often they repeat; each run stops at the first block that is not
+removable, so it never starts or ends inside a list and never reaches past prose into the article.
+A heading is never left without its text: one that would introduce the kept text stays with it, and a
+tail run that would take every block under a kept section heading (one without a link: not an item's
+title or a button) starts at the run's next such heading (or takes nothing). A block in the middle is
+never touched, however often it repeats; and nothing is removed when the runs together hold more than
+MAX_SHARE of the article's text (the content-loss guard: memory never takes most of a note).
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from ingester.markdown import link_text
 HEAD_BLOCKS = 20  # blocks at each end of an issue that are remembered (and may be removed)
 MIN_ISSUES = 2  # earlier distinct issues a block must have been seen in, at the same end
 MAX_SHARE = 0.5  # of the article's text: runs larger than this are refused (see `clean.tally.MAX_REMOVAL_SHARE`)
+MAX_WORDS = 12  # a removable line of text has at most this many words ("Thanks to our sponsor!", an address)
 
 BLOCK_GAP = re.compile(r"\n[ \t]*\n")
 URL = re.compile(r"\b(?:https?://|mailto:|www\.)\S+", re.I)
@@ -40,6 +52,11 @@ DATE_WORD = re.compile(
 IMAGE_SOURCE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>?#]+)")
 # a Markdown heading, or a short bold line alone (once images and escapes are set aside)
 HEADING = re.compile(r"#{1,6}\s.*|_?\*\*[^*]{1,80}\*\*_?|\*?__[^_]{1,80}__\*?")
+LIST_OR_INDENTED = re.compile(r"(?:[ \t]|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")  # a list item, or inside one (or code)
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han: written without spaces
+# a word; in Chinese or Japanese, each character (a run of them is a whole sentence, not one word)
+WORD = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*")
+LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\([^)]*\)")  # an image or link, an image inside a link too
 
 Blocks = tuple[tuple[str, str], ...]  # ("head" | "tail", fingerprint) of one issue
 
@@ -98,20 +115,38 @@ def signature(markdown: str) -> Blocks:
     return (*(("head", p) for p in head), *(("tail", p) for p in tail))
 
 
+def removable(block: str) -> bool:
+    """Whether the block is shaped like chrome (see the module): images, links of a few words each, or a
+    short line; never a list item, the inside of one, or a paragraph of sentences."""
+    if LIST_OR_INDENTED.match(block):
+        return False
+    if WORD.search(LINK.sub(" ", block.replace("\\", " "))):
+        return _short(link_text(block))
+    return all(_short(link_text(link)) for link in LINK.findall(block))  # a logo, a row of buttons or icons
+
+
+def _short(text: str) -> bool:
+    """A line of a few words (a sentence of prose has more; a date line, a label, a credit have fewer)."""
+    return len(WORD.findall(text)) <= MAX_WORDS
+
+
 def forget(markdown: str, memory: Memory) -> Forgotten:
-    """Remove the blocks the publication repeated at the head or tail of earlier issues (see the module)."""
+    """Remove the chrome-shaped blocks the publication repeated at the head or tail of earlier issues (see
+    the module)."""
     parts = blocks(markdown)
     if not memory or not parts:
         return Forgotten(markdown)
     prints = [fingerprint(part) for part in parts]
     start = 0
-    while start < min(len(parts), HEAD_BLOCKS) and prints[start] in memory.head:
+    while start < min(len(parts), HEAD_BLOCKS) and prints[start] in memory.head and removable(parts[start]):
         start += 1
-    while start and HEADING.fullmatch(" ".join(link_text(parts[start - 1]).replace("\\", " ").split())):
+    while start and _heading(parts[start - 1]):
         start -= 1  # a heading over the kept text stays with it
     end = len(parts)
-    while end > max(start, len(parts) - HEAD_BLOCKS) and prints[end - 1] in memory.tail:
+    while end > max(start, len(parts) - HEAD_BLOCKS) and prints[end - 1] in memory.tail and removable(parts[end - 1]):
         end -= 1
+    if start < end < len(parts) and _section(parts[end - 1]):  # the run is all a kept heading has under it
+        end = next((i for i in range(end + 1, len(parts)) if _section(parts[i])), len(parts))
     gone = [
         (i, memory.head[prints[i]] if i < start else memory.tail[prints[i]])
         for i in (*range(start), *range(end, len(parts)))
@@ -127,6 +162,16 @@ def forget(markdown: str, memory: Memory) -> Forgotten:
     return Forgotten("\n\n".join(parts[start:end]) + "\n", lines)
 
 
+def _heading(block: str) -> bool:
+    return bool(HEADING.fullmatch(" ".join(link_text(block).replace("\\", " ").split())))
+
+
+def _section(block: str) -> bool:
+    """A heading that introduces the section under it: no link in it (a heading that holds a link is an item's
+    title or a button, pointing elsewhere)."""
+    return _heading(block) and not LINK.search(block)
+
+
 def _described(why: str, block: str) -> str:
-    text = " ".join(link_text(block).split()) or normalise(block)  # an image's source
+    text = " ".join(link_text(block).replace("\\\n", "\n").split()) or normalise(block)  # an image's source
     return f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}"

@@ -1,8 +1,11 @@
 """What one message says about its reader, for link cleaning: who they are (`identity.Reader`), the ids
-its unsubscribe URLs carry, the hosts that wrap its clicks, and its platform. Pure.
+its unsubscribe URLs and open pixels carry, the hosts that wrap its clicks, and its platform. Pure.
 
 The unsubscribe URLs are List-Unsubscribe's and the footer's (a link whose text or URL says
-"unsubscribe" and that `links.clean` classifies so); the click-wrapping hosts are theirs and those of
+"unsubscribe" and that `links.clean` classifies so). An open-tracking pixel exists to tell the sender
+who opened the mail: an id-like value it shares with a link names the reader just as one the
+unsubscribe URL shares does (ids the list's headers or the message's real images hold stay the
+sender's). The click-wrapping hosts are theirs and those of
 the message's tracking pixels and a host most of its links go through with opaque ids, minus the sender's own
 publication hosts.
 """
@@ -67,8 +70,10 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     pixels, images = tracking_images(html, lowered)
     # ids the list's headers or the message's real images (the same for every reader) hold are the sender's
     the_list = " ".join((letter.list_id, letter.from_addr, letter.header("Sender"), *images))
-    reader = reader.with_shared(unsubscribe, the_list)
-    hosts = {u.host for url in unsubscribe if (u := split(url)) is not None} | pixels | click_hosts(hrefs)
+    # an open pixel is there to tell who opened: what it shares with a link names the reader, as the
+    # unsubscribe URL's ids do
+    reader = reader.with_shared(unsubscribe, the_list, tuple(pixels))
+    hosts = {u.host for url in [*unsubscribe, *pixels] if (u := split(url)) is not None} | click_hosts(hrefs)
     publication_hosts = base.publication_hosts
     if platform == "substack":  # its own host on any domain, forwarded or not: where its posts (/p/…) are
         publication_hosts |= {u.host for href, _ in hrefs if (u := split(href)) and SUBSTACK_POST.match(u.path)}
@@ -133,15 +138,15 @@ def click_hosts(hrefs: list[tuple[str, str]]) -> set[str]:
     }
 
 
-def tracking_images(html: str, lowered: str | None = None) -> tuple[set[str], list[str]]:
-    """The hosts of the message's known tracking pixels, and the paths of its other images."""
-    hosts, images = set(), []
+def tracking_images(html: str, lowered: str | None = None) -> tuple[list[str], list[str]]:
+    """The URLs of the message's known tracking pixels, and the paths of its other images."""
+    pixels, images = [], []
     for src, _ in tags(html, "img", lowered):
         u = split(src)
         if u is None:
             continue
         if is_tracker_image(src):
-            hosts.add(u.host)
+            pixels.append(src)
         else:
             images.append(u.path)
-    return hosts, images
+    return pixels, images

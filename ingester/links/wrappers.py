@@ -160,6 +160,14 @@ def _sailthru(u: SplitUrl) -> str | None:
     return b64_text(u.path.split("/")[3])
 
 
+def _base64_segment(u: SplitUrl) -> str | None:
+    """Any sender (Mailjet's `/lnk/<ids>/<base64url>`): a path segment that is the base64 or base64url of a
+    whole absolute http(s) URL is the destination. Base64 of "http" starts "aHR0"; the decoded text must be
+    one URL and nothing else, so an ordinary segment never decodes to one."""
+    segments = (unquote(s) for s in u.path.split("/") if s.startswith("aHR0"))
+    return next((t for s in segments if (t := absolute_http(b64_text(s)))), None)
+
+
 DECODERS: dict[str, Callable[[SplitUrl], str | None]] = {
     "substack-redirect-2": _substack_redirect_2,
     "mailgun": _mailgun,
@@ -174,4 +182,5 @@ DECODERS: dict[str, Callable[[SplitUrl], str | None]] = {
     "proofpoint-v3": _proofpoint_v3,
     "sendgrid-upn": _sendgrid_upn,
     "sailthru": _sailthru,
+    "base64-segment": _base64_segment,
 }
