@@ -43,6 +43,7 @@ BREAKS = frozenset(
 INVISIBLE = re.compile(r"[\s\u200b-\u200f\u00ad\u034f\u2060\ufeff]+")
 ALT_UNSAFE = re.compile(r"[\[\]*_~`<>\\|]+")
 MAX_ALT = 120
+MARKED = frozenset({"a", "img", "code"})  # elements whose Markdown starts with punctuation
 # Elements that write nothing of their own in Markdown: emphasis on both sides of one is one run
 WRAPPERS = frozenset({"span", "font", "small", "big", "mark", "abbr"})
 
@@ -72,6 +73,15 @@ def tidy(tags: list[Tag], by_name: dict[str, list[Tag]]) -> None:
     for img in live(by_name.get("img", [])):
         if img.parent is not None and img.has_attr("alt"):
             img["alt"] = safe_alt(str(img["alt"]))
+
+
+def tidy_one(tag: Tag) -> None:
+    """One emphasis made after `tidy`'s list of tags was taken (a heading in a table cell turned bold)."""
+    if not _says(tag):
+        tag.unwrap()
+        return
+    _trim(tag)
+    _punctuation_outside(tag)
 
 
 def safe_alt(alt: str) -> str:
@@ -108,11 +118,11 @@ def _breaks_inside(tag: Tag) -> bool:
 def _join_next(tag: Tag) -> None:
     """`<b>mi</b><b>nutes</b>` is one bold run (html2text would write `**mi****nutes**`), and so are
     `<span><b>by </b></span> <span><b><a>x</a></b></span><span><b>.</b></span>`: the runs touch in the
-    line, or only blanks and elements that write nothing lie between them."""
-    while (found := _next_run(tag)) is not None:
-        after, spaced = found
-        if spaced and not tag.get_text()[-1:].isspace():
-            tag.append(NavigableString(" "))
+    line, or only blanks and elements that write nothing lie between them (the blanks go inside the run)."""
+    while _shows(tag) and (found := _next_run(tag)) is not None:
+        after, gap = found
+        for node in gap:
+            tag.append(node.extract())
         for child in list(after.contents):
             tag.append(child.extract())
         after.decompose()
@@ -126,15 +136,15 @@ def _blank(node: PageElement) -> bool:
     return type(node) is not NavigableString or not INVISIBLE.sub("", node)
 
 
-def _next_run(tag: Tag) -> tuple[Tag, bool] | None:
-    """The emphasis of `tag`'s kind next in the line with only blanks and WRAPPERS before it, and whether a
-    blank lies between."""
+def _next_run(tag: Tag) -> tuple[Tag, list[PageElement]] | None:
+    """The emphasis of `tag`'s kind next in the line, showing text, with only blanks and WRAPPERS before it;
+    and the blanks in between."""
     node: PageElement = tag
-    spaced = False
+    gap: list[PageElement] = []
     while True:
         after = node.next_sibling
         while after is not None and _blank(after):
-            spaced = spaced or bool(after.get_text() if isinstance(after, Tag) else str(after))
+            gap.append(after)
             after = after.next_sibling
         if after is None:
             parent = node.parent
@@ -144,10 +154,10 @@ def _next_run(tag: Tag) -> tuple[Tag, bool] | None:
             continue
         while isinstance(after, Tag) and after.name in WRAPPERS:
             inside = after.contents
-            spaced = spaced or any(_blank(child) and str(child) for child in inside[:1])
+            gap.extend(child for child in inside[: next((i for i, c in enumerate(inside) if not _blank(c)), 0)])
             after = next((child for child in inside if not _blank(child)), None)
-        if isinstance(after, Tag) and KIND.get(str(after.name)) == KIND[str(tag.name)]:
-            return after, spaced
+        if isinstance(after, Tag) and KIND.get(str(after.name)) == KIND[str(tag.name)] and _shows(after):
+            return after, gap
         return None
 
 
@@ -241,6 +251,8 @@ def _char_before(tag: Tag) -> str:
             continue
         if isinstance(before, Tag) and before.name in BREAKS:
             return ""
+        if isinstance(before, Tag) and _breaks_inside(before):
+            return ""
         text = before.get_text() if isinstance(before, Tag) else str(before)
         if text:
             return text[-1]
@@ -260,6 +272,10 @@ def _char_after(tag: Tag) -> str:
             continue
         if isinstance(after, Tag) and after.name in BREAKS:
             return ""
+        if isinstance(after, Tag) and _breaks_inside(after):
+            return ""
+        if isinstance(after, Tag) and (after.name in MARKED or after.name in KIND):
+            return "["  # what its Markdown starts with: `[`, `!`, `` ` ``, `*`, `_`
         text = after.get_text() if isinstance(after, Tag) else str(after)
         if text:
             return text[0]
