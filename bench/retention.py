@@ -35,7 +35,10 @@ Reference: the visible text of the message
     class. Everything else is "article". Abbreviations ("Str.", "Dr.", "Co.") do not end sentences.
     Sentences of ads that their mail labels ("Sponsored", "En partenariat avec …") are "ad": listed
     by hand in `ADS` (reference lines by their start, read in each mail, never taken from the
-    ingester), counted in neither class and reported as "ad sentences kept".
+    ingester), counted in neither class and reported as "ad sentences kept". Site menus, vote
+    buttons and a post's closing line about the reader's subscription are chrome when listed by
+    hand in `LABELLED_CHROME` (the same way, by reading each mail); a line of one word written over
+    and over (a web page's font probe) is `IGNORED_PATTERNS`' "filler".
 
 Note text
     The note minus its YAML front matter, Markdown rendered to plain text: images removed, links
@@ -256,6 +259,7 @@ CHROME_PATTERNS: dict[str, list[str]] = {
 IGNORED_PATTERNS: dict[str, list[str]] = {
     "forward-header": [r"^-+ ?forwarded message ?-+", r"^(?:from|date|subject|to|cc|sent|von|an|betreff|datum): "],
     "signature": [r"^-- "],  # a plain-text signature block after the "-- " delimiter
+    "filler": [r"^(\S+)(?: \1){4,}$"],  # one word written over and over: a web page's font probe, no text
 }
 # Ad copy, labelled by reading each mail (not by the ingester's rule, so the figures can show it wrong):
 # the sentences of the reference lines that start with these texts are "ad", counted as neither article
@@ -297,6 +301,18 @@ ADS: dict[str, tuple[str, ...]] = {
         "Build Video for Go That Just Works", "Live and on-demand video stream", "Mux sponsor",
         "Moving Pinterest’s iOS Builds to Autoscaled EC2 Mac", "Buildkite sponsor",
     ),
+}  # fmt: skip
+# Site menus, vote buttons and a post's closing lines about the reader's subscription, labelled by reading
+# each mail as `ADS` are: the sentences of the reference lines that start with these texts are chrome
+# ("labelled chrome"), as the issue counts navigation bars and subscription lines. Orderflow's line also
+# says "not financial advice", which its disclaimer block above says at length (and keeps).
+LABELLED_CHROME: dict[str, tuple[str, ...]] = {
+    "omnivore-readability/forte-labs/source.html": (
+        "RESOURCES", "WORK WITH US", "About Forte Labs", "Our Contributors & Collaborators", "GOT QUESTIONS?",
+        "Visit Our FAQs", "SPEAKING INQUIRIES", "Contact Us", "CONNECT", "Facebook Community", "Share This",
+    ),
+    "omnivore/every-io-newsletter.html": ("What did you think of this post?", "Amazing Good Meh Bad"),
+    "omnivore-readability/substack/source.html": ("This is the Free once-a-week post from",),
 }  # fmt: skip
 CHROME = [(name, re.compile("|".join(alts), re.I)) for name, alts in CHROME_PATTERNS.items()]
 IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PATTERNS.items()]
@@ -876,7 +892,15 @@ def measure(
         result.reference, body = reference_body(raw)
         lines = visible_lines(body) if result.reference == "html" else text_lines(body)
         ads = {key(s) for s in sentences([line for line in lines if line.startswith(ADS.get(path, ()))])}
-        classified = [(s, *(("ad", "labelled ad") if key(s) in ads else classify(s))) for s in sentences(lines)]
+        labelled = LABELLED_CHROME.get(path, ())
+        menus = {key(s) for s in sentences([line for line in lines if line.startswith(labelled)])}
+
+        def kind(s: str) -> tuple[str, str]:
+            if key(s) in ads:
+                return ("ad", "labelled ad")
+            return ("chrome", "labelled chrome") if key(s) in menus else classify(s)
+
+        classified = [(s, *kind(s)) for s in sentences(lines)]
 
         letter = ingester["parse"](raw)
         raw_message = ingester["RawMessage"](raw=raw, source=str(corpus / path))

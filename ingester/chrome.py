@@ -32,15 +32,18 @@ SUBSTACK_CHROME_CLASSES = (
     "subscription-widget-wrap",
     "header",
 )
+# What hides an element from every reader. Not `mso-hide: all`: it hides only in Outlook for Windows, and senders
+# put it on the real button that every other mail program shows (Outlook gets a VML copy in a conditional comment).
 HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|mso-hide\s*:\s*all|"
+    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)|"
     r"opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
     re.I,
 )
-HIDDEN_HINTS = ("none", "hidden", "max-height", "mso-hide", "opacity")  # one of them is in every HIDDEN_STYLE match
+HIDDEN_HINTS = ("none", "hidden", "max-height", "opacity")  # one of them is in every HIDDEN_STYLE match
 CHROME_TEXT = re.compile(
     r"unsubscribe|abmelden|abbestellen|se d[ée]sinscrire|manage (?:your )?(?:subscription|preferences)|"
-    r"update (?:your )?(?:subscription )?preferences|email preferences|view (?:this )?(?:email|newsletter|post|it)? ?"
+    r"update (?:your )?(?:subscription )?preferences|email preferences|(?:update|edit) your profile|"
+    r"profil (?:jetzt )?(?:aktualisieren|bearbeiten)|view (?:this )?(?:email|newsletter|post|it)? ?"
     r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
     r"im browser (?:ansehen|anzeigen|öffnen)|you (?:are )?receiv(?:ed|ing) this|"
     r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
@@ -101,6 +104,15 @@ FOOTER_LINE = re.compile(
     r"if you were forwarded|newsletter-profil|statt abmelden|\bdatenschutz|unsubscribe|abmelden|"
     r"nicht mehr (?:erhalten|empfangen)|no longer (?:wish|want) to receive|"
     r"\biban\b|\bbic\b|(?-i:\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\bPMB\s*\d)",
+    re.I,
+)
+# A line about the reader's subscription or where the mail lands ("Subscribe and read past issues",
+# "You're currently a free subscriber to …", "add us to your address book"): a hint only, read on the short
+# lines that end a mail once its footer went (`clean.tail.subscription_start`)
+SUBSCRIPTION_HINT = re.compile(
+    r"\bsubscribe\b|\bsubscription\b|\b(?:you(?:'|’)re|you are) (?:currently |now )?(?:a )?(?:free |paid )?subscriber|"
+    r"address book|contacts? list|safe senders?|whitelist|spam folder|junk folder|promotions tab|"
+    r"\babonnieren\b|\babonnement\b|\bs'abonner\b|adressbuch|carnet d'adresses",
     re.I,
 )
 # Greeting words opening a mail ("Hi Anna", "Hello"): a hint only. `render._outlines` finds a salutation by

@@ -91,7 +91,9 @@ def detect_platform(letter: Newsletter) -> str:
     for name, hit in checks:
         if hit:
             return name
-    if letter.header("List-Post").lower().startswith("<mailto:") or "mailman" in headers:
+    if (letter.header("List-Post").lower().startswith("<mailto:") or "mailman" in headers) and not relayed_newsletter(
+        letter
+    ):
         return "mailing-list"
     return "newsletter"
 
@@ -110,15 +112,75 @@ def is_substack_sender(letter: Newsletter) -> bool:
 
 
 def publication_name(letter: Newsletter) -> str:
-    """A human label for the publication: Substack's "Author from Publication", else the From name."""
+    """A human label for the publication: Substack's "Author from Publication", else the From name (a relayed
+    newsletter's sender's; the list's own label when the list sent the message under its own address)."""
     name = letter.from_name
     if " from " in name and is_substack_sender(letter):
         return name.split(" from ", 1)[1].strip()
     list_label = re.sub(r"<[^>]*>", "", letter.list_id).strip().strip('"')
+    if relayed_newsletter(letter):
+        return original_sender(letter)[0] or name or list_label
+    if rewritten_from(letter):  # "'Alice' via Team" from the list's address: the list is the publication
+        return list_label or VIA.sub(r"\g<list>", name) or name
     return name or list_label or letter.from_addr
 
 
 def author_name(letter: Newsletter) -> str:
-    """The author as the From header gives it (Substack: the part before " from ")."""
+    """The author as the From header gives it (Substack: the part before " from "; a list's "'Alice' via
+    Team": Alice, or the name its X-Original-From gives)."""
     name = letter.from_name
-    return name.split(" from ", 1)[0].strip() if " from " in name and is_substack_sender(letter) else name
+    if " from " in name and is_substack_sender(letter):
+        return name.split(" from ", 1)[0].strip()
+    return original_sender(letter)[0] or name
+
+
+# Headers a bulk sender's platform sets on its own mail (the feedback-loop id mailbox providers ask bulk senders
+# for, a newsletter id): a mailing list relaying such a mail keeps them; a member's post to a list has none.
+BULK_MARKS = ("Feedback-ID", "X-Newsletter-Id", "X-Newsletter")
+# Headers a mailing list adds to every message it relays (Mailman, Google Groups, Sympa…)
+RELAY_MARKS = ("X-BeenThere", "X-Original-From")
+# A list that sends a message under its own address names its author "'Alice' via Team" (Google Groups)
+# or "Alice via Team" (Mailman's DMARC mitigation)
+VIA = re.compile(r"^'?(?P<name>.+?)'? via (?P<list>.+)$")
+
+
+def list_address(letter: Newsletter) -> str:
+    """The mailing list's own address (X-BeenThere, else List-Post's mailto), lower-cased, or ""."""
+    been = re.search(r"[^\s<>;,]+@[^\s<>;,]+", letter.header("X-BeenThere"))
+    post = re.search(r"mailto:([^>?\s]+)", letter.list_post, re.I)
+    return (been.group(0) if been else post.group(1) if post else "").lower()
+
+
+def rewritten_from(letter: Newsletter) -> bool:
+    """The list sent the message under its own address (its author is only named in From's display name or
+    in X-Original-From)."""
+    own = list_address(letter)
+    return bool(own) and letter.from_addr == own
+
+
+def original_sender(letter: Newsletter) -> tuple[str, str]:
+    """(display name, address) of whoever wrote a message a mailing list sent under its own address
+    (X-Original-From, else From's "'Alice' via Team" name); ("", "") when From is the writer's own."""
+    if not rewritten_from(letter):
+        return "", ""
+    original = letter.header("X-Original-From")
+    if original:
+        name, address = message.parse_from(original)
+        return name, address
+    via = VIA.match(letter.from_name)
+    return (via.group("name").strip(), "") if via else ("", "")
+
+
+def relayed_newsletter(letter: Newsletter) -> bool:
+    """A newsletter a mailing list relayed (a team's group address subscribed to it): it carries a bulk sender's
+    own marks under the list's. The list is only the way it came: the publication is its sender's."""
+    if not any(letter.header(name) for name in RELAY_MARKS) or not any(letter.header(n) for n in BULK_MARKS):
+        return False
+    return bool(relayed_sender_address(letter))
+
+
+def relayed_sender_address(letter: Newsletter) -> str:
+    """The address of the sender a list relayed the message for (X-Original-From when the list rewrote From)."""
+    if rewritten_from(letter):
+        return original_sender(letter)[1]
+    return letter.from_addr if letter.from_addr != list_address(letter) else ""

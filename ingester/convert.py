@@ -12,6 +12,7 @@ from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.clean import Event
 from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
 from ingester.markdown import HASHTAG, link_text, neutralise, strip_invisible
+from ingester.textheads import find_headings, with_headings
 
 # nothing to see: blanks, soft hyphens, zero-width marks, a lone hard break, empty emphasis ("__", "****"),
 # an empty heading ("##")
@@ -141,11 +142,13 @@ def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
         if RULE_LINE.fullmatch(lines[i]) and FOOTER_TEXT.search("\n".join(lines[i:])):
             lines = lines[:i]
             break
+    headings = find_headings([line.strip() for line in lines])  # before escaping: the text as written
     lines = [_escape_plain(clean_text_urls(line.strip(), context)) for line in lines]
+    lines = with_headings(lines, headings, _escape_plain)
     out = []
     for i, line in enumerate(lines):
         follows = i + 1 < len(lines) and lines[i + 1]
-        short = len(line) < SHORT_LINE
+        short = len(line) < SHORT_LINE and not line.startswith("## ")  # a text's own "## " is escaped
         out.append(line + ("\\" if line and follows and short and not RULE_LINE.fullmatch(line) else ""))
     return tidy("\n".join(out))
 

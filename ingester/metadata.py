@@ -2,7 +2,8 @@
 
 Sources, best first (../shared/reference/newsletters.md): title from the post's own heading, else
 the Subject; author from the byline, else Substack's "Author from Publication", else the From
-name; publication identity from List-Id, else the From address (never the display name); date
+name (a list's "'Alice' via Team": Alice); publication identity from List-Id, else the From address
+(never the display name), but a newsletter a mailing list relayed is its sender's; date
 from the Date header (a forward's own block for forwards), else the server's INTERNALDATE;
 canonical URL from a post-shaped List-Post, X-Newsletter, the title link, or "view in browser".
 """
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from ingester import classify
 from ingester.clean import PostHeader
 from ingester.links import LinkContext, clean, clean_url
+from ingester.links.sites import site
 from ingester.markdown import strip_invisible
 from ingester.message import Newsletter
 
@@ -68,9 +70,12 @@ def decide(
     forwarded = " (forwarded)" if letter.forwarded_by else ""
     substack_split = " from " in letter.from_name and classify.is_substack_sender(letter)
     title = pick("title", ("post-title", strip_invisible(header.title)), ("subject" + forwarded, subject_title(letter)))
+    own, own_source = own_name(letter)
+    person = letter.from_name.split(" from ", 1)[0].strip() if own_source.startswith("from-name") else ""
     author = pick(
         "author",
         ("byline", header.author),
+        ("from-name before ' from '" + forwarded, person),  # "Marco" of "Marco from CloudSecList"
         (
             "from-name before ' from '" + forwarded if substack_split else "from-name" + forwarded,
             classify.author_name(letter),
@@ -79,6 +84,8 @@ def decide(
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
     publication_id = pick(
         "publication_id",
+        # a newsletter a mailing list relayed is its sender's: the list is only the way it came
+        ("relayed sender", relayed_key(letter)),
         ("list-id", classify.list_id_key(letter)),
         # a forwarded copy has no List-Id: the same identity as a direct copy's
         ("substack sender", f"{substack_local}.substack.com" if substack_local else ""),
@@ -86,6 +93,7 @@ def decide(
     )
     publication = pick(
         "publication",
+        (own_source, own),
         ("from-name after ' from '" if substack_split else "from-name" + forwarded, classify.publication_name(letter)),
     )
     date = pick(
@@ -126,11 +134,53 @@ def subject_title(letter: Newsletter) -> str:
     return subject
 
 
+MAX_NAME_WORDS = 6  # words of a publication's name at the start of a Subject
+
+
+def own_name(letter: Newsletter) -> tuple[str, str]:
+    """The publication's name as the mail's own site spells it, and where it was found; ("", "") when no
+    better name than the From display name is found. The site is the registrable domain of the From
+    address ("sreweekly" of lex@sreweekly.com). The part of the From name after " from " when it spells
+    the site ("Marco from CloudSecList": a person from the publication); else a From name that holds the
+    site's name is the name ("Hacker Newsletter" for hackernewsletter.com, "Blendle Weekoverzicht" for
+    blendle.com); else a run of words opening the Subject that spells it ("SRE Weekly Issue #154" from "Lex Neva
+    <lex@sreweekly.com>"): a person's name in From is no publication when the mail names its own site.
+    Substack senders are left to `classify.publication_name` (their site is substack.com's)."""
+    if classify.is_substack_sender(letter) or "@" not in letter.from_addr:
+        return "", ""
+    label = site(letter.from_addr.rsplit("@", 1)[1]).split(".", 1)[0]
+    forwarded = " (forwarded)" if letter.forwarded_by else ""
+    after = letter.from_name.split(" from ", 1)[1].strip() if " from " in letter.from_name else ""
+    if after and _squashed(after) == label:
+        return after, "from-name after ' from ' (the site's name)" + forwarded
+    if len(label) < 3 or label in _squashed(letter.from_name):
+        return "", ""
+    words = [w for w in subject_title(letter).split() if any(c.isalnum() for c in w)]
+    for k in range(1, min(MAX_NAME_WORDS, len(words)) + 1):
+        if _squashed(" ".join(words[:k])) == label:
+            return " ".join(words[:k]).strip(" :-–—|#"), "subject (the site's name)" + forwarded
+    return "", ""
+
+
+def _squashed(text: str) -> str:
+    """Letters and digits only, case-folded: "SRE Weekly" and "sreweekly" are one name."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def publication_key(letter: Newsletter) -> str:
     """The `publication_id` `decide` gives this message (List-Id, Substack sender, From address), from
     its header alone: the pipeline asks the ledger's memory of the publication before conversion."""
     substack_local = letter.from_addr.split("@")[0] if letter.from_addr.endswith("@substack.com") else ""
-    return classify.list_id_key(letter) or (f"{substack_local}.substack.com" if substack_local else letter.from_addr)
+    return (
+        relayed_key(letter)
+        or classify.list_id_key(letter)
+        or (f"{substack_local}.substack.com" if substack_local else letter.from_addr)
+    )
+
+
+def relayed_key(letter: Newsletter) -> str:
+    """The `publication_id` of a newsletter a mailing list relayed: its sender's address, or ""."""
+    return classify.relayed_sender_address(letter) if classify.relayed_newsletter(letter) else ""
 
 
 # A "view online" link carrying a long opaque value (Inxmail's `params=…`) is this reader's copy: not a

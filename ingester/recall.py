@@ -11,7 +11,12 @@ from ingester.store.ledger import Ledger
 
 HEADER_END = re.compile(rb"\r?\n\r?\n")
 HEAD_BYTES = 65_536
-FIELDS = re.compile(rb"^(?:from|list-id):[^\n]*\n(?:[ \t][^\n]*\n)*", re.I | re.M)  # with continuation lines
+# the fields `metadata.publication_key` reads, with their continuation lines
+FIELDS = re.compile(
+    rb"^(?:from|list-id|list-post|x-beenthere|x-original-from|feedback-id|x-newsletter(?:-id)?):[^\n]*\n"
+    rb"(?:[ \t][^\n]*\n)*",
+    re.I | re.M,
+)
 
 
 def recall(ledger: Ledger, raw: bytes, publication_id: str | None = None) -> Memory:

@@ -915,7 +915,6 @@ KNOWN_WRONG: dict[tuple[str, str], str] = {
     ("n2rss/kessel/spermatozoides.eml", "url"): MAILGUN_VIEW_ONLINE,
     ("n2rss/kessel/spermatozoides.eml", "url_source"): MAILGUN_VIEW_ONLINE,
     ("mailcore2/avertinoo-newsletter-5.eml", "author"): NO_DISPLAY_NAME,
-    ("mailcore2/avertinoo-newsletter-5.eml", "publication"): NO_DISPLAY_NAME,
     ("mailcore2/avertinoo-newsletter-5.eml", "url"): FRENCH_VIEW_ONLINE,
     ("mailcore2/avertinoo-newsletter-5.eml", "url_source"): FRENCH_VIEW_ONLINE,
     ("mailcore2/jwz-59-netsurfer-digest-fwd.eml", "title"): ATTACHED_ISSUE,
@@ -942,8 +941,6 @@ FOOTER_CLASSES = (
 KEEPS_FOOTER: dict[str, str] = {  # what stays, described (not quoted: most of these files are AGPL)
     "mailcore2/yahoogroups-digest.eml": "members' signatures with their street addresses inside the digest's "
     "messages: article text that the retention classifier files under postal address",
-    "omnivore-readability/forte-labs/source.html": "the sender's postal address: a web page, not an email, whose "
-    "site menus follow the address, so it is no footer at the end",
     "unspy/2023-01-15-rewe.u1.eml": "the sweepstake's fine print, which names its Datenschutzhinweise (article "
     "text that the retention classifier files under imprint)",
 }

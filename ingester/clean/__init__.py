@@ -3,10 +3,10 @@
 The public face of the cleaning package. `clean_html` runs the steps below in this order; each step
 is a function of one module: `dom` (parse and index; the one module importing BeautifulSoup), `header`
 (what the post says about itself), `prune` (what goes, by class and phrase), `rows` (chrome by shape:
-icon rows, navigation bars, marked ads), `ends` (chrome by structure at the ends: the footer, the
-view-online line), `anchors` (link cleaning), `layout` (tables, captions, tweets), `styled` (headings
-from bold or large lines), `hygiene` (markup that would make broken Markdown); `events` writes the article
-out for `convert`.
+icon rows, navigation bars, marked ads, the platform's badge), `ends` (chrome by structure at the ends:
+the footer, the view-online line), `tail` (a link bar ending the mail), `anchors` (link cleaning),
+`layout` (tables, captions, tweets), `styled` (headings from bold or large lines), `hygiene` (markup
+that would make broken Markdown); `events` writes the article out for `convert`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
-from ingester.clean.anchors import clean_links
+from ingester.clean.anchors import clean_links, clean_written_urls
 from ingester.clean.dom import index, live, parse, teardown
 from ingester.clean.ends import Styles, drop_footer, drop_view_online
 from ingester.clean.events import Event, article_events
@@ -25,8 +25,9 @@ from ingester.clean.header import PostHeader, read_header
 from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
-from ingester.clean.rows import drop_ads, drop_nav, drop_rows, drop_sponsored, icon_rows
+from ingester.clean.rows import drop_ads, drop_nav, drop_platform_badges, drop_rows, drop_sponsored, icon_rows
 from ingester.clean.styled import promote
+from ingester.clean.tail import drop_link_bar, drop_subscription_lines
 from ingester.clean.tally import Tally
 from ingester.links import CleanedUrl, LinkContext
 
@@ -146,8 +147,13 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     drop_sponsored(ix.ad_labels, ix.named("a"), tally, context)
     drop_view_online(root, tally, context, header.view_online_url)
     drop_footer(root, tally, context, Styles())
+    drop_platform_badges(ix.named("a"), tally, context)
+    if drop_link_bar(root, tally):
+        drop_footer(root, tally, context, Styles())  # the footer above a site menu: a web page's address
+    drop_subscription_lines(root, ix.named("a"), tally, context)
     quote_tweets(ix.by_class)
     clean_links(ix.named("a"), tally, context, resolve)
+    clean_written_urls(ix.written, tally, context)
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
     promote(ix.tags)  # before layout tables lose their style

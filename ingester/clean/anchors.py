@@ -1,18 +1,19 @@
 """Every link of the article cleaned (`links.clean`): chrome links (unsubscribe, preferences, actions)
 go with their line, opaque wrappers are counted (or resolved, when the user opted in), non-web links
-are unwrapped, and footnote references read "[1]".
+are unwrapped, and footnote references read "[1]". A URL written out in the text is cleaned too.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 from ingester.chrome import CHROME_TEXT
-from ingester.clean.dom import Tag, gone
+from ingester.clean.dom import NavigableString, Tag, gone
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import Tally
-from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, LinkContext, clean, is_opaque
+from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, URL_IN_TEXT, LinkContext, clean, is_opaque
 from ingester.markdown import safe_url
 
 Resolver = Callable[[str], "str | None"]
@@ -83,3 +84,30 @@ def _footnote_mark(anchor: Tag) -> str | None:
 
 
 BACK_MARK = re.compile(r"[↩↑^]\ufe0e?")
+
+
+PERSONAL_REMOVED = "[personal link removed]"  # what the text path writes too (`links.clean_text_urls`)
+
+
+def clean_written_urls(strings: list[NavigableString], counts: Tally, context: LinkContext) -> None:
+    """A URL written out in the text ("Find us at https://facebook.com/x?ref=bookmarks") is a link too: a
+    Markdown viewer makes it one. It is cleaned like an href and counted once, where it is no link's own text
+    (a link's href is counted already); one that gives the reader away with no clean form is replaced."""
+    for string in strings:
+        if gone(string):
+            continue
+        in_link = any(parent.name == "a" for parent in string.parents)
+        text = URL_IN_TEXT.sub(functools.partial(_written, counts=counts, context=context, in_link=in_link), string)
+        if text != string:
+            string.replace_with(text)
+
+
+def _written(match: re.Match[str], counts: Tally, context: LinkContext, in_link: bool) -> str:
+    url = match.group(0)
+    result = counts.peek(url, context) if in_link else counts.cleaned(url, context)
+    personal = result.kind == "credential" or (result.kind in PRIVATE_KINDS and context.unlink_personal)
+    if not in_link:
+        counts.personal_links += result.kind in PRIVATE_KINDS
+        counts.links_unlinked += personal
+        counts.opaque_links += is_opaque(result) and not personal
+    return PERSONAL_REMOVED if personal else result.url

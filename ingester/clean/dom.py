@@ -66,6 +66,7 @@ class Index:
     :ivar by_class: class name (Gmail prefix removed) → (position, tag) in document order
     :ivar engagement: strings that mark polls and referral blocks ("participate in polls", …)
     :ivar ad_labels: short strings that may label an ad ("Sponsored", "Anzeige": `chrome.AD_LABEL`)
+    :ivar written: strings with a URL written out in them ("://")
     :ivar document_size: `len(soup.get_text(" ", strip=True))`, without building that text
     """
 
@@ -75,6 +76,7 @@ class Index:
     by_class: ByClass = field(default_factory=dict)
     engagement: list[NavigableString] = field(default_factory=list)
     ad_labels: list[NavigableString] = field(default_factory=list)
+    written: list[NavigableString] = field(default_factory=list)
     document_size: int = 0
 
     def named(self, *names: str) -> list[Tag]:
@@ -88,6 +90,15 @@ class Index:
                 self.by_class.setdefault(name, []).append((len(self.tags), tag))
         self.tags.append(tag)
         self.by_name.setdefault(tag.name, []).append(tag)
+
+    def sort(self, string: NavigableString, text: str) -> None:
+        """The next visible string (`text` stripped), kept where a later step looks for it."""
+        if "://" in text:
+            self.written.append(string)
+        if ENGAGEMENT_TEXT.search(text):
+            self.engagement.append(string)
+        elif len(text) <= MAX_AD_LABEL and AD_LABEL.match(text):
+            self.ad_labels.append(string)
 
 
 def index(html: str) -> Index:
@@ -113,10 +124,7 @@ def walk(soup: BeautifulSoup) -> Index:
             found.add(node)
         elif isinstance(node, NavigableString) and type(node) in TEXT_TYPES and (text := node.strip()):
             strings.append(len(text))
-            if ENGAGEMENT_TEXT.search(text):
-                found.engagement.append(node)
-            elif len(text) <= MAX_AD_LABEL and AD_LABEL.match(text):
-                found.ad_labels.append(node)
+            found.sort(node, text)
     found.document_size = sum(strings) + max(0, len(strings) - 1)
     return found
 
@@ -339,10 +347,7 @@ class _Builder:
         string = self.attach(str.__new__(NavigableString, text), {"hidden": False})  # NavigableString(text)
         if self.found is not None and (stripped := text.strip()):
             self.sizes.append(len(stripped))
-            if ENGAGEMENT_TEXT.search(stripped):
-                self.found.engagement.append(string)
-            elif len(stripped) <= MAX_AD_LABEL and AD_LABEL.match(stripped):
-                self.found.ad_labels.append(string)
+            self.found.sort(string, stripped)
 
     def close(self) -> BeautifulSoup:
         if self.pending:
@@ -410,35 +415,83 @@ def first(by_class: ByClass, classes: str, name: str | None = None) -> Tag | Non
     )
 
 
+def span(tag: Tag) -> tuple[PageElement | None, PageElement | None]:
+    """The tag's first descendant and the node after its last (where `tag.descendants` stops)."""
+    if not tag.contents:
+        return None, None
+    return tag.contents[0], tag._last_descendant().next_element  # type: ignore[union-attr]
+
+
+def strings_of(tag: Tag) -> list[NavigableString]:
+    """`list(tag.strings)`: the strings `get_text` joins (of the tag's own string types), in order; one loop
+    over the tag's elements, without bs4's generators."""
+    types = tag.interesting_string_types or TEXT_TYPES
+    node, stop = span(tag)
+    found = []
+    while node is not stop and node is not None:
+        if node.__class__ in types:
+            found.append(node)
+        node = node.next_element
+    return found  # type: ignore[return-value]
+
+
+def tags_of(tag: Tag, names: frozenset[str], href: bool = False, limit: int = 0) -> list[Tag]:
+    """`tag.find_all(names, href=True if href else None, limit=limit)` for plain tag names, without bs4's
+    matching machinery (most of a `find_all`'s time)."""
+    node, stop = span(tag)
+    found: list[Tag] = []
+    while node is not stop and node is not None:
+        if node.__class__ is Tag and node.name in names and (not href or node.attrs.get("href") is not None):
+            found.append(node)
+            if len(found) == limit:
+                break
+        node = node.next_element
+    return found
+
+
+def first_tag(tag: Tag, names: frozenset[str], href: bool = False) -> Tag | None:
+    """`tag.find(names, href=True if href else None)` for plain tag names (`tags_of`)."""
+    found = tags_of(tag, names, href, 1)
+    return found[0] if found else None
+
+
 def text_of(tag: Tag | None) -> str:
     """The tag's text on one line, single-spaced ("" for None)."""
-    return " ".join(tag.get_text(" ").split()) if tag else ""
+    return " ".join(" ".join(strings_of(tag)).split()) if tag else ""
 
 
 def short_text(tag: Tag, limit: int) -> str | None:
     """`text_of(tag)` if it is at most `limit` characters, else None, reading no more of the tag than that:
     asked of the block around each link, a digest whose one cell holds everything is not read whole each time."""
+    types = tag.interesting_string_types or TEXT_TYPES
+    node, stop = span(tag)
     words: list[str] = []
     size = -1
-    for string in tag.strings:
-        for word in string.split():
-            words.append(word)
-            size += len(word) + 1
-            if size > limit:
-                return None
+    while node is not stop and node is not None:
+        if node.__class__ in types:
+            for word in node.split():  # type: ignore[attr-defined]
+                words.append(word)
+                size += len(word) + 1
+                if size > limit:
+                    return None
+        node = node.next_element
     return " ".join(words)
 
 
 def stripped_within(block: Tag, limit: float) -> str | None:
     """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
     more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
+    types = block.interesting_string_types or TEXT_TYPES
+    node, stop = span(block)
     strings: list[str] = []
     size = -1
-    for string in block.stripped_strings:
-        size += len(string) + 1
-        if size > limit:
-            return None
-        strings.append(string)
+    while node is not stop and node is not None:
+        if node.__class__ in types and (string := node.strip()):  # type: ignore[attr-defined]
+            size += len(string) + 1
+            if size > limit:
+                return None
+            strings.append(string)
+        node = node.next_element
     return " ".join(strings)
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
-from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, stripped_within
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, span, stripped_within
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
 from ingester.identity import opaque_values, unsubscribe_ids
@@ -83,14 +84,17 @@ def _own(tag: Tag, inherited: Style) -> Style:
     """`inherited` changed by the tag's own inline style, `<font>` or `<small>` (a link's colour is its own)."""
     size, colour = inherited.size, inherited.colour
     css = str(tag.get("style", "")) if tag.attrs else ""
+    if not css and tag.name != "small" and tag.name != "font":
+        return inherited  # most tags: nothing of their own
     if tag.name == "small":
         size = (size or BASE_PX) * 0.83
     elif tag.name == "font":
         size = FONT_SIZES.get(str(tag.get("size", "")).strip(), size)
         colour = _colour(str(tag.get("color", ""))) or colour
     if css:
-        if (match := SIZE.search(css)) is not None:
-            value, unit = float(match.group(1)), (match.group(2) or "px").lower()
+        declared, declared_colour = _declared(css)
+        if declared is not None:
+            value, unit = declared
             if value > 0:  # font-size:0 wrappers (an Outlook spacing trick) show nothing of their own
                 parent = size or BASE_PX
                 size = {
@@ -99,9 +103,20 @@ def _own(tag: Tag, inherited: Style) -> Style:
                     "rem": BASE_PX * value,
                     "%": parent * value / 100,
                 }.get(unit, value)
-        if tag.name != "a" and (match := COLOUR.search(css)) is not None:
-            colour = _colour(match.group(1)) or colour
+        if tag.name != "a" and declared_colour:
+            colour = declared_colour
     return Style(size, colour)
+
+
+@lru_cache(maxsize=4096)  # a mail repeats a few inline styles on thousands of tags
+def _declared(css: str) -> tuple[tuple[float, str] | None, str]:
+    """An inline style's font size (value, unit) and colour (`_colour`; "" if none or unreadable)."""
+    size = SIZE.search(css)
+    colour = COLOUR.search(css)
+    return (
+        (float(size.group(1)), (size.group(2) or "px").lower()) if size is not None else None,
+        _colour(colour.group(1)) if colour is not None else "",
+    )
 
 
 def _colour(value: str) -> str:
@@ -154,11 +169,13 @@ def usual(strings: list[tuple[NavigableString, Style]]) -> Usual:
 
 def visible_strings(root: Tag, styles: Styles) -> list[tuple[NavigableString, Style]]:
     """The document's non-blank strings in order, each with its style."""
-    return [
-        (node, styles.of(node.parent))
-        for node in root.descendants
-        if type(node) is NavigableString and node.parent is not None and node.strip()
-    ]
+    found = []
+    node, stop = span(root)
+    while node is not stop and node is not None:  # `root.descendants`, without the generator
+        if type(node) is NavigableString and node.parent is not None and node.strip():
+            found.append((node, styles.of(node.parent)))
+        node = node.next_element
+    return found
 
 
 def shares_identity(href: str, listed: tuple[str, ...]) -> bool:

@@ -5,6 +5,7 @@ and referral blocks. Each removal is counted and described for `ingest explain`.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -26,6 +27,8 @@ from ingester.clean.dom import (
     gone,
     live,
     short_text,
+    span,
+    strings_of,
     stripped_within,
     text_of,
 )
@@ -80,7 +83,7 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
     for anchor in anchors:
         if gone(anchor):
             continue
-        text = " ".join(anchor.get_text(" ").split())
+        text = text_of(anchor)
         if SUBSCRIBE_BUTTON.fullmatch(text):
             counts.drop(alone_in(anchor), "subscribe button", anchor)  # with Substack's `.button-wrapper`
             lines.clear()
@@ -179,7 +182,7 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
     an unsubscribe link never takes an article paragraph with it. Near the end (little text after the
     block), the whole footer goes: address, copyright, "why you get this", social icons.
     """
-    best, best_text = tag, tag.get_text(" ", strip=True)
+    best, best_text = tag, stripped_within(tag, math.inf) or ""
     for parent in tag.parents:
         if not isinstance(parent, Tag) or parent.name in ROOTS:
             break
@@ -203,17 +206,24 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
 def _has_article(block: Tag) -> bool:
     """Headings, several real paragraphs, or one long sentence run: this block is (or holds) the article."""
     paragraphs = 0
-    for node in block.descendants:  # one walk (bs4's find/find_all each walk the block again, slowly)
+    node, stop = span(block)
+    while node is not stop and node is not None:  # one walk (bs4's find/find_all each walk the block again)
         if isinstance(node, Tag):
             if node.name in ARTICLE_TAGS:
                 return True
-            if node.name == "p" and len(node.get_text(strip=True)) >= 40 and not CHROME_TEXT.search(node.get_text(" ")):
+            if node.name == "p" and _real_paragraph(strings_of(node)):
                 paragraphs += 1
                 if paragraphs >= 3:
                     return True
         elif isinstance(node, NavigableString) and len(node) > 200 and not CHROME_TEXT.search(node):
             return True
+        node = node.next_element
     return False
+
+
+def _real_paragraph(strings: list[NavigableString]) -> bool:
+    """At least 40 characters of text (stripped), and no chrome phrase."""
+    return sum(len(s.strip()) for s in strings) >= 40 and not CHROME_TEXT.search(" ".join(strings))
 
 
 def _text_after(block: Tag) -> int:
@@ -222,11 +232,13 @@ def _text_after(block: Tag) -> int:
     while isinstance(last, Tag) and last.contents:
         last = last.contents[-1]
     total = 0
-    for node in last.next_elements:
+    node = last.next_element
+    while node is not None:  # `last.next_elements`, without the generator
         if isinstance(node, NavigableString):
             total += len(node.strip())
             if total >= MAX_TEXT_AFTER_FOOTER:
                 break
+        node = node.next_element
     return total
 
 

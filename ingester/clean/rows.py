@@ -15,9 +15,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from ingester.chrome import AD_LABEL, MAX_AD_LABEL
-from ingester.clean.dom import ROOTS, NavigableString, Tag, bare_class, gone, live, short_text, text_of
+from ingester.clean.dom import (
+    ROOTS,
+    NavigableString,
+    Tag,
+    bare_class,
+    first_tag,
+    gone,
+    live,
+    short_text,
+    tags_of,
+    text_of,
+)
 from ingester.clean.ends import first_string
 from ingester.clean.prune import declared_sizes
 from ingester.clean.tally import Tally
@@ -44,12 +56,13 @@ AD_BLOCKS = frozenset({"div", "table", "tbody", "tr", "td", "section", "aside", 
 UNIT_BLOCKS = frozenset({"table", "tr", "td", "th", "div", "section", "aside", "article", "center"})
 LABEL_LINES = frozenset({"p", "td", "th", "li", "div", "center", "section", "h1", "h2", "h3", "h4", "h5", "h6"})
 ROW_BLOCKS = frozenset({"p", "div", "td", "tr", "table", "tbody", "ul", "li", "center", "section", "nav", "span"})
+A, IMG, A_OR_IMG, H123 = frozenset({"a"}), frozenset({"img"}), frozenset({"a", "img"}), frozenset({"h1", "h2", "h3"})
 
 
 def _icon(anchor: Tag) -> tuple[bool, bool]:
     """(is the link an icon: an image or one short word, does it show a small image)."""
     text = text_of(anchor)
-    images = anchor.find_all("img", limit=2)
+    images = tags_of(anchor, IMG, limit=2)
     if images and len(text) <= 2:
         sizes = [declared_sizes(img) for img in images]
         return True, all(s and max(s) <= MAX_ICON_PX for s in sizes)
@@ -93,13 +106,13 @@ def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[T
             if short_text(node, MAX_ROW_TEXT) is None:
                 break  # a row of icons has little text; its ancestors have more
             if node.name in ROW_BLOCKS:
-                links = node.find_all("a", href=True)
+                links = tags_of(node, A, href=True)
                 if len(links) >= MIN_LINKS:
                     found = [icon(a) for a in links]
                     if all(i for i, _ in found) and _rest_is_separators(node, links):
                         distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
                         # the images shown are small: a captioned share row ("[f] Share [t] Tweet") too
-                        images = [small for a, (_, small) in zip(links, found, strict=True) if a.find("img")]
+                        images = [small for a, (_, small) in zip(links, found, strict=True) if first_tag(a, IMG)]
                         if distinct or (len(images) >= MIN_LINKS and all(images)):
                             rows[id(node)] = _outermost(node)
                     break
@@ -111,7 +124,7 @@ def _outermost(tag: Tag) -> Tag:
     """The outermost block around `tag` holding the same text (its row's wrappers)."""
     best, text = tag, text_of(tag)
     for parent in tag.parents:
-        if parent.name in ROOTS or text_of(parent) != text or parent.find("img") is not best.find("img"):
+        if parent.name in ROOTS or text_of(parent) != text or first_tag(parent, IMG) is not first_tag(best, IMG):
             break
         best = parent
     return best
@@ -138,13 +151,13 @@ def drop_nav(anchors: list[Tag], counts: Tally) -> None:
         if node is None or node.name in ROOTS:
             break
         if node.name in ROW_BLOCKS:
-            links = node.find_all("a", href=True)
-            text = text_of(node)
+            text = short_text(node, MAX_NAV_TEXT)
+            if text is None:
+                return  # too much text for a bar, and so for any block around it
+            links = tags_of(node, A, href=True)
             if len(links) >= MIN_LINKS:
-                if len(text) <= MAX_NAV_TEXT and all(_nav_link(a) for a in links) and _rest_is_separators(node, links):
+                if all(_nav_link(a) for a in links) and _rest_is_separators(node, links):
                     counts.drop(_outermost(node), "navigation bar")
-                return
-            if len(text) > MAX_NAV_TEXT:
                 return
         node = node.parent
 
@@ -161,16 +174,23 @@ def drop_ads(tags: list[Tag], counts: Tally) -> None:
     for tag in tags:
         if gone(tag) or not tag.attrs:
             continue
-        names = [bare_class(c) for c in tag.get("class") or ()] + [str(tag.get("id", ""))]
-        names += str(tag.get("aria-label", "")).split()
-        if not any(AD_NAME.search(name) for name in names if name):
+        attrs = tag.attrs
+        names = [*map(bare_class, attrs.get("class") or ()), str(attrs.get("id", ""))]
+        names += str(attrs.get("aria-label", "")).split()
+        if not any(map(_ad_name, names)):
             continue
-        if tag.find(("a", "img")) is None:  # a badge ("Mux <span class=tag-sponsor>sponsor</span>")
+        if first_tag(tag, A_OR_IMG) is None:  # a badge ("Mux <span class=tag-sponsor>sponsor</span>")
             item = _badged_item(tag, limit)
             if item is not None:
                 counts.drop(item, "ad item (marked badge)")
         elif tag.name in AD_BLOCKS and len(text_of(tag)) <= limit:
             counts.drop(tag, "ad block (marked)")
+
+
+@lru_cache(maxsize=4096)  # a mail repeats a few class names on thousands of tags
+def _ad_name(name: str) -> bool:
+    """A class (its Gmail prefix removed), id or aria-label word that names an ad (`AD_NAME`)."""
+    return AD_NAME.search(name) is not None
 
 
 MAX_BADGED_LINKS = 3  # an ad item links its offer (and perhaps its logo and a button); more is a list
@@ -191,8 +211,8 @@ def _badged_item(badge: Tag, limit: float) -> Tag | None:
     for item in line.parents:
         if item.name in ROOTS:
             return None
-        if item.name in AD_BLOCKS and item.find("a", href=True) is not None:
-            if len(item.find_all("a", href=True, limit=MAX_BADGED_LINKS + 1)) > MAX_BADGED_LINKS:
+        if item.name in AD_BLOCKS and first_tag(item, A, href=True) is not None:
+            if len(tags_of(item, A, href=True, limit=MAX_BADGED_LINKS + 1)) > MAX_BADGED_LINKS:
                 return None
             return item if short_text(item, int(limit)) is not None else None
     return None
@@ -248,7 +268,7 @@ def _ad_unit(label: NavigableString, line: Tag, limit: float) -> Tag | None:
         if short_text(node, int(limit)) is None or first_string(node) is not label:
             return None
         if len(text_of(node)) - len(text_of(line)) >= MIN_AD_TEXT and _links_besides(node, line):
-            headings = node.find_all(("h1", "h2", "h3"), limit=2)
+            headings = tags_of(node, H123, limit=2)
             return node if len(headings) < 2 else None
     return None
 
@@ -257,7 +277,7 @@ def _links_besides(block: Tag, line: Tag) -> list[Tag]:
     """The block's web links outside the label line (in-page anchors and mailto: lead nowhere else)."""
     return [
         a
-        for a in block.find_all("a", href=True)
+        for a in tags_of(block, A, href=True)
         if WEB.match(str(a["href"]).strip()) and not any(p is line for p in a.parents)
     ]
 
@@ -266,3 +286,27 @@ def _main_site(anchors: list[Tag], counts: Tally, context: LinkContext) -> str:
     """The site most of the mail's links go to (its own, for a publication)."""
     sites = Counter(_site(a, counts, context) for a in anchors if not gone(a) and a.get("href"))
     return sites.most_common(1)[0][0] if sites else ""
+
+
+def drop_platform_badges(anchors: list[Tag], counts: Tally, context: LinkContext) -> None:
+    """The last things of the mail, image links (no text) to the sending platform's own site go: the
+    ESP's referral badge ("Email marketing by …"). The platform's site is the site of the mail's List-
+    Unsubscribe URLs and of the hosts that wrap its clicks, when that is not the mail's own site (the site
+    most of its links go to: a publication that sends from its own domain keeps its logo). Nothing with
+    text after the badge: a badge inside the mail is no badge at its end."""
+    hosts = [u.host for u in map(split, context.unsubscribe_urls) if u is not None] + list(context.wrapper_hosts)
+    platform = {site(host) for host in hosts} - {""}
+    if not platform:
+        return
+    own = ""
+    for anchor in reversed(live(anchors)):
+        if text_of(anchor) or anchor.find("img") is None:
+            return
+        if any(type(s) is NavigableString and s.strip() for s in anchor.next_elements):
+            return
+        if _site(anchor, counts, context) not in platform:
+            return
+        own = own or _main_site(anchors, counts, context)
+        if _site(anchor, counts, context) == own:
+            return
+        counts.drop(_outermost(anchor), "the sending platform's badge ending the mail")

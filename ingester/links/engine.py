@@ -99,11 +99,6 @@ def clean_url(url: str, context: LinkContext | None = None) -> str:
     return clean(url, context).url
 
 
-def clean_text_urls(text: str, context: LinkContext | None = None) -> str:
-    """Clean every http(s) URL found in plain text."""
-    return URL_IN_TEXT.sub(lambda m: clean_url(m.group(0), context), text)
-
-
 @functools.lru_cache(maxsize=4096)  # asked of each image by `privacy` and again by the pixel step
 def is_tracker_image(url: str) -> bool:
     """A known tracker or beacon URL (the caller checks the image's size and visibility too)."""
