@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ingester import classify, fidelity, identity, memory, metadata, parts, privacy, render, tags
-from ingester.clean import CleanedHtml, clean_html
+from ingester.clean import CleanedHtml, clean_html, text_counts
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
-from ingester.links import Resolver
+from ingester.links import CleanedUrl, Resolver
 from ingester.message import Newsletter, RawMessage, parse
 
 NO_VERDICT = fidelity.Verdict()
@@ -76,17 +76,19 @@ def make_note(
     verdict = NO_VERDICT
     nonce = letter.content_hash[:16]
     in_html: frozenset[int] = frozenset()
+    found: list[CleanedUrl] = []  # the URLs cleaned in the text part, when the note is made from it
     if letter.html is not None:
         html, in_html = parts.mark_inline(letter.html, letter.attachments, nonce)
         cleaned = clean_html(html[: settings.max_html], platform, context, resolve, letter.subject)
         verdict = fidelity.judge(cleaned, letter.text)
         if verdict.use_text:
-            markdown = text_to_markdown(letter.text or "", context)
+            markdown = text_to_markdown(letter.text or "", context, found)
+            cleaned = replace(cleaned, counts=text_counts(found, context))  # the note's links are the text's
         else:
             markdown = events_to_markdown(cleaned.events)
     else:
-        cleaned = CleanedHtml()
-        markdown = text_to_markdown(letter.text or "", context)
+        markdown = text_to_markdown(letter.text or "", context, found)
+        cleaned = CleanedHtml(counts=text_counts(found, context))
     meta = metadata.decide(letter, cleaned.header, context, raw.internaldate)
     if context.reader is not None:  # the reader's address (and, if asked, name) in the text: a neutral mark
         markdown, in_text = identity.redact_text(markdown, context.reader)

@@ -10,7 +10,7 @@ from html2text.utils import escape_md_section
 
 from ingester.chrome import FOOTER_LINE, FOOTER_TEXT
 from ingester.clean import Event
-from ingester.links import URL_IN_TEXT, LinkContext, clean_text_urls
+from ingester.links import URL_IN_TEXT, CleanedUrl, LinkContext, clean_text_urls
 from ingester.markdown import HASHTAG, link_text, neutralise, strip_invisible
 from ingester.textheads import find_headings, with_headings
 
@@ -125,12 +125,12 @@ MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it me
 MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
 
 
-def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
+def text_to_markdown(text: str, context: LinkContext | None = None, found: list[CleanedUrl] | None = None) -> str:
     """Markdown for a text/plain newsletter that shows the text as the sender wrote it.
 
-    URLs are cleaned; Markdown characters in the text are escaped (`1024*768` is no emphasis);
-    indentation is dropped (four spaces would make a code block); a short line keeps its line
-    break (lists, addresses, price lists), while hard-wrapped prose flows into paragraphs.
+    URLs are cleaned (each result added to `found`); Markdown characters in the text are escaped
+    (`1024*768` is no emphasis); indentation is dropped (four spaces would make a code block); a short
+    line keeps its line break (lists, addresses, price lists), while hard-wrapped prose flows into paragraphs.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -143,7 +143,7 @@ def text_to_markdown(text: str, context: LinkContext | None = None) -> str:
             lines = lines[:i]
             break
     headings = find_headings([line.strip() for line in lines])  # before escaping: the text as written
-    lines = [_escape_plain(clean_text_urls(line.strip(), context)) for line in lines]
+    lines = [_escape_plain(clean_text_urls(line.strip(), context, found)) for line in lines]
     lines = with_headings(lines, headings, _escape_plain)
     out = []
     for i, line in enumerate(lines):

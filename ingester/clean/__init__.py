@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from ingester.chrome import CHROME_CLASSES, CONFIRM_HINT, SUBSTACK_CHROME_CLASSES
-from ingester.clean.anchors import clean_links, clean_written_urls
+from ingester.clean.anchors import clean_links, clean_written_urls, written_counts
 from ingester.clean.dom import index, live, parse, teardown
 from ingester.clean.ends import Styles, drop_footer, drop_view_online
 from ingester.clean.events import Event, article_events
@@ -31,7 +31,7 @@ from ingester.clean.tail import drop_link_bar, drop_subscription_lines
 from ingester.clean.tally import Tally
 from ingester.links import CleanedUrl, LinkContext
 
-__all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link"]
+__all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link", "text_counts"]
 
 Resolver = Callable[[str], "str | None"]
 VOID_TAGS = frozenset(
@@ -160,7 +160,7 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     flatten_layout_tables(ix.by_name)
     tidy(ix.tags, ix.by_name)
     # The tally's counters, field by field of the same name (reader_redacted is counted later, by compose).
-    counts = LinkCounts(**{f.name: getattr(tally, f.name) for f in fields(LinkCounts) if f.name != "reader_redacted"})
+    counts = _link_counts(tally)
     cleaned = CleanedHtml(
         article_events(ix.soup, ix.by_class),
         header,
@@ -172,6 +172,16 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     )
     teardown(ix.soup)
     return cleaned
+
+
+def _link_counts(tally: Tally) -> LinkCounts:
+    """The tally's counters, field by field of the same name (reader_redacted is counted later, by compose)."""
+    return LinkCounts(**{f.name: getattr(tally, f.name) for f in fields(LinkCounts) if f.name != "reader_redacted"})
+
+
+def text_counts(found: list[CleanedUrl], context: LinkContext) -> LinkCounts:
+    """The link counts of a note made from the text part: `found` holds each URL cleaned in its text."""
+    return _link_counts(written_counts(found, context))
 
 
 def confirm_link(html: str) -> str:

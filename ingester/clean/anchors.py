@@ -13,7 +13,7 @@ from ingester.chrome import CHROME_TEXT
 from ingester.clean.dom import NavigableString, Tag, gone
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import Tally
-from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, URL_IN_TEXT, LinkContext, clean, is_opaque
+from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, URL_IN_TEXT, CleanedUrl, LinkContext, clean, is_opaque
 from ingester.markdown import safe_url
 
 Resolver = Callable[[str], "str | None"]
@@ -107,7 +107,24 @@ def _written(match: re.Match[str], counts: Tally, context: LinkContext, in_link:
     result = counts.peek(url, context) if in_link else counts.cleaned(url, context)
     personal = result.kind == "credential" or (result.kind in PRIVATE_KINDS and context.unlink_personal)
     if not in_link:
-        counts.personal_links += result.kind in PRIVATE_KINDS
-        counts.links_unlinked += personal
-        counts.opaque_links += is_opaque(result) and not personal
+        count_written(result, counts, personal)
     return PERSONAL_REMOVED if personal else result.url
+
+
+def count_written(result: CleanedUrl, counts: Tally, personal: bool) -> None:
+    """Count a URL written in the text that was cleaned (`counts.cleaned` counts what cleaning changed);
+    `personal`: it gave the reader away with no clean form and was replaced."""
+    counts.personal_links += result.kind in PRIVATE_KINDS
+    counts.links_unlinked += personal
+    counts.opaque_links += is_opaque(result) and not personal
+
+
+def written_counts(found: list[CleanedUrl], context: LinkContext) -> Tally:
+    """The counts of a note made from a text part, from each URL `links.clean_text_urls` cleaned in it."""
+    counts = Tally()
+    for result in found:
+        counts.links_cleaned += result.changed
+        counts.wrappers_decoded += len(result.decoded)
+        personal = result.kind == "credential" or (result.kind in PRIVATE_KINDS and context.unlink_personal)
+        count_written(result, counts, personal)
+    return counts

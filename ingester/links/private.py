@@ -115,12 +115,14 @@ def clean_url(url: str, context: LinkContext | None = None) -> str:
     return clean(url, context).url
 
 
-def clean_text_urls(text: str, context: LinkContext | None = None) -> str:
+def clean_text_urls(text: str, context: LinkContext | None = None, found: list[CleanedUrl] | None = None) -> str:
     """Clean every http(s) URL found in plain text; personal ones the reader's identity cannot be
-    removed from are left out (their place says so)."""
+    removed from are left out (their place says so). Each result is added to `found` (to be counted)."""
 
     def one(url: str) -> str:
         result = clean(url, context)
+        if found is not None:
+            found.append(result)
         if result.kind == "credential" or (result.kind == "personal" and context and context.unlink_personal):
             return "[personal link removed]"
         return result.url
