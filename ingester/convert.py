@@ -19,7 +19,7 @@ from ingester.textheads import find_headings, with_headings
 # an empty heading ("##")
 INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*|\s*#{1,6}\s*")
 LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
-NO_SPACE_BEFORE = frozenset(",;:)")
+NO_SPACE_BEFORE = frozenset(",;:)，；：）。、！？")  # no blank before these after emphasis (CJK ones too)
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 # A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)

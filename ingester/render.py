@@ -277,18 +277,28 @@ def outline(sections: list[Section], labels: Labels = LABELS["en"]) -> str:
     """The post's headings as a nested list of plain text (the template shows it in a code fence, where
     Markdown is not read); a post without section headings has no outline: `labels.no_sections` says so
     (paragraph openings are no sections: "Photo by …", "To play, simply reply to this email.")."""
-    items: list[str] = []
+    listed: list[tuple[int, str]] = []
     lead = _Lead()
     for section in sections:
-        if section.heading is not None and lead.outlines(_plain_heading(section.heading)):
-            items.append(f"- {_plain_heading(section.heading)}")
-        top = section.level
-        items.extend(
-            f"{'  ' * (level - top)}- {_plain_heading(text)}"
-            for level, text in section.subheadings
-            if lead.outlines(_plain_heading(text))
-        )
-    return "\n".join(items) or labels.no_sections
+        found = ((section.level, section.heading),) if section.heading is not None else ()
+        for level, text in (*found, *section.subheadings):
+            if lead.outlines(plain := _plain_heading(text)):
+                listed.append((level, plain))
+    return "\n".join(f"{'  ' * depth}- {text}" for depth, text in nest(listed)) or labels.no_sections
+
+
+def nest(listed: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(depth, text) of outline items given as (heading level, text): nesting is relative, so the list
+    starts at depth 0 whatever level comes first, and an item is at most one deeper than the one before
+    it (a `####` after a `##` is its child, not its grandchild; text before the first `##` is no orphan)."""
+    open_levels: list[int] = []  # the levels of the items the next one may be nested in
+    nested = []
+    for level, text in listed:
+        while open_levels and open_levels[-1] >= level:
+            open_levels.pop()
+        nested.append((len(open_levels), text))
+        open_levels.append(level)
+    return nested
 
 
 class _Lead:

@@ -84,7 +84,7 @@ CASES = {
         "**the annual [JavaScript January](https://x.example/)**",
     ),
     # bold of italic after a word, bold inside italic after a space
-    "bold-of-italic": ("<p>x<b><i>Ein.</i></b>y</p>", "x _**Ein.**_ y"),
+    "bold-of-italic": ("<p>x<b><i>Ein.</i></b>y</p>", "x _**Ein**_.y"),
     "bold-inside-italic": ("<p><i>profitez de </i><strong><i>-10%</i></strong><i> avec</i></p>", None),
     # an image is no emphasis, and no part of a link's text
     "bold-image": ('<p><b><img src="https://x.example/a.png" alt="">Title</b></p>', None),

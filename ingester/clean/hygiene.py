@@ -7,11 +7,19 @@ html2text writes `<b>` as `**`, `<em>` as `_` and `<s>` as `~~` wherever the tag
 cannot close; `<b>x <b>y</b> z</b>` gives `**x**y** z**`. Each emphasis element is therefore split
 into runs of inline content between line breaks and blocks, nested emphasis of the same kind is
 unwrapped, and emphasis with nothing visible inside is unwrapped.
+
+CommonMark opens a delimiter run only when it is left-flanking and closes one only when it is
+right-flanking: `**` between a letter and a punctuation mark (`word**.**`, `(**6`, `❤️**, x`) is
+printed as typed. So runs of the same emphasis that touch in the line or are separated only by blanks
+(through wrappers that write nothing, `<span><b>to </b></span><span><b>x</b></span>`) become one run,
+a run with no letter or digit in it loses its marks, and punctuation at a run's edge goes outside it
+when the character beyond that edge would stop the marker from flanking.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ingester.clean.dom import NavigableString, PageElement, Tag, gone, live, new_tag
 
@@ -35,20 +43,24 @@ BREAKS = frozenset(
 INVISIBLE = re.compile(r"[\s\u200b-\u200f\u00ad\u034f\u2060\ufeff]+")
 ALT_UNSAFE = re.compile(r"[\[\]*_~`<>\\|]+")
 MAX_ALT = 120
-PUNCTUATION = "".join(chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum()) + "«»“”‘’„…–—·•¡¿"
+MARKED = frozenset({"a", "img", "code"})  # elements whose Markdown starts with punctuation
+# Elements that write nothing of their own in Markdown: emphasis on both sides of one is one run
+WRAPPERS = frozenset({"span", "font", "small", "big", "mark", "abbr"})
 
 
 def tidy(tags: list[Tag], by_name: dict[str, list[Tag]]) -> None:
     """Emphasis, linked images and alt text, tidied in place (see the module's doc). `tags`: every
     tag in document order (`dom.Index.tags`)."""
+    for tag in tags:  # in document order: a run takes in every neighbour run after it
+        if tag.name in KIND and tag.parent is not None and not gone(tag):
+            _join_next(tag)
     # innermost first: a nested emphasis is unwrapped before its outer one is split
     for tag in reversed(tags):
         if tag.name not in KIND or tag.parent is None or gone(tag):
             continue
-        if not _shows(tag) or any(KIND.get(parent.name) == KIND[tag.name] for parent in tag.parents):
+        if not _says(tag) or any(KIND.get(parent.name) == KIND[tag.name] for parent in tag.parents):
             tag.unwrap()
             continue
-        _join_next(tag)
         _italic_outside(tag)
         if _breaks_inside(tag) or _holds_other_emphasis(tag):
             _split(tag)
@@ -63,6 +75,15 @@ def tidy(tags: list[Tag], by_name: dict[str, list[Tag]]) -> None:
             img["alt"] = safe_alt(str(img["alt"]))
 
 
+def tidy_one(tag: Tag) -> None:
+    """One emphasis made after `tidy`'s list of tags was taken (a heading in a table cell turned bold)."""
+    if not _says(tag):
+        tag.unwrap()
+        return
+    _trim(tag)
+    _punctuation_outside(tag)
+
+
 def safe_alt(alt: str) -> str:
     """Alt text on one line, without the characters that end or mark up an image's Markdown."""
     text = " ".join(ALT_UNSAFE.sub(" ", alt).split())
@@ -74,19 +95,70 @@ def _shows(tag: Tag) -> bool:
     return bool(INVISIBLE.sub("", tag.get_text()))
 
 
+def _says(tag: Tag) -> bool:
+    """A letter or digit inside: `**.**` or `**❤️**` only adds markers (which seldom flank: `ISBN**.**`)."""
+    return _says_text(tag.get_text())
+
+
+def _punctuation(char: str) -> bool:
+    """A punctuation mark or symbol as CommonMark's flanking rules read it (Unicode P* and S*)."""
+    return unicodedata.category(char)[0] in "PS"
+
+
+def _stops_flanking(beyond: str) -> bool:
+    """Whether a marker between punctuation inside and `beyond` outside is no delimiter: only a line's
+    edge, a blank or another punctuation mark beyond lets it flank."""
+    return bool(beyond) and not beyond.isspace() and not _punctuation(beyond)
+
+
 def _breaks_inside(tag: Tag) -> bool:
     return any(isinstance(node, Tag) and node.name in BREAKS for node in tag.descendants)
 
 
 def _join_next(tag: Tag) -> None:
-    """`<b>mi</b><b>nutes</b>` is one bold run (html2text would write `**mi****nutes**`)."""
-    after = tag.next_sibling
-    while isinstance(after, Tag) and KIND.get(str(after.name)) == KIND[str(tag.name)]:
+    """`<b>mi</b><b>nutes</b>` is one bold run (html2text would write `**mi****nutes**`), and so are
+    `<span><b>by </b></span> <span><b><a>x</a></b></span><span><b>.</b></span>`: the runs touch in the
+    line, or only blanks and elements that write nothing lie between them (the blanks go inside the run)."""
+    while _shows(tag) and (found := _next_run(tag)) is not None:
+        after, gap = found
+        for node in gap:
+            tag.append(node.extract())
         for child in list(after.contents):
             tag.append(child.extract())
         after.decompose()
-        after = tag.next_sibling
     tag.smooth()  # "mi" + "nutes": one string, as html2text must see it
+
+
+def _blank(node: PageElement) -> bool:
+    """A string that shows nothing (or a comment), or a wrapper holding only such (one emptied by a join)."""
+    if isinstance(node, Tag):
+        return node.name in WRAPPERS and all(_blank(child) for child in node.contents)
+    return type(node) is not NavigableString or not INVISIBLE.sub("", node)
+
+
+def _next_run(tag: Tag) -> tuple[Tag, list[PageElement]] | None:
+    """The emphasis of `tag`'s kind next in the line, showing text, with only blanks and WRAPPERS before it;
+    and the blanks in between."""
+    node: PageElement = tag
+    gap: list[PageElement] = []
+    while True:
+        after = node.next_sibling
+        while after is not None and _blank(after):
+            gap.append(after)
+            after = after.next_sibling
+        if after is None:
+            parent = node.parent
+            if parent is None or parent.name not in WRAPPERS:
+                return None
+            node = parent
+            continue
+        while isinstance(after, Tag) and after.name in WRAPPERS:
+            inside = after.contents
+            gap.extend(child for child in inside[: next((i for i, c in enumerate(inside) if not _blank(c)), 0)])
+            after = next((child for child in inside if not _blank(child)), None)
+        if isinstance(after, Tag) and KIND.get(str(after.name)) == KIND[str(tag.name)] and _shows(after):
+            return after, gap
+        return None
 
 
 def _italic_outside(tag: Tag) -> None:
@@ -123,17 +195,47 @@ def _trim(tag: Tag) -> None:
 
 
 def _punctuation_outside(tag: Tag) -> None:
-    """`word<b>. More</b>` → `word.<b> More</b>`: CommonMark does not open `**` between a letter and a
-    punctuation mark (`word**. More**` stays literal), so leading punctuation after a letter goes outside."""
-    first = next((node for node in tag.descendants if type(node) is NavigableString and node.strip()), None)
-    if first is None or not _char_before(tag).isalnum():
+    """`word<b>. More</b>` → `word.<b> More</b>` and `<b>EN LÍNEA (</b>6` → `<b>EN LÍNEA</b> (6`: a marker
+    between punctuation inside and a letter (or a mark such as an emoji's variation selector) outside is
+    printed as typed (`word**. More**`), so punctuation at such an edge goes outside the run (an emphasis
+    that is all another one holds leaves that to the outer one: their edges are the same)."""
+    parent = tag.parent
+    if parent is not None and parent.name in KIND and [c for c in parent.contents if not _blank(c)] == [tag]:
         return
-    text = str(first)
-    kept = text.lstrip(PUNCTUATION)
-    if kept != text and kept.strip():
-        first.replace_with(NavigableString(kept))
-        tag.insert_before(NavigableString(text[: len(text) - len(kept)]))
-        _trim(tag)
+    for before in (True, False):
+        strings = [node for node in tag.descendants if type(node) is NavigableString and node.strip()]
+        if not strings or not _stops_flanking(_char_before(tag) if before else _char_after(tag)):
+            continue
+        edge = strings[0] if before else strings[-1]
+        if any(holder.name not in KIND and holder.name not in WRAPPERS for holder in _holders(edge, tag)):
+            continue  # inside a link or another element: moving it out would change what that holds
+        text = str(edge).lstrip() if before else str(edge).rstrip()
+        cut = 0
+        while cut < len(text) and _punctuation(text[cut] if before else text[-1 - cut]):
+            cut += 1
+        kept = text[cut:] if before else text[: len(text) - cut]
+        if cut and _says_text(kept):
+            edge.replace_with(NavigableString(kept))
+            if before:
+                tag.insert_before(NavigableString(text[:cut]))
+            else:
+                tag.insert_after(NavigableString(text[len(text) - cut :]))
+            _trim(tag)
+
+
+def _holders(node: PageElement, tag: Tag) -> list[Tag]:
+    """The elements from `node`'s parent up to `tag`, `tag` left out."""
+    holders = []
+    parent = node.parent
+    while parent is not None and parent is not tag:
+        holders.append(parent)
+        parent = parent.parent
+    return holders
+
+
+def _says_text(text: str) -> bool:
+    """A letter or digit in `text`."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 def _char_before(tag: Tag) -> str:
@@ -149,10 +251,35 @@ def _char_before(tag: Tag) -> str:
             continue
         if isinstance(before, Tag) and before.name in BREAKS:
             return ""
+        if isinstance(before, Tag) and _breaks_inside(before):
+            return ""
         text = before.get_text() if isinstance(before, Tag) else str(before)
         if text:
             return text[-1]
         node = before
+
+
+def _char_after(tag: Tag) -> str:
+    """The character just after `tag` in its line ("" at the end of a block or before a break)."""
+    node: PageElement = tag
+    while True:
+        after = node.next_sibling
+        if after is None:
+            parent = node.parent
+            if parent is None or parent.name in BREAKS or parent.name in ("body", "[document]"):
+                return ""
+            node = parent
+            continue
+        if isinstance(after, Tag) and after.name in BREAKS:
+            return ""
+        if isinstance(after, Tag) and _breaks_inside(after):
+            return ""
+        if isinstance(after, Tag) and (after.name in MARKED or after.name in KIND):
+            return "["  # what its Markdown starts with: `[`, `!`, `` ` ``, `*`, `_`
+        text = after.get_text() if isinstance(after, Tag) else str(after)
+        if text:
+            return text[0]
+        node = after
 
 
 def _split(tag: Tag) -> None:

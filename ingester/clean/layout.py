@@ -8,6 +8,7 @@ import re
 
 from ingester.chrome import TWEET_COUNTS
 from ingester.clean.dom import ByClass, Tag, gone, live, new_tag
+from ingester.clean.hygiene import INVISIBLE, tidy_one
 from ingester.links import clean_url
 
 
@@ -57,6 +58,9 @@ def flatten_layout_tables(by_name: dict[str, list[Tag]]) -> None:
     for table in reversed(tables):
         cells = owned[id(table)]
         if id(table) not in not_data and _is_data_table(cells):
+            for cell in cells:
+                if cell.name in ("td", "th"):
+                    _inline(cell)
             continue
         if (outer := _table_at(table.parent, table_at)) is not None:
             not_data.add(id(outer))
@@ -79,14 +83,46 @@ def _table_at(tag: Tag | None, memo: dict[int, Tag | None]) -> Tag | None:
 
 
 TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# What a Markdown table row cannot hold: a line break or a block of its own
+CELL_BREAKS = frozenset({"br", "hr", "p", "pre", "li", "dl", "dt", "dd", "center", "section", "article", "figure"})
 
 
 # A table holding any of these (or another table) lays out the email; it does not hold data.
 NOT_IN_DATA_TABLES = frozenset({"table", "img", "h1", "h2", "h3", "div", "ul", "ol", "blockquote"})
 
 
+def _inline(cell: Tag) -> None:
+    """A data table's cell as one line of inline content, as a Markdown table row must be: a heading in it is
+    a bold label (no section of the article, no outline item), and line breaks and paragraphs become spaces."""
+    for tag in cell.find_all(True):
+        if tag.name in HEADINGS:
+            tag.name = "strong"
+            tag.attrs = {}
+            tidy_one(tag)
+        elif tag.name in CELL_BREAKS:
+            if tag.previous_sibling is not None:
+                tag.insert_before(" ")
+            if tag.next_sibling is not None:
+                tag.insert_after(" ")
+            if tag.name in ("br", "hr"):
+                tag.decompose()
+            else:
+                tag.unwrap()
+
+
 def _is_data_table(cells: list[Tag]) -> bool:
-    """A grid: at least two rows with the same number (two or more) of cells."""
+    """A grid: at least two rows with the same number (two or more) of cells, and at least two rows in which
+    two or more cells show something (a row of spacer cells around one title is layout)."""
     rows = [c for c in cells if c.name == "tr"]
     widths = {sum(1 for c in row.children if isinstance(c, Tag) and c.name in ("td", "th")) for row in rows}
-    return len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2
+    if len(rows) < 2 or len(widths) != 1 or widths.pop() < 2:
+        return False
+    filled = [
+        sum(1 for c in row.children if isinstance(c, Tag) and c.name in ("td", "th") and _shows(c)) for row in rows
+    ]
+    return sum(1 for count in filled if count >= 2) >= 2
+
+
+def _shows(cell: Tag) -> bool:
+    return bool(INVISIBLE.sub("", cell.get_text()))
