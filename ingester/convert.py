@@ -25,6 +25,9 @@ MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 # A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)
 SENDER_EMPHASIS = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
 HEADING_LINE = re.compile(r"(?m)^(#{1,6} )(.*)$")
+# A text part's list item: a bullet (written "* ", "• ", "- "…) or a number, then text
+PLAIN_BULLET = re.compile(r"[*•·‣◦-]\s+(?=[^\s*]*\w)")
+PLAIN_ITEM = re.compile(r"- (?=\S)|\d{1,3}[.)]\s+(?=\S)")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
 RULE_TOKEN = re.compile(r"\* \* \*|-{3,}|_{3,}")
@@ -145,14 +148,22 @@ def text_to_markdown(text: str, context: LinkContext | None = None, found: list[
             break
     lines = without_chrome(lines, context)  # unsubscribe/preferences paragraphs and what follows them
     headings = find_headings([line.strip() for line in lines])  # before escaping: the text as written
-    lines = [_escape_plain(clean_text_urls(line.strip(), context, found)) for line in lines]
+    lines = [_plain_line(clean_text_urls(line.strip(), context, found)) for line in lines]
     lines = with_headings(lines, headings, _escape_plain)
     out = []
     for i, line in enumerate(lines):
         follows = i + 1 < len(lines) and lines[i + 1]
-        short = len(line) < SHORT_LINE and not line.startswith("## ")  # a text's own "## " is escaped
+        # a list item is a block of its own: a hard break at its end (or before one) would show as "\"
+        listed = PLAIN_ITEM.match(line) or (follows and PLAIN_ITEM.match(lines[i + 1]))
+        short = len(line) < SHORT_LINE and not line.startswith("## ") and not listed  # a text's "## " is escaped
         out.append(line + ("\\" if line and follows and short and not RULE_LINE.fullmatch(line) else ""))
     return tidy(drop_footer_tail("\n".join(out)))  # the address and © lines the chrome links left
+
+
+def _plain_line(line: str) -> str:
+    """A line of a text part as Markdown: a bullet ("* ", "• ", "- ") a list item, the rest escaped."""
+    bullet = PLAIN_BULLET.match(line)
+    return "- " + _escape_plain(line[bullet.end() :]) if bullet else _escape_plain(line)
 
 
 def _escape_plain(line: str) -> str:

@@ -1,10 +1,11 @@
 """Section headings of a plain-text mail, found by its structure. Pure.
 
 A text/plain newsletter has no tags, but its sections show: a short line underlined with `===` or `---`
-(setext, about as long as the line), a block of one or two ALL-CAPS lines alone between blank lines ("TO
-GET SOURCE CODE", "***NEW WORK***"), or a short line alone between blank lines before a paragraph,
-the same shape again and again through the mail. One caps block or one short line proves nothing (a
-shout, a sign-off), so those two kinds count only when the mail has several (MIN_CAPS, MIN_SHORT).
+(setext: about as long as the line; any rule under a line marked "** ", as Mailchimp writes them), a block of
+one or two ALL-CAPS lines alone between blank lines ("TO GET SOURCE CODE", "***NEW WORK***"), or a short line
+alone between blank lines before a paragraph, the same shape again and again through the mail. One caps block
+or one short line proves nothing (a shout, a sign-off), so those two kinds count only when the mail has
+several (MIN_CAPS, MIN_SHORT).
 Never a heading: a line with a URL, a list item or a numbered line, a header-like "Name: value" line, a
 salutation or a line ending like a sentence or an opening (",", ".", ":", ";").
 """
@@ -23,6 +24,9 @@ MIN_CAPS = 2  # caps blocks a mail needs before they count as headings
 MIN_SHORT = 3  # short lines before a paragraph a mail needs before they count as headings
 MIN_PARAGRAPH = 100  # characters of the paragraph a short heading opens (or two lines of it)
 SETEXT = re.compile(r"(?:=+|-+)")
+# A heading marked the way a text part writes it (Mailchimp: "** Title" over a full-width rule): the marker
+# is markup, and the rule under such a line need not match its length.
+MARKED = re.compile(r"(?:\*\*|#{1,6}|={2,})\s+(?=\S)")
 NOT_A_HEADING = re.compile(
     r"https?://|www\.|@|^\s*(?:[-*+•>]\s|\(?\d+[.)]\s|\d+\s*$|[a-z][.)]\s)|^[\w-]+:\s|[,.:;。、，：；]\s*$", re.I
 )
@@ -53,15 +57,17 @@ def _setext(lines: list[str]) -> dict[int, tuple[int, str]]:
     found = {}
     for i in range(len(lines) - 1):
         line, under = lines[i], lines[i + 1]
+        marked = MARKED.match(line)
+        text = line[marked.end() :] if marked else line
         if (
             line
             and _blank(lines, i - 1)
-            and len(line) <= MAX_HEADING
+            and len(text) <= MAX_HEADING
             and SETEXT.fullmatch(under)
-            and abs(len(under) - len(line)) <= max(3, len(line) // 4)  # underlines it, no longer rule
-            and _may_head(line.rstrip(":"))
+            and (marked or abs(len(under) - len(line)) <= max(3, len(line) // 4))  # underlines it, no longer rule
+            and _may_head(text.rstrip(":"))
         ):
-            found[i] = (i + 2, line)
+            found[i] = (i + 2, text)
     return found
 
 
