@@ -91,8 +91,9 @@ def feed_text(h: html2text.HTML2Text, text: str) -> None:
 
 
 def _data(h: html2text.HTML2Text, text: str) -> None:
-    if h.inheader and not (h.code or h.pre):
-        # html2text leaves a heading's `*` and `_` as they are: `<h5>__END__</h5>` would be bold
+    if not (h.code or h.pre or RULE_LINE.fullmatch(text)):  # a line of "____" is a rule as the sender drew it
+        # html2text leaves a sender's `*` and `_` as they are: "Leser*innen und Kund*innen" would turn
+        # italic between the stars (CommonMark allows `*` emphasis inside words), `<h5>__END__</h5>` bold
         h.handle_data(SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text)), entity_char=True)
     else:
         h.handle_data(text)
