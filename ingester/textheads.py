@@ -65,7 +65,7 @@ def _setext(lines: list[str]) -> dict[int, tuple[int, str]]:
             and len(text) <= MAX_HEADING
             and SETEXT.fullmatch(under)
             and (marked or abs(len(under) - len(line)) <= max(3, len(line) // 4))  # underlines it, no longer rule
-            and _may_head(text.rstrip(":"))
+            and _may_head(text.rstrip(".:!?" if marked else ":"))  # marked: the marker says it, not the end
         ):
             found[i] = (i + 2, text)
     return found

@@ -14,7 +14,7 @@ def body(name: str) -> str:
 
 def test_marked_headings_and_bullets_become_markdown() -> None:
     text = fixture_note("text-only-marked-headings.eml").text
-    for heading in ("Grafting season is here", "Three tools you need", "When to start"):
+    for heading in ("Grafting season is here.", "Three tools you need", "When to start"):
         assert f"## {heading}\n" in text or f"### {heading}\n" in text  # a section, its marker gone
     assert "\\*\\*" not in text and "** " not in text.split("\n---\n", 1)[1]
     assert "- A sharp grafting knife\n- Grafting tape or rubber strips\n- Wax for the cut ends\n" in text
