@@ -21,7 +21,7 @@ MAX_CHROME_LINE = 200  # characters: a line of a long paragraph holding a chrome
 MAX_FOOTER = 2000  # characters from a chrome paragraph to the end, for all of it to be the footer
 MAX_FOOTER_SHARE = 0.5  # of the text: a "footer" larger than this is the mail
 HEAD_BLOCKS = 3  # paragraphs at the start where a view-online paragraph is chrome
-LINK_IN_PARENS = re.compile(r"\s*\(\s*(https?://[^\s)]+)\s*\)|\s*<(https?://[^\s>]+)>")
+LINK_IN_PARENS = re.compile(r"\(\s*(https?://[^\s)]+)\s*\)|<(https?://[^\s>]+)>")
 
 
 def without_chrome(lines: list[str], context: LinkContext | None) -> list[str]:

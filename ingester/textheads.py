@@ -26,7 +26,7 @@ MIN_PARAGRAPH = 100  # characters of the paragraph a short heading opens (or two
 SETEXT = re.compile(r"(?:=+|-+)")
 # A heading marked the way a text part writes it (Mailchimp: "** Title" over a full-width rule): the marker
 # is markup, and the rule under such a line need not match its length.
-MARKED = re.compile(r"(?:\*\*|#{1,6}|={2,})\s+(?=\S)")
+MARKED = re.compile(r"(?:(?<!\*)\*\*|(?<!#)#{1,6}|(?<!=)={2,})\s+(?=\S)")  # a run's first mark only: linear
 NOT_A_HEADING = re.compile(
     r"https?://|www\.|@|^\s*(?:[-*+•>]\s|\(?\d+[.)]\s|\d+\s*$|[a-z][.)]\s)|^[\w-]+:\s|[,.:;。、，：；]\s*$", re.I
 )
