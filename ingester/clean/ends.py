@@ -336,9 +336,13 @@ def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) 
     """The footer at the end of the mail goes: its first text's outermost block, and all that follows."""
     strings = visible_strings(root, styles)
     start = footer_start(strings, counts, context)
-    if start is None:
-        return
-    first = strings[start][0]
+    if start is not None:
+        drop_from(strings[start][0], counts, "footer after the article")
+
+
+def drop_from(first: NavigableString, counts: Tally, why: str) -> bool:
+    """The outermost block that `first` begins, and all that follows it in the document, go, unless that
+    is more than the content-loss guard allows. True when they went."""
     block: PageElement = first
     for parent in first.parents:
         if parent.name in ROOTS or first_string(parent) is not first:
@@ -351,14 +355,15 @@ def drop_footer(root: Tag, counts: Tally, context: LinkContext, styles: Styles) 
         node = node.parent
     text = " ".join(" ".join(t.get_text(" ") if isinstance(t, Tag) else str(t) for t in doomed).split())
     if len(text) > counts.document_size * MAX_REMOVAL_SHARE and len(text) > 500:
-        counts.refused.append(f"footer after the article refused, it would remove {len(text):,} characters")
-        return
-    counts.removed.append(f"footer after the article: {text[:70] + '…' if len(text) > 70 else text!r}")
+        counts.refused.append(f"{why} refused, it would remove {len(text):,} characters")
+        return False
+    counts.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}")
     for item in doomed:
         if isinstance(item, Tag):
             item.decompose()
         else:
             item.extract()
+    return True
 
 
 def _line_start(strings: list[tuple[NavigableString, Style]], index: int) -> int:

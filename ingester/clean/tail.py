@@ -19,10 +19,10 @@ from ingester.clean.ends import (
     _link_of,
     _stopped,
     _words,
-    first_string,
+    drop_from,
 )
 from ingester.clean.rows import _main_site, _site
-from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
+from ingester.clean.tally import Tally
 from ingester.links import LinkContext
 from ingester.links.url import split
 
@@ -110,32 +110,6 @@ def drop_link_bar(root: Tag, counts: Tally) -> bool:
     if start is None:
         return False
     return drop_from(strings[start], counts, "link bar ending the mail")
-
-
-def drop_from(first: NavigableString, counts: Tally, why: str) -> bool:
-    """The outermost block that `first` begins, and all that follows it in the document, go, unless that
-    is more than the content-loss guard allows."""
-    block: PageElement = first
-    for parent in first.parents:
-        if parent.name in ROOTS or first_string(parent) is not first:
-            break
-        block = parent
-    doomed: list[PageElement] = [block]
-    node: PageElement | None = block
-    while node is not None and not (isinstance(node, Tag) and node.name in ROOTS):
-        doomed += list(node.next_siblings)
-        node = node.parent
-    text = " ".join(" ".join(t.get_text(" ") if isinstance(t, Tag) else str(t) for t in doomed).split())
-    if len(text) > counts.document_size * MAX_REMOVAL_SHARE and len(text) > 500:
-        counts.refused.append(f"{why} refused, it would remove {len(text):,} characters")
-        return False
-    counts.removed.append(f"{why}: {text[:70] + '…' if len(text) > 70 else text!r}")
-    for item in doomed:
-        if isinstance(item, Tag):
-            item.decompose()
-        else:
-            item.extract()
-    return True
 
 
 MAX_SUBSCRIPTION_LINES = 3  # lines about the reader's subscription that end a mail, at most
