@@ -240,46 +240,32 @@ def _says_text(text: str) -> bool:
 
 def _char_before(tag: Tag) -> str:
     """The character just before `tag` in its line ("" at the start of a block or after a break)."""
-    node: PageElement = tag
-    while True:
-        before = node.previous_sibling
-        if before is None:
-            parent = node.parent
-            if parent is None or parent.name in BREAKS or parent.name in ("body", "[document]"):
-                return ""
-            node = parent
-            continue
-        if isinstance(before, Tag) and before.name in BREAKS:
-            return ""
-        if isinstance(before, Tag) and _breaks_inside(before):
-            return ""
-        text = before.get_text() if isinstance(before, Tag) else str(before)
-        if text:
-            return text[-1]
-        node = before
+    return _char_beside(tag, after=False)
 
 
 def _char_after(tag: Tag) -> str:
     """The character just after `tag` in its line ("" at the end of a block or before a break)."""
+    return _char_beside(tag, after=True)
+
+
+def _char_beside(tag: Tag, after: bool) -> str:
     node: PageElement = tag
     while True:
-        after = node.next_sibling
-        if after is None:
+        near = node.next_sibling if after else node.previous_sibling
+        if near is None:
             parent = node.parent
             if parent is None or parent.name in BREAKS or parent.name in ("body", "[document]"):
                 return ""
             node = parent
             continue
-        if isinstance(after, Tag) and after.name in BREAKS:
+        if isinstance(near, Tag) and (near.name in BREAKS or _breaks_inside(near)):
             return ""
-        if isinstance(after, Tag) and _breaks_inside(after):
-            return ""
-        if isinstance(after, Tag) and (after.name in MARKED or after.name in KIND):
+        if after and isinstance(near, Tag) and (near.name in MARKED or near.name in KIND):
             return "["  # what its Markdown starts with: `[`, `!`, `` ` ``, `*`, `_`
-        text = after.get_text() if isinstance(after, Tag) else str(after)
+        text = near.get_text() if isinstance(near, Tag) else str(near)
         if text:
-            return text[0]
-        node = after
+            return text[0] if after else text[-1]
+        node = near
 
 
 def _split(tag: Tag) -> None:
