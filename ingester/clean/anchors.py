@@ -13,7 +13,17 @@ from ingester.chrome import CHROME_TEXT
 from ingester.clean.dom import NavigableString, Tag, gone
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import Tally
-from ingester.links import DROPPED_KINDS, PRIVATE_KINDS, URL_IN_TEXT, CleanedUrl, LinkContext, clean, is_opaque
+from ingester.links import (
+    DROPPED_KINDS,
+    PRIVATE_KINDS,
+    URL_IN_TEXT,
+    WITHHELD,
+    CleanedUrl,
+    LinkContext,
+    clean,
+    is_opaque,
+    withheld,
+)
 from ingester.markdown import safe_url
 
 Resolver = Callable[[str], "str | None"]
@@ -86,9 +96,6 @@ def _footnote_mark(anchor: Tag) -> str | None:
 BACK_MARK = re.compile(r"[↩↑^]\ufe0e?")
 
 
-PERSONAL_REMOVED = "[personal link removed]"  # what the text path writes too (`links.clean_text_urls`)
-
-
 def clean_written_urls(strings: list[NavigableString], counts: Tally, context: LinkContext) -> None:
     """A URL written out in the text ("Find us at https://facebook.com/x?ref=bookmarks") is a link too: a
     Markdown viewer makes it one. It is cleaned like an href and counted once, where it is no link's own text
@@ -105,18 +112,17 @@ def clean_written_urls(strings: list[NavigableString], counts: Tally, context: L
 def _written(match: re.Match[str], counts: Tally, context: LinkContext, in_link: bool) -> str:
     url = match.group(0)
     result = counts.peek(url, context) if in_link else counts.cleaned(url, context)
-    personal = result.kind == "credential" or (result.kind in PRIVATE_KINDS and context.unlink_personal)
     if not in_link:
-        count_written(result, counts, personal)
-    return PERSONAL_REMOVED if personal else result.url
+        count_written(result, counts, context)
+    return WITHHELD if withheld(result, context) else result.url
 
 
-def count_written(result: CleanedUrl, counts: Tally, personal: bool) -> None:
-    """Count a URL written in the text that was cleaned (`counts.cleaned` counts what cleaning changed);
-    `personal`: it gave the reader away with no clean form and was replaced."""
+def count_written(result: CleanedUrl, counts: Tally, context: LinkContext) -> None:
+    """Count a URL written in the text that was cleaned (`counts.cleaned` counts what cleaning changed)."""
+    replaced = withheld(result, context)  # it gave the reader away with no clean form: its place says so
     counts.personal_links += result.kind in PRIVATE_KINDS
-    counts.links_unlinked += personal
-    counts.opaque_links += is_opaque(result) and not personal
+    counts.links_unlinked += replaced
+    counts.opaque_links += is_opaque(result) and not replaced
 
 
 def written_counts(found: list[CleanedUrl], context: LinkContext) -> Tally:
@@ -125,6 +131,5 @@ def written_counts(found: list[CleanedUrl], context: LinkContext) -> Tally:
     for result in found:
         counts.links_cleaned += result.changed
         counts.wrappers_decoded += len(result.decoded)
-        personal = result.kind == "credential" or (result.kind in PRIVATE_KINDS and context.unlink_personal)
-        count_written(result, counts, personal)
+        count_written(result, counts, context)
     return counts

@@ -18,13 +18,23 @@ from ingester.links.engine import (
     Step,
     is_tracker_image,
 )
-from ingester.links.private import PRIVATE_KINDS, clean, clean_text_urls, clean_url, explain, is_opaque
+from ingester.links.private import (
+    PRIVATE_KINDS,
+    WITHHELD,
+    clean,
+    clean_text_urls,
+    clean_url,
+    explain,
+    is_opaque,
+    withheld,
+)
 from ingester.links.resolve import Resolver, make_resolver
 
 __all__ = [
     "DROPPED_KINDS",
     "PRIVATE_KINDS",
     "URL_IN_TEXT",
+    "WITHHELD",
     "CleanedUrl",
     "LinkContext",
     "Resolver",
@@ -36,4 +46,5 @@ __all__ = [
     "is_opaque",
     "is_tracker_image",
     "make_resolver",
+    "withheld",
 ]

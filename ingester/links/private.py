@@ -115,6 +115,17 @@ def clean_url(url: str, context: LinkContext | None = None) -> str:
     return clean(url, context).url
 
 
+WITHHELD = "[personal link removed]"  # what a withheld URL's place says
+
+
+def withheld(result: CleanedUrl, context: LinkContext | None) -> bool:
+    """A URL written in text that gives the reader away with no clean form (a login, or a personal link with
+    `[links] personal = "unlink"`): its place says so instead of the URL."""
+    return result.kind == "credential" or (
+        result.kind in PRIVATE_KINDS and context is not None and context.unlink_personal
+    )
+
+
 def clean_text_urls(text: str, context: LinkContext | None = None, found: list[CleanedUrl] | None = None) -> str:
     """Clean every http(s) URL found in plain text; personal ones the reader's identity cannot be
     removed from are left out (their place says so). Each result is added to `found` (to be counted)."""
@@ -123,8 +134,8 @@ def clean_text_urls(text: str, context: LinkContext | None = None, found: list[C
         result = clean(url, context)
         if found is not None:
             found.append(result)
-        if result.kind == "credential" or (result.kind == "personal" and context and context.unlink_personal):
-            return "[personal link removed]"
+        if withheld(result, context):
+            return WITHHELD
         return result.url
 
     return URL_IN_TEXT.sub(lambda m: one(m.group(0)), text)
