@@ -1,4 +1,4 @@
-"""The tree walks the cleaning steps use in place of bs4's searches (`dom.tags_of`, `first_tag`, `strings_of`,
+"""The tree walks the cleaning steps use in place of bs4's searches (`walks.tags_of`, `first_tag`, `strings_of`,
 `text_of`, `short_text`, `stripped_within`) give what bs4's own `find_all`, `find`, `strings` and `get_text`
 give, on every element of real mail, including <rt> (its own string type) and strings of other kinds."""
 
@@ -9,7 +9,7 @@ import math
 import pytest
 
 from ingester import message
-from ingester.clean import dom
+from ingester.clean import dom, walks
 from tests.conftest import CORPUS, EMAILS, needs_corpus
 
 NAMES = (frozenset({"a"}), frozenset({"img"}), frozenset({"a", "img"}), frozenset({"h1", "h2", "h3"}))
@@ -20,18 +20,18 @@ def assert_same_walks(html: str) -> int:
     tags = [soup, *(t for t in soup.descendants if isinstance(t, dom.Tag))]
     for tag in tags:
         for names in NAMES:
-            assert dom.tags_of(tag, names) == tag.find_all(names)
-            assert dom.tags_of(tag, names, href=True) == tag.find_all(names, href=True)
-            assert dom.tags_of(tag, names, limit=2) == tag.find_all(names, limit=2)
-            assert dom.first_tag(tag, names, href=True) is tag.find(names, href=True)
-        assert dom.strings_of(tag) == list(tag.strings)
+            assert walks.tags_of(tag, names) == tag.find_all(names)
+            assert walks.tags_of(tag, names, href=True) == tag.find_all(names, href=True)
+            assert walks.tags_of(tag, names, limit=2) == tag.find_all(names, limit=2)
+            assert walks.first_tag(tag, names, href=True) is tag.find(names, href=True)
+        assert walks.strings_of(tag) == list(tag.strings)
         text = " ".join(tag.get_text(" ").split())
-        assert dom.text_of(tag) == text
+        assert walks.text_of(tag) == text
         for limit in (0, 10, 200):
-            assert dom.short_text(tag, limit) == (text if len(text) <= limit else None)
+            assert walks.short_text(tag, limit) == (text if len(text) <= limit else None)
         stripped = tag.get_text(" ", strip=True)
-        assert dom.stripped_within(tag, math.inf) == stripped
-        assert dom.stripped_within(tag, 40) == (stripped if len(stripped) <= 40 else None)
+        assert walks.stripped_within(tag, math.inf) == stripped
+        assert walks.stripped_within(tag, 40) == (stripped if len(stripped) <= 40 else None)
     return len(tags)
 
 
@@ -41,7 +41,7 @@ def test_walks_on_ruby_comments_and_cdata() -> None:
         "<svg><![CDATA[d]]></svg><h2><a href=''>e</a></h2></p><p></p>"
     )
     assert assert_same_walks(html) > 8
-    assert dom.text_of(dom.parse(html).find("rt")) == "kan"
+    assert walks.text_of(dom.parse(html).find("rt")) == "kan"
 
 
 def test_walks_on_every_fixture_message() -> None:

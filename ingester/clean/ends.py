@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ingester.chrome import CHROME_TEXT, FOOTER_LINE, VIEW_ONLINE
-from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone, span, stripped_within
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, gone
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import MAX_REMOVAL_SHARE, Tally
+from ingester.clean.walks import span, stripped_within
 from ingester.identity import opaque_values, unsubscribe_ids
 from ingester.links import DROPPED_KINDS, LinkContext
 from ingester.links.url import split

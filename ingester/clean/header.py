@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 
 from ingester.chrome import VIEW_ONLINE
-from ingester.clean.dom import Index, Tag, first, text_of
+from ingester.clean.dom import Index, Tag, first
+from ingester.clean.walks import text_of
 from ingester.links import LinkContext, clean_url
 
 

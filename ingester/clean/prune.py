@@ -17,22 +17,9 @@ from ingester.chrome import (
     SUBSCRIBE_BUTTON,
     VIEW_ONLINE,
 )
-from ingester.clean.dom import (
-    ROOTS,
-    ByClass,
-    NavigableString,
-    PageElement,
-    Tag,
-    bare_class,
-    gone,
-    live,
-    short_text,
-    span,
-    strings_of,
-    stripped_within,
-    text_of,
-)
+from ingester.clean.dom import ROOTS, ByClass, NavigableString, PageElement, Tag, bare_class, gone, live
 from ingester.clean.tally import Tally
+from ingester.clean.walks import short_text, span, strings_of, stripped_within, text_of
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
 

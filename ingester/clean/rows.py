@@ -18,21 +18,11 @@ from collections import Counter
 from functools import lru_cache
 
 from ingester.chrome import AD_LABEL, MAX_AD_LABEL
-from ingester.clean.dom import (
-    ROOTS,
-    NavigableString,
-    Tag,
-    bare_class,
-    first_tag,
-    gone,
-    live,
-    short_text,
-    tags_of,
-    text_of,
-)
+from ingester.clean.dom import ROOTS, NavigableString, Tag, bare_class, gone, live
 from ingester.clean.ends import first_string
 from ingester.clean.prune import declared_sizes
 from ingester.clean.tally import Tally
+from ingester.clean.walks import first_tag, short_text, tags_of, text_of
 from ingester.links import LinkContext
 from ingester.links.sites import site
 from ingester.links.url import split

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from ingester.chrome import SUBSCRIPTION_HINT
-from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag, stripped_within
+from ingester.clean.dom import ROOTS, NavigableString, PageElement, Tag
 from ingester.clean.ends import (
     LINE_BLOCKS,
     _line_of,
@@ -23,6 +23,7 @@ from ingester.clean.ends import (
 )
 from ingester.clean.rows import _main_site, _site
 from ingester.clean.tally import Tally
+from ingester.clean.walks import stripped_within
 from ingester.links import LinkContext
 from ingester.links.url import split
 

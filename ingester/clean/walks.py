@@ -1,0 +1,87 @@
+"""Walks over the article tree where bs4's search machinery would be slow: a tag's strings, its tags of some
+names, its text cut short. Plain loops over `next_element`, each giving what the bs4 call it replaces gives
+(tests/test_dom_walks.py compares them on every element of the fixtures and of the corpus). Pure."""
+
+from __future__ import annotations
+
+from ingester.clean.dom import TEXT_TYPES, NavigableString, PageElement, Tag
+
+
+def span(tag: Tag) -> tuple[PageElement | None, PageElement | None]:
+    """The tag's first descendant and the node after its last (where `tag.descendants` stops)."""
+    if not tag.contents:
+        return None, None
+    return tag.contents[0], tag._last_descendant().next_element  # type: ignore[union-attr]
+
+
+def strings_of(tag: Tag) -> list[NavigableString]:
+    """`list(tag.strings)`: the strings `get_text` joins (of the tag's own string types), in order; one loop
+    over the tag's elements, without bs4's generators."""
+    types = tag.interesting_string_types or TEXT_TYPES
+    node, stop = span(tag)
+    found = []
+    while node is not stop and node is not None:
+        if node.__class__ in types:
+            found.append(node)
+        node = node.next_element
+    return found  # type: ignore[return-value]
+
+
+def tags_of(tag: Tag, names: frozenset[str], href: bool = False, limit: int = 0) -> list[Tag]:
+    """`tag.find_all(names, href=True if href else None, limit=limit)` for plain tag names, without bs4's
+    matching machinery (most of a `find_all`'s time)."""
+    node, stop = span(tag)
+    found: list[Tag] = []
+    while node is not stop and node is not None:
+        if node.__class__ is Tag and node.name in names and (not href or node.attrs.get("href") is not None):
+            found.append(node)
+            if len(found) == limit:
+                break
+        node = node.next_element
+    return found
+
+
+def first_tag(tag: Tag, names: frozenset[str], href: bool = False) -> Tag | None:
+    """`tag.find(names, href=True if href else None)` for plain tag names (`tags_of`)."""
+    found = tags_of(tag, names, href, 1)
+    return found[0] if found else None
+
+
+def text_of(tag: Tag | None) -> str:
+    """The tag's text on one line, single-spaced ("" for None)."""
+    return " ".join(" ".join(strings_of(tag)).split()) if tag else ""
+
+
+def short_text(tag: Tag, limit: int) -> str | None:
+    """`text_of(tag)` if it is at most `limit` characters, else None, reading no more of the tag than that:
+    asked of the block around each link, a digest whose one cell holds everything is not read whole each time."""
+    types = tag.interesting_string_types or TEXT_TYPES
+    node, stop = span(tag)
+    words: list[str] = []
+    size = -1
+    while node is not stop and node is not None:
+        if node.__class__ in types:
+            for word in node.split():  # type: ignore[attr-defined]
+                words.append(word)
+                size += len(word) + 1
+                if size > limit:
+                    return None
+        node = node.next_element
+    return " ".join(words)
+
+
+def stripped_within(block: Tag, limit: float) -> str | None:
+    """`block.get_text(" ", strip=True)` if it is at most `limit` characters long, else None, reading no
+    more of the block than that (the climb from a link ends at a block with much text: the whole mail)."""
+    types = block.interesting_string_types or TEXT_TYPES
+    node, stop = span(block)
+    strings: list[str] = []
+    size = -1
+    while node is not stop and node is not None:
+        if node.__class__ in types and (string := node.strip()):  # type: ignore[attr-defined]
+            size += len(string) + 1
+            if size > limit:
+                return None
+            strings.append(string)
+        node = node.next_element
+    return " ".join(strings)
