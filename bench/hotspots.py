@@ -82,7 +82,7 @@ def dump(folder: Path) -> int:
     return written
 
 
-def measure(repeat: int, profile: bool, top: int, only: str = "") -> None:
+def measure(repeat: int, profile: bool, top: int, only: str = "", stats: Path | None = None) -> None:
     backfill = load_backfill()
     config = Config()
     job = pipeline.Job(config, Settings.of(config))
@@ -107,6 +107,8 @@ def measure(repeat: int, profile: bool, top: int, only: str = "") -> None:
             if profiler is not None:
                 profiler.disable()
             work[copy.base.file] = work.get(copy.base.file, 0.0) + time.process_time() - started
+    if profiler is not None and stats is not None:
+        profiler.dump_stats(stats)
     if profiler is not None:
         for key in ("tottime", "cumulative"):
             out = io.StringIO()
@@ -129,12 +131,13 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="timings only, no cProfile")
     parser.add_argument("--top", type=int, default=30, help="functions listed (default 30)")
     parser.add_argument("--only", default="", help="only the messages whose corpus path contains this")
+    parser.add_argument("--stats", type=Path, help="also save the cProfile statistics here (for pstats callers)")
     parser.add_argument("--dump", type=Path, help="write every note to this folder instead of measuring")
     args = parser.parse_args()
     if args.dump:
         print(f"{dump(args.dump)} notes written to {args.dump}")
     else:
-        measure(args.repeat, not args.no_profile, args.top, args.only)
+        measure(args.repeat, not args.no_profile, args.top, args.only, args.stats)
 
 
 if __name__ == "__main__":
