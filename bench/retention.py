@@ -37,8 +37,10 @@ Reference: the visible text of the message
     by hand in `ADS` (reference lines by their start, read in each mail, never taken from the
     ingester), counted in neither class and reported as "ad sentences kept". Site menus, vote
     buttons and a post's closing line about the reader's subscription are chrome when listed by
-    hand in `LABELLED_CHROME` (the same way, by reading each mail); a line of one word written over
-    and over (a web page's font probe) is `IGNORED_PATTERNS`' "filler".
+    hand in `LABELLED_CHROME` (the same way, by reading each mail), and so are the footers, imprints,
+    sponsor notes and sign-up boxes the patterns miss; sentences a chrome pattern matches that are the
+    article (an author's own "feel free to share" in their sign-off) are listed in `LABELLED_ARTICLE`;
+    a line of one word written over and over (a web page's font probe) is `IGNORED_PATTERNS`' "filler".
 
 Note text
     The note minus its YAML front matter, Markdown rendered to plain text: images removed, links
@@ -62,7 +64,8 @@ Figures
     sentence weighs the same); "mean msg %" averages the messages' own percentages.
     Notes counted per platform: "w/chrome" keep a chrome sentence; "emphasis" show a literal **, __
     or ~~ in a text node once rendered by markdown-it-py (CommonMark + strikethrough, the `test`
-    extra; the sender's own asterisks count too); "headings" have section headings of their own;
+    extra) beyond those the message's visible text holds itself (a sender's "F**king great" or a line of
+    `****` is shown as written, not counted); "headings" have section headings of their own;
     "guarded" had a removal refused by the content-loss guard; "text" took the text/plain part;
     "partial" were filed `fidelity: partial`; "emptied" kept none of their article sentences.
 
@@ -302,6 +305,10 @@ ADS: dict[str, tuple[str, ...]] = {
         "Moving Pinterest’s iOS Builds to Autoscaled EC2 Mac", "Buildkite sponsor",
     ),
 }  # fmt: skip
+# Kotlin Weekly thanks its standing sponsor under the sponsor's logo, a link to it, in every issue
+for _issue in (388, 389, 390, 400, 462, 463, 494, 510):
+    _path = f"n2rss/kotlin-weekly/{_issue}.eml"
+    ADS[_path] = (*ADS.get(_path, ()), "Thanks to JetBrains for their support!")
 # Site menus, vote buttons and a post's closing lines about the reader's subscription, labelled by reading
 # each mail as `ADS` are: the sentences of the reference lines that start with these texts are chrome
 # ("labelled chrome"), as the issue counts navigation bars and subscription lines. Orderflow's line also
@@ -310,9 +317,79 @@ LABELLED_CHROME: dict[str, tuple[str, ...]] = {
     "omnivore-readability/forte-labs/source.html": (
         "RESOURCES", "WORK WITH US", "About Forte Labs", "Our Contributors & Collaborators", "GOT QUESTIONS?",
         "Visit Our FAQs", "SPEAKING INQUIRIES", "Contact Us", "CONNECT", "Facebook Community", "Share This",
+        "Search for:", "to create easy-to-review notes", "I'll send you my Progressive", "Look out for an email from",
+        "Join the Forte Labs Newsletter", "Every Tuesday, I send over", "Join us, and I'll send you",
     ),
     "omnivore/every-io-newsletter.html": ("What did you think of this post?", "Amazing Good Meh Bad"),
-    "omnivore-readability/substack/source.html": ("This is the Free once-a-week post from",),
+    "omnivore-readability/substack/source.html": ("This is the Free once-a-week post from", "Share Tic Toc Newsletter"),
+    # Added 2026-12-03 after reading every sentence the patterns called "article" and the note lost: sponsor
+    # notes, sign-up boxes, polls, footers, imprints and addresses the patterns did not know.
+    "omnivore-readability/axios-am/source.html": (
+        "Axios thanks our partners", "Sponsorship has no influence", "Sign up now to get Axios",
+    ),
+    "omnivore/convertkit-newsletter.html": ("You're getting the Free version", "See What You're Missing"),
+    "omnivore/milkroad-newsletter.html": ("What'd you think of today's edition?", "🥛"),
+    "omnivore/substack-with-static-tweets-newsletter.html": ("Thanks for subscribing to Astral Codex Ten.",),
+    "omnivore/ttso-newsletter.html": ("Adin Publications", "À propos – Contact"),
+    "php-mime-mail-parser/issue230": ("The Science and Education Foundation only uses",),
+    "spamassassin/001": ("____",),
+    "spamscope/mail_test_5": (
+        "Si ce message ne s'affiche pas", "Service clients Carlance", "Entreprises indépendantes membres",
+    ),
+    "unspy/2023-01-02-schoepflin.u1.eml": ("E-Mail kontakt@", "Stiftung bürgerlichen Rechts", "Aufsichtsbehörde:"),
+    "unspy/2023-01-04-wwf.u1.eml": ("Bank für Sozialwirtschaft",),
+    "unspy/2023-01-15-rewe.u1.eml": ("REWE Markt GmbH, Domstraße",),
+    "mailcore2/avertinoo-newsletter-5.eml": ("Cette newsletter vous est envoyée", "http://avertinoo.fr/cgi-bin/mailing"),
+    "mailcore2/yahoogroups-digest.eml": (
+        'Click one of the "Reply" links', "Stay on top of your group activity", "Find useful articles and helpful",
+        "Change settings via", "Visit Your Group |",
+    ),
+    **dict.fromkeys(
+        ("unspy/2023-01-17-schreibsuchti.u1.eml", "unspy/2023-01-17-schreibsuchti.u2.eml"),
+        (
+            "Du erhältst diese E-Mail, weil", "Wenn du diese E-Mail ohne Erlaubnis", "Albert-Hahn-Straße",
+            "Zu Kontakten hinzufügen", "Mein Stoff besorgt dir nicht mehr",
+        ),
+    ),
+    **dict.fromkeys(
+        ("n2rss/android-weekly/604-resend.eml", "n2rss/android-weekly/605.eml", "n2rss/android-weekly/606.eml"),
+        ("Sent by contact@androidweekly.net", "Try email marketing for free today!"),
+    ),
+    **dict.fromkeys(
+        (
+            "n2rss/gdiy/ces-projets-secondaires.eml", "n2rss/gdiy/cet-episode.eml", "n2rss/gdiy/cette-rentree.eml",
+            "n2rss/gdiy/une-vie-en-11-heures.eml", "n2rss/kessel/diplomatie.eml", "n2rss/kessel/spermatozoides.eml",
+        ),
+        (
+            "On vous a transféré", "Vous êtes annonceur", "Signaler un contenu", "Pour gérer votre abonnement",
+            "Gérer mon abonnement", "Pour être visible dans", "Vous recevez ce mail car", "Ouvrir dans le navigateur",
+            "Vous avez aimé cette newsletter",
+        ),
+    ),
+    **dict.fromkeys(
+        ("n2rss/pointer/480-mailchimp.eml", "n2rss/pointer/481-mailchimp.eml", "n2rss/pointer/482-mailchimp.eml",
+         "n2rss/pointer/520-mailchimp.eml"),
+        ("Pointer is emailed twice a week", "Click the below and shoot me", "1 = Didn't enjoy"),
+    ),
+    **dict.fromkeys(
+        ("n2rss/pointer/541-beehiiv.eml", "n2rss/pointer/543-beehiiv.eml", "n2rss/pointer/544-beehiiv.eml"),
+        ("Venice, California 90291", "Click the below and shoot me", "1 = Didn't enjoy"),
+    ),
+    **dict.fromkeys(
+        ("n2rss/tech-readers/masterclasses-promo.eml", "n2rss/tech-readers/116.eml", "n2rss/tech-readers/117.eml",
+         "n2rss/tech-readers/120.eml", "n2rss/tech-readers/123.eml"),
+        ("Tech.Rocks, 11 rue de Lourmel",),
+    ),
+}  # fmt: skip
+# The other way: sentences a chrome pattern matches that are the article, read the same way. The Substack
+# author's sign-off and the conference letter ask the reader to share, in their own paragraph ("share-buttons"
+# matches); REWE's contest footnote links its terms ("contact-imprint"); in the Yahoo digest, members' posts
+# say "you are getting" and sign with their postal address ("you-are-receiving", "postal-address").
+LABELLED_ARTICLE: dict[str, tuple[str, ...]] = {
+    "omnivore-readability/substack/source.html": ("Have an awesome week ahead.",),
+    "php-mime-mail-parser/issue230": ("Tell a colleague about our conferences.",),
+    "unspy/2023-01-15-rewe.u1.eml": ("* Veranstalter des Gewinnspiels",),
+    "mailcore2/yahoogroups-digest.eml": ("organizational boundary", "hong-porretta 3101", "> 3101 5th street"),
 }  # fmt: skip
 CHROME = [(name, re.compile("|".join(alts), re.I)) for name, alts in CHROME_PATTERNS.items()]
 IGNORED = [(name, re.compile("|".join(alts), re.I)) for name, alts in IGNORED_PATTERNS.items()]
@@ -829,7 +906,8 @@ class Result:
     chrome_kept_sentences: list[dict[str, str]] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
-    emphasis_markers: int = 0  # literal **, __ or ~~ in the note's rendered text nodes (-1: markdown-it missing)
+    emphasis_markers: int = 0  # literal **, __ or ~~ rendered beyond the sender's own (-1: markdown-it missing)
+    sender_markers: int = 0  # **, __ or ~~ the message's own visible text holds ("F**king great")
     headings: bool = False  # the note has section headings of its own (beyond "Introduction")
     guarded: bool = False  # the content-loss guard refused a removal
     text_part: bool = False  # the guard took the text/plain part instead of the HTML
@@ -894,10 +972,14 @@ def measure(
         ads = {key(s) for s in sentences([line for line in lines if line.startswith(ADS.get(path, ()))])}
         labelled = LABELLED_CHROME.get(path, ())
         menus = {key(s) for s in sentences([line for line in lines if line.startswith(labelled)])}
+        own = LABELLED_ARTICLE.get(path, ())
+        article = {key(s) for s in sentences([line for line in lines if line.startswith(own)])} if own else set()
 
         def kind(s: str) -> tuple[str, str]:
             if key(s) in ads:
                 return ("ad", "labelled ad")
+            if key(s) in article:
+                return ("article", "labelled article")
             return ("chrome", "labelled chrome") if key(s) in menus else classify(s)
 
         classified = [(s, *kind(s)) for s in sentences(lines)]
@@ -914,7 +996,9 @@ def measure(
             result.repeated = note.repeated
         result.detected_platform = note.fields.platform
         note_key = key(markdown_to_text(front_matter_split(note.text)))
-        result.emphasis_markers = literal_markers(front_matter_split(note.text))
+        shown = literal_markers(front_matter_split(note.text))
+        result.sender_markers = len(EMPHASIS_MARKER.findall("\n".join(lines)))
+        result.emphasis_markers = shown if shown < 0 else max(0, shown - result.sender_markers)
         result.headings = bool(OWN_HEADING.search(front_matter_split(note.text).split("\n## Details", 1)[-1]))
         result.guarded = bool(getattr(note.cleaned, "refused", ()))
         verdict = getattr(note, "verdict", None)
