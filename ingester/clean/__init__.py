@@ -29,6 +29,7 @@ from ingester.clean.rows import drop_ads, drop_nav, drop_platform_badges, drop_r
 from ingester.clean.styled import promote
 from ingester.clean.tail import drop_link_bar, drop_subscription_lines
 from ingester.clean.tally import Tally
+from ingester.clean.votes import drop_votes, vote_rows
 from ingester.links import CleanedUrl, LinkContext
 
 __all__ = ["CleanedHtml", "Event", "LinkCounts", "PostHeader", "clean_html", "confirm_link", "text_counts"]
@@ -141,6 +142,7 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     if platform == "beehiiv":
         drop_polls(ix.named("ul", "ol"), tally)
     drop_rows(rows, tally)
+    drop_votes(vote_rows(ix.named("a")), tally)
     drop_nav(ix.named("a"), tally)
     root = ix.soup.body or ix.soup
     drop_ads(ix.tags, tally)

@@ -22,7 +22,8 @@ from ingester.clean.dom import ROOTS, NavigableString, Tag, bare_class, gone, li
 from ingester.clean.ends import first_string
 from ingester.clean.prune import declared_sizes
 from ingester.clean.tally import Tally
-from ingester.clean.walks import first_tag, short_text, tags_of, text_of
+from ingester.clean.votes import ASKS, caption_of, drop_captions
+from ingester.clean.walks import first_tag, row_of, short_text, tags_of, text_of
 from ingester.links import LinkContext
 from ingester.links.sites import site
 from ingester.links.url import split
@@ -88,25 +89,17 @@ def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[T
     for anchor in live(anchors):
         if not icon(anchor)[0]:
             continue
-        node: Tag | None = anchor.parent
-        for _ in range(MAX_CLIMB):
-            if node is None or node.name in ROOTS or id(node) in looked:
-                break
-            looked.add(id(node))
-            if short_text(node, MAX_ROW_TEXT) is None:
-                break  # a row of icons has little text; its ancestors have more
-            if node.name in ROW_BLOCKS:
-                links = tags_of(node, A, href=True)
-                if len(links) >= MIN_LINKS:
-                    found = [icon(a) for a in links]
-                    if all(i for i, _ in found) and _rest_is_separators(node, links):
-                        distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
-                        # the images shown are small: a captioned share row ("[f] Share [t] Tweet") too
-                        images = [small for a, (_, small) in zip(links, found, strict=True) if first_tag(a, IMG)]
-                        if distinct or (len(images) >= MIN_LINKS and all(images)):
-                            rows[id(node)] = _outermost(node)
-                    break
-            node = node.parent
+        found = row_of(anchor, ROW_BLOCKS, looked, MAX_CLIMB, MAX_ROW_TEXT, MIN_LINKS)
+        if found is None:
+            continue
+        node, links = found
+        marks = [icon(a) for a in links]
+        if all(i for i, _ in marks) and _rest_is_separators(node, links):
+            distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
+            # the images shown are small: a captioned share row ("[f] Share [t] Tweet") too
+            images = [small for a, (_, small) in zip(links, marks, strict=True) if first_tag(a, IMG)]
+            if distinct or (len(images) >= MIN_LINKS and all(images)):
+                rows[id(node)] = _outermost(node)
     return list(rows.values())
 
 
@@ -121,9 +114,12 @@ def _outermost(tag: Tag) -> Tag:
 
 
 def drop_rows(rows: list[Tag], counts: Tally) -> None:
+    """The rows, each with the question or label line right above it ("Did you like it?", "Follow us:")."""
     for row in rows:
         if not gone(row) and not any(gone(p) for p in row.parents):
-            counts.drop(row, "row of icon links (social or share)")
+            captions = caption_of(row, ASKS)
+            if counts.drop(row, "row of icon links (social or share)"):
+                drop_captions(captions, counts)
 
 
 def drop_nav(anchors: list[Tag], counts: Tally) -> None:

@@ -4,7 +4,7 @@ names, its text cut short. Plain loops over `next_element`, each giving what the
 
 from __future__ import annotations
 
-from ingester.clean.dom import TEXT_TYPES, NavigableString, PageElement, Tag
+from ingester.clean.dom import ROOTS, TEXT_TYPES, NavigableString, PageElement, Tag
 
 
 def span(tag: Tag) -> tuple[PageElement | None, PageElement | None]:
@@ -85,3 +85,25 @@ def stripped_within(block: Tag, limit: float) -> str | None:
             strings.append(string)
         node = node.next_element
     return " ".join(strings)
+
+
+def row_of(
+    anchor: Tag, blocks: frozenset[str], looked: set[int], climb: int, limit: int, at_least: int
+) -> tuple[Tag, list[Tag]] | None:
+    """The nearest block (of `blocks`) above `anchor` with `at_least` links and at most `limit` characters of
+    text, with its links; None when the climb meets a longer text, a root or a block `looked` at before (each
+    block is looked at once for all the links of a mail), or the first block of `blocks` with that many
+    links is the row (then none further up is)."""
+    node: Tag | None = anchor.parent
+    for _ in range(climb):
+        if node is None or node.name in ROOTS or id(node) in looked:
+            return None
+        looked.add(id(node))
+        if short_text(node, limit) is None:
+            return None  # a row has little text; its ancestors have more
+        if node.name in blocks:
+            links = tags_of(node, frozenset({"a"}), href=True)
+            if len(links) >= at_least:
+                return node, links
+        node = node.parent
+    return None
