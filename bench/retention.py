@@ -381,6 +381,12 @@ LABELLED_CHROME: dict[str, tuple[str, ...]] = {
         ("Tech.Rocks, 11 rue de Lourmel",),
     ),
 }  # fmt: skip
+# The view-in-browser lines at the top of these French issues (their wording was read in each mail)
+for _path, _line in (
+    ("n2rss/gdiy/fwd-magma-brevo.eml", "Lire dans le navigateur"),
+    ("n2rss/tech-readers/masterclasses-promo.eml", "Afficher dans le navigateur"),
+):
+    LABELLED_CHROME[_path] = (*LABELLED_CHROME.get(_path, ()), _line)
 # The other way: sentences a chrome pattern matches that are the article, read the same way. The Substack
 # author's sign-off and the conference letter ask the reader to share, in their own paragraph ("share-buttons"
 # matches); REWE's contest footnote links its terms ("contact-imprint"); in the Yahoo digest, members' posts

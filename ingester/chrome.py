@@ -53,12 +53,28 @@ CHROME_TEXT = re.compile(
     r"ne s'affiche pas correctement|lire en ligne|"
     r"se d[ée]sabonner|(?:having )?trouble viewing|(?:is not|isn't) display(?:ed|ing) (?:correctly|properly)|"
     r"webversion|webseitenansicht|webansicht|stop getting this|change your email address|"
-    r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)",
+    r"e-?mail nicht (?:richtig |korrekt )?(?:lesen|angezeigt)|"
+    # the same lines in the other languages European senders write in (French, Spanish, Italian, Portuguese,
+    # Dutch, more German): managing or ending the subscription, why the reader gets the mail
+    r"g[ée]rer (?:mon|votre|vos|mes) (?:abonnements?|pr[ée]f[ée]rences)|mettre à jour (?:vos|mes) pr[ée]f[ée]rences|"
+    r"vous recevez (?:ce|cet) (?:e-?mail|mail|message|courriel)|ne plus recevoir|"
+    r"dar(?:se|te) de baja|cancelar (?:la |tu |su )?suscripci[óo]n|"
+    r"gestionar (?:tu|su|mis) (?:suscripci[óo]n|preferencias)|"
+    r"ha(?:s)? recibido este (?:correo|e-?mail|mensaje)|"
+    r"annulla (?:l'|la )?iscrizione|disiscriviti|gestisci (?:le )?(?:tue )?preferenze|"
+    r"hai ricevuto questa (?:e-?mail|mail)|"
+    r"cancelar (?:a )?(?:sua )?inscri[çc][ãa]o|descadastr|gerenciar (?:suas )?prefer[êe]ncias|"
+    r"\bafmelden|uitschrijven|(?:je|u) ontvangt deze (?:e-?mail|nieuwsbrief)|"
+    r"abonnement verwalten|einstellungen verwalten|(?:du erhältst|sie erhalten) diese (?:e-?mail|nachricht|newsletter)",
     re.I,
 )
 VIEW_ONLINE = re.compile(
     r"(?:view|read|open).{0,40}(?:in (?:your |a |the )?browser|online|on the web)|im browser|在浏览器中|网页版|"
-    r"lire en ligne|webversion|webseitenansicht|webansicht",
+    r"lire en ligne|webversion|webseitenansicht|webansicht|online (?:ansehen|lesen|anzeigen)|"
+    # a verb to see or open, then the browser or the web version: French, Spanish, Italian, Portuguese, Dutch
+    r"\b(?:voir|lire|ouvrir|afficher|consulter|ver|abrir|leer|visualizar|visualizza|apri|leggi|vedi|bekijk|lees)\b"
+    r".{0,30}(?:navigateur|navegador|browser|version (?:web|en ligne)|versi[óo]n web|versione web|vers[ãa]o web|"
+    r"webversie)|version en ligne|versi[óo]n en l[íi]nea|versione online",
     re.I,
 )
 TWEET_COUNTS = re.compile(r"(?<![\d.,])[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)

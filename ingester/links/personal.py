@@ -7,6 +7,8 @@ Looked for in every query value, path segment and fragment of a URL already clea
   auth, session, magic links, one-time tokens…) and any signed claim, whatever its parameter's name: a
   value that is a base64url JSON object (`eyJ…`), alone or as a part of a dotted token (a JSON Web Token,
   or Substack's `payload.signature`): a statement about the reader that the sender signed;
+- **referral codes**: an id-like value of a parameter whose name says it refers (`source_referral`,
+  `referral_code`): in a mail to one reader, the code a share credits is the reader's;
 - **ids shared with the unsubscribe URL** (≥ 6 characters, id-like): the sender's id for this reader;
 - **redirect targets** written in a value (plain, %-encoded, base64, base32, hex) that hold any of the
   above, or in a signed claim: in a query value the parameter goes, in a path segment the link becomes
@@ -38,6 +40,10 @@ CREDENTIAL_WORDS = frozenset(
      "sessid", "magic", "magiclink", "otp", "onetime", "passcode", "password", "passwd", "apikey", "jwt", "sso",
      "accesstoken", "idtoken", "refreshtoken", "bearer", "signin", "nonce"}
 )  # fmt: skip
+# Words of a parameter name that say it carries a referral code: in a mail sent to one reader, the code that
+# credits a share to someone is the reader's own ("source_referral=usr_9c2c…", "referral_code=…"). A bare
+# "ref" is not one of them: it names a branch, a campaign word or a host on other sites.
+REFERRAL_WORDS = frozenset({"referral", "referrer", "referer", "refcode", "referralcode", "referralid", "invitecode"})
 TOKEN_PARTNERS = frozenset({"access", "id", "refresh", "login", "auth", "magic", "one", "time", "bearer", "session"})
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
@@ -84,6 +90,13 @@ def credential_name(name: str) -> bool:
     return "token" in words and not TOKEN_PARTNERS.isdisjoint(words)
 
 
+@lru_cache(maxsize=4096)
+def referral_name(name: str) -> bool:
+    """A parameter name that says it carries a referral code (case and separators ignored)."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    return "".join(words) in REFERRAL_WORDS or any(w in REFERRAL_WORDS for w in words)
+
+
 def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Personal | None:
     """The personal parts of `url` (`parts`: it split, if the caller has it), or None when it has none."""
     u = parts or split(url)
@@ -128,7 +141,7 @@ def may_hold(url: str, reader: Reader | None) -> bool:
     if "eyJ" in url:
         return True
     query = url.partition("?")[2].partition("#")[0]
-    if query and any(credential_name(p.partition("=")[0]) for p in query.split("&") if "=" in p):
+    if query and any(_named(p.partition("=")[0]) for p in query.split("&") if "=" in p):
         return True
     rest = url[8:].lower()
     if "aHR0" in url or "6874" in url or "http" in rest or "nb2hi4" in rest:  # a redirect target (`_target`)
@@ -149,9 +162,15 @@ def _severity(found: str) -> str:
     return "shared" if found.startswith("shared") else ("reader" if found.startswith("the reader") else "credential")
 
 
+def _named(name: str) -> bool:
+    return credential_name(name) or referral_name(name)
+
+
 def _param(name: str, value: str, reader: Reader | None) -> str:
     if value and credential_name(unquote(name)):
         return "credential (its name says it logs in or holds a session)"
+    if referral_name(unquote(name)) and id_like(unquote(value)):
+        return "the reader's referral code (its name says it credits a share)"
     return _value(value, reader)
 
 
