@@ -11,7 +11,7 @@ from ingester import classify, fidelity, identity, memory, metadata, parts, priv
 from ingester.clean import CleanedHtml, clean_html, text_counts
 from ingester.config import Config, Rule
 from ingester.convert import events_to_markdown, text_to_markdown
-from ingester.links import CleanedUrl, Resolver
+from ingester.links import CleanedUrl, LinkContext, Resolver
 from ingester.message import Newsletter, RawMessage, parse
 
 NO_VERDICT = fidelity.Verdict()
@@ -110,7 +110,11 @@ def make_note(
             cleaned, removed=cleaned.removed + forgotten.removed, refused=cleaned.refused + forgotten.refused
         )
     matching = matching_rules(settings.rules, letter, meta)
-    fields = replace(note_fields(raw, letter, platform, meta, cleaned, matching, verdict), listed=placed.listed)
+    fields = replace(
+        note_fields(raw, letter, platform, meta, cleaned, matching, verdict),
+        listed=placed.listed,
+        forwarded_by=_forwarder(letter.forwarded_by, context),
+    )
     folder = next((rule.folder for rule in matching if rule.folder), "")
     text = render.render_note(fields, markdown, settings.template, settings.language)
     return Note(fields, text, meta, cleaned, folder, verdict, blocks, repeated, markdown, placed.saved)
@@ -173,3 +177,10 @@ def note_text(raw: bytes, source: str, config: Config) -> str:
     return make_note(
         RawMessage(raw, source), parse(raw, config.limits.parts, config.limits.header_chars), Settings.of(config)
     ).text
+
+
+def _forwarder(address: str, context: LinkContext) -> str:
+    """Who forwarded the mail, for the front matter: the neutral mark when it is the reader (Gmail's forwarding
+    of their own mailbox, or their own forward to the archive), so the note never holds their address."""
+    reader = context.reader
+    return identity.MARK if address and reader is not None and address.lower() in reader.addresses else address

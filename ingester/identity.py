@@ -33,6 +33,7 @@ _FILE_NAME = re.compile(r"\.[A-Za-z][A-Za-z0-9]{1,4}$")
 _PARTS = re.compile(r"[-_.~]")
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 LONG_ID = 28
+_CASE_RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # "zVyFumr" → z, Vy, Fumr; "WeeklyDigest" → Weekly, Digest
 # A display name a person could have: letters first, then letters, spaces, dots, hyphens, apostrophes.
 _DISPLAY_NAME = re.compile(r"[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]{1,2}[^\W\d_]+){0,4}\.?")
 # The ids of an unsubscribe address are the tokens of its local part ("unsub-d218cfa36e" → d218cfa36e).
@@ -56,12 +57,20 @@ def id_like(value: str, min_length: int = MIN_SHARED) -> bool:
         return False
     if _HEX.fullmatch(value) and not value.isdigit() and any(c.isdigit() for c in value):
         return True  # hex with digits and letters: "85a4c1edbc" holds no word, whatever "edbc" looks like
+    if value.isalpha() and _random_case(value):
+        return True  # letters only, but their case changes at random: "zVyFumr", not "WeeklyDigest" or "eBay"
     if _is_words(value):
         return False
     words = _WORD.search(value) is not None
     if len(value) >= LONG_ID:
         return not (words and _FILE_NAME.search(value))  # "Gesine_Schwan_NL01_cHans-Christian.jpg" is a file
     return any(c.isdigit() for c in value) and not words
+
+
+def _random_case(value: str) -> bool:
+    """Letters whose case changes where no word starts: three or more runs, two of them one or two letters long."""
+    runs = _CASE_RUNS.findall(value)
+    return len(runs) >= 3 and sum(len(run) <= 2 for run in runs) >= 2
 
 
 @dataclass(frozen=True)

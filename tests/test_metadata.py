@@ -80,7 +80,8 @@ def test_forwarded_note_has_no_forward_header_block_and_clean_links() -> None:
     data = front(made.text)
 
     assert (data["author"], data["publication"], data["platform"]) == ("Mara Lindqvist", "Soil & Light", "substack")
-    assert data["forwarded_by"] == "reader@example.org"
+    assert data["forwarded_by"] == "[reader]"  # the reader forwarded it: their address is in no note
+    assert "reader@example.org" not in made.text
     assert "Forwarded message" not in made.text
     assert "548 Market Street" not in made.text and "disable_email" not in made.text
     assert "(https://soilandlight.substack.com/p/notes-from-a-small-kitchen-garden)" in made.text

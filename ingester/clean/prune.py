@@ -29,6 +29,9 @@ BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "foo
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ARTICLE_TAGS = frozenset({*HEADINGS, "blockquote", "ul", "ol"})
 MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
+MIN_SENTENCE_WORDS = 3  # words beside a subscribe link that make it a word of a sentence, not a button
+WORD = re.compile(r"\w{2,}")
+INLINE = frozenset({"a", "strong", "b", "em", "i", "u", "span", "font", "small", "big", "mark", "sup", "sub"})
 MAX_CHROME_BLOCK = 400  # characters: mid-email, a block longer than this is article text, not a chrome line
 MAX_FOOTER_BLOCK = 2000  # characters: a footer (address, copyright, why-you-get-this) is rarely longer
 MAX_FOOTER_SHARE = 0.5  # a "footer" holding most of the email's text is the email (image-only mails)
@@ -72,8 +75,15 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
             continue
         text = text_of(anchor)
         if SUBSCRIBE_BUTTON.fullmatch(text):
-            counts.drop(alone_in(anchor), "subscribe button", anchor)  # with Substack's `.button-wrapper`
-            lines.clear()
+            button = alone_in(anchor)  # with Substack's `.button-wrapper`
+            sentence = _sentence_of(button, text)
+            if sentence is None:
+                counts.drop(button, "subscribe button", anchor)
+                lines.clear()
+            elif CHROME_TEXT.search(sentence):  # "If you were forwarded this newsletter, [subscribe here]."
+                counts.drop(smallest_block(anchor, counts.document_size), "subscribe line", anchor)
+                lines.clear()
+            # else a word of the article's sentence: "…if you don't already, subscribe now to get a copy"
         elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor, text, lines):
             counts.drop(smallest_block(anchor, counts.document_size), "unsubscribe/view-online line", anchor)
             lines.clear()
@@ -140,6 +150,18 @@ def alone_in(tag: Tag) -> Tag:
             break
         best = parent
     return best
+
+
+def _sentence_of(button: Tag, text: str) -> str | None:
+    """The text of the line a link (with its inline wrappers) is a word of: its block holds MIN_SENTENCE_WORDS
+    words besides it; None when the link is a button or an item of its own (alone in a block)."""
+    block = button.parent
+    if button.name not in INLINE or block is None or block.name in ROOTS:
+        return None
+    around = short_text(block, MAX_CHROME_LINE)
+    if around is None:
+        return text_of(block)
+    return around if len(WORD.findall(around.replace(text, " ", 1))) >= MIN_SENTENCE_WORDS else None
 
 
 def _in_chrome_line(anchor: Tag, anchor_text: str, lines: dict[int, bool]) -> bool:
