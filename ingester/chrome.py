@@ -65,7 +65,9 @@ CHROME_TEXT = re.compile(
     r"hai ricevuto questa (?:e-?mail|mail)|"
     r"cancelar (?:a )?(?:sua )?inscri[çc][ãa]o|descadastr|gerenciar (?:suas )?prefer[êe]ncias|"
     r"\bafmelden|uitschrijven|(?:je|u) ontvangt deze (?:e-?mail|nieuwsbrief)|"
-    r"abonnement verwalten|einstellungen verwalten|(?:du erhältst|sie erhalten) diese (?:e-?mail|nachricht|newsletter)",
+    r"abonnement verwalten|einstellungen verwalten|(?:du erhältst|sie erhalten) diese (?:e-?mail|nachricht|newsletter)|"
+    r"im browser (?:zu )?(?:ansehen|anzeigen|öffnen|lesen)|weitergeleitet bekommen|"
+    r"warum (?:bekommst du|erhältst du|erhalten sie) diese",
     re.I,
 )
 VIEW_ONLINE = re.compile(
@@ -85,7 +87,9 @@ SUBSCRIBE_BUTTON = re.compile(
     re.I,
 )
 GENERIC_LINK_TEXT = re.compile(
-    r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|)[.!]?", re.I
+    r"(?:(?:(?:click|subscribe|sign up) )?here|this link|hier|ici|aquí|qui|点击这里|这里|(?:hier )?klicken|"
+    r"cliquez ici|clic aquí|clicca qui|)[.!]?",
+    re.I,
 )
 # Polls and referral blocks (a click votes or carries the reader's referral code)
 ENGAGEMENT_TEXT = re.compile(

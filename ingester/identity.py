@@ -260,10 +260,14 @@ def opaque_values(url: str) -> set[str]:
 
 def redact_text(text: str, reader: Reader) -> tuple[str, int]:
     """`text` with the reader's addresses (plain or %-encoded, so mailto bodies too), their display name
-    in a salutation and, when asked, names replaced by `MARK`; and how many were replaced."""
+    in a salutation, a name addressed with a title at the top ("Liebe Frau Rucker,") and, when asked, names
+    replaced by `MARK`; and how many were replaced."""
     greeted = 0
     if reader.greeted:
         text, greeted = _salutation(reader.greeted).subn(lambda m: m.group(1) + MARK, text)
+    top, rest = text[:SALUTATION_REACH], text[SALUTATION_REACH:]
+    top, titled = ADDRESSED.subn(lambda m: m.group(1) + MARK, top)
+    text, greeted = top + rest, greeted + titled
     needles = [re.escape(a) for a in reader.addresses]
     needles += [re.escape(quote(a, safe="")) for a in reader.addresses]
     if reader.redact_names:
@@ -274,6 +278,20 @@ def redact_text(text: str, reader: Reader) -> tuple[str, int]:
     # %-encoded, it was inside a URL (a mailto body): the mark is %-encoded too, so the URL stays one
     text, replaced = pattern.subn(lambda m: ENCODED_MARK if "%" in m.group(0) else MARK, text)
     return text, greeted + replaced
+
+
+# A salutation line near the top that names a person by their title ("Liebe Frau Rucker,", "Dear Dr. Okafor,",
+# "Bonjour Madame Durand,"): the mail went to one reader, so the name after the title is theirs, whatever the
+# headers say (most senders keep the name in their own list, not in To). One to three words before the title,
+# a capitalised name of one or two words after it, then punctuation at most, alone on its line.
+SALUTATION_REACH = 1500  # characters of the article's start where a salutation stands
+ADDRESSED = re.compile(
+    r"^([ \t>*_#]*+(?:[^\W\d_][\w'’-]*+[,:!]?[ \t]++){1,3}"
+    r"(?:(?:Frau|Herr|Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Madame|Monsieur|Mme|Mlle|Señora|Señor|Sra|Sr|Signora|Signor|Sig|"
+    r"Mevrouw|Meneer|Dhr|Mevr)\.?[ \t]++){1,3})"
+    r"[A-ZÀ-ÖØ-Þ][\w'’-]*+(?:[ \t-][A-ZÀ-ÖØ-Þ][\w'’-]*+)?(?=[ \t]*+[,!.:;]?[ \t*_\\]*+$)",
+    re.M,
+)
 
 
 @lru_cache(maxsize=64)
