@@ -21,8 +21,9 @@ CHROME_CLASSES = (
     "footer-powered",
     "ck-hide-in-public-posts",
 )
+# Not Substack's `.preamble`: the writer's own words above the post (the email header a publication sets), kept
+# like the article (a one-line header that repeats in every issue goes by memory across issues).
 SUBSTACK_CHROME_CLASSES = (
-    "preamble",
     "meta-author-wrap",
     "post-meta",
     "post-cta",

@@ -239,3 +239,13 @@ def test_a_share_row_of_small_icons_with_one_word_captions_goes() -> None:
     body = body_of(note.text)
     assert "Tweet" not in body and "color-facebook-48.png" not in body
     assert "the training takes one afternoon and tea is included" in body
+
+
+@needs_corpus
+def test_a_substack_preamble_is_the_writers_and_stays() -> None:
+    """Substack's `.preamble` holds the email header the writer sets above the post ("this is a header test" in
+    a test post whose article is one word): removing it as chrome emptied the note."""
+    body = body_of(corpus_note("omnivore/substack-newsletter-new.html").text)
+    assert "this is a header test" in body
+    assert "content" in body
+    assert "Open in app" not in body
