@@ -235,3 +235,11 @@ def test_subject_title_drops_the_list_tag_only(subject: str, list_id: str, title
     sender = "ElixirWeekly <newsletter@elixirweekly.net>" if "Elixir" in subject else "a@example.org"
     raw = f"From: {sender}\nList-Id: {list_id}\nSubject: {subject}\n\nbody\n".encode()
     assert metadata.subject_title(message.parse(raw)) == title
+
+
+def test_a_by_line_of_its_own_before_the_article_names_the_author() -> None:
+    """Mailchimp's "The Download"-style issue: "By Ada Park • 06.25.24" under the masthead is the writer; the
+    From name is the publication's, and a story's own byline further down is not the issue's author."""
+    made = note("mailchimp-byline-top.eml")
+    assert made.fields.author == "Ada Park"
+    assert made.metadata.source("author") == "byline"

@@ -21,7 +21,7 @@ class PostHeader:
     :ivar title: the post title shown in the email (Substack `h1.post-title`), or ""
     :ivar title_url: the cleaned href of the title link, or ""
     :ivar subtitle: Substack's `h3.subtitle`, or ""
-    :ivar author: the byline of a post-meta row (Substack, Ghost), or ""
+    :ivar author: the byline of a post-meta row (Substack, Ghost) or a "By <name>" line before the article, or ""
     :ivar view_online_url: the cleaned "view in browser" link, or ""
     """
 
@@ -41,7 +41,7 @@ def read_header(ix: Index, context: LinkContext, subject: str = "") -> PostHeade
         title=text_of(title_tag),
         title_url=clean_url(str(title_link["href"]), context) if isinstance(title_link, Tag) else "",
         subtitle=text_of(first(ix.by_class, "subtitle", "h3")),
-        author=_byline(first(ix.by_class, "post-meta")),
+        author=_byline(first(ix.by_class, "post-meta")) or _top_byline(ix),
         view_online_url=clean_url(view_online, context) if view_online else "",
     )
     if title_tag:
@@ -63,6 +63,27 @@ def _byline(meta: Tag | None) -> str:
     return ""
 
 
+def _top_byline(ix: Index) -> str:
+    """The writer a line of its own names before the article starts ("By Charlotte Jee • 06.25.24", "Von Anna
+    Schmidt"): the mail's strings are read in order until the first long one (the article) or TOP_STRINGS."""
+    root = ix.soup.body or ix.soup
+    texts = (" ".join(string.split()) for string in root.strings)
+    for count, text in enumerate(t for t in texts if t):
+        if count >= TOP_STRINGS or len(text.split()) > ARTICLE_WORDS:
+            break
+        if (match := BYLINE.fullmatch(text)) and not NOT_A_NAME.search(match.group(1)):
+            return match.group(1)
+    return ""
+
+
+TOP_STRINGS = 30  # strings with text
+ARTICLE_WORDS = 25  # a string this long is the article (or its intro): a byline comes before it
+# "By" in the languages of our mail, then one to four capitalised words, then at most a date or a place after a
+# separator; alone in its string
+BYLINE = re.compile(
+    r"(?i:by|von|par|por|di|door)[ \t]+([A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,3})"
+    r"(?:[ \t]*[•·|,–—][ \t]*[^•·|,–—]{0,40})?"
+)
 DATE_LIKE = re.compile(
     r"^(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?|\d{1,2} [A-Z][a-z]{2,8}\.?(?: \d{4})?|\d{4}-\d{2}-\d{2})$"
 )
