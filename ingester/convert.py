@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import html2text
@@ -19,7 +20,7 @@ from ingester.textheads import find_headings, with_headings
 # an empty heading ("##")
 INVISIBLE_LINE = re.compile(r"[\s\u00ad\u034f\u200b-\u200f\u2060\ufeff\\]*|\s*(?:__|\*\*){1,2}\s*|\s*#{1,6}\s*")
 LONE_SEPARATOR = re.compile(r"^\s*\|\s+(?=\S)|(?<=\S)\s+\|\s*$")
-NO_SPACE_BEFORE = frozenset(",;:)，；：）。、！？")  # no blank before these after emphasis (CJK ones too)
+EMPHASIS = frozenset({"b", "strong", "i", "em", "u", "s", "strike", "del"})  # what html2text writes `**`, `_`, `~~` for
 SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped prose runs ~65-78)
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 # A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)
@@ -31,6 +32,17 @@ PLAIN_ITEM = re.compile(r"- (?=\S)|\d{1,3}[.)]\s+(?=\S)")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
 RULE_TOKEN = re.compile(r"\* \* \*|-{3,}|_{3,}")
+# Invisible, and joining nothing at a line's start: a soft hyphen, zero-width marks, a word joiner, a BOM
+ZERO_WIDTH = ("\u00ad", "\u034f", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+# What starts a block in CommonMark: indented code, a heading, a quote, a list item, a rule, a fence, HTML
+BLOCK_START = re.compile(r" {4}|#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|[-_*=]{3}|```|~~~|<")
+# Elements that make a block of their own, whatever element holds them
+BLOCKS = frozenset(
+    {
+        *("h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr"),
+        *("blockquote", "pre", "hr", "center", "section", "article", "header", "footer", "figure", "address"),
+    }
+)
 
 
 def _converter() -> html2text.HTML2Text:
@@ -50,37 +62,119 @@ def _converter() -> html2text.HTML2Text:
     return h
 
 
-def events_to_markdown(events: Iterable[Event]) -> str:
+def events_to_markdown(events: Iterable[Event], shortcut: bool = True) -> str:
     """Markdown for the cleaned article given as parser events (`clean.Event`): html2text is driven
-    with them directly, so the HTML is parsed once per message, not written out and parsed again."""
+    with them directly, so the HTML is parsed once per message, not written out and parsed again.
+    (`shortcut=False` feeds html2text the whitespace between blocks too: the tests compare the two.)"""
     h = _converter()
+    events = tuple(events)
+    holding = links_holding_blocks(events)
+    open_links: list[bool] = []  # for each open `a`: whether it holds a block
+    gap = False  # a space is pending for a block's edge inside a link
+    closed_at = -1  # the length of html2text's output when an emphasis was last closed
     after_block = False  # the last event opened or closed a paragraph (html2text then ignores whitespace)
     keeps_space = 0  # open a, pre and table elements, where html2text does not start paragraphs
-    for kind, name, *attrs in events:
+    for i, (kind, name, *attrs) in enumerate(events):
+        if kind != "text" and name in BLOCKS and any(open_links) and h.maybe_automatic_link is None and not h.space:
+            # html2text starts no paragraph inside a link: a block's edge there is a word's edge, once the
+            # link's text has begun (and not at its end: `[Title ](…)`)
+            h.space = gap = True
+        elif kind == "text" and name.strip():
+            gap = False
         if kind == "text":
-            if after_block and not keeps_space and not h.stressed and not name.strip():
+            if shortcut and after_block and not keeps_space and not h.stressed and not name.strip():
                 # Whitespace between blocks: most of an email's text events. Do what handle_data()
                 # would do with it, without its four regex passes (test_whitespace_shortcut_changes_no_note
                 # guards this against a new html2text).
                 h.preceding_stressed, h.preceding_data, h.space = False, name, True
                 continue
-            feed_text(h, name)
+            just_closed = len(h.outtextlist) == closed_at and not (h.p_p or h.space)
+            feed_text(h, name, _closing(h) if just_closed else "")
             after_block = False
             continue
         if kind == "start":
+            if name == "a":
+                closed_at = -1  # the link's `[` comes first, written with its text
+                open_links.append(i in holding)
+                if open_links[-1]:
+                    h.p()  # a link holding a block (`<a><h2>…</h2></a>`) starts its own block
+            elif name in EMPHASIS:
+                h.preceding_data = _written_before(h)  # html2text's own is the last text, not the last marker
             h.handle_starttag(name, list(attrs[0]))
         else:
+            if name == "a" and gap:
+                h.space = gap = False
+            written = len(h.outtextlist)
             h.handle_endtag(name)
+            if name == "a" and open_links and open_links.pop():
+                h.p()  # and what follows it starts another
+            elif name in EMPHASIS and len(h.outtextlist) > written:
+                closed_at = len(h.outtextlist)
         after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
     return finish(h)
 
 
-def feed_text(h: html2text.HTML2Text, text: str) -> None:
-    """One text event, as html2text's `handle_data` takes it but for what it gets wrong."""
-    if text[:1] in NO_SPACE_BEFORE:
-        h.preceding_stressed = False  # html2text would write "**bold** , text"
+def _written_before(h: html2text.HTML2Text) -> str:
+    """What html2text must know of the character before an emphasis it opens: "" at a line's start or
+    after a blank (where any marker opens), "." after punctuation (`(_x_`, `„_x_`, `[_x_`: no blank
+    needed), else the character itself (a letter: `_` needs a blank before it; `*`: so does `**`)."""
+    if h.p_p or h.start or h.space:
+        return ""
+    last = next((piece[-1] for piece in reversed(h.outtextlist) if piece), "")
+    if not last or last.isspace():
+        return ""
+    return "." if _punctuation(last) and last not in "*~" else last
+
+
+def _closing(h: html2text.HTML2Text) -> str:
+    """The emphasis marker html2text has just written to close a run, with the character before it."""
+    out = h.outtextlist
+    before = next((out[i][-1] for i in range(len(out) - 2, -1, -1) if out[i]), "")  # no copy of the output
+    return before + out[-1] if out else ""
+
+
+def _punctuation(char: str) -> bool:
+    """A punctuation mark or symbol as CommonMark's flanking rules read it (Unicode P* and S*)."""
+    return unicodedata.category(char)[0] in "PS"
+
+
+def needs_separator(closing: str, after: str) -> bool:
+    """Whether a closing marker (given with the character before it, `n_`, `.**`) must be kept from `after`,
+    the character that follows it, by a blank for CommonMark to close the run: before a letter or digit, `_`
+    cannot close (`_x_y`), nor can `**` or `~~` after punctuation (`**x.**y`). Before a blank or punctuation
+    (`_Bridgerton_'s`, `**10%**\\*`) every run closes."""
+    if len(closing) < 2 or not after or after.isspace() or _punctuation(after):
+        return False
+    return closing.endswith("_") or _punctuation(closing[0])
+
+
+def links_holding_blocks(events: tuple[Event, ...]) -> frozenset[int]:
+    """The indexes of the `a` start events whose link holds a block-level element (a heading, paragraph,
+    list or table): html2text writes such a block inside the line it is in (`…Newswire](…)## [Title](…)`)."""
+    found: set[int] = set()
+    links: list[int] = []  # the start events of the open links
+    for i, (kind, name, *_) in enumerate(events):
+        if name == "a":
+            if kind == "start":
+                links.append(i)
+            elif links:
+                links.pop()
+        elif kind == "start" and name in BLOCKS and links:
+            found.update(links)
+    return frozenset(found)
+
+
+def feed_text(h: html2text.HTML2Text, text: str, closing: str = "") -> None:
+    """One text event, as html2text's `handle_data` takes it but for what it gets wrong. `closing`: the
+    emphasis marker written just before this text, if any, with the character before it."""
+    # html2text puts a blank before any text that follows an emphasis' first text unless it starts with
+    # a bracket or .!? ("**10%** \\* ein", "_Bridgerton_ 's", and "**x y**" for `<b>x<span>y</span></b>`):
+    # a blank goes only where CommonMark needs one to close the run
+    h.preceding_stressed = False
+    if closing and needs_separator(closing, text[:1]):
+        text = " " + text
     if h.stressed and text.strip() and text[-1:].isspace():
         # The first text in an emphasis is stripped at both ends by html2text, so its space before a
         # link or another inline element went ("check out[the archives](…)"): the start is stripped
@@ -185,7 +279,7 @@ def tidy(markdown: str) -> str:
     html2text marks `<br>` with two trailing spaces; where another line follows, that hard break
     becomes a backslash (CommonMark), which survives editors that trim trailing whitespace.
     """
-    lines = ["" if INVISIBLE_LINE.fullmatch(line) else line for line in markdown.split("\n")]
+    lines = ["" if INVISIBLE_LINE.fullmatch(line) else _visible_start(line) for line in markdown.split("\n")]
     for i, line in enumerate(lines):  # "6 Feb 2025 |" once the "View online" link after the bar is gone
         alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines) or not lines[i + 1].strip())
         if alone and line.count("|") == 1:
@@ -197,6 +291,16 @@ def tidy(markdown: str) -> str:
         out.append(line.rstrip() + ("\\" if hard_break else ""))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     return _without_end_rules(text.strip("\n")).strip("\n") + "\n"
+
+
+def _visible_start(line: str) -> str:
+    """The line without the zero-width characters at its start (`\u200b[Alle Downloads](…)`, an email
+    editor's padding after a line break), unless what follows them would then read as Markdown's block
+    syntax (`\u200b1. x` is no list item: the mark keeps it text)."""
+    if not line.startswith(ZERO_WIDTH):
+        return line
+    rest = line.lstrip("".join(ZERO_WIDTH))
+    return line if BLOCK_START.match(rest) else rest
 
 
 def _without_end_rules(text: str) -> str:

@@ -85,6 +85,17 @@ CASES = {
     ),
     # bold of italic after a word, bold inside italic after a space
     "bold-of-italic": ("<p>x<b><i>Ein.</i></b>y</p>", "x _**Ein**_.y"),
+    "bold-of-italic-through-spans": ("<p>x<b><span><i>Ein</i></span></b>y</p>", "x _**Ein**_ y"),
+    "bold-of-italic-first-in-a-block": ("<p>word</p><p><b><span><u>Da</u></span></b> x</p>", "word\n\n_**Da**_ x"),
+    # a blank after a closing marker only where CommonMark needs one to close the run
+    "italic-before-a-letter": ("<p><i>it</i>alic</p>", "_it_ alic"),
+    "bold-before-a-letter": ("<p><b>Bold</b>face</p>", "**Bold**face"),
+    "italic-before-an-apostrophe": ("<p><i>Bridgerton</i>'s</p>", "_Bridgerton_'s"),
+    "bold-before-a-star": ("<p><b>10%</b>* ein</p>", "**10%**\\* ein"),
+    "italic-before-a-link": (
+        '<p><i>too. (</i><a href="https://x.example/">NBC</a>)</p>',
+        "_too. (_[NBC](https://x.example/))",
+    ),
     "bold-inside-italic": ("<p><i>profitez de </i><strong><i>-10%</i></strong><i> avec</i></p>", None),
     # an image is no emphasis, and no part of a link's text
     "bold-image": ('<p><b><img src="https://x.example/a.png" alt="">Title</b></p>', None),

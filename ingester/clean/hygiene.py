@@ -1,6 +1,6 @@
 """Markup that would turn into broken Markdown, tidied before conversion: emphasis CommonMark cannot
 close (empty, nested, across a line break or a block), images glued into a link's text, alt text
-that would break the image's Markdown.
+that would break the image's Markdown (or is HTML code), headings made of images.
 
 html2text writes `<b>` as `**`, `<em>` as `_` and `<s>` as `~~` wherever the tags are. An empty
 `<strong>` gives a literal `****`; a bold run across `<br>` ends in a `**` after a hard break, which
@@ -43,6 +43,11 @@ BREAKS = frozenset(
 INVISIBLE = re.compile(r"[\s\u200b-\u200f\u00ad\u034f\u2060\ufeff]+")
 ALT_UNSAFE = re.compile(r"[\[\]*_~`<>\\|]+")
 MAX_ALT = 120
+# Alt text that is HTML code: it starts with a tag, or it holds a style, class or id attribute
+ALT_CODE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[\s/>]")
+ATTRIBUTE = re.compile(r"\b(?:style|class|id)=[\"']")
+TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:[\s/][^<>]*)?>")  # a tag in alt text that is words
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 MARKED = frozenset({"a", "img", "code"})  # elements whose Markdown starts with punctuation
 # Elements that write nothing of their own in Markdown: emphasis on both sides of one is one run
 WRAPPERS = frozenset({"span", "font", "small", "big", "mark", "abbr"})
@@ -73,6 +78,9 @@ def tidy(tags: list[Tag], by_name: dict[str, list[Tag]]) -> None:
     for img in live(by_name.get("img", [])):
         if img.parent is not None and img.has_attr("alt"):
             img["alt"] = safe_alt(str(img["alt"]))
+    for tag in tags:  # those `styled` made too
+        if tag.name in HEADINGS and tag.parent is not None and not gone(tag):
+            _images_out_of_heading(tag)
 
 
 def tidy_one(tag: Tag) -> None:
@@ -85,8 +93,11 @@ def tidy_one(tag: Tag) -> None:
 
 
 def safe_alt(alt: str) -> str:
-    """Alt text on one line, without the characters that end or mark up an image's Markdown."""
-    text = " ".join(ALT_UNSAFE.sub(" ", alt).split())
+    """Alt text on one line, without the characters that end or mark up an image's Markdown; none where the
+    alt is HTML code (an editor's markup pasted in, `<h2 style="…"><span …>`): that describes no image."""
+    if ALT_CODE.match(alt.lstrip()) or ATTRIBUTE.search(alt):
+        return ""
+    text = " ".join(ALT_UNSAFE.sub(" ", TAG.sub(" ", alt)).split())  # "für <br/> Heimwerker": the words stay
     return text[:MAX_ALT].rstrip() + "…" if len(text) > MAX_ALT else text
 
 
@@ -162,13 +173,18 @@ def _next_run(tag: Tag) -> tuple[Tag, list[PageElement]] | None:
 
 
 def _italic_outside(tag: Tag) -> None:
-    """`<b><i>x</i></b>` → `<i><b>x</b></i>`: after a word, html2text writes `word** _x_**` for the
-    first (a space it adds before `_`, which leaves `**` unable to open) and `word _**x**_` for the second."""
-    inside = [node for node in tag.contents if not (isinstance(node, NavigableString) and not node.strip())]
-    if len(inside) != 1 or not isinstance(inside[0], Tag):
+    """`<b><i>x</i></b>` → `<i><b>x</b></i>`, and so for `<b><span><i>x</i></span></b>`: after a word,
+    `word**_x_**` cannot open its `**` (a letter before it, punctuation after it), `word _**x**_` opens both."""
+    if KIND[str(tag.name)] != "bold":
         return
-    if KIND[str(tag.name)] == "bold" and KIND.get(str(inside[0].name)) == "italic":
-        tag.name, inside[0].name = inside[0].name, tag.name
+    inner: PageElement = tag
+    while isinstance(inner, Tag) and (inner is tag or inner.name in WRAPPERS):
+        inside = [node for node in inner.contents if not (isinstance(node, NavigableString) and not node.strip())]
+        if len(inside) != 1:
+            return
+        inner = inside[0]
+    if isinstance(inner, Tag) and KIND.get(str(inner.name)) == "italic":
+        tag.name, inner.name = inner.name, tag.name
 
 
 def _trim(tag: Tag) -> None:
@@ -314,6 +330,28 @@ def _wrap(run: list[PageElement], name: str) -> None:
         wrapper.append(node.extract())
     _trim(wrapper)
     _punctuation_outside(wrapper)
+
+
+def _images_out_of_heading(heading: Tag) -> None:
+    """A heading is its text. One without any (a logo, a banner, a linked image: `### [![](…)](…)`, an outline
+    entry of an image's address) is a paragraph; the images before its text (`<h1><img><br>The Download</h1>`,
+    which would make the heading the image and its text a paragraph) go before it, a paragraph of their own."""
+    if not _shows(heading):
+        heading.name = "p"
+        return
+    lead: list[PageElement] = []
+    for node in heading.contents:
+        if not (_blank(node) or (isinstance(node, Tag) and (node.name in ("img", "br") or not _shows(node)))):
+            break
+        lead.append(node)
+    if any(isinstance(node, Tag) and (node.name == "img" or node.find("img")) for node in lead):
+        images = new_tag("p")
+        heading.insert_before(images)
+        for node in lead:
+            if isinstance(node, Tag) and node.name == "br":
+                node.extract()
+            else:
+                images.append(node.extract())
 
 
 def _unglue_images(anchor: Tag) -> None:
