@@ -33,6 +33,7 @@ MAX_WORD = 14  # characters of an icon link's one word ("Instagram", "LinkedIn")
 MAX_NAV_LINK = 25  # characters of a navigation link's text
 MAX_NAV_WORDS = 3
 MAX_NAV_TEXT = 150  # characters of a whole navigation bar
+MAX_LABEL_WORDS = 6  # a label a removed row leaves behind ("Follow Dark Reading:")
 MAX_TEXT_BEFORE_NAV = 200  # characters of text before a navigation bar at the top
 MAX_ICON_PX = 64  # an icon is at most this wide or high
 MAX_CLIMB = 16  # ancestors looked at above a link for its row (Mailchimp nests a share row 14 deep)
@@ -115,17 +116,42 @@ def _outermost(tag: Tag) -> Tag:
 
 
 def drop_rows(rows: list[Tag], counts: Tally) -> None:
-    """The rows, each with the question or label line right above it ("Did you like it?", "Follow us:")."""
+    """The rows, each with the question or label line right above it ("Did you like it?", "Follow us:"), and
+    the label its block is left holding alone (`_left_label`)."""
     for row in rows:
         if not gone(row) and not any(gone(p) for p in row.parents):
             captions = caption_of(row, ASKS)
+            holder = row.parent
             if counts.drop(row, "row of icon links (social or share)"):
                 drop_captions(captions, counts)
+                label = _left_label(holder)
+                if label is not None:
+                    counts.drop(label, "label of a removed row")
+
+
+def _left_label(holder: Tag | None) -> Tag | None:
+    """The block that held a removed row, when all it holds now is one short label of it: no link and no image,
+    at most MAX_LABEL_WORDS words, ending in ":" or "?" or written in capitals ("Follow Dark Reading:" in the
+    table its icons shared). Widened to the outermost block holding that text alone."""
+    if holder is None or gone(holder) or holder.name in ROOTS:
+        return None
+    text = short_text(holder, MAX_NAV_TEXT)
+    if not text or len(text.split()) > MAX_LABEL_WORDS or first_tag(holder, A_OR_IMG) is not None:
+        return None
+    if not (text.endswith((":", "?", "：", "？")) or (text.upper() == text and any(c.isalpha() for c in text))):
+        return None
+    block = holder
+    while block.parent is not None and block.parent.name not in ROOTS and text_of(block.parent) == text:
+        if first_tag(block.parent, A_OR_IMG) is not None:
+            break
+        block = block.parent
+    return block
 
 
 def drop_nav(anchors: list[Tag], counts: Tally) -> None:
-    """A bar of MIN_LINKS or more short text links with nothing else, near the top: site navigation."""
-    first = next((a for a in anchors if not gone(a)), None)
+    """A bar of MIN_LINKS or more short text links with nothing else, near the top: site navigation. The bar
+    of the first link with text is looked at (a logo linked above the bar is no item of it)."""
+    first = next((a for a in anchors if not gone(a) and text_of(a)), None)
     if first is None:
         return
     before = 0
