@@ -98,15 +98,20 @@ ENGAGEMENT_TEXT = re.compile(
     r"/subscribe\?ref=|你目前推荐了|专属推荐链接",
     re.I,
 )
-# A line that labels a block as an ad, alone on its line ("Sponsored", "Anzeige", "Presented by Acme"): a
-# hint only. `clean.rows.drop_sponsored` removes the block it opens when the block's shape agrees.
+# A line that labels a block as an ad, alone on its line ("Sponsored", "Anzeige", "Presented by Acme", an affiliate
+# disclosure): a hint only. `clean.rows.drop_sponsored` removes the block it opens when the block's shape agrees. The
+# `label` group is the label's own words: a line with no word after them names no sponsor ("ANZEIGE", a bare label).
 AD_LABEL = re.compile(
-    r"(?<![\W_])[\W_]*+(?:sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
+    r"(?<![\W_])[\W_]*+(?P<label>sponsored|sponsoris[ée]e?|sponsorizzato|gesponsert|gesponsord|patrocinado|anzeige|werbung|"
     r"publicit[ée]|publicidad|pubblicit[àa]|advertentie|reclame|advertisement|advertorial|partenaire|"
     r"paid (?:post|partnership|content)|bezahlte partnerschaft|contenu sponsoris[ée]|"
     r"sponsor(?:ed)? (?:post|content|message|link)|(?:a )?(?:word|message) from our sponsors?|"
     r"(?:today['’]?s |our )?sponsors?|presented by|brought to you by|in partnership with|"
-    r"in zusammenarbeit mit|en partenariat avec|together with)\b[^\n]{0,40}",
+    r"in zusammenarbeit mit|en partenariat avec|together with|"
+    # an affiliate disclosure over a product card ("G/O Media might get a commission")
+    r"[^\n]{0,30}?\b(?:might|may|could|can) (?:get|earn|receive) (?:a )?(?:small )?(?:share of|commis{1,2}ion)|"
+    r"affiliate links?|[^\n]{0,30}?\b(?:erhalten|bekommen) (?:wir )?(?:ggf\. |eventuell |m[öo]glicherweise )?"
+    r"eine (?:kleine )?provision)\b[^\n]{0,40}",
     re.I,
 )
 MAX_AD_LABEL = 60  # characters: a label line is short

@@ -23,7 +23,9 @@ A heading is never left without its text: one that would introduce the kept text
 tail run that would take every block under a kept section heading (one without a link: not an item's
 title or a button) starts at the run's next such heading (or takes nothing). A block in the middle is
 never touched, however often it repeats; and nothing is removed when the runs together hold more than
-MAX_SHARE of the article's text (the content-loss guard: memory never takes most of a note).
+MAX_SHARE of the article's text (the content-loss guard: memory never takes most of a note). The writer's
+sign-off ends a tail run (`sign_off`): a dash before a name, or a name alone after the last paragraph, is
+the author's, however often it repeats.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ HEAD_BLOCKS = 20  # blocks at each end of an issue that are remembered (and may 
 MIN_ISSUES = 2  # earlier distinct issues a block must have been seen in, at the same end
 MAX_SHARE = 0.5  # of the article's text: runs larger than this are refused (see `clean.tally.MAX_REMOVAL_SHARE`)
 MAX_WORDS = 12  # a removable line of text has at most this many words ("Thanks to our sponsor!", an address)
+MAX_SIGN_OFF_WORDS = 6  # a sign-off block: a closing word or two and the writer's name ("Cheers, — Shane")
 
 BLOCK_GAP = re.compile(r"\n[ \t]*\n")
 URL = re.compile(r"\b(?:https?://|mailto:|www\.)\S+", re.I)
@@ -57,6 +60,8 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han: wr
 # a word; in Chinese or Japanese, each character (a run of them is a whole sentence, not one word)
 WORD = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:['’][^\W_{CJK}]+)*")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\([^)]*\)")  # an image or link, an image inside a link too
+# a dash or two, then the name ending the line ("—Charlotte", "— Shane", "-- Maren")
+DASHED_NAME = re.compile(r"(?:^|[,.!] )[—–-]{1,2} ?([^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2})$")
 
 Blocks = tuple[tuple[str, str], ...]  # ("head" | "tail", fingerprint) of one issue
 
@@ -143,7 +148,12 @@ def forget(markdown: str, memory: Memory) -> Forgotten:
     while start and _heading(parts[start - 1]):
         start -= 1  # a heading over the kept text stays with it
     end = len(parts)
-    while end > max(start, len(parts) - HEAD_BLOCKS) and prints[end - 1] in memory.tail and removable(parts[end - 1]):
+    while (
+        end > max(start, len(parts) - HEAD_BLOCKS)
+        and prints[end - 1] in memory.tail
+        and removable(parts[end - 1])
+        and not sign_off(parts, end - 1)
+    ):
         end -= 1
     if start < end < len(parts) and _section(parts[end - 1]):  # the run is all a kept heading has under it
         end = next((i for i in range(end + 1, len(parts)) if _section(parts[i])), len(parts))
@@ -160,6 +170,30 @@ def forget(markdown: str, memory: Memory) -> Forgotten:
         return Forgotten(markdown, refused=(f"{why} ({len(gone)} blocks)",))
     lines = tuple(_described(f"repeated in {issues} earlier issues", parts[i]) for i, issues in gone)
     return Forgotten("\n\n".join(parts[start:end]) + "\n", lines)
+
+
+def sign_off(parts: list[str], i: int) -> bool:
+    """Block `i` is the writer's sign-off, theirs however often it repeats: a dash before a name ("—Charlotte",
+    "Cheers, — Shane": its last line, in a block of at most MAX_SIGN_OFF_WORDS words), or a name alone (one or
+    two capitalised words, no link) right after a paragraph of sentences."""
+    block = parts[i]
+    if LINK.search(block):
+        return False
+    text = " ".join(block.replace("\\", " ").replace("*", " ").replace("_", " ").split())
+    words = WORD.findall(text)
+    if not words or len(words) > MAX_SIGN_OFF_WORDS:
+        return False
+    last = block.replace("\\", "").strip().splitlines()[-1]
+    dashed = DASHED_NAME.search(" ".join(last.replace("*", " ").replace("_", " ").split()))
+    if dashed is not None and _names(dashed.group(1)):
+        return True
+    return i > 0 and len(words) <= 2 and text == " ".join(words) and _names(text) and not removable(parts[i - 1])
+
+
+def _names(text: str) -> bool:
+    """One to three words, each a capitalised name ("Charlotte", "Jean-Luc", "T.")."""
+    names = text.split()
+    return 0 < len(names) <= 3 and all(name[0].isupper() and not any(c.isdigit() for c in name) for name in names)
 
 
 def _heading(block: str) -> bool:

@@ -208,11 +208,19 @@ def test_a_labelled_self_contained_ad_goes_and_its_neighbours_stay(path: str, ad
 @needs_corpus
 def test_a_sponsor_label_whose_block_is_no_ad_unit_stays() -> None:
     """Axios' "Presented By Pfizer" sits in the masthead table with the first story (its links go to axios.com,
-    the mail's own site); ConvertKit's "Sponsored by Royce…" has no link in its block: both stay whole."""
+    the mail's own site; the blocks after it hold no link before the spacer): it stays whole."""
     axios = corpus_note("omnivore-readability/axios-am/source.html")
     assert "Axios AM Thought Bubble" in axios.text and "Presented By Pfizer" in axios.text
     assert not any(line.startswith("sponsored block") for line in axios.cleaned.removed)
-    assert "The Royce Funds" in corpus_note("omnivore/convertkit-newsletter.html").text
+
+
+@needs_corpus
+def test_a_label_alone_in_its_block_takes_the_blocks_after_it_up_to_a_spacer() -> None:
+    """ConvertKit's "Sponsored by Royce…" is a table of its own; the logo and the line under it are the
+    paragraphs after it, up to an empty one: they go, and the sign-off after the spacer stays."""
+    body = body_of(corpus_note("omnivore/convertkit-newsletter.html").text)
+    assert "Royce" not in body and "filekitcdn.com" not in body
+    assert "Cheers," in body and "Shane" in body
 
 
 ARTICLE = "".join(
@@ -226,7 +234,8 @@ ARTICLE = "".join(
     [
         ("Anzeige", "https://acme.example.org/offer", True),
         ("Sponsored by Acme", "https://www.acme.co.uk/offer", True),
-        ("Anzeige", "https://news.example.com/offer", False),  # the publication's own site: its own block
+        ("Presented by Acme", "https://news.example.com/offer", False),  # the publication's own site: its own block
+        ("Anzeige", "https://news.example.com/offer", True),  # a bare label: the sender's own offer is an ad too
         ("Sponsored posts are how we pay for this newsletter", "https://acme.example.org/", False),  # no label
     ],
 )

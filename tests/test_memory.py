@@ -272,3 +272,35 @@ def test_a_tail_run_never_leaves_a_section_heading_without_its_text() -> None:
     assert memory.forget(markdown, Memory("x", {}, tail)).markdown == markdown
     with_heading = {**tail, memory.fingerprint("### Important dates"): 3}
     assert memory.blocks(memory.forget(markdown, Memory("x", {}, with_heading)).markdown) == memory.blocks(markdown)[:1]
+
+
+SIGN_OFF = [EMAILS / f"signoff-issue-{n}.eml" for n in (1, 2, 3)]  # written for this project
+PROSE = "We will follow the story in the coming weeks, so write to us if you know more about the old pier."
+
+
+def test_the_writers_sign_off_is_never_taken_as_repeated_chrome(tmp_path: Path) -> None:
+    """Three issues end with the same "—Maren" above the same forwarded-to-you box and sign-up button: memory
+    takes the box and the button from the third issue, and stops at the sign-off, the writer's."""
+    config = Config(archive_path=tmp_path / "archive")
+    backfill = run_local(config, SIGN_OFF)
+    latest = Path(backfill.notes[-1]).read_text(encoding="utf-8")
+    assert "Rebuilding the north pier" in latest
+    assert "Sign up today" not in latest and "Was this newsletter forwarded" not in latest
+    assert "—Maren" in latest
+
+
+@pytest.mark.parametrize(
+    ("blocks", "signed"),
+    [
+        (["A paragraph.", "—Charlotte"], True),
+        (["A paragraph.", "Cheers, — Shane"], True),
+        (["A paragraph.", "-- Maren"], True),
+        ([PROSE, "Ralf"], True),  # a name alone right after the last paragraph
+        (["[Home](https://x.example/)", "Ralf"], False),  # not after a paragraph
+        ([PROSE, "Follow us"], False),
+        (["A paragraph.", "—Sarah T. Roberts, a professor who studies moderation, tells 404 Media"], False),
+        (["A paragraph.", "—[Charlotte](https://x.example/charlotte)"], False),  # a link: left to the other rules
+    ],
+)
+def test_a_sign_off_is_a_dash_and_a_name_or_a_name_after_the_last_paragraph(blocks: list[str], signed: bool) -> None:
+    assert memory.sign_off(blocks, len(blocks) - 1) is signed

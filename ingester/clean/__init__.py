@@ -26,7 +26,7 @@ from ingester.clean.hygiene import tidy
 from ingester.clean.layout import flatten_layout_tables, quote_tweets
 from ingester.clean.prune import drop_chrome, drop_engagement, drop_hidden, drop_pixels, drop_polls
 from ingester.clean.rows import drop_ads, drop_nav, drop_platform_badges, drop_rows, drop_sponsored, icon_rows
-from ingester.clean.styled import promote
+from ingester.clean.styled import demote, promote
 from ingester.clean.tail import drop_link_bar, drop_subscription_lines
 from ingester.clean.tally import Tally
 from ingester.clean.votes import drop_votes, vote_rows
@@ -159,6 +159,7 @@ def _clean(html: str, platform: str, context: LinkContext, resolve: Resolver | N
     for caption in live(ix.named("figcaption")):
         caption.name = "p"  # its own paragraph, not glued to the image
     promote(ix.tags)  # before layout tables lose their style
+    demote(ix.tags)  # after promote: its choice rests on the heading elements the sender wrote
     flatten_layout_tables(ix.by_name)
     tidy(ix.tags, ix.by_name)
     # The tally's counters, field by field of the same name (reader_redacted is counted later, by compose).

@@ -33,6 +33,7 @@ MAX_WORD = 14  # characters of an icon link's one word ("Instagram", "LinkedIn")
 MAX_NAV_LINK = 25  # characters of a navigation link's text
 MAX_NAV_WORDS = 3
 MAX_NAV_TEXT = 150  # characters of a whole navigation bar
+MAX_LABEL_WORDS = 6  # a label a removed row leaves behind ("Follow Dark Reading:")
 MAX_TEXT_BEFORE_NAV = 200  # characters of text before a navigation bar at the top
 MAX_ICON_PX = 64  # an icon is at most this wide or high
 MAX_CLIMB = 16  # ancestors looked at above a link for its row (Mailchimp nests a share row 14 deep)
@@ -48,6 +49,7 @@ UNIT_BLOCKS = frozenset({"table", "tr", "td", "th", "div", "section", "aside", "
 LABEL_LINES = frozenset({"p", "td", "th", "li", "div", "center", "section", "h1", "h2", "h3", "h4", "h5", "h6"})
 ROW_BLOCKS = frozenset({"p", "div", "td", "tr", "table", "tbody", "ul", "li", "center", "section", "nav", "span"})
 A, IMG, A_OR_IMG, H123 = frozenset({"a"}), frozenset({"img"}), frozenset({"a", "img"}), frozenset({"h1", "h2", "h3"})
+SKIPPED_SIBLINGS = frozenset({"br", "wbr"})  # between a label's block and the ad: neither content nor a separator
 
 
 def _icon(anchor: Tag) -> tuple[bool, bool]:
@@ -114,17 +116,42 @@ def _outermost(tag: Tag) -> Tag:
 
 
 def drop_rows(rows: list[Tag], counts: Tally) -> None:
-    """The rows, each with the question or label line right above it ("Did you like it?", "Follow us:")."""
+    """The rows, each with the question or label line right above it ("Did you like it?", "Follow us:"), and
+    the label its block is left holding alone (`_left_label`)."""
     for row in rows:
         if not gone(row) and not any(gone(p) for p in row.parents):
             captions = caption_of(row, ASKS)
+            holder = row.parent
             if counts.drop(row, "row of icon links (social or share)"):
                 drop_captions(captions, counts)
+                label = _left_label(holder)
+                if label is not None:
+                    counts.drop(label, "label of a removed row")
+
+
+def _left_label(holder: Tag | None) -> Tag | None:
+    """The block that held a removed row, when all it holds now is one short label of it: no link and no image,
+    at most MAX_LABEL_WORDS words, ending in ":" or "?" or written in capitals ("Follow Dark Reading:" in the
+    table its icons shared). Widened to the outermost block holding that text alone."""
+    if holder is None or gone(holder) or holder.name in ROOTS:
+        return None
+    text = short_text(holder, MAX_NAV_TEXT)
+    if not text or len(text.split()) > MAX_LABEL_WORDS or first_tag(holder, A_OR_IMG) is not None:
+        return None
+    if not (text.endswith((":", "?", "：", "？")) or (text.upper() == text and any(c.isalpha() for c in text))):
+        return None
+    block = holder
+    while block.parent is not None and block.parent.name not in ROOTS and text_of(block.parent) == text:
+        if first_tag(block.parent, A_OR_IMG) is not None:
+            break
+        block = block.parent
+    return block
 
 
 def drop_nav(anchors: list[Tag], counts: Tally) -> None:
-    """A bar of MIN_LINKS or more short text links with nothing else, near the top: site navigation."""
-    first = next((a for a in anchors if not gone(a)), None)
+    """A bar of MIN_LINKS or more short text links with nothing else, near the top: site navigation. The bar
+    of the first link with text is looked at (a logo linked above the bar is no item of it)."""
+    first = next((a for a in anchors if not gone(a) and text_of(a)), None)
     if first is None:
         return
     before = 0
@@ -210,26 +237,42 @@ def drop_sponsored(labels: list[NavigableString], anchors: list[Tag], counts: Ta
     label as its first text, a link and some text (MIN_AD_TEXT) besides it is small (MAX_AD of the mail,
     MAX_AD_TEXT at most), holds at most one heading, and its links go to one site, which is not the mail's
     own (the site most of its links go to) unless the links are opaque click trackers (their destination
-    is not known offline). A label inside a sentence or beside other text ("Mux sponsor") is no label
-    line; a label whose block does not fit stays with its block: an ad kept is better than an article lost."""
+    is not known offline) or the label is bare (an ad word naming no one, "ANZEIGE": the sender's own
+    offer is an ad too when the sender says so). When the label's block holds the label alone, the ad is
+    the blocks after it, up to a rule or a spacer (`_ad_run`). A label inside a sentence or beside other
+    text ("Mux sponsor") is no label line; a label whose block does not fit stays with its block: an ad
+    kept is better than an article lost."""
     limit = min(MAX_AD_TEXT, MAX_AD * counts.document_size)
     own: list[str] = []  # the mail's own site, worked out once, when first needed
     for label in labels:
         line = None if gone(label) else _label_line(label)
-        unit = _ad_unit(label, line, limit) if line is not None else None
-        if unit is None or line is None or any(gone(parent) for parent in unit.parents):
+        if line is None:
             continue
-        links = _links_besides(unit, line)
+        unit = _ad_unit(label, line, limit)
+        blocks = [unit] if unit is not None else _ad_run(line, limit)
+        if not blocks or any(gone(parent) for parent in blocks[0].parents):
+            continue
+        links = [a for block in blocks for a in _links_besides(block, line)]
         hrefs = [str(a["href"]).strip() for a in links]
         sites = {_site(a, counts, context) for a in links}
         if len(sites) != 1:
             continue
-        if not all(counts.peek(href, context).kind == "opaque" for href in hrefs):
+        if not _bare(text_of(line)) and not all(counts.peek(href, context).kind == "opaque" for href in hrefs):
             if not own:
                 own.append(_main_site(anchors, counts, context))
             if sites == {own[0]}:
-                continue  # the publication's own links under a label: its own block, not an ad
-        counts.drop(_outermost(unit), "sponsored block (labelled, self-contained)")
+                continue  # the publication's own links under a label naming a partner: its own block, not an ad
+        if unit is not None:
+            counts.drop(_outermost(unit), "sponsored block (labelled, self-contained)")
+            continue
+        for block in blocks:
+            counts.drop(block, "sponsored block (a label line, then the blocks up to a rule)")
+
+
+def _bare(text: str) -> bool:
+    """The label line is an ad word alone ("ANZEIGE", "Sponsored"): it names no sponsor."""
+    found = AD_LABEL.fullmatch(text)
+    return found is not None and not any(c.isalnum() for c in text[found.end("label") :])
 
 
 def _label_line(label: NavigableString) -> Tag | None:
@@ -257,6 +300,57 @@ def _ad_unit(label: NavigableString, line: Tag, limit: float) -> Tag | None:
             headings = tags_of(node, H123, limit=2)
             return node if len(headings) < 2 else None
     return None
+
+
+def _ad_run(line: Tag, limit: float) -> list[Tag]:
+    """The label's own block (the outermost around the line holding its text alone: Mailchimp puts a label
+    in a text block of its own) and the blocks after it up to a separator: a rule, a spacer or a divider
+    (no text, no link), or a heading (but for the ad's own title, first). Empty blocks right after the label
+    are skipped. The run is no ad unless a separator ends it (running out of blocks, or past `limit`, is
+    the article going on), it says something with a link (MIN_AD_TEXT) and holds at most one heading."""
+    text = text_of(line)
+    block = line
+    while block.parent is not None and block.parent.name not in ROOTS and text_of(block.parent) == text:
+        block = block.parent
+    run: list[Tag] = []
+    size = 0
+    for sibling in block.next_siblings:
+        if isinstance(sibling, NavigableString):
+            if sibling.strip():
+                return []  # loose text beside the label's block: a sentence, not a block of the mail's layout
+            continue
+        if not isinstance(sibling, Tag) or sibling.name in SKIPPED_SIBLINGS:
+            continue
+        said = short_text(sibling, int(limit) - size)
+        if said is None:
+            return []
+        if _separator(sibling, said):
+            if run:
+                break
+            continue
+        if run and _opens_with_heading(sibling):
+            break
+        run.append(sibling)
+        size += len(said) + 1
+    else:
+        return []
+    headings = sum(len(tags_of(b, H123, limit=2)) for b in run)
+    if size - len(run) < MIN_AD_TEXT or headings > 1 or not any(_links_besides(b, line) for b in run):
+        return []
+    return [block, *run]
+
+
+def _separator(block: Tag, said: str) -> bool:
+    """A rule, a spacer or a divider between the blocks of a mail: no text and no link or image in it."""
+    return block.name == "hr" or (not said and first_tag(block, A_OR_IMG) is None)
+
+
+def _opens_with_heading(block: Tag) -> bool:
+    """The block is a heading (h1–h3) or opens with one: the next section of the mail."""
+    if block.name in H123:
+        return True
+    heading = first_tag(block, H123)
+    return heading is not None and first_string(block) is first_string(heading)
 
 
 def _links_besides(block: Tag, line: Tag) -> list[Tag]:
