@@ -68,8 +68,12 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     hrefs = anchors(html, lowered)
     unsubscribe += footer_unsubscribe(hrefs, base)
     pixels, images = tracking_images(html, lowered)
-    # ids the list's headers or the message's real images (the same for every reader) hold are the sender's
-    the_list = " ".join((letter.list_id, letter.from_addr, letter.header("Sender"), *images))
+    # ids the list's headers, the campaign's (X-Campaign, X-CampaignID: one campaign for every reader) or the
+    # message's real images hold are the sender's: Mailchimp's campaign id is in its archive URL and in
+    # List-Unsubscribe, and names the issue, not the reader. (Not Feedback-ID: a sender may put a recipient
+    # list's id or worse there, and a miss here would keep a reader's id in links.)
+    campaign = [value for name, value in letter.headers if "campaign" in name.lower()]
+    the_list = " ".join((letter.list_id, letter.from_addr, letter.header("Sender"), *campaign, *images))
     # an open pixel is there to tell who opened: what it shares with a link names the reader, as the
     # unsubscribe URL's ids do
     reader = reader.with_shared(unsubscribe, the_list, tuple(pixels))

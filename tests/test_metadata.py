@@ -243,3 +243,11 @@ def test_a_by_line_of_its_own_before_the_article_names_the_author() -> None:
     made = note("mailchimp-byline-top.eml")
     assert made.fields.author == "Ada Park"
     assert made.metadata.source("author") == "byline"
+
+
+def test_the_campaign_id_the_campaign_headers_name_stays_in_the_archive_url() -> None:
+    """Mailchimp's archive URL is `?u=<account>&id=<campaign>` plus the reader's `e`; the campaign id is also in
+    List-Unsubscribe (`c=`), but X-Campaign names it for every reader: it is the issue's, the url keeps it."""
+    made = note("mailchimp-campaign-archive-url.eml")
+    assert made.fields.url == "https://us11.campaign-archive.example/?u=5d2a9c0b1e7f4c3a8b6d9e0f1&id=4b8e9b68ed"
+    assert "9a8b7c6d5e" not in made.text
