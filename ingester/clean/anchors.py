@@ -74,9 +74,23 @@ def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve
             resolved = clean(target, context)
             if resolved.kind not in DROPPED_KINDS and resolved.kind != "opaque":
                 url = resolved.url
-        if url == result.url and is_opaque(result):
+        if url == result.url and is_opaque(result) and (shown := _shown_url(anchor, context)):
+            url = shown  # the wrapper is opaque, but the link says where it goes: its own text is the URL
+            counts.wrappers_decoded += 1
+        elif url == result.url and is_opaque(result):
             counts.opaque_links += 1
         anchor.attrs = {"href": safe_url(url)}
+
+
+def _shown_url(anchor: Tag, context: LinkContext) -> str:
+    """The link's text when it is a web address on its own ("https://example.com/post"), cleaned, and a plain
+    link once cleaned; else ""."""
+    text = anchor.get_text(strip=True)
+    if " " in text or not re.match(r"https?://[^/\s]+\.[^/\s]+", text, re.I):
+        return ""
+    shown = clean(text, context)
+    plain = shown.kind not in DROPPED_KINDS and shown.kind not in PRIVATE_KINDS and not is_opaque(shown)
+    return shown.url if plain else ""
 
 
 def _footnote_mark(anchor: Tag) -> str | None:
