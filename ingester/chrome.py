@@ -48,7 +48,9 @@ CHROME_TEXT = re.compile(
     r"(?:in|on) (?:your|a|the)? ?(?:browser|web)|view (?:this email )?online|read (?:this )?(?:post )?online|"
     r"im browser (?:ansehen|anzeigen|öffnen)|"
     r"you(?: are|'ve| have)? receiv(?:ed|ing) this|this (?:e-?mail|message|newsletter) was sent to|"
-    r"forwarded this (?:e-?mail|newsletter|message|issue)|nicht mehr (?:erhalten|empfangen)|"
+    r"forwarded this (?:e-?mail|newsletter|message|issue)|"
+    r"(?:e-?mail|newsletter|message|issue) (?:was )?forwarded to you|"
+    r"nicht mehr (?:erhalten|empfangen)|"
     r"no longer (?:wish|want) to receive|"
     r"退订|取消订阅|在浏览器中(?:查看|打开|阅读)|网页版|(?:邮件)?显示不正常|无法正常显示|"
     r"ne s'affiche pas correctement|lire en ligne|"
@@ -83,8 +85,10 @@ VIEW_ONLINE = re.compile(
 TWEET_COUNTS = re.compile(r"(?<![\d.,])[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
 # A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
 SUBSCRIBE_BUTTON = re.compile(
+    r"[→>»›▶➔ ]*(?:"
     r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
-    r"(?:jetzt )?(?:abonnieren|anmelden)|立即订阅|订阅",
+    r"(?:jetzt |kostenlos |gratis )?(?:abonnieren|anmelden)|立即订阅|订阅"
+    r")[ →>»›▶➔]*",
     re.I,
 )
 GENERIC_LINK_TEXT = re.compile(

@@ -217,11 +217,24 @@ def drop_footer_tail(markdown: str) -> str:
             cut = i
         elif not (len(plain) <= MAX_GLUE_LINE or plain.startswith("* * *") or RULE_LINE.fullmatch(plain)):
             break
+    while 1 < cut < len(paragraphs) and _label(paragraphs[cut - 1]):
+        cut -= 1  # "**KONTAKT & INFORMATIONEN**" over the footer that went: a label of nothing
     return "\n\n".join(paragraphs[:cut])
+
+
+def _label(paragraph: str) -> bool:
+    """A paragraph that only names what follows: a heading, or a short line in capitals or ending in ":"."""
+    plain = " ".join(link_text(paragraph).split()).strip("*_ ")
+    if not plain or len(plain.split()) > MAX_LABEL_WORDS or "](" in paragraph:
+        return False
+    letters = [c for c in plain if c.isalpha()]
+    capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
+    return paragraph.startswith("#") or plain.endswith((":", "：")) or capitals
 
 
 MAX_FOOTER_PARAGRAPH = 400  # characters: longer is article text, whatever it mentions
 MAX_GLUE_LINE = 60  # characters: a short line among footer lines ("Kontakt", social links) goes with them
+MAX_LABEL_WORDS = 6
 
 
 def text_to_markdown(text: str, context: LinkContext | None = None, found: list[CleanedUrl] | None = None) -> str:

@@ -27,3 +27,17 @@ def test_a_forwarded_line_with_a_subscribe_link_goes_whole() -> None:
     """Tomasz Tunguz's Kit issue: before, only its link went and "…receive it in the future," stayed."""
     body = body_of(corpus_note("omnivore/tomasz-tunguz-newsletter.html").text)
     assert "If you were forwarded this newsletter" not in body
+
+
+def test_a_subscribe_button_with_an_arrow_goes_with_the_question_above_it() -> None:
+    """"Sign up today →" under "Was this newsletter forwarded to you?" (MIT's Mailchimp template): the arrow
+    does not make it article text, and the question asks nothing once the button is gone."""
+    body = body_of(fixture_note("signoff-issue-1.eml").text)
+    assert "forwarded to you" not in body and "Sign up" not in body
+
+
+@needs_corpus
+def test_a_company_heading_left_over_the_removed_imprint_goes() -> None:
+    """Trusted Shops: "### Trusted Shops AG" named the imprint the footer walk removed: a label of nothing."""
+    body = body_of(corpus_note("unspy/2023-01-06-trusted-shops.u1.eml").text)
+    assert "Trusted Shops AG" not in body

@@ -19,6 +19,7 @@ from ingester.chrome import (
 )
 from ingester.clean.dom import ROOTS, ByClass, NavigableString, PageElement, Tag, bare_class, gone, live
 from ingester.clean.tally import Tally
+from ingester.clean.votes import ASKS, caption_of, drop_captions
 from ingester.clean.walks import short_text, span, strings_of, stripped_within, text_of
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
@@ -78,10 +79,15 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
             button = alone_in(anchor)  # with Substack's `.button-wrapper`
             sentence = _sentence_of(button, text)
             if sentence is None:
-                counts.drop(button, "subscribe button", anchor)
+                captions = caption_of(button, ASKS)  # "Was this newsletter forwarded to you…?" over it
+                if counts.drop(button, "subscribe button", anchor):
+                    drop_captions(captions, counts)
                 lines.clear()
             elif CHROME_TEXT.search(sentence):  # "If you were forwarded this newsletter, [subscribe here]."
-                counts.drop(smallest_block(anchor, counts.document_size), "subscribe line", anchor)
+                line = smallest_block(anchor, counts.document_size)
+                captions = caption_of(line, ASKS)
+                if counts.drop(line, "subscribe line", anchor):
+                    drop_captions(captions, counts)
                 lines.clear()
             # else a word of the article's sentence: "…if you don't already, subscribe now to get a copy"
         elif CHROME_TEXT.search(text) or VIEW_ONLINE.search(text) or _in_chrome_line(anchor, text, lines):

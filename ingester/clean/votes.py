@@ -35,6 +35,7 @@ SEPARATORS = re.compile(r"[\s|·•\-–—/,:;.…]*")
 ASKS = ("?", "？", ":", "：")  # how a caption of a row of icons ends
 ANNOUNCES = ("!", "！")  # … and also of a row of answers ("Click one below and tell me!")
 WORD = re.compile(r"\w+")
+INVISIBLE = " \t\n\r\f\v\u00a0\u034f\u200b\u200c\u200d\u2060\ufeff"  # a string of these shows nothing
 
 
 def vote_rows(anchors: list[Tag]) -> list[Tag]:
@@ -134,7 +135,7 @@ def _previous_text(node: PageElement) -> PageElement | None:
     """The nearest non-blank string before `node` in document order (none inside it)."""
     here = node.previous_element
     while here is not None:
-        if here.__class__ in TEXT_TYPES and here.strip():
+        if here.__class__ in TEXT_TYPES and here.strip(INVISIBLE):
             return here
         here = here.previous_element
     return None
