@@ -85,7 +85,7 @@ VIEW_ONLINE = re.compile(
 TWEET_COUNTS = re.compile(r"(?<![\d.,])[\d.,]+[KkMm]?\s*(?:Likes?|Retweets?|Reposts?|Replies|Quotes?)", re.I)
 # A call to subscribe or upgrade, as a button or a link of its own (never text inside a sentence)
 SUBSCRIBE_BUTTON = re.compile(
-    r"[→>»›▶➔ ]*(?:"
+    r"(?<![→>»›▶➔ ])[→>»›▶➔ ]*+(?:"
     r"(?:subscribe|sign up|upgrade|join)(?: (?:now|for free|free|today|here|to paid|to premium|the newsletter))?[.!]?|"
     r"(?:jetzt |kostenlos |gratis )?(?:abonnieren|anmelden)|立即订阅|订阅"
     r")[ →>»›▶➔]*",
