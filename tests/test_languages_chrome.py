@@ -44,3 +44,15 @@ def test_french_view_in_browser_and_subscription_links_go(path: str, line: str) 
 def test_kessel_reader_referral_id_is_in_no_link_nor_the_url(path: str) -> None:
     """Every Kessel link carried `source_referral=usr_…`, the reader's user id (the same in both issues)."""
     assert "usr_9c2cd19bb260421a917680d6654defca" not in corpus_note(path).text
+
+
+@needs_corpus
+def test_mailgun_wrappers_on_a_senders_own_tracking_host_are_decoded() -> None:
+    """GDIY's links are Mailgun's `/c/eJ…` (base64url of zlib of `l=<destination>&r=<the reader's address>…`)
+    on `trk.gdiy.fr`, not on an `email.*` host: decoded by their shape, the reader's address leaves every link."""
+    note = corpus_note("n2rss/gdiy/cet-episode.eml")
+    assert "[**Carlos Ghosn**](https://www.linkedin.com/in/carlosghosn/)" in body_of(note.text)
+    assert note.fields.counts.wrappers_decoded >= 40
+    # one token has an empty destination (`l=""`) and the reader as `r=`: the reader's, so it is unlinked
+    assert "trk.gdiy.fr/c/" not in note.text
+    assert (note.fields.counts.personal_links, note.fields.counts.links_unlinked) == (1, 1)

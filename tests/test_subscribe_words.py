@@ -30,7 +30,7 @@ def test_a_forwarded_line_with_a_subscribe_link_goes_whole() -> None:
 
 
 def test_a_subscribe_button_with_an_arrow_goes_with_the_question_above_it() -> None:
-    """"Sign up today →" under "Was this newsletter forwarded to you?" (MIT's Mailchimp template): the arrow
+    """ "Sign up today →" under "Was this newsletter forwarded to you?" (MIT's Mailchimp template): the arrow
     does not make it article text, and the question asks nothing once the button is gone."""
     body = body_of(fixture_note("signoff-issue-1.eml").text)
     assert "forwarded to you" not in body and "Sign up" not in body

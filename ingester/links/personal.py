@@ -2,7 +2,8 @@
 
 Looked for in every query value, path segment and fragment of a URL already cleaned by `engine`:
 
-- **the reader** (`identity.Reader`): their address in any form trackers use, their name or username;
+- **the reader** (`identity.Reader`): their address in any form trackers use (compressed too), their name or
+  username;
 - **credentials**: parameters whose name says they log in or hold a session (autologin, access_token,
   auth, session, magic links, one-time tokens…) and any signed claim, whatever its parameter's name: a
   value that is a base64url JSON object (`eyJ…`), alone or as a part of a dotted token (a JSON Web Token,
@@ -31,7 +32,7 @@ from urllib.parse import unquote
 
 from ingester.identity import Reader, id_like
 from ingester.links.url import SplitUrl, split
-from ingester.links.wrappers import b32_text, b64_text
+from ingester.links.wrappers import b32_text, b64_text, inflated_text
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # Words of a parameter name that say it logs in or holds a session ("access_token" → access, token).
@@ -138,7 +139,7 @@ def find(url: str, reader: Reader | None, parts: SplitUrl | None = None) -> Pers
 def may_hold(url: str, reader: Reader | None) -> bool:
     """Whether a part of `url` may be personal, from the text alone: most URLs hold nothing, and
     this is much cheaper than splitting them."""
-    if "eyJ" in url:
+    if "eyJ" in url or (reader is not None and ("/eJ" in url or "=eJ" in url)):  # a claim; a compressed token
         return True
     query = url.partition("?")[2].partition("#")[0]
     if query and any(_named(p.partition("=")[0]) for p in query.split("&") if "=" in p):
@@ -188,6 +189,9 @@ def _value(value: str, reader: Reader | None, depth: int = 0) -> str:
             return f"the reader's {what}"
         if plain in reader.shared:
             return "shared with the unsubscribe link (the sender's id for this reader)"
+        # a compressed token (Mailgun's `eJ…`: zlib, base64url) may hold the reader as `r=<address>`
+        if plain.startswith("eJ") and (inflated := inflated_text(plain)) and (what := reader.in_value(inflated)):
+            return f"the reader's {what} (in a compressed token)"
     target = _target(plain) if depth == 0 and plain[:4] in _TARGET_STARTS else None
     if target is not None:
         inner = _url_finding(target, reader)

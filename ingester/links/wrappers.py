@@ -56,6 +56,14 @@ def b64_text(text: str) -> str | None:
         return None
 
 
+def inflated_text(text: str) -> str | None:
+    """Base64url of zlib of UTF-8 text (Mailgun's `eJ…` tokens: "eJ" is a zlib header), or None."""
+    try:
+        return zlib.decompress(_b64(text)).decode("utf-8")
+    except (ValueError, binascii.Error, zlib.error):
+        return None
+
+
 def b32_text(text: str) -> str | None:
     """Base32 of UTF-8 text, in either case (Blendle writes it lower-case), padding optional; or None."""
     text = text.strip().upper().rstrip("=")
