@@ -338,6 +338,8 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     (the charset the message's text declares; 2003-era Chinese mail put GB2312 bytes there).
     """
     value = re.sub(r"\r?\n[ \t]", " ", value)
+    if value.isascii() and "=?" not in value:  # no encoded-word, no raw byte: what the steps below leave of it
+        return HEADER_BREAKS.sub(" ", CONTROL_CHARS.sub("", value)).strip()
     if RAW_BYTE.search(value):
         value = Q_WORD.sub(lambda word: RAW_BYTE.sub(lambda b: f"={ord(b.group()) - 0xDC00:02X}", word.group()), value)
     try:
