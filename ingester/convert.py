@@ -31,6 +31,17 @@ PLAIN_ITEM = re.compile(r"- (?=\S)|\d{1,3}[.)]\s+(?=\S)")
 RULE_LINE = re.compile(r"(?<![-_=*~\s])\s*[-_=*~]{5,}\s*")
 RULE_AT_START = re.compile(r"\A(?:\s*(?:\* \* \*|-{3,}|_{3,})\s*\n)+")
 RULE_TOKEN = re.compile(r"\* \* \*|-{3,}|_{3,}")
+BLOCK_TAGS = frozenset(("p", "div"))  # html2text starts a paragraph for them, and does nothing else
+# Every tag html2text's `handle_tag` does something for (h1-h9 too); any other tag it only notes as its
+# current tag, and lets open a pending automatic link (tests/test_clean.py reads its source for this list).
+HANDLED_TAGS = frozenset(
+    {
+        *("p", "div", "br", "hr", "head", "style", "script", "body", "blockquote", "em", "i", "u", "strong", "b"),
+        *("del", "strike", "s", "kbd", "code", "tt", "abbr", "q", "a", "img", "dl", "dt", "dd", "ol", "ul", "li"),
+        *("table", "tr", "td", "th", "pre", "sup", "sub"),
+        *(f"h{n}" for n in range(1, 10)),
+    }
+)
 
 
 def _converter() -> html2text.HTML2Text:
@@ -67,11 +78,23 @@ def events_to_markdown(events: Iterable[Event]) -> str:
             feed_text(h, name)
             after_block = False
             continue
-        if kind == "start":
+        after_block = name in BLOCK_TAGS
+        if after_block or name not in HANDLED_TAGS:
+            # What html2text's handle_tag does for these, without its chain of ~40 tests (and the dict of
+            # attributes it makes first): most of an email's tags are <div>s and <span>s (the guard is
+            # the same test as the whitespace shortcut's; HANDLED_TAGS is checked against html2text's source)
+            h.current_tag = name
+            if after_block:
+                if not h.astack and not h.split_next_td:
+                    h.p()
+            elif kind == "start" and h.maybe_automatic_link is not None:
+                h.o("[")
+                h.maybe_automatic_link = None
+                h.empty_link = False
+        elif kind == "start":
             h.handle_starttag(name, list(attrs[0]))
         else:
             h.handle_endtag(name)
-        after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
     return finish(h)
