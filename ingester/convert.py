@@ -24,6 +24,8 @@ SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 # A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)
 SENDER_EMPHASIS = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
+# What any of those escapes needs (a backslash, a `+`, `-`, `*` or `_`, a number's dot): most text has none
+MAY_ESCAPE = re.compile(r"[\\+*_-]|\d\.")
 HEADING_LINE = re.compile(r"(?m)^(#{1,6} )(.*)$")
 # A text part's list item: a bullet (written "* ", "• ", "- "…) or a number, then text
 PLAIN_BULLET = re.compile(r"[*•·‣◦-]\s+(?=[^\s*]*\w)")
@@ -117,7 +119,9 @@ def _data(h: html2text.HTML2Text, text: str) -> None:
     if not (h.code or h.pre or RULE_LINE.fullmatch(text)):  # a line of "____" is a rule as the sender drew it
         # html2text leaves a sender's `*` and `_` as they are: "Leser*innen und Kund*innen" would turn
         # italic between the stars (CommonMark allows `*` emphasis inside words), `<h5>__END__</h5>` bold
-        h.handle_data(SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text)), entity_char=True)
+        if MAY_ESCAPE.search(text):
+            text = SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text))
+        h.handle_data(text, entity_char=True)
     else:
         h.handle_data(text)
 
