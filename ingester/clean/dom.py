@@ -51,6 +51,7 @@ LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, c
 # Their start tags (no `<` inside, so every failed attempt stops at the next one: linear), removed before
 # parsing: none of them shows anything in a note, and a digest with 455 `<wbr>` nests 455 deep otherwise.
 LATE_VOID_TAG = re.compile(r"<(?:embed|source|track|wbr|keygen)\b[^<>]*>", re.I)
+LATE_VOID_START = re.compile(r"<(?:embed|source|track|wbr|keygen)\b", re.I)  # one the tag pattern missed, too
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 
 ByClass = dict[str, list[tuple[int, Tag]]]
@@ -186,13 +187,16 @@ def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
-        html = LATE_VOID_TAG.sub("", html)
+        late = LATE_VOID_START.search(html) is not None  # most mail has none: one scan, not two
+        if late:
+            html = LATE_VOID_TAG.sub("", html)
+            late = LATE_VOID_START.search(html) is not None
         try:
             soup = _lxml_soup(html, drop, comments, indexed) or BeautifulSoup(html, "lxml")
         except (ParserRejectedMarkup, ValueError):
             pass
         else:
-            if re.search(r"<(?:embed|source|track|wbr|keygen)\b", html, re.I):
+            if late:
                 soup.__dict__.pop("_index", None)  # the tree changes: `index` walks it
                 _empty_voids(soup)  # one the pattern missed (a `>` or `<` in an attribute's value)
             return soup
