@@ -13,6 +13,7 @@ import email.header
 import email.parser
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html as htmllib
 import itertools
@@ -113,6 +114,11 @@ class Newsletter:
     def key(self) -> str:
         """Identity in the ledger: the Message-ID, else the content hash."""
         return self.message_id or f"sha256:{self.content_hash}"
+
+    @functools.cached_property
+    def html_lower(self) -> str:
+        """`html.lower()` ("" without HTML), made once: platform detection and the privacy scan both read it."""
+        return (self.html or "").lower()
 
     def header(self, name: str) -> str:
         """First decoded value of a header kept in `headers` (case-insensitive), or ""."""
