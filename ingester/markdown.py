@@ -77,7 +77,9 @@ def images_as_text(markdown: str) -> str:
 
 def link_text(markdown: str) -> str:
     """Markdown with its images removed and its links replaced by their text (images inside links first)."""
-    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
+    if "](" not in markdown:  # no link and no image (most blocks and headings): nothing to replace
+        return markdown
+    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown) if "![" in markdown else markdown)
 
 
 def neutralise(markdown: str) -> str:
