@@ -15,6 +15,7 @@ from ingester.clean import confirm_link
 from ingester.message import Newsletter
 
 LIST_HEADERS = ("List-Unsubscribe", "List-Id", "List-Post")
+MAX_SCANNED_HTML = 200_000  # characters of HTML looked at for a platform's fingerprints
 
 
 CONFIRM_SUBJECT = re.compile(
@@ -74,7 +75,8 @@ def detect_platform(letter: Newsletter) -> str:
     headers = "\n".join(
         f"{k}: {v}" for k, v in letter.headers if k.lower().startswith(("x-", "list-", "feedback-id"))
     ).lower()
-    html = (letter.html or "")[:200_000].lower()
+    whole = len(letter.html or "") <= MAX_SCANNED_HTML
+    html = letter.html_lower if whole else (letter.html or "")[:MAX_SCANNED_HTML].lower()
     checks = (
         ("substack", is_substack_sender(letter) or "substackcdn.com" in html),
         ("beehiiv", "x-beehiiv-type" in headers or "media.beehiiv.com" in html),

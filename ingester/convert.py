@@ -25,6 +25,8 @@ SHORT_LINE = 50  # characters: lines shorter than this keep their break (wrapped
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<]")
 # A sender's `*`, and a `_` that could open or close emphasis (not the one inside `snake_case`)
 SENDER_EMPHASIS = re.compile(r"\*|(?<![^\W_])_|_(?![^\W_])")
+# What any of those escapes needs (a backslash, a `+`, `-`, `*` or `_`, a number's dot): most text has none
+MAY_ESCAPE = re.compile(r"[\\+*_-]|\d\.")
 HEADING_LINE = re.compile(r"(?m)^(#{1,6} )(.*)$")
 # A text part's list item: a bullet (written "* ", "• ", "- "…) or a number, then text
 PLAIN_BULLET = re.compile(r"[*•·‣◦-]\s+(?=[^\s*]*\w)")
@@ -41,6 +43,17 @@ BLOCKS = frozenset(
     {
         *("h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr"),
         *("blockquote", "pre", "hr", "center", "section", "article", "header", "footer", "figure", "address"),
+    }
+)
+BLOCK_TAGS = frozenset(("p", "div"))  # html2text starts a paragraph for them, and does nothing else
+# Every tag html2text's `handle_tag` does something for (h1-h9 too); any other tag it only notes as its
+# current tag, and lets open a pending automatic link (tests/test_clean.py reads its source for this list).
+HANDLED_TAGS = frozenset(
+    {
+        *("p", "div", "br", "hr", "head", "style", "script", "body", "blockquote", "em", "i", "u", "strong", "b"),
+        *("del", "strike", "s", "kbd", "code", "tt", "abbr", "q", "a", "img", "dl", "dt", "dd", "ol", "ul", "li"),
+        *("table", "tr", "td", "th", "pre", "sup", "sub"),
+        *(f"h{n}" for n in range(1, 10)),
     }
 )
 
@@ -100,6 +113,20 @@ def events_to_markdown(events: Iterable[Event], shortcut: bool = True) -> str:
                     h.p()  # a link holding a block (`<a><h2>…</h2></a>`) starts its own block
             elif name in EMPHASIS:
                 h.preceding_data = _written_before(h)  # html2text's own is the last text, not the last marker
+        after_block = name in BLOCK_TAGS
+        if after_block or name not in HANDLED_TAGS:
+            # What html2text's handle_tag does for these, without its chain of ~40 tests (and the dict of
+            # attributes it makes first): most of an email's tags are <div>s and <span>s (the guard is
+            # the same test as the whitespace shortcut's; HANDLED_TAGS is checked against html2text's source)
+            h.current_tag = name
+            if after_block:
+                if not h.astack and not h.split_next_td:
+                    h.p()
+            elif kind == "start" and h.maybe_automatic_link is not None:
+                h.o("[")
+                h.maybe_automatic_link = None
+                h.empty_link = False
+        elif kind == "start":
             h.handle_starttag(name, list(attrs[0]))
         else:
             if name == "a" and gap:
@@ -110,7 +137,6 @@ def events_to_markdown(events: Iterable[Event], shortcut: bool = True) -> str:
                 h.p()  # and what follows it starts another
             elif name in EMPHASIS and len(h.outtextlist) > written:
                 closed_at = len(h.outtextlist)
-        after_block = name in ("p", "div")
         if name in ("a", "pre", "table"):
             keeps_space += 1 if kind == "start" else -1
     return finish(h)
@@ -188,7 +214,9 @@ def _data(h: html2text.HTML2Text, text: str) -> None:
     if not (h.code or h.pre or RULE_LINE.fullmatch(text)):  # a line of "____" is a rule as the sender drew it
         # html2text leaves a sender's `*` and `_` as they are: "Leser*innen und Kund*innen" would turn
         # italic between the stars (CommonMark allows `*` emphasis inside words), `<h5>__END__</h5>` bold
-        h.handle_data(SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text)), entity_char=True)
+        if MAY_ESCAPE.search(text):
+            text = SENDER_EMPHASIS.sub(r"\\\g<0>", escape_md_section(text))
+        h.handle_data(text, entity_char=True)
     else:
         h.handle_data(text)
 

@@ -77,7 +77,9 @@ def images_as_text(markdown: str) -> str:
 
 def link_text(markdown: str) -> str:
     """Markdown with its images removed and its links replaced by their text (images inside links first)."""
-    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown))
+    if "](" not in markdown:  # no link and no image (most blocks and headings): nothing to replace
+        return markdown
+    return MARKDOWN_LINK.sub(r"\1", MARKDOWN_IMAGE.sub("", markdown) if "![" in markdown else markdown)
 
 
 def neutralise(markdown: str) -> str:
@@ -91,14 +93,19 @@ def neutralise(markdown: str) -> str:
     """
     out, in_fence = [], False
     for line in markdown.split("\n"):
-        if FENCE.match(line):
+        if ("```" in line or "~~~" in line) and FENCE.match(line):
             in_fence = not in_fence
         elif not in_fence and ("<" in line or "](" in line or "#" in line):  # none: no pattern can match
             parts = line.split("`")
             for i in range(0, len(parts), 2):  # even parts are outside inline code
-                parts[i] = NON_WEB_LINK.sub(r"\\](", parts[i])
-                parts[i] = LIVE_TAG.sub("\\\\<", parts[i])
-                parts[i] = HASHTAG.sub(r"\\#", parts[i])
+                part = parts[i]  # each pattern only where its first character is (most lines hold links only)
+                if "](" in part:
+                    part = NON_WEB_LINK.sub(r"\\](", part)
+                if "<" in part:
+                    part = LIVE_TAG.sub("\\\\<", part)
+                if "#" in part:
+                    part = HASHTAG.sub(r"\\#", part)
+                parts[i] = part
             line = "`".join(parts)
         out.append(line)
     return "\n".join(out)

@@ -115,8 +115,11 @@ def blocks(markdown: str) -> list[str]:
 def signature(markdown: str) -> Blocks:
     """The fingerprints of this issue's first and last HEAD_BLOCKS blocks, to remember once it is filed."""
     parts = blocks(markdown)  # only the ends count: a long issue has hundreds of blocks between
-    head = dict.fromkeys(p for p in map(fingerprint, parts[:HEAD_BLOCKS]) if p)
-    tail = dict.fromkeys(p for p in map(fingerprint, parts[-HEAD_BLOCKS:]) if p)
+    # the ends of a short issue overlap: each block is fingerprinted once (normalising it is the cost)
+    ends = parts if len(parts) <= 2 * HEAD_BLOCKS else parts[:HEAD_BLOCKS] + parts[-HEAD_BLOCKS:]
+    prints = list(map(fingerprint, ends))
+    head = dict.fromkeys(p for p in prints[:HEAD_BLOCKS] if p)
+    tail = dict.fromkeys(p for p in prints[-HEAD_BLOCKS:] if p)
     return (*(("head", p) for p in head), *(("tail", p) for p in tail))
 
 

@@ -13,6 +13,7 @@ import email.header
 import email.parser
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html as htmllib
 import itertools
@@ -113,6 +114,11 @@ class Newsletter:
     def key(self) -> str:
         """Identity in the ledger: the Message-ID, else the content hash."""
         return self.message_id or f"sha256:{self.content_hash}"
+
+    @functools.cached_property
+    def html_lower(self) -> str:
+        """`html.lower()` ("" without HTML), made once: platform detection and the privacy scan both read it."""
+        return (self.html or "").lower()
 
     def header(self, name: str) -> str:
         """First decoded value of a header kept in `headers` (case-insensitive), or ""."""
@@ -338,6 +344,8 @@ def decode_header_value(value: str, raw_charset: str | None = None) -> str:
     (the charset the message's text declares; 2003-era Chinese mail put GB2312 bytes there).
     """
     value = re.sub(r"\r?\n[ \t]", " ", value)
+    if value.isascii() and "=?" not in value:  # no encoded-word, no raw byte: what the steps below leave of it
+        return HEADER_BREAKS.sub(" ", CONTROL_CHARS.sub("", value)).strip()
     if RAW_BYTE.search(value):
         value = Q_WORD.sub(lambda word: RAW_BYTE.sub(lambda b: f"={ord(b.group()) - 0xDC00:02X}", word.group()), value)
     try:

@@ -36,6 +36,7 @@ UNSUBSCRIBE_HINT = re.compile(
 )
 SUBSTACK_POST = re.compile(r"/p/[^/?#]+")
 MAX_SCANNED = 2000  # anchors and images looked at per message
+MAX_HTML = 2_000_000  # characters of HTML scanned
 MIN_WRAPPED = 5  # links through one host before it counts as the message's click wrapper
 
 
@@ -60,11 +61,12 @@ def message_context(letter: Newsletter, base: LinkContext, platform: str, privac
     identities = (*privacy.identities, *((letter.forwarded_by,) if letter.forwarded_by else ()))
     reader = reader_of(list(letter.headers), list_addresses, identities)
     reader = replace(reader, redact_names=privacy.redact_names)
-    html = (letter.html or "")[:2_000_000]
+    html = (letter.html or "")[:MAX_HTML]
     header = header_urls(letter.header("List-Unsubscribe"))  # its mailto address carries the id too
     listed = tuple(url for url in header if not url.lower().startswith("mailto:"))
     unsubscribe = list(header)
-    lowered = html.lower()  # once for both scans (a long mail's lower() costs as much as a scan)
+    # once for both scans (a long mail's lower() costs as much as a scan), shared with platform detection
+    lowered = letter.html_lower if len(html) == len(letter.html or "") else html.lower()
     hrefs = anchors(html, lowered)
     unsubscribe += footer_unsubscribe(hrefs, base)
     pixels, images = tracking_images(html, lowered)

@@ -131,7 +131,8 @@ def render_note(fields: NoteFields, markdown: str, template: str, language: str 
         sections=render_sections(sections, labels.intro),
     )
     body = body.rstrip("\n") + attached_list(fields.listed, labels)
-    words = word_count(PLACEHOLDER.sub("", markdown))  # the article's: a placeholder is the note's, not the post's
+    # the article's words: a placeholder is the note's, not the post's (it begins "\[", which most notes lack)
+    words = word_count(PLACEHOLDER.sub("", markdown) if "\\[" in markdown else markdown)
     return front_matter(fields, words) + gate.safe_body(body) + "\n"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -96,6 +98,19 @@ def test_whitespace_shortcut_changes_no_note(path: Path) -> None:
     the Markdown must equal html2text fed every event, whitespace too, through its parser callbacks."""
     events = clean_html(message.parse(path.read_bytes()).html or "").events
     assert convert.events_to_markdown(events) == convert.events_to_markdown(events, shortcut=False)
+
+
+def test_handled_tags_are_every_tag_html2text_acts_on() -> None:
+    """`events_to_markdown` does html2text's little for a tag outside `HANDLED_TAGS` itself: every tag name
+    html2text's `handle_tag` compares the tag with must be in it (a newer html2text may handle more)."""
+    source = inspect.getsource(type(convert._converter()).handle_tag)
+    compared: set[str] = set()
+    for match in re.finditer(r"\btag\s*(?:==|!=|not in|in)\s*(\[[^\]]*\]|\"[^\"]*\")", source):
+        compared.update(re.findall(r'"([^"]*)"', match.group(1)))
+    assert {"p", "div", "a", "img", "td"} <= compared  # the pattern still reads the source
+    assert compared <= convert.HANDLED_TAGS
+    assert re.findall(r"\bhn\(\w+\)", source)  # headings h1-h9: in HANDLED_TAGS too
+    assert {f"h{n}" for n in range(1, 10)} <= convert.HANDLED_TAGS
 
 
 def test_events_are_what_a_parser_reports_for_the_cleaned_html() -> None:

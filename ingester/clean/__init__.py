@@ -87,8 +87,8 @@ class CleanedHtml:
     @property
     def text_size(self) -> int:
         """Characters of text in the article, counted as `document_size` counts them."""
-        words = [len(part) for kind, text, *_ in self.events if kind == "text" for part in text.split()]
-        return sum(words) + max(0, len(words) - 1)
+        texts = " ".join([event[1] for event in self.events if event[0] == "text"])  # no word spans two events
+        return len(" ".join(texts.split()))
 
     @property
     def html(self) -> str:

@@ -51,6 +51,7 @@ LATE_VOIDS = ["embed", "source", "track", "wbr", "keygen"]  # empty in HTML 5, c
 # Their start tags (no `<` inside, so every failed attempt stops at the next one: linear), removed before
 # parsing: none of them shows anything in a note, and a digest with 455 `<wbr>` nests 455 deep otherwise.
 LATE_VOID_TAG = re.compile(r"<(?:embed|source|track|wbr|keygen)\b[^<>]*>", re.I)
+LATE_VOID_START = re.compile(r"<(?:embed|source|track|wbr|keygen)\b", re.I)  # one the tag pattern missed, too
 MAX_DEPTH = 200  # elements nested deeper are unwrapped (real newsletters stay far below ~60)
 
 ByClass = dict[str, list[tuple[int, Tag]]]
@@ -186,13 +187,16 @@ def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML mail (<?xml …?> first) is HTML to us
-        html = LATE_VOID_TAG.sub("", html)
+        late = LATE_VOID_START.search(html) is not None  # most mail has none: one scan, not two
+        if late:
+            html = LATE_VOID_TAG.sub("", html)
+            late = LATE_VOID_START.search(html) is not None
         try:
             soup = _lxml_soup(html, drop, comments, indexed) or BeautifulSoup(html, "lxml")
         except (ParserRejectedMarkup, ValueError):
             pass
         else:
-            if re.search(r"<(?:embed|source|track|wbr|keygen)\b", html, re.I):
+            if late:
                 soup.__dict__.pop("_index", None)  # the tree changes: `index` walks it
                 _empty_voids(soup)  # one the pattern missed (a `>` or `<` in an attribute's value)
             return soup
@@ -205,6 +209,16 @@ def parse(html: str, drop: frozenset[str] = frozenset(), comments: bool = True, 
 
 class _Unusual(Exception):
     """Markup the fast builder leaves to bs4's own (namespaced names, a parser error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """What the tags of one name share (`_Builder.kind_of`)."""
+
+    fields: dict[str, Any]
+    listed: frozenset[str]
+    preserves: bool
+    contains: bool
 
 
 class _Builder:
@@ -230,7 +244,8 @@ class _Builder:
         self.pending: list[str] = []  # text not yet a string (bs4 joins what the parser reports in pieces)
         self.preserving: list[Tag] = []  # open <pre> and <textarea>: their blank strings stay as they are
         self.containers: list[Tag] = []  # open <script>, <style>, <template>, <rt>, <rp>: their own string classes
-        self.shared: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}  # name → its tags' fields, list attributes
+        self.kinds: dict[str, _Kind] = {}  # name → what its tags share
+        self.attribute_dict = builder.attribute_dict_class
         self.found = found
         self.sizes: list[int] = []  # of the indexed strings, stripped
         self.deep = False  # an element nested MAX_DEPTH deep: `limit_depth` changes the tree, the index is redone
@@ -243,38 +258,67 @@ class _Builder:
             return
         if self.pending:
             self.flush(NavigableString)
-        builder = self.builder
-        attrs = builder.attribute_dict_class(attrib)  # lxml's values are strings: nothing for its __setitem__ to do
+        attrs = self.attribute_dict(attrib)  # lxml's values are strings: nothing for its __setitem__ to do
         if name[:1] == "{" or (attrib and "{" in "".join(attrib)):  # bs4 reads "{uri}name" as a namespace
             raise _Unusual(name)
-        tag = self.new_tag(name, attrs)
+        kind = self.kinds.get(name) or self.kind_of(name)
+        tag = self.new_tag(name, attrs, kind)
         self.open.append(tag)
-        if name in builder.preserve_whitespace_tags:
+        if kind.preserves:
             self.preserving.append(tag)
-        if name in builder.string_containers:
+        if kind.contains:
             self.containers.append(tag)
         if self.found is not None:
             self.found.add(tag)
             self.deep = self.deep or len(self.open) > MAX_DEPTH
 
-    def new_tag(self, name: str, attrs: dict[str, Any]) -> Tag:
+    def kind_of(self, name: str) -> _Kind:
+        """What every tag of this name shares: the fields `Tag.__init__` sets alike for all of them, the
+        attributes bs4 splits into lists, whether it keeps its blanks or holds its own string class."""
+        builder = self.builder
+        model = Tag(self.soup, builder, name, None, None, None, None, None, namespaces=self.namespaces)
+        lists = builder.cdata_list_attributes or {}
+        kind = self.kinds[name] = _Kind(
+            {k: v for k, v in model.__dict__.items() if k not in self.OWN},
+            frozenset(lists.get("*", set()) | lists.get(name.lower(), set())),
+            name in builder.preserve_whitespace_tags,
+            name in builder.string_containers,
+        )
+        return kind
+
+    def new_tag(self, name: str, attrs: dict[str, Any], kind: _Kind | None = None) -> Tag:
         """`Tag(soup, builder, name, attrs=attrs, parent=…, previous=self.last, namespaces=…)`, in the tree."""
-        if name not in self.shared:
-            model = Tag(self.soup, self.builder, name, None, None, None, None, None, namespaces=self.namespaces)
-            lists = self.builder.cdata_list_attributes or {}
-            listed = frozenset(lists.get("*", set()) | lists.get(name.lower(), set()))
-            self.shared[name] = ({k: v for k, v in model.__dict__.items() if k not in self.OWN}, listed)
-        fields, listed = self.shared[name]
+        kind = kind or self.kinds.get(name) or self.kind_of(name)
         if name == "meta":  # bs4 rewrites its charset: its own constructor
             tag = Tag(self.soup, self.builder, name, None, None, attrs, namespaces=self.namespaces)
             self.attach(tag, tag.__dict__)
             return tag
+        listed = kind.listed
         if attrs and listed:
             for key in attrs:  # class="a b" → ["a", "b"], in place: the order stays
                 if key in listed:
                     attrs[key] = self.builder.attribute_value_list_class(BLANK_SEPARATED.findall(attrs[key]))
+        # `attach`, inlined: this runs for every tag
+        parent = self.open[-1]
+        siblings = parent.contents
+        previous, before = self.last, siblings[-1] if siblings else None
         tag = Tag.__new__(Tag)
-        self.attach(tag, {**fields, "attrs": attrs, "contents": []})
+        tag.__dict__ = {
+            **kind.fields,
+            "attrs": attrs,
+            "contents": [],
+            "parent": parent,
+            "previous_element": previous,
+            "next_element": None,
+            "previous_sibling": before,
+            "next_sibling": None,
+        }
+        if previous is not None:
+            previous.next_element = tag
+        if before is not None:
+            before.next_sibling = tag
+        siblings.append(tag)
+        self.last = tag
         return tag
 
     def attach(self, node: Any, fields: dict[str, Any]) -> Any:
@@ -344,7 +388,24 @@ class _Builder:
             string = kind(text)
             self.attach(string, string.__dict__)
             return
-        string = self.attach(str.__new__(NavigableString, text), {"hidden": False})  # NavigableString(text)
+        string = str.__new__(NavigableString, text)  # NavigableString(text), linked in as `attach` does
+        parent = self.open[-1]
+        siblings = parent.contents
+        previous, before = self.last, siblings[-1] if siblings else None
+        string.__dict__ = {
+            "hidden": False,
+            "parent": parent,
+            "previous_element": previous,
+            "next_element": None,
+            "previous_sibling": before,
+            "next_sibling": None,
+        }
+        if previous is not None:
+            previous.next_element = string
+        if before is not None:
+            before.next_sibling = string
+        siblings.append(string)
+        self.last = string
         if self.found is not None and (stripped := text.strip()):
             self.sizes.append(len(stripped))
             self.found.sort(string, stripped)

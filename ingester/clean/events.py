@@ -31,9 +31,11 @@ def events_of(root: Tag, out: list[Event]) -> None:
     Recursive (`dom.limit_depth` keeps trees under 200 levels): bs4's `descendants` costs more."""
     for node in root.contents:
         if isinstance(node, Tag):
-            attrs = tuple((k, " ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items())
-            out.append(("start", node.name, attrs))
-            events_of(node, out)
-            out.append(("end", node.name))
+            name, own = node.name, node.attrs
+            attrs = tuple([(k, " ".join(v) if isinstance(v, list) else v) for k, v in own.items()]) if own else ()
+            out.append(("start", name, attrs))
+            if node.contents:
+                events_of(node, out)
+            out.append(("end", name))
         elif not isinstance(node, PreformattedString):  # comments, doctypes, CDATA: nothing to show
             out.append(("text", str(node)))

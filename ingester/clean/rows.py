@@ -188,6 +188,8 @@ def drop_ads(tags: list[Tag], counts: Tally) -> None:
         if gone(tag) or not tag.attrs:
             continue
         attrs = tag.attrs
+        if "class" not in attrs and "id" not in attrs and "aria-label" not in attrs:
+            continue  # nothing that could name an ad (most tags: styles and sizes only)
         names = [*map(bare_class, attrs.get("class") or ()), str(attrs.get("id", ""))]
         names += str(attrs.get("aria-label", "")).split()
         if not any(map(_ad_name, names)):
