@@ -56,3 +56,12 @@ def test_mailgun_wrappers_on_a_senders_own_tracking_host_are_decoded() -> None:
     # one token has an empty destination (`l=""`) and the reader as `r=`: the reader's, so it is unlinked
     assert "trk.gdiy.fr/c/" not in note.text
     assert (note.fields.counts.personal_links, note.fields.counts.links_unlinked) == (1, 1)
+
+
+def test_a_short_question_leading_to_a_view_online_link_goes_with_it() -> None:
+    """ "Can't see this email? [View in Browser]." (a Google developer newsletter): removing only the link left
+    "Can't see this email? ." in the note; a question beside an article link stays."""
+    note = fixture_note("view-online-lead-in-question.eml")
+    body = body_of(note.text)
+    assert "see this email" not in body
+    assert "Want the details? [Read the case studies](https://devs.example/stories/large-screens)." in body

@@ -30,6 +30,7 @@ BLOCKS = ("p", "div", "td", "tr", "table", "li", "ul", "center", "section", "foo
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ARTICLE_TAGS = frozenset({*HEADINGS, "blockquote", "ul", "ol"})
 MAX_CHROME_LINE = 200  # characters: a short line mentioning unsubscribe is a chrome line, whatever its link says
+MAX_LEAD_IN_WORDS = 8  # a question beside a chrome link that only leads to it
 MIN_SENTENCE_WORDS = 3  # words beside a subscribe link that make it a word of a sentence, not a button
 WORD = re.compile(r"\w{2,}")
 INLINE = frozenset({"a", "strong", "b", "em", "i", "u", "span", "font", "small", "big", "mark", "sup", "sub"})
@@ -212,10 +213,21 @@ def smallest_block(tag: Tag, document_size: int) -> Tag:
                 break
             # mid-email, text beside the chrome line that is no chrome itself stays: "#400 — Feb 18, 2022"
             beside = text.replace(best_text, " ", 1)
-            if not trailing and beside.strip() and not (CHROME_TEXT.search(beside) or VIEW_ONLINE.search(beside)):
+            if (
+                not trailing
+                and beside.strip()
+                and not (CHROME_TEXT.search(beside) or VIEW_ONLINE.search(beside) or _lead_in(beside))
+            ):
                 break
             best, best_text = parent, text
     return best
+
+
+def _lead_in(text: str) -> bool:
+    """A short question that only leads to the chrome link beside it ("Can't see this email? [View it online]",
+    "Vous ne voyez pas ce message ? [Cliquez ici]"), in any language."""
+    words = text.split()
+    return 0 < len(words) <= MAX_LEAD_IN_WORDS and text.strip().rstrip(".:!。 ").endswith(("?", "？"))
 
 
 def _has_article(block: Tag) -> bool:
