@@ -13,6 +13,7 @@ from ingester.chrome import CHROME_TEXT
 from ingester.clean.dom import NavigableString, Tag, gone
 from ingester.clean.prune import smallest_block
 from ingester.clean.tally import Tally
+from ingester.clean.walks import first_tag
 from ingester.links import (
     DROPPED_KINDS,
     PRIVATE_KINDS,
@@ -27,11 +28,15 @@ from ingester.links import (
 from ingester.markdown import safe_url
 
 Resolver = Callable[[str], "str | None"]
+LINK = frozenset({"a"})
 
 
 def clean_links(anchors: list[Tag], counts: Tally, context: LinkContext, resolve: Resolver | None) -> None:
     for anchor in anchors:
         if gone(anchor):
+            continue
+        if first_tag(anchor, LINK, href=True) is not None:
+            anchor.unwrap()  # a link around a link (an embed card): Markdown has no such thing, the inner one leads
             continue
         href = str(anchor.get("href", "")).strip()
         if not anchor.get_text(strip=True) and not any(
