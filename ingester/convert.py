@@ -127,7 +127,13 @@ def events_to_markdown(events: Iterable[Event], shortcut: bool = True) -> str:
                 h.maybe_automatic_link = None
                 h.empty_link = False
         elif kind == "start":
+            reopened = name in EMPHASIS and closed_at == len(h.outtextlist)
             h.handle_starttag(name, list(attrs[0]))
+            out = h.outtextlist
+            if reopened and len(out) == closed_at + 1 and len(out) >= 2 and out[-1] and out[-1] == out[-2]:
+                # `<i>…</i><i>.` : the marker just closed opens again at once ("__"): one run goes on instead
+                del out[-2:]
+                closed_at = -1
         else:
             if name == "a" and gap:
                 h.space = gap = False

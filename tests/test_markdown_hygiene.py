@@ -23,6 +23,7 @@ from tests.conftest import (
     body_of,
     corpus_message,
     corpus_note,
+    fixture_note,
     make_note,
     manifest_newsletters,
     needs_corpus,
@@ -234,3 +235,14 @@ def neutralised_line_by_line(text: str) -> str:
 def test_neutralise_passes_over_only_lines_neither_pattern_can_change(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert markdown.neutralise(text) == neutralised_line_by_line(text)
+
+
+def test_an_emphasis_run_closed_and_opened_again_at_once_goes_on() -> None:
+    """`<i>…</i><strong><i>Acmepay</i></strong><i>.</i>`: the italic closed after "Acmepay" opened again before
+    the full stop, and "__" rendered as text (a Kessel issue); one italic run goes on over both."""
+    from markdown_it import MarkdownIt
+
+    body = body_of(fixture_note("adjacent-italic-runs.eml").text)
+    assert "_**Acmepay**._" in body
+    html = MarkdownIt("commonmark").render(body)
+    assert "__" not in html and "Acmepay</strong>.</em>" in html
