@@ -265,6 +265,9 @@ def redact_text(text: str, reader: Reader) -> tuple[str, int]:
     greeted = 0
     if reader.greeted:
         text, greeted = _salutation(reader.greeted).subn(lambda m: m.group(1) + MARK, text)
+        # a subject or line that opens by addressing the reader: "Lucas, here's what you missed"
+        text, named = _addressing(reader.greeted).subn(MARK, text)
+        greeted += named
     top, rest = text[:SALUTATION_REACH], text[SALUTATION_REACH:]
     top, titled = ADDRESSED.subn(lambda m: m.group(1) + MARK, top)
     text, greeted = top + rest, greeted + titled
@@ -292,6 +295,13 @@ ADDRESSED = re.compile(
     r"[A-ZÀ-ÖØ-Þ][\w'’-]*+(?:[ \t-][A-ZÀ-ÖØ-Þ][\w'’-]*+)?(?=[ \t]*+[,!.:;]?[ \t*_\\]*+$)",
     re.M,
 )
+
+
+@lru_cache(maxsize=64)
+def _addressing(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One of `names` opening a line, then a comma: the sender's merge field addressing the reader."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"^(?:{alternatives})(?=[ \t]*+[,，])", re.I | re.M)
 
 
 @lru_cache(maxsize=64)

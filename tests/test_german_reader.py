@@ -22,3 +22,12 @@ def test_the_browser_line_and_the_why_line_go_and_the_article_stays() -> None:
     assert "Warum bekommst du diese E-Mail" not in body
     assert "An sieben Flughäfen stehen am Freitag die Bänder still" in body
     assert "Ihre Redaktion" in body
+
+
+def test_a_subject_or_line_opening_with_the_readers_name_and_a_comma_loses_it() -> None:
+    """ "Nicolas, here's how 5 devs built…": the sender's merge field addresses the reader whose display name
+    the To header gives; title, file name and the body's "Nicolas, the first story…" lose it."""
+    note = fixture_note("subject-addresses-reader.eml")
+    assert "Nicolas" not in note.text
+    assert note.fields.title == "[reader], here's how 5 devs built excellent apps"
+    assert "[reader], the first story is about a weather app" in body_of(note.text)
