@@ -20,7 +20,7 @@ from ingester.chrome import (
 from ingester.clean.dom import ROOTS, ByClass, NavigableString, PageElement, Tag, bare_class, gone, live
 from ingester.clean.tally import Tally
 from ingester.clean.votes import ASKS, caption_of, drop_captions
-from ingester.clean.walks import short_text, span, strings_of, stripped_within, text_of
+from ingester.clean.walks import outermost, short_text, span, strings_of, stripped_within, text_of
 from ingester.links import LinkContext, is_tracker_image
 from ingester.markdown import safe_url
 
@@ -77,7 +77,7 @@ def drop_chrome(anchors: list[Tag], by_class: ByClass, counts: Tally, classes: t
             continue
         text = text_of(anchor)
         if SUBSCRIBE_BUTTON.fullmatch(text):
-            button = alone_in(anchor)  # with Substack's `.button-wrapper`
+            button = outermost(anchor)  # with Substack's `.button-wrapper`
             sentence = _sentence_of(button, text)
             if sentence is None:
                 captions = caption_of(button, ASKS)  # "Was this newsletter forwarded to you…?" over it
@@ -132,7 +132,7 @@ def drop_polls(lists: list[Tag], counts: Tally) -> None:
         )
         if len(items) < 2 or not all(votes):
             continue
-        block = alone_in(listing)
+        block = outermost(listing)
         question = block.find_previous_sibling()
         if question is not None and _is_question(question):
             counts.drop(question, "poll question")
@@ -147,16 +147,6 @@ def _is_question(block: Tag) -> bool:
         and text.endswith(("?", "？"))
         and any(isinstance(h, Tag) and h.name in HEADINGS for h in [block, *block.descendants])
     )
-
-
-def alone_in(tag: Tag) -> Tag:
-    """The outermost block around `tag` that holds nothing but it (the wrappers of a button or list)."""
-    best, text = tag, text_of(tag)
-    for parent in tag.parents:
-        if parent.name in ROOTS or text_of(parent) != text:
-            break
-        best = parent
-    return best
 
 
 def _sentence_of(button: Tag, text: str) -> str | None:

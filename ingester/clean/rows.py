@@ -23,7 +23,7 @@ from ingester.clean.ends import first_string
 from ingester.clean.prune import declared_sizes
 from ingester.clean.tally import Tally
 from ingester.clean.votes import ASKS, caption_of, drop_captions
-from ingester.clean.walks import first_tag, row_of, short_text, tags_of, text_of
+from ingester.clean.walks import first_tag, only_links, row_of, short_text, tags_of, text_of
 from ingester.links import LinkContext
 from ingester.links.sites import site
 from ingester.links.url import split
@@ -70,13 +70,6 @@ def _site(anchor: Tag, counts: Tally, context: LinkContext) -> str:
     return site(u.host) if u is not None else ""
 
 
-def _rest_is_separators(block: Tag, anchors: list[Tag]) -> bool:
-    text = text_of(block)
-    for anchor in anchors:
-        text = text.replace(text_of(anchor), " ", 1)
-    return SEPARATORS.fullmatch(text) is not None
-
-
 def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[Tag]:
     """The rows of icon-only links (found before images lose their sizes), outermost first."""
     rows: dict[int, Tag] = {}
@@ -96,7 +89,7 @@ def icon_rows(anchors: list[Tag], counts: Tally, context: LinkContext) -> list[T
             continue
         node, links = found
         marks = [icon(a) for a in links]
-        if all(i for i, _ in marks) and _rest_is_separators(node, links):
+        if all(i for i, _ in marks) and only_links(node, links, SEPARATORS):
             distinct = len({_site(a, counts, context) for a in links}) >= MIN_LINKS
             # the images shown are small: a captioned share row ("[f] Share [t] Tweet") too
             images = [small for a, (_, small) in zip(links, marks, strict=True) if first_tag(a, IMG)]
@@ -169,7 +162,7 @@ def drop_nav(anchors: list[Tag], counts: Tally) -> None:
                 return  # too much text for a bar, and so for any block around it
             links = tags_of(node, A, href=True)
             if len(links) >= MIN_LINKS:
-                if all(_nav_link(a) for a in links) and _rest_is_separators(node, links):
+                if all(_nav_link(a) for a in links) and only_links(node, links, SEPARATORS):
                     counts.drop(_outermost(node), "navigation bar")
                 return
         node = node.parent

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ingester.clean.dom import ROOTS, TEXT_TYPES, PageElement, Tag, gone, live
 from ingester.clean.tally import Tally
-from ingester.clean.walks import first_tag, row_of, short_text, tags_of, text_of
+from ingester.clean.walks import first_tag, only_links, outermost, row_of, tags_of, text_of
 
 MIN_LINKS = 3
 MAX_ANSWER = 20  # characters of one answer's label
@@ -48,8 +48,8 @@ def vote_rows(anchors: list[Tag]) -> list[Tag]:
         found = row_of(anchor, ROW_BLOCKS, looked, MAX_CLIMB, MAX_ROW_TEXT, MIN_LINKS)
         if found is not None:
             node, links = found
-            if all(_answer(a) for a in links) and _only_links(node, links) and _one_url(links):
-                rows[id(node)] = _outermost(node)
+            if all(_answer(a) for a in links) and only_links(node, links, SEPARATORS) and _one_url(links):
+                rows[id(node)] = outermost(node)
     return list(rows.values())
 
 
@@ -99,13 +99,6 @@ def _answer(anchor: Tag) -> bool:
     return text.casefold() in unquote(str(anchor.get("href") or "")).casefold()
 
 
-def _only_links(block: Tag, links: list[Tag]) -> bool:
-    text = text_of(block)
-    for link in links:
-        text = text.replace(text_of(link), " ", 1)
-    return SEPARATORS.fullmatch(text) is not None
-
-
 def _one_url(links: list[Tag]) -> bool:
     """Whether the links' URLs are one URL with each link's label filled in where they differ."""
     hrefs = [unquote(str(a.get("href", ""))).casefold() for a in links]
@@ -145,14 +138,4 @@ def _line_of(string: PageElement) -> Tag | None:
     """The block `string` is written in (its nearest block ancestor), widened to the outermost block that holds
     nothing else: its line."""
     block = next((p for p in string.parents if p.name in LINE_BLOCKS or p.name in ROOTS), None)
-    return None if block is None or block.name in ROOTS else _outermost(block)
-
-
-def _outermost(tag: Tag) -> Tag:
-    """The outermost block around `tag` holding the same text (its wrappers)."""
-    best, text = tag, text_of(tag)
-    for parent in tag.parents:
-        if parent.name in ROOTS or short_text(parent, len(text) + 1) != text:
-            break
-        best = parent
-    return best
+    return None if block is None or block.name in ROOTS else outermost(block)

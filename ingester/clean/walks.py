@@ -4,6 +4,8 @@ names, its text cut short. Plain loops over `next_element`, each giving what the
 
 from __future__ import annotations
 
+import re
+
 from ingester.clean.dom import ROOTS, TEXT_TYPES, NavigableString, PageElement, Tag
 
 
@@ -107,3 +109,22 @@ def row_of(
                 return node, links
         node = node.parent
     return None
+
+
+def outermost(tag: Tag) -> Tag:
+    """The outermost block around `tag` that holds nothing but it (its wrappers: a button's, a row's, a line's),
+    reading no more of each ancestor than `tag`'s own text."""
+    best, text = tag, text_of(tag)
+    for parent in tag.parents:
+        if parent.name in ROOTS or short_text(parent, len(text) + 1) != text:
+            break
+        best = parent
+    return best
+
+
+def only_links(block: Tag, links: list[Tag], separators: re.Pattern[str]) -> bool:
+    """Whether `block` holds nothing but `links` and what `separators` matches between them."""
+    text = text_of(block)
+    for link in links:
+        text = text.replace(text_of(link), " ", 1)
+    return separators.fullmatch(text) is not None
